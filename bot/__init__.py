@@ -1,0 +1,1 @@
+"""thidua-bot's composition root: CLI, channels and conversation flows."""

@@ -1,0 +1,137 @@
+"""``thidua campaign``: create a year's campaign and read its deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+
+from bot.context import AppContext
+from bot.i18n import _, fmt_instant
+from bot.milestone_text import deadline_words, milestone_name, regime_name
+from storage import audit, campaigns
+from storage.models import MilestoneKind, Regime
+from storage.registry import RegistryError
+
+
+class CutoffType(click.ParamType):
+    """A day (15/04/2026 or 2026-04-15: on time until that day begins) or an exact instant."""
+
+    name = "DATE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> object:
+        text = str(value).strip()
+        for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(text, pattern).date()  # noqa: DTZ007  (a calendar day)
+            except ValueError:
+                pass
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(_("“%(value)s” is not a date. Write it as 15/04/2026.") % {"value": text})
+
+
+def _to_instant(value: date | datetime | None, app: AppContext) -> datetime | None:
+    """Turns a day into the local midnight starting it; a naive time is local."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=app.settings.tz)
+    return campaigns.local_midnight(value, app.settings.tz)
+
+
+@click.group("campaign")
+def campaign() -> None:
+    """The year's emulation campaign and its deadlines."""
+
+
+@campaign.command("create")
+@click.argument("year", type=int)
+@click.option("--registration-before", type=CutoffType(), help="Registrations due before this day.")
+@click.option("--midyear-before", type=CutoffType(), help="Mid-year reports due before this day.")
+@click.option("--no-midyear", is_flag=True, help="No mid-year review milestone.")
+@click.option("--report-before", type=CutoffType(), help="Year-end reports due before this day.")
+@click.option("--regime", type=click.Choice([r.value for r in Regime]), help="Legal regime.")
+@click.option("--board-name", help="The board's name (default from settings).")
+@click.pass_obj
+def campaign_create(
+    app: AppContext,
+    year: int,
+    registration_before: date | None,
+    midyear_before: date | None,
+    no_midyear: bool,
+    report_before: date | None,
+    regime: str | None,
+    board_name: str | None,
+) -> None:
+    """Create the campaign of YEAR with the plan's deadlines unless overridden."""
+    cutoffs: dict[MilestoneKind, datetime | None] = {}
+    for kind, value in (
+        (MilestoneKind.REGISTRATION, registration_before),
+        (MilestoneKind.MIDYEAR, midyear_before),
+        (MilestoneKind.REPORT, report_before),
+    ):
+        if value is not None:
+            cutoffs[kind] = _to_instant(value, app)
+    if no_midyear:
+        cutoffs[MilestoneKind.MIDYEAR] = None
+    with app.session() as session:
+        created = campaigns.create_campaign(
+            session=session,
+            year=year,
+            board_name=board_name or app.settings.board_name,
+            now=app.now(),
+            tz=app.settings.tz,
+            cutoffs=cutoffs,
+            regime=Regime(regime) if regime else None,
+        )
+        audit.record(
+            session=session,
+            actor=app.actor,
+            action="campaign.create",
+            now=app.now(),
+            target=f"campaign:{year}",
+        )
+        session.commit()
+    click.echo(_("The %(year)s campaign was created.") % {"year": created.year})
+    _show(app, year)
+
+
+@campaign.command("show")
+@click.argument("year", type=int, required=False)
+@click.pass_obj
+def campaign_show(app: AppContext, year: int | None) -> None:
+    """Show a campaign's deadlines (the latest campaign by default)."""
+    _show(app, year)
+
+
+def _show(app: AppContext, year: int | None) -> None:
+    """Prints the campaign heading, its legal basis and each deadline in words."""
+    tz, now = app.settings.tz, app.now()
+    with app.session() as session:
+        found = campaigns.get_campaign(session=session, year=year)
+        if found is None:
+            if year is None:
+                raise RegistryError("campaign_missing")
+            raise click.ClickException(_("There is no %(year)s campaign.") % {"year": year})
+        stones = campaigns.milestones(session=session, campaign=found)
+    click.echo(
+        _("Emulation campaign %(year)s — %(board)s")
+        % {"year": found.year, "board": found.board_name}
+    )
+    click.echo(_("Legal basis: %(regime)s") % {"regime": regime_name(found.regime)})
+    for stone in stones:
+        click.echo(
+            _("- %(name)s: submit before %(cutoff)s — %(deadline)s")
+            % {
+                "name": milestone_name(stone.kind),
+                "cutoff": fmt_instant(stone.due_at, tz),
+                "deadline": deadline_words(stone.due_at, now, tz),
+            }
+        )
+
+
+COMMANDS = [campaign]

@@ -1,0 +1,250 @@
+"""``thidua zones|enterprises|contacts|invite|audit``: the registry from the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from bot.context import AppContext
+from bot.i18n import _, fmt_instant
+from bot.registry_views import export_registry, report_lines
+from storage import audit, invitations, registry
+from storage.identifiers import display_phone
+from storage.models import Role
+from storage.registry_import import Outcome, import_enterprises
+
+
+@click.group("zones")
+def zones() -> None:
+    """Industrial zones (KCN)."""
+
+
+@zones.command("add")
+@click.argument("name")
+@click.pass_obj
+def zones_add(app: AppContext, name: str) -> None:
+    """Add an industrial zone by NAME."""
+    with app.session() as session:
+        zone = registry.add_zone(session=session, name=name)
+        audit.record(
+            session=session, actor=app.actor, action="zone.add", now=app.now(), target=zone.name
+        )
+        session.commit()
+    click.echo(_("Zone: %(name)s") % {"name": zone.name})
+
+
+@zones.command("list")
+@click.pass_obj
+def zones_list(app: AppContext) -> None:
+    """List the industrial zones."""
+    with app.session() as session:
+        for zone in registry.list_zones(session=session):
+            click.echo(zone.name)
+
+
+@click.group("enterprises")
+def enterprises() -> None:
+    """The registry of enterprises in the zones."""
+
+
+@enterprises.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--create-zones", is_flag=True, help="Add zones the file names but the list lacks.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report, but save nothing.")
+@click.pass_obj
+def enterprises_import(app: AppContext, file: Path, create_zones: bool, dry_run: bool) -> None:
+    """Create or update enterprises from an .xlsx or .csv FILE, matched by tax code."""
+    with app.session() as session:
+        report = import_enterprises(
+            session=session,
+            path=file,
+            now=app.now(),
+            create_zones=create_zones,
+            dry_run=dry_run,
+            max_bytes=app.settings.import_max_mb * 1024 * 1024,
+        )
+        if report.saved:
+            audit.record(
+                session=session,
+                actor=app.actor,
+                action="enterprises.import",
+                now=app.now(),
+                target=file.name,
+                details={o.value: report.count(o) for o in Outcome},
+            )
+            session.commit()
+    for line in report_lines(report):
+        click.echo(line)
+    if report.count(Outcome.REJECTED):
+        raise click.exceptions.Exit(1)
+
+
+@enterprises.command("list")
+@click.option("--zone", help="Only this zone.")
+@click.pass_obj
+def enterprises_list(app: AppContext, zone: str | None) -> None:
+    """List registered enterprises by zone."""
+    with app.session() as session:
+        chosen = None
+        if zone:
+            chosen = registry.find_zone(session=session, name=zone)
+            if chosen is None:
+                raise click.ClickException(_("No zone named “%(zone)s”.") % {"zone": zone})
+        rows = registry.list_enterprises(session=session, zone=chosen)
+    for enterprise, where in rows:
+        status = "" if enterprise.active else " " + _("(inactive)")
+        zone_name = where.name if where else _("(no zone)")
+        click.echo(f"{enterprise.tax_code:<15} {enterprise.name} — {zone_name}{status}")
+    click.echo(_("%(n)s enterprises.") % {"n": len(rows)})
+
+
+@enterprises.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def enterprises_export(app: AppContext, file: Path) -> None:
+    """Write the registry to an .xlsx FILE (it can be imported back)."""
+    with app.session() as session:
+        count = export_registry(session, file)
+    click.echo(_("Wrote %(n)s enterprises to %(file)s.") % {"n": count, "file": file})
+
+
+@click.group("contacts")
+def contacts() -> None:
+    """People who act in chat for an enterprise or for the board."""
+
+
+@contacts.command("add")
+@click.option("--enterprise", "tax_code", help="Tax code of the contact's enterprise.")
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--phone", help="Mobile number.")
+@click.option("--email", help="E-mail address.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CONTACT.value)
+@click.pass_obj
+def contacts_add(
+    app: AppContext,
+    tax_code: str | None,
+    full_name: str,
+    phone: str | None,
+    email: str | None,
+    role: str,
+) -> None:
+    """Add a contact person."""
+    with app.session() as session:
+        enterprise = (
+            registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
+        )
+        contact = registry.add_contact(
+            session=session,
+            full_name=full_name,
+            now=app.now(),
+            enterprise=enterprise,
+            phone=phone,
+            email=email,
+            role=Role(role),
+        )
+        audit.record(
+            session=session,
+            actor=app.actor,
+            action="contact.add",
+            now=app.now(),
+            target=f"contact:{contact.id}",
+            details={"role": role, "enterprise": enterprise.tax_code if enterprise else None},
+        )
+        session.commit()
+    click.echo(
+        _("Contact #%(id)s added: %(name)s.") % {"id": contact.id, "name": contact.full_name}
+    )
+
+
+@contacts.command("list")
+@click.option("--enterprise", "tax_code", help="Only this enterprise's contacts.")
+@click.pass_obj
+def contacts_list(app: AppContext, tax_code: str | None) -> None:
+    """List contacts with their role and whether they are linked in chat."""
+    with app.session() as session:
+        enterprise = (
+            registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
+        )
+        people = registry.list_contacts(session=session, enterprise=enterprise)
+    for person in people:
+        phone = display_phone(person.phone) if person.phone else "—"
+        linked = _("linked") if person.chat_id else _("not linked")
+        click.echo(f"#{person.id:<5} {person.full_name} · {phone} · {person.role} · {linked}")
+    click.echo(_("%(n)s contacts.") % {"n": len(people)})
+
+
+@click.group("invite")
+def invite() -> None:
+    """Invitation codes that link a chat to a contact, board member or admin."""
+
+
+@invite.command("create")
+@click.option("--enterprise", "tax_code", help="Tax code of the enterprise (contact invites).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CONTACT.value)
+@click.option("--contact", "contact_id", type=int, help="Contact # this invite is for.")
+@click.option("--days", type=int, help="Days the code stays valid (default from settings).")
+@click.pass_obj
+def invite_create(
+    app: AppContext, tax_code: str | None, role: str, contact_id: int | None, days: int | None
+) -> None:
+    """Print a single-use invitation code and its deep link."""
+    now = app.now()
+    with app.session() as session:
+        enterprise = (
+            registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
+        )
+        contact = (
+            registry.get_contact(session=session, contact_id=contact_id) if contact_id else None
+        )
+        if contact_id and contact is None:
+            raise click.ClickException(_("No contact #%(id)s.") % {"id": contact_id})
+        issued = invitations.create_invitation(
+            session=session,
+            role=Role(role),
+            created_by=app.actor,
+            now=now,
+            valid_for=timedelta(days=days or app.settings.invite_days),
+            enterprise=enterprise,
+            contact=contact,
+        )
+        audit.record(
+            session=session,
+            actor=app.actor,
+            action="invite.create",
+            now=now,
+            target=f"invitation:{issued.invitation.id}",
+            details={"role": role, "enterprise": enterprise.tax_code if enterprise else None},
+        )
+        session.commit()
+    tz = app.settings.tz
+    click.echo(_("Invitation code: %(code)s") % {"code": issued.code})
+    username = app.settings.telegram_bot_username
+    if username:
+        click.echo(
+            _("Telegram link: https://t.me/%(bot)s?start=%(code)s")
+            % {"bot": username, "code": issued.code}
+        )
+    click.echo(_("Or type in the chat: /start %(code)s") % {"code": issued.code})
+    click.echo(
+        _("Valid until %(when)s, for one use only.")
+        % {"when": fmt_instant(issued.invitation.expires_at, tz)}
+    )
+
+
+@click.command("audit")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_obj
+def audit_list(app: AppContext, limit: int) -> None:
+    """Show the newest audit events."""
+    with app.session() as session:
+        events = audit.list_events(session=session, limit=limit)
+    for event in events:
+        details = json.dumps(event.details, ensure_ascii=False) if event.details else ""
+        when = fmt_instant(event.at, app.settings.tz)
+        click.echo(f"{when} · {event.actor} · {event.action} · {event.target or ''} {details}")
+
+
+COMMANDS = [zones, enterprises, contacts, invite, audit_list]

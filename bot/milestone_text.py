@@ -1,0 +1,40 @@
+"""Names of milestones and legal regimes, and deadlines said in words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import N_, _, days_left, fmt_instant, last_moment
+from storage.models import MilestoneKind, Regime
+
+MILESTONE_NAMES = {
+    MilestoneKind.REGISTRATION: N_("Registration of emulation titles"),
+    MilestoneKind.MIDYEAR: N_("Mid-year review report"),
+    MilestoneKind.REPORT: N_("Year-end summary report"),
+}
+REGIME_NAMES = {
+    Regime.ND91_2017: N_(
+        "Emulation and Commendation Law 2003 (amended 2013), Decree 91/2017/NĐ-CP"
+    ),
+    Regime.ND98_2023: N_("Emulation and Commendation Law 06/2022/QH15, Decree 98/2023/NĐ-CP"),
+    Regime.ND152_2025: N_("Emulation and Commendation Law 06/2022/QH15, Decree 152/2025/NĐ-CP"),
+}
+
+
+def milestone_name(kind: str) -> str:
+    """A milestone's name in the active language."""
+    return _(MILESTONE_NAMES[MilestoneKind(kind)])
+
+
+def regime_name(regime: str) -> str:
+    """A legal regime's citation in the active language."""
+    return _(REGIME_NAMES[Regime(regime)])
+
+
+def deadline_words(cutoff: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """ "hạn cuối 23:59 thứ Ba, 14/04/2026 (còn 5 ngày)"."""
+    return _("deadline %(when)s (%(left)s)") % {
+        "when": fmt_instant(last_moment(cutoff), tz),
+        "left": days_left(cutoff, now, tz),
+    }

@@ -1,0 +1,116 @@
+"""Renders storage's reason codes as courteous sentences in the user's language."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, _, fmt_number
+
+# Each text says what happened and what to do next.
+TEXTS: dict[str, str] = {
+    # one row of an imported file
+    "tax_code_empty": N_("The tax code is missing. Enter the enterprise's 10-digit tax code."),
+    "tax_code_personal_id": N_(
+        "“%(value)s” has 12 digits: it is a personal ID number, not an enterprise tax code."
+        " Enter the enterprise's 10-digit tax code."
+    ),
+    "tax_code_checksum": N_(
+        "The tax code “%(value)s” fails its check digit. Please check it against the"
+        " business registration certificate."
+    ),
+    "tax_code_length": N_(
+        "The tax code “%(value)s” has the wrong length. An enterprise has 10 digits,"
+        " a branch 10 digits, a dash and 3 digits."
+    ),
+    "tax_code_format": N_(
+        "The tax code “%(value)s” may contain only digits and one dash. Please correct it."
+    ),
+    "tax_code_zero_restored": N_(
+        "The spreadsheet had dropped the leading 0 of the tax code; it was read as %(value)s."
+    ),
+    "name_empty": N_("The enterprise name is missing. Enter its name as registered."),
+    "zone_unknown": N_(
+        "The industrial zone “%(zone)s” is not in the list. Add it with “thidua zones add”"
+        " or import again with --create-zones."
+    ),
+    "zone_created": N_("The industrial zone “%(zone)s” was added to the list."),
+    "duplicate_row": N_(
+        "This tax code already appears in row %(first_row)s; this row was skipped."
+        " Keep one row per enterprise."
+    ),
+    "phone_invalid": N_("The phone number “%(value)s” is not valid. Please check it."),
+    "phone_ignored": N_(
+        "The phone number “%(value)s” is not valid and was not saved. Correct it and import again."
+    ),
+    "contact_without_name": N_(
+        "A phone or e-mail was given without the contact's name, so no contact was saved."
+    ),
+    # a whole file
+    "file_missing": N_("The file %(path)s cannot be found. Check the path and try again."),
+    "file_empty": N_("The file is empty. Please send the filled-in spreadsheet."),
+    "file_too_large": N_(
+        "The file is %(size_mb)s MB, over the %(limit_mb)s MB limit. Remove unused sheets or"
+        " split the list, then send it again."
+    ),
+    "file_encrypted": N_(
+        "The workbook is password-protected, so it cannot be read. Remove the password in"
+        " Excel (File › Info › Protect Workbook) and send it again."
+    ),
+    "file_legacy_xls": N_(
+        "This is an old Excel 97–2003 (.xls) file. Please save it as .xlsx and send it again."
+    ),
+    "file_corrupt": N_(
+        "The workbook is damaged and cannot be opened. Open it in Excel, save it again as"
+        " .xlsx and send it again."
+    ),
+    "file_not_table": N_(
+        "This file is not a spreadsheet. Please send an Excel (.xlsx) or CSV file."
+    ),
+    "file_too_many_rows": N_(
+        "The file has more than %(limit)s rows. Please split it into smaller files."
+    ),
+    "file_no_header": N_(
+        "No header row with “Tên doanh nghiệp” and “Mã số thuế” was found in the first"
+        " %(scanned)s rows. Add these column headings and send the file again."
+    ),
+    # registry commands
+    "zone_name_empty": N_("The zone name is empty. Please give a name."),
+    "enterprise_unknown": N_(
+        "No enterprise with tax code %(tax_code)s is registered. Check the code or import"
+        " the enterprise first."
+    ),
+    "enterprise_exists": N_("An enterprise with tax code %(tax_code)s is already registered."),
+    "enterprise_name_empty": N_("The enterprise name is empty. Please give its name."),
+    "contact_name_empty": N_("The contact's name is empty. Please give a full name."),
+    "contact_needs_enterprise": N_(
+        "An enterprise contact must belong to an enterprise. Give --enterprise with its tax code."
+    ),
+    "campaign_year_invalid": N_("%(year)s is not a valid campaign year."),
+    "campaign_exists": N_(
+        "The %(year)s campaign already exists. Use “thidua campaign show %(year)s” to see it."
+    ),
+    "campaign_missing": N_(
+        "No campaign has been created yet. Create one with “thidua campaign create YEAR”."
+    ),
+    "milestones_out_of_order": N_(
+        "The deadlines must come in order: registration, mid-year review, then year-end report."
+    ),
+    "invite_needs_enterprise": N_(
+        "An invitation for an enterprise contact needs --enterprise with its tax code."
+    ),
+    "invite_validity_invalid": N_("An invitation must be valid for at least one day."),
+}
+
+
+def render(code: str, params: dict[str, object] | None = None) -> str:
+    """The user's-language sentence for a reason code, with its parameters filled in."""
+    params = dict(params or {})
+    if code == "file_too_large":
+        for key in ("size", "limit"):
+            params[f"{key}_mb"] = fmt_number(round(int(str(params[key])) / 1_048_576, 1))
+    elif isinstance(params.get("limit"), int):
+        params["limit"] = fmt_number(int(str(params["limit"])))
+    template = TEXTS.get(code)
+    if template is None:
+        return _("Something went wrong (%(code)s). Please try again or contact the board.") % {
+            "code": code
+        }
+    return _(template) % params

@@ -1,0 +1,67 @@
+"""One typed settings object, read from THIDUA_* variables and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment settings; nothing reads the environment anywhere else."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="THIDUA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_bot_username: str | None = None
+    board_chat_id: str | None = None
+    board_name: str = "Ban Quản lý các Khu công nghiệp tỉnh Bắc Ninh"
+    board_contact: str = "Văn phòng Ban Quản lý các KCN tỉnh Bắc Ninh"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    locale: Literal["vi", "en"] = "vi"
+    import_max_mb: int = Field(default=20, ge=1, le=200)
+    invite_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value or None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The board's time zone for display and local deadlines."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def db_url(self) -> str:
+        """The configured database, or a SQLite file under the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'thidua.sqlite3'}"
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming each bad THIDUA_* variable and why."""
+    parts = []
+    for item in error.errors():
+        name = "THIDUA_" + "_".join(str(p) for p in item["loc"]).upper()
+        parts.append(f"{name}: {item['msg']}")
+    return "; ".join(parts)

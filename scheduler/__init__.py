@@ -1,0 +1,1 @@
+"""Reminder planning and dispatch; knows the database, never the chat channel."""

@@ -1,0 +1,1 @@
+"""Persistence for thidua-bot: models, migrations and keyword-only storage functions."""

@@ -1,0 +1,94 @@
+"""Campaigns and their milestones, with the board plan's default dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from storage.models import Campaign, Milestone, MilestoneKind, Regime
+from storage.registry import RegistryError
+
+# The plan: register "before 15/4", mid-year review at 30/6, report "before 05/12".
+DEFAULT_CUTOFFS: dict[MilestoneKind, tuple[int, int]] = {
+    MilestoneKind.REGISTRATION: (4, 15),
+    MilestoneKind.MIDYEAR: (7, 1),
+    MilestoneKind.REPORT: (12, 5),
+}
+_REGIME_STARTS = [
+    (datetime(2025, 7, 1, tzinfo=UTC), Regime.ND152_2025),
+    (datetime(2024, 1, 1, tzinfo=UTC), Regime.ND98_2023),
+]
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` begins in the board's time zone."""
+    return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
+
+
+def default_cutoff(year: int, kind: MilestoneKind, tz: ZoneInfo) -> datetime:
+    """The plan's cut-off for a milestone: on time means strictly before this instant."""
+    month, day = DEFAULT_CUTOFFS[kind]
+    return local_midnight(date(year, month, day), tz)
+
+
+def regime_in_force(at: datetime) -> Regime:
+    """The legal regime whose decree governed registrations made at ``at``."""
+    for start, regime in _REGIME_STARTS:
+        if at >= start:
+            return regime
+    return Regime.ND91_2017
+
+
+def create_campaign(
+    *,
+    session: Session,
+    year: int,
+    board_name: str,
+    now: datetime,
+    tz: ZoneInfo,
+    cutoffs: dict[MilestoneKind, datetime | None] | None = None,
+    regime: Regime | None = None,
+) -> Campaign:
+    """Creates a year's campaign; a cutoff given as None leaves that milestone out."""
+    if not 2000 <= year <= 2100:
+        raise RegistryError("campaign_year_invalid", year=year)
+    if session.exec(select(Campaign.id).where(Campaign.year == year)).first():
+        raise RegistryError("campaign_exists", year=year)
+    chosen: dict[MilestoneKind, datetime | None] = {
+        kind: default_cutoff(year, kind, tz) for kind in MilestoneKind
+    }
+    chosen.update(cutoffs or {})
+    present = [(kind, due) for kind, due in chosen.items() if due is not None]
+    dues = [due for _, due in present]
+    if dues != sorted(dues):
+        raise RegistryError("milestones_out_of_order")
+    registration = chosen.get(MilestoneKind.REGISTRATION) or dues[0]
+    campaign = Campaign(
+        year=year,
+        regime=regime or regime_in_force(registration),
+        board_name=board_name,
+        created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    assert campaign.id is not None
+    for kind, due in present:
+        session.add(Milestone(campaign_id=campaign.id, kind=kind, due_at=due))
+    session.flush()
+    return campaign
+
+
+def get_campaign(*, session: Session, year: int | None = None) -> Campaign | None:
+    """The campaign of ``year``, or the latest one."""
+    query = select(Campaign)
+    if year is not None:
+        query = query.where(Campaign.year == year)
+    return session.exec(query.order_by(col(Campaign.year).desc())).first()
+
+
+def milestones(*, session: Session, campaign: Campaign) -> list[Milestone]:
+    """A campaign's milestones in date order."""
+    query = select(Milestone).where(Milestone.campaign_id == campaign.id)
+    return list(session.exec(query.order_by(col(Milestone.due_at))))

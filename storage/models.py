@@ -1,0 +1,138 @@
+"""Tables of the campaign registry; every instant is an aware UTC datetime."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+# Named constraints let Alembic's batch mode rebuild SQLite tables and drop them by name.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Regime(StrEnum):
+    """Legal regime whose title catalogue and checks a campaign follows."""
+
+    ND91_2017 = "nd91-2017"
+    ND98_2023 = "nd98-2023"
+    ND152_2025 = "nd152-2025"
+
+
+class MilestoneKind(StrEnum):
+    """What an enterprise owes the board at a milestone."""
+
+    REGISTRATION = "registration"
+    MIDYEAR = "midyear"
+    REPORT = "report"
+
+
+class Role(StrEnum):
+    """What a linked person may do."""
+
+    CONTACT = "contact"
+    BOARD = "board"
+    ADMIN = "admin"
+
+
+class Campaign(SQLModel, table=True):
+    """One year's emulation movement as launched by the board."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True, index=True)
+    regime: str = Field(sa_type=String(16))
+    board_name: str = Field(sa_type=String(200))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Milestone(SQLModel, table=True):
+    """A deadline of a campaign; on time means submitted strictly before ``due_at``."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    kind: str = Field(sa_type=String(16))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class IndustrialZone(SQLModel, table=True):
+    """An industrial zone (KCN) the board manages."""
+
+    __tablename__ = "industrial_zone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(200))
+    key: str = Field(sa_type=String(200), unique=True, index=True)
+
+
+class Enterprise(SQLModel, table=True):
+    """An enterprise in the zones, identified by its tax code (MST)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tax_code: str = Field(sa_type=String(14), unique=True, index=True)
+    name: str = Field(sa_type=String(300))
+    name_key: str = Field(sa_type=String(300), index=True)
+    zone_id: int | None = Field(default=None, foreign_key="industrial_zone.id", index=True)
+    address: str | None = Field(default=None, sa_type=String(500))
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Contact(SQLModel, table=True):
+    """A person who acts in chat: an enterprise contact, a board member or an admin."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int | None = Field(
+        default=None, foreign_key="enterprise.id", index=True, ondelete="CASCADE"
+    )
+    full_name: str = Field(sa_type=String(200))
+    phone: str | None = Field(default=None, sa_type=String(20))
+    email: str | None = Field(default=None, sa_type=String(200))
+    role: str = Field(default=Role.CONTACT, sa_type=String(16))
+    channel: str | None = Field(default=None, sa_type=String(16))
+    chat_id: str | None = Field(default=None, sa_type=String(64))
+    locale: str | None = Field(default=None, sa_type=String(8))
+    reachable: bool = Field(default=True)
+    linked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use, expiring link code; only its hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    role: str = Field(sa_type=String(16))
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", ondelete="CASCADE")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="CASCADE")
+    created_by: str = Field(sa_type=String(100))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what and when, for the board's accountability."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(sa_type=String(100))
+    action: str = Field(sa_type=String(64), index=True)
+    target: str | None = Field(default=None, sa_type=String(200))
+    details: dict[str, object] = Field(default_factory=dict, sa_type=JSON)

@@ -1,0 +1,33 @@
+"""Vietnamese text normalisation: NFC for storage, folded keys for matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(value: str) -> str:
+    """Normalises to NFC and trims/collapses white space, as every stored text must be."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def search_key(value: str) -> str:
+    """Folds case, every diacritic, đ and punctuation away: for headers, zones and search."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", _PUNCT.sub(" ", bare.casefold())).strip()
+
+
+def tone_key(value: str) -> str:
+    """Folds case and tone placement only ("Hoà" = "Hòa"), keeping which tone and vowel it is."""
+    words = []
+    for word in nfc(value).casefold().split(" "):
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = "".join(ch for ch in decomposed if ch in _TONE_MARKS)
+        rest = "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
+        words.append(unicodedata.normalize("NFC", rest) + tones)
+    return " ".join(words)
