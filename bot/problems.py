@@ -27,6 +27,9 @@ TEXTS: dict[str, str] = {
         "The spreadsheet had dropped the leading 0 of the tax code; it was read as %(value)s."
     ),
     "name_empty": N_("The enterprise name is missing. Enter its name as registered."),
+    "name_no_letters": N_(
+        "The name “%(value)s” has no letters. Enter the enterprise's name as registered."
+    ),
     "zone_unknown": N_(
         "The industrial zone “%(zone)s” is not in the list. Add it with “thidua zones add”"
         " or import again with --create-zones."

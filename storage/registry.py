@@ -11,7 +11,7 @@ from storage.identifiers import parse_phone, parse_tax_code
 from storage.models import Contact, Enterprise, IndustrialZone, Role
 from storage.text import nfc, search_key
 
-_ZONE_PREFIX = re.compile(r"^(khu cong nghiep|kcn)\s+")
+_ZONE_PREFIX = re.compile(r"^(khu cong nghiep|kcn)(\s+|$)")
 
 
 class RegistryError(ValueError):

@@ -9,7 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from storage.identifiers import IdentifierError, parse_phone, parse_tax_code
 from storage.models import Contact, Enterprise, IndustrialZone, Role
@@ -185,7 +186,7 @@ def _raw(row: Row, columns: dict[str, int], name: str) -> object:
 
 
 class _Registry:
-    """The registry preloaded once, so a 10,000-row file costs a handful of queries."""
+    """The registry preloaded once, with new rows batched, so a big file costs a few queries."""
 
     def __init__(self, session: Session) -> None:
         self.enterprises = {e.tax_code: e for e in session.exec(select(Enterprise))}
@@ -194,6 +195,32 @@ class _Registry:
         for contact in session.exec(select(Contact).where(Contact.role == Role.CONTACT)):
             if contact.enterprise_id is not None:
                 self.contacts.setdefault(contact.enterprise_id, []).append(contact)
+        self.new_enterprises: dict[str, dict[str, object]] = {}
+        self.new_contacts: list[tuple[str, dict[str, object]]] = []
+
+    def insert_new(self, session: Session) -> None:
+        """Inserts the batched enterprises, then their contacts, in two statements."""
+        if self.new_enterprises:
+            inserted = session.execute(
+                insert(Enterprise).returning(col(Enterprise.tax_code), col(Enterprise.id)),
+                list(self.new_enterprises.values()),
+            )
+            ids: dict[str, int] = {tax_code: id_ for tax_code, id_ in inserted.all()}
+            existing = {e.tax_code: e.id for e in self.enterprises.values()}
+            rows = [
+                {**values, "enterprise_id": ids.get(tax_code) or existing[tax_code]}
+                for tax_code, values in self.new_contacts
+            ]
+            if rows:
+                session.execute(insert(Contact), rows)
+        elif self.new_contacts:
+            session.execute(
+                insert(Contact),
+                [
+                    {**values, "enterprise_id": self.enterprises[tax_code].id}
+                    for tax_code, values in self.new_contacts
+                ],
+            )
 
 
 def import_enterprises(
@@ -252,6 +279,7 @@ def _apply_rows(
         result = _apply_row(session, registry, row, number, report.columns, seen, now, create_zones)
         report.rows.append(result)
     session.flush()
+    registry.insert_new(session)
 
 
 def _apply_row(
@@ -274,8 +302,10 @@ def _apply_row(
             result.notes.append(Problem("tax_code_zero_restored", {"value": tax.value}))
     except IdentifierError as exc:
         result.problems.append(Problem(exc.code, {"value": exc.value}))
-    if not name or not search_key(name):
+    if not name:
         result.problems.append(Problem("name_empty"))
+    elif not any(ch.isalpha() for ch in name):
+        result.problems.append(Problem("name_no_letters", {"value": name}))
     zone_name = _text(row, columns, "zone")
     zone: IndustrialZone | None = None
     if zone_name:
@@ -294,25 +324,24 @@ def _apply_row(
         return result
     assert result.tax_code is not None and name is not None
     seen[result.tax_code] = number
-    enterprise = registry.enterprises.get(result.tax_code)
     address = _text(row, columns, "address")
+    enterprise = registry.enterprises.get(result.tax_code)
     if enterprise is None:
-        enterprise = Enterprise(
-            tax_code=result.tax_code,
-            name=name,
-            name_key=search_key(name),
-            zone_id=zone.id if zone else None,
-            address=address,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(enterprise)
-        registry.enterprises[result.tax_code] = enterprise
+        registry.new_enterprises[result.tax_code] = {
+            "tax_code": result.tax_code,
+            "name": name,
+            "name_key": search_key(name),
+            "zone_id": zone.id if zone else None,
+            "address": address,
+            "active": True,
+            "created_at": now,
+            "updated_at": now,
+        }
         result.outcome = Outcome.CREATED
     else:
         result.changed = _update_enterprise(enterprise, name, zone, address, now)
         result.outcome = Outcome.UPDATED if result.changed else Outcome.UNCHANGED
-    _upsert_contact(session, registry, enterprise, row, columns, result, now)
+    _upsert_contact(registry, enterprise, row, columns, result, now)
     return result
 
 
@@ -343,9 +372,8 @@ def _update_enterprise(
 
 
 def _upsert_contact(
-    session: Session,
     registry: _Registry,
-    enterprise: Enterprise,
+    enterprise: Enterprise | None,
     row: Row,
     columns: dict[str, int],
     result: RowResult,
@@ -361,14 +389,11 @@ def _upsert_contact(
         except IdentifierError as exc:
             result.notes.append(Problem("phone_ignored", {"value": exc.value}))
     email = _text(row, columns, "email")
-    if not contact_name or not search_key(contact_name):
+    if not contact_name or not any(ch.isalpha() for ch in contact_name):
         if phone or email:
             result.notes.append(Problem("contact_without_name"))
         return
-    if enterprise.id is None:
-        session.flush()
-    assert enterprise.id is not None
-    known = registry.contacts.setdefault(enterprise.id, [])
+    known = registry.contacts.get(enterprise.id, []) if enterprise and enterprise.id else []
     match = next(
         (
             c
@@ -378,18 +403,22 @@ def _upsert_contact(
         None,
     )
     if match is None:
-        contact = Contact(
-            enterprise_id=enterprise.id,
-            full_name=contact_name,
-            phone=phone,
-            email=email,
-            role=Role.CONTACT,
-            created_at=now,
+        assert result.tax_code is not None
+        registry.new_contacts.append(
+            (
+                result.tax_code,
+                {
+                    "full_name": contact_name,
+                    "phone": phone,
+                    "email": email,
+                    "role": Role.CONTACT.value,
+                    "reachable": True,
+                    "created_at": now,
+                },
+            )
         )
-        session.add(contact)
-        known.append(contact)
-        result.changed.append("contact")
-        if result.outcome == Outcome.UNCHANGED:
+        if result.outcome != Outcome.CREATED:
+            result.changed.append("contact")
             result.outcome = Outcome.UPDATED
         return
     before = (match.full_name, match.phone, match.email)
@@ -398,5 +427,4 @@ def _upsert_contact(
     match.email = email or match.email
     if (match.full_name, match.phone, match.email) != before:
         result.changed.append("contact")
-        if result.outcome == Outcome.UNCHANGED:
-            result.outcome = Outcome.UPDATED
+        result.outcome = Outcome.UPDATED

@@ -1,0 +1,82 @@
+"""Builders of realistic, messy registry files for tests and benchmarks."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import openpyxl
+from stdnum.vn import mst
+
+
+def valid_tax_codes(count: int, prefix: str = "27") -> list[str]:
+    """Distinct valid MSTs (serials whose check digit would be 10 are skipped)."""
+    codes: list[str] = []
+    serial = 0
+    while len(codes) < count:
+        serial += 1
+        body = f"{prefix}{serial:0{9 - len(prefix)}d}"
+        check = mst.calc_check_digit(body)
+        if len(check) == 1:
+            codes.append(body + check)
+    return codes
+
+
+def write_xlsx(path: Path, rows: Iterable[Sequence[object]], *, title_rows: int = 0) -> Path:
+    """A workbook as boards make them: an optional title block above the header."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "DS doanh nghiệp"
+    for index in range(title_rows):
+        sheet.append(["BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP" if index == 0 else None])
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+def registry_rows(count: int, *, zones: Sequence[str] = ("KCN Quế Võ", "KCN Yên Phong")) -> list[list[object]]:
+    """Header plus ``count`` valid rows with contacts and phones."""
+    header: list[object] = [
+        "STT", "Tên doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Địa chỉ",
+        "Người liên hệ", "Điện thoại", "Ghi chú",
+    ]
+    rows = [header]
+    for index, code in enumerate(valid_tax_codes(count)):
+        rows.append(
+            [
+                index + 1,
+                f"Công ty TNHH Sản xuất số {index + 1}",
+                code,
+                zones[index % len(zones)],
+                f"Lô {index + 1}, {zones[index % len(zones)]}",
+                f"Nguyễn Văn {chr(65 + index % 26)}",
+                f"09{(12000000 + index) % 100000000:08d}",
+                None,
+            ]
+        )
+    return rows
+
+
+def nfd(text: str) -> str:
+    """Text as a phone or a Mac sends it."""
+    return unicodedata.normalize("NFD", text)
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def to_cp1258(text: str) -> bytes:
+    """Encodes as Windows-1258 does: precomposed vowel plus a combining tone mark."""
+    out = bytearray()
+    for ch in text:
+        try:
+            out += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            tones = "".join(c for c in parts if c in _TONES)
+            rest = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+            out += (rest + tones).encode("cp1258")
+    return bytes(out)

@@ -1,0 +1,203 @@
+"""Campaigns, registry, invitations and UTC columns on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from storage import audit, campaigns, invitations, registry
+from storage.engine import session_for
+from storage.models import AuditEvent, Invitation, MilestoneKind, Regime, Role
+from storage.registry import RegistryError
+from tests.conftest import NOW
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_instants_come_back_aware_utc(engine: Engine) -> None:
+    plus7 = datetime(2026, 4, 14, 23, 59, tzinfo=timezone(timedelta(hours=7)))
+    with session_for(engine) as session:
+        audit.record(session=session, actor="t", action="x", now=plus7)
+        session.commit()
+    with session_for(engine) as session:
+        event = session.exec(select(AuditEvent)).one()
+    assert event.at.tzinfo is not None
+    assert event.at.utcoffset() == timedelta(0)
+    assert event.at == datetime(2026, 4, 14, 16, 59, tzinfo=UTC)
+
+
+def test_naive_datetimes_are_refused(session: Session) -> None:
+    audit.record(session=session, actor="t", action="x", now=datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_campaign_defaults_follow_the_plan_in_hanoi_time(session: Session) -> None:
+    campaign = campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=NOW, tz=HCM
+    )
+    stones = {m.kind: m.due_at for m in campaigns.milestones(session=session, campaign=campaign)}
+    assert stones == {
+        MilestoneKind.REGISTRATION: datetime(2026, 4, 14, 17, 0, tzinfo=UTC),
+        MilestoneKind.MIDYEAR: datetime(2026, 6, 30, 17, 0, tzinfo=UTC),
+        MilestoneKind.REPORT: datetime(2026, 12, 4, 17, 0, tzinfo=UTC),
+    }
+    assert campaign.regime == Regime.ND152_2025
+
+
+@pytest.mark.parametrize(
+    ("year", "regime"),
+    [(2020, Regime.ND91_2017), (2024, Regime.ND98_2023), (2025, Regime.ND98_2023)],
+)
+def test_regime_is_the_one_in_force_at_the_registration_cutoff(
+    session: Session, year: int, regime: Regime
+) -> None:
+    campaign = campaigns.create_campaign(
+        session=session, year=year, board_name="Ban", now=NOW, tz=HCM
+    )
+    assert campaign.regime == regime
+
+
+def test_campaign_overrides_and_omitted_midyear(session: Session) -> None:
+    cutoff = datetime(2026, 4, 20, 10, 0, tzinfo=UTC)
+    campaign = campaigns.create_campaign(
+        session=session,
+        year=2026,
+        board_name="Ban",
+        now=NOW,
+        tz=HCM,
+        cutoffs={MilestoneKind.REGISTRATION: cutoff, MilestoneKind.MIDYEAR: None},
+        regime=Regime.ND91_2017,
+    )
+    stones = campaigns.milestones(session=session, campaign=campaign)
+    assert [(m.kind, m.due_at) for m in stones] == [
+        (MilestoneKind.REGISTRATION, cutoff),
+        (MilestoneKind.REPORT, datetime(2026, 12, 4, 17, 0, tzinfo=UTC)),
+    ]
+    assert campaign.regime == Regime.ND91_2017
+
+
+def test_bad_campaigns_are_refused(session: Session) -> None:
+    campaigns.create_campaign(session=session, year=2026, board_name="Ban", now=NOW, tz=HCM)
+    with pytest.raises(RegistryError) as dup:
+        campaigns.create_campaign(session=session, year=2026, board_name="Ban", now=NOW, tz=HCM)
+    assert dup.value.code == "campaign_exists"
+    with pytest.raises(RegistryError) as order:
+        campaigns.create_campaign(
+            session=session,
+            year=2027,
+            board_name="Ban",
+            now=NOW,
+            tz=HCM,
+            cutoffs={MilestoneKind.REPORT: datetime(2027, 3, 1, tzinfo=UTC)},
+        )
+    assert order.value.code == "milestones_out_of_order"
+    with pytest.raises(RegistryError):
+        campaigns.create_campaign(session=session, year=1999, board_name="Ban", now=NOW, tz=HCM)
+
+
+def test_zones_match_by_folded_name(session: Session) -> None:
+    zone = registry.add_zone(session=session, name="KCN Quế Võ")
+    assert registry.add_zone(session=session, name="Khu công nghiệp Quế Võ").id == zone.id
+    assert registry.find_zone(session=session, name="que vo") is not None
+    with pytest.raises(RegistryError):
+        registry.add_zone(session=session, name="  KCN ")
+
+
+def test_enterprises_and_contacts(session: Session) -> None:
+    zone = registry.add_zone(session=session, name="KCN Yên Phong")
+    enterprise = registry.add_enterprise(
+        session=session, tax_code="0100.109.106", name="Công ty  ABC", now=NOW, zone=zone
+    )
+    assert enterprise.tax_code == "0100109106"
+    assert enterprise.name == "Công ty ABC"
+    with pytest.raises(RegistryError) as exists:
+        registry.add_enterprise(session=session, tax_code="0100109106", name="X", now=NOW)
+    assert exists.value.code == "enterprise_exists"
+    contact = registry.add_contact(
+        session=session, full_name="Lê Thị Thuỷ", now=NOW, enterprise=enterprise, phone="0912345678"
+    )
+    assert contact.phone == "+84912345678"
+    with pytest.raises(RegistryError) as orphan:
+        registry.add_contact(session=session, full_name="Ai đó", now=NOW)
+    assert orphan.value.code == "contact_needs_enterprise"
+    board = registry.add_contact(session=session, full_name="Cán bộ Ban", now=NOW, role=Role.BOARD)
+    assert board.enterprise_id is None
+    assert [e.tax_code for e, _ in registry.list_enterprises(session=session)] == ["0100109106"]
+
+
+def test_chat_ids_are_unique_per_channel(session: Session) -> None:
+    enterprise = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    for name in ("Một", "Hai"):
+        contact = registry.add_contact(
+            session=session, full_name=name, now=NOW, enterprise=enterprise
+        )
+        contact.channel, contact.chat_id = "telegram", "42"
+    with pytest.raises(Exception, match="(?i)unique"):
+        session.flush()
+
+
+def _enterprise(session: Session):  # type: ignore[no-untyped-def]
+    return registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+
+
+def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> None:
+    enterprise = _enterprise(session)
+    contact = registry.add_contact(session=session, full_name="An", now=NOW, enterprise=enterprise)
+    issued = invitations.create_invitation(
+        session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise
+    )
+    other = invitations.create_invitation(
+        session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise
+    )
+    assert issued.code != other.code
+    assert len(issued.code) >= 22 and len(issued.code) <= 64
+    assert all(ch.isalnum() or ch in "-_" for ch in issued.code)
+    stored = session.exec(select(Invitation.code_hash)).all()
+    assert issued.code not in stored
+    assert issued.invitation.expires_at == NOW + timedelta(days=30)
+    status, found = invitations.check_invitation(session=session, code=issued.code, now=NOW)
+    assert status == invitations.Redemption.OK and found is not None
+    assert invitations.use_invitation(session=session, invitation=found, contact=contact, now=NOW)
+    assert not invitations.use_invitation(
+        session=session, invitation=found, contact=contact, now=NOW
+    )
+    status, _ = invitations.check_invitation(session=session, code=issued.code, now=NOW)
+    assert status == invitations.Redemption.USED
+
+
+def test_invitations_expire_and_unknown_codes_are_refused(session: Session) -> None:
+    enterprise = _enterprise(session)
+    issued = invitations.create_invitation(
+        session=session,
+        role=Role.CONTACT,
+        created_by="t",
+        now=NOW,
+        enterprise=enterprise,
+        valid_for=timedelta(days=1),
+    )
+    later = NOW + timedelta(days=1)
+    assert invitations.check_invitation(session=session, code=issued.code, now=later)[0] == (
+        invitations.Redemption.EXPIRED
+    )
+    assert invitations.check_invitation(session=session, code="nope", now=NOW)[0] == (
+        invitations.Redemption.UNKNOWN
+    )
+    with pytest.raises(RegistryError):
+        invitations.create_invitation(session=session, role=Role.CONTACT, created_by="t", now=NOW)
+    admin = invitations.create_invitation(session=session, role=Role.ADMIN, created_by="t", now=NOW)
+    assert admin.invitation.enterprise_id is None
