@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import datetime
 
 import click
 from pydantic import ValidationError
@@ -15,9 +17,24 @@ from bot.settings import Settings, describe_error
 from storage.identifiers import IdentifierError
 from storage.registry import RegistryError
 from storage.tabular import TableFileError
+from storage.types import utcnow
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Reports known errors inside the command's context, so in the chosen language."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (RegistryError, TableFileError) as error:
+            reason = render(error.code, error.params)
+        except IdentifierError as error:
+            reason = render(error.code, {"value": error.value})
+        click.echo(_("Error: %(reason)s") % {"reason": reason}, err=True)
+        ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--lang", type=click.Choice(["vi", "en"]), help="Language of the output.")
 @click.pass_context
 def cli(ctx: click.Context, lang: str | None) -> None:
@@ -27,7 +44,8 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     except ValidationError as error:
         click.echo(f"Cấu hình không hợp lệ / invalid settings: {describe_error(error)}", err=True)
         ctx.exit(2)
-    ctx.obj = AppContext(settings=settings)
+    clock = ctx.obj.get("clock") if isinstance(ctx.obj, dict) else None
+    ctx.obj = AppContext(settings=settings, clock=clock or utcnow)
     ctx.with_resource(use_language(lang or settings.locale))
 
 
@@ -36,10 +54,10 @@ for module in (cli_run, cli_db, cli_registry, cli_campaign):
         cli.add_command(command)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the CLI and turns known errors into one clear line and exit code 2."""
+def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
+    """Runs the CLI; known errors become one clear line and exit code 2."""
     try:
-        cli.main(args=argv, prog_name="thidua", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="thidua", standalone_mode=False, obj={"clock": clock})
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
     except click.ClickException as error:
@@ -48,16 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo(_("Cancelled."), err=True)
         return 1
-    except (RegistryError, TableFileError) as error:
-        click.echo(_("Error: %(reason)s") % {"reason": render(error.code, error.params)}, err=True)
-        return 2
-    except IdentifierError as error:
-        click.echo(
-            _("Error: %(reason)s") % {"reason": render(error.code, {"value": error.value})},
-            err=True,
-        )
-        return 2
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -274,8 +274,10 @@ def _apply_rows(
             raise TableFileError("file_too_many_rows", limit=max_rows)
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
             continue
-        if _header_field(_raw(row, report.columns, "tax_code")) == "tax_code":
-            continue  # the header repeated (a file pasted together from pages)
+        tax_cell = _raw(row, report.columns, "tax_code")
+        if isinstance(tax_cell, str) and not any(ch.isdigit() for ch in tax_cell):
+            if _header_field(tax_cell) == "tax_code":
+                continue  # the header repeated (a file pasted together from pages)
         result = _apply_row(session, registry, row, number, report.columns, seen, now, create_zones)
         report.rows.append(result)
     session.flush()

@@ -1,0 +1,185 @@
+"""The ``thidua`` command end to end on a real SQLite file, as an operator uses it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bot.cli import main
+from tests.conftest import NOW
+from tests.factories import registry_rows, valid_tax_codes, write_xlsx
+
+
+@pytest.fixture
+def thidua(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Runs the CLI in a clean directory with a fixed clock; returns (exit code, out, err)."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("THIDUA_"):
+            monkeypatch.delenv(key)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args), clock=lambda: NOW)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def test_run_without_token_seeds_the_demo_and_says_what_it_did(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = thidua("run")
+    assert code == 0
+    assert "Chưa cấu hình mã bot Telegram" in out
+    assert "Đã tạo 20 doanh nghiệp mẫu" in out
+    assert (tmp_path / "data" / "thidua.sqlite3").exists()
+    code, out, _ = thidua("run")
+    assert "không thêm doanh nghiệp mẫu" in out  # the second start keeps the data
+    code, out, _ = thidua("enterprises", "list")
+    assert out.strip().splitlines()[-1] == "20 doanh nghiệp."
+
+
+def test_campaign_create_and_show_in_vietnamese_words(thidua) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = thidua("campaign", "create", "2026")
+    assert code == 0
+    assert "Nghị định số 152/2025/NĐ-CP" in out
+    assert (
+        "- Đăng ký danh hiệu thi đua: nộp trước 00:00 thứ Tư, 15/04/2026"
+        " — hạn cuối 23:59 thứ Ba, 14/04/2026 (còn 43 ngày)"
+    ) in out
+    assert "hạn cuối 23:59 thứ Sáu, 04/12/2026" in out
+    code, out, _ = thidua("--lang", "en", "campaign", "show")
+    assert "deadline 23:59 Tuesday, 14/04/2026 (43 days left)" in out
+    code, _, err = thidua("campaign", "create", "2026")
+    assert code == 2 and "Phong trào thi đua năm 2026 đã có" in err
+
+
+def test_campaign_overrides(thidua) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = thidua(
+        "campaign", "create", "2027", "--registration-before", "20/04/2027", "--no-midyear",
+        "--regime", "nd98-2023",
+    )
+    assert code == 0
+    assert "nộp trước 00:00 thứ Ba, 20/04/2027" in out
+    assert "sơ kết" not in out
+    assert "98/2023/NĐ-CP" in out
+    code, _, err = thidua("campaign", "create", "2028", "--report-before", "tháng 12")
+    assert code == 2 and "không phải là ngày" in err
+
+
+def test_import_list_export_roundtrip(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert thidua("zones", "add", "KCN Quế Võ")[0] == 0
+    rows = registry_rows(3)
+    rows.append(["", "Công ty sai", "0100109107", "KCN Quế Võ"])
+    write_xlsx(tmp_path / "ds.xlsx", rows, title_rows=2)
+    code, out, _ = thidua("enterprises", "import", "ds.xlsx", "--create-zones")
+    assert code == 1  # saved, but one row was rejected
+    assert "Dòng 7 — bị từ chối: Công ty sai\n    Mã số thuế “0100109107” sai chữ số kiểm tra" in out
+    assert "sai chữ số kiểm tra" in out
+    assert "Tổng cộng: 3 tạo mới, 0 cập nhật, 0 không đổi, 1 bị từ chối." in out
+    assert "Đã lưu." in out
+    code, out, _ = thidua("enterprises", "export", "out.xlsx")
+    assert code == 0
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    assert sheet is not None
+    values = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    assert values[0][0] == "DANH SÁCH DOANH NGHIỆP TRONG CÁC KHU CÔNG NGHIỆP"
+    assert values[2][:4] == ("STT", "Mã số thuế", "Tên doanh nghiệp", "Khu công nghiệp")
+    assert len(values) == 3 + 3
+    code, out, _ = thidua("enterprises", "import", "out.xlsx")
+    assert code == 0 and "0 tạo mới, 0 cập nhật, 3 không đổi, 0 bị từ chối" in out
+    code, out, _ = thidua("enterprises", "list", "--zone", "que vo")
+    assert "2 doanh nghiệp." in out
+
+
+def test_export_keeps_formula_like_names_as_text(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code = valid_tax_codes(1)[0]
+    (tmp_path / "f.csv").write_text(f'Tên doanh nghiệp,MST\n"=HYPERLINK(""http://x"",""y"")",{code}\n')
+    assert thidua("enterprises", "import", "f.csv")[0] == 0
+    assert thidua("enterprises", "export", "out.xlsx")[0] == 0
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    assert sheet is not None
+    cell = sheet.cell(row=4, column=3)
+    assert cell.value == '=HYPERLINK("http://x","y")'
+    assert cell.data_type == "s"
+
+
+def test_file_errors_are_one_clear_line(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\x00\x01binary")
+    code, out, err = thidua("enterprises", "import", "scan.pdf")
+    assert code == 2
+    assert err.strip() == (
+        "Lỗi: Tệp này không phải bảng tính. Anh/Chị vui lòng gửi tệp Excel (.xlsx) hoặc CSV."
+    )
+    code, _, err = thidua("--lang", "en", "enterprises", "import", "nothing.xlsx")
+    assert code == 2 and "cannot be found" in err
+
+
+def test_contacts_and_invites(thidua) -> None:  # type: ignore[no-untyped-def]
+    tax = valid_tax_codes(1)[0]
+    thidua("demo", "seed")
+    code, _, err = thidua("contacts", "add", "--enterprise", "0100109107", "--name", "A")
+    assert code == 2 and "sai chữ số kiểm tra" in err
+    code, _, err = thidua("contacts", "add", "--enterprise", tax, "--name", "A")
+    assert code == 2 and "Chưa có doanh nghiệp mã số thuế" in err
+    code, out, _ = thidua("enterprises", "list")
+    first_tax = out.split()[0]
+    code, out, _ = thidua(
+        "contacts", "add", "--enterprise", first_tax, "--name", "Trần  Thị Thuỷ", "--phone", "0987654321"
+    )
+    assert code == 0 and "Trần Thị Thuỷ" in out
+    code, _, err = thidua("contacts", "add", "--name", "X", "--phone", "123", "--role", "board")
+    assert code == 2 and "không hợp lệ" in err
+    code, out, _ = thidua("invite", "create", "--enterprise", first_tax)
+    assert code == 0
+    invite_code = out.split("Mã mời: ")[1].split()[0]
+    assert len(invite_code) >= 22
+    assert f"/start {invite_code}" in out
+    assert "Có hiệu lực đến 08:30 thứ Tư, 01/04/2026, chỉ dùng được một lần." in out
+    code, out, _ = thidua("invite", "create", "--role", "admin", "--days", "2")
+    assert code == 0 and "04/03/2026" in out
+    code, _, err = thidua("invite", "create")
+    assert code == 2 and "--enterprise" in err
+    code, out, _ = thidua("audit")
+    assert "invite.create" in out and "contact.add" in out and "cli:" in out
+    assert invite_code not in out  # the clear code is never stored or logged
+
+
+def test_bad_settings_fail_with_one_line(thidua, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("THIDUA_TIMEZONE", "Mars/Base")
+    monkeypatch.setenv("THIDUA_LOCALE", "fr")
+    code, out, err = thidua("run")
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert "THIDUA_TIMEZONE" in lines[0] and "THIDUA_LOCALE" in lines[0]
+
+
+def test_db_commands(thidua) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = thidua("db", "current")
+    assert "(trống)" in out
+    code, out, _ = thidua("db", "upgrade")
+    assert code == 0 and "0001" in out
+    code, out, _ = thidua("db", "downgrade", "base")
+    assert "(trống)" in out
+
+
+def test_the_console_script_runs_in_a_real_process(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
+    env["THIDUA_DATA_DIR"] = str(tmp_path / "state")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Đã tạo 20 doanh nghiệp mẫu" in result.stdout
+    assert (tmp_path / "state" / "thidua.sqlite3").exists()
