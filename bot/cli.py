@@ -57,7 +57,9 @@ for module in (cli_run, cli_db, cli_registry, cli_campaign):
 def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
     """Runs the CLI; known errors become one clear line and exit code 2."""
     try:
-        result = cli.main(args=argv, prog_name="thidua", standalone_mode=False, obj={"clock": clock})
+        result = cli.main(
+            args=argv, prog_name="thidua", standalone_mode=False, obj={"clock": clock}
+        )
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
     except click.ClickException as error:

@@ -37,11 +37,19 @@ def write_xlsx(path: Path, rows: Iterable[Sequence[object]], *, title_rows: int 
     return path
 
 
-def registry_rows(count: int, *, zones: Sequence[str] = ("KCN Quế Võ", "KCN Yên Phong")) -> list[list[object]]:
+def registry_rows(
+    count: int, *, zones: Sequence[str] = ("KCN Quế Võ", "KCN Yên Phong")
+) -> list[list[object]]:
     """Header plus ``count`` valid rows with contacts and phones."""
     header: list[object] = [
-        "STT", "Tên doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Địa chỉ",
-        "Người liên hệ", "Điện thoại", "Ghi chú",
+        "STT",
+        "Tên doanh nghiệp",
+        "Mã số thuế",
+        "Khu công nghiệp",
+        "Địa chỉ",
+        "Người liên hệ",
+        "Điện thoại",
+        "Ghi chú",
     ]
     rows = [header]
     for index, code in enumerate(valid_tax_codes(count)):

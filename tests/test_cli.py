@@ -60,8 +60,14 @@ def test_campaign_create_and_show_in_vietnamese_words(thidua) -> None:  # type: 
 
 def test_campaign_overrides(thidua) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = thidua(
-        "campaign", "create", "2027", "--registration-before", "20/04/2027", "--no-midyear",
-        "--regime", "nd98-2023",
+        "campaign",
+        "create",
+        "2027",
+        "--registration-before",
+        "20/04/2027",
+        "--no-midyear",
+        "--regime",
+        "nd98-2023",
     )
     assert code == 0
     assert "nộp trước 00:00 thứ Ba, 20/04/2027" in out
@@ -78,7 +84,9 @@ def test_import_list_export_roundtrip(thidua, tmp_path: Path) -> None:  # type: 
     write_xlsx(tmp_path / "ds.xlsx", rows, title_rows=2)
     code, out, _ = thidua("enterprises", "import", "ds.xlsx", "--create-zones")
     assert code == 1  # saved, but one row was rejected
-    assert "Dòng 7 — bị từ chối: Công ty sai\n    Mã số thuế “0100109107” sai chữ số kiểm tra" in out
+    assert (
+        "Dòng 7 — bị từ chối: Công ty sai\n    Mã số thuế “0100109107” sai chữ số kiểm tra" in out
+    )
     assert "sai chữ số kiểm tra" in out
     assert "Tổng cộng: 3 tạo mới, 0 cập nhật, 0 không đổi, 1 bị từ chối." in out
     assert "Đã lưu." in out
@@ -98,7 +106,9 @@ def test_import_list_export_roundtrip(thidua, tmp_path: Path) -> None:  # type: 
 
 def test_export_keeps_formula_like_names_as_text(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code = valid_tax_codes(1)[0]
-    (tmp_path / "f.csv").write_text(f'Tên doanh nghiệp,MST\n"=HYPERLINK(""http://x"",""y"")",{code}\n')
+    (tmp_path / "f.csv").write_text(
+        f'Tên doanh nghiệp,MST\n"=HYPERLINK(""http://x"",""y"")",{code}\n'
+    )
     assert thidua("enterprises", "import", "f.csv")[0] == 0
     assert thidua("enterprises", "export", "out.xlsx")[0] == 0
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
@@ -110,7 +120,7 @@ def test_export_keeps_formula_like_names_as_text(thidua, tmp_path: Path) -> None
 
 def test_file_errors_are_one_clear_line(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\x00\x01binary")
-    code, out, err = thidua("enterprises", "import", "scan.pdf")
+    code, _out, err = thidua("enterprises", "import", "scan.pdf")
     assert code == 2
     assert err.strip() == (
         "Lỗi: Tệp này không phải bảng tính. Anh/Chị vui lòng gửi tệp Excel (.xlsx) hoặc CSV."
@@ -129,7 +139,14 @@ def test_contacts_and_invites(thidua) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = thidua("enterprises", "list")
     first_tax = out.split()[0]
     code, out, _ = thidua(
-        "contacts", "add", "--enterprise", first_tax, "--name", "Trần  Thị Thuỷ", "--phone", "0987654321"
+        "contacts",
+        "add",
+        "--enterprise",
+        first_tax,
+        "--name",
+        "Trần  Thị Thuỷ",
+        "--phone",
+        "0987654321",
     )
     assert code == 0 and "Trần Thị Thuỷ" in out
     code, _, err = thidua("contacts", "add", "--name", "X", "--phone", "123", "--role", "board")

@@ -57,7 +57,9 @@ def test_vietnamese_is_the_default_and_english_follows_the_user() -> None:
     with use_language("fr"):
         assert _("Cancelled.") == "Đã huỷ."
     assert pick_language("en-GB") == "en"
-    assert pick_language("vi") == "vi" and pick_language("ru") == "vi" and pick_language(None) == "vi"
+    assert (
+        pick_language("vi") == "vi" and pick_language("ru") == "vi" and pick_language(None) == "vi"
+    )
 
 
 def test_dates_and_numbers_in_words() -> None:

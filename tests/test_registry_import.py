@@ -7,8 +7,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from msoffcrypto.format.ooxml import OOXMLFile
 import pytest
+from msoffcrypto.format.ooxml import OOXMLFile
 from sqlmodel import Session, func, select
 
 from storage import registry
@@ -39,16 +39,52 @@ def test_messy_workbook_imports_good_rows_and_explains_bad_ones(
     rows: list[list[object]] = [
         ["", "Danh sách doanh nghiệp (cập nhật)", None, None],
         [],
-        ["STT", "Tên DN", "Mã số thuế (MST)", "Thuộc KCN", "Địa chỉ trụ sở", "Người liên hệ", "SĐT", "Vốn đầu tư"],
-        [1, nfd("Công ty TNHH Hoà Bình"), CODES[0][:4] + "." + CODES[0][4:7] + " " + CODES[0][7:], nfd("Khu công nghiệp Quế Võ"), "Lô A1", nfd("Nguyễn Thị Hoà"), "0912 345 678", 1e6],
+        [
+            "STT",
+            "Tên DN",
+            "Mã số thuế (MST)",
+            "Thuộc KCN",
+            "Địa chỉ trụ sở",
+            "Người liên hệ",
+            "SĐT",
+            "Vốn đầu tư",
+        ],
+        [
+            1,
+            nfd("Công ty TNHH Hoà Bình"),
+            CODES[0][:4] + "." + CODES[0][4:7] + " " + CODES[0][7:],
+            nfd("Khu công nghiệp Quế Võ"),
+            "Lô A1",
+            nfd("Nguyễn Thị Hoà"),
+            "0912 345 678",
+            1e6,
+        ],
         [2, "Công ty CP Sao Mai", int(LEADING_ZERO), "kcn yên phong", None, None, None, None],
         [None, None, None, None, None, None, None, None],
-        [3, "Công ty sai số kiểm tra", CODES[2][:-1] + str((int(CODES[2][-1]) + 1) % 10), "KCN Quế Võ", None, None, None, None],
+        [
+            3,
+            "Công ty sai số kiểm tra",
+            CODES[2][:-1] + str((int(CODES[2][-1]) + 1) % 10),
+            "KCN Quế Võ",
+            None,
+            None,
+            None,
+            None,
+        ],
         [4, "Hộ kinh doanh", "001099012345", "KCN Quế Võ", None, None, None, None],
         [5, "Công ty KCN lạ", CODES[3], "KCN Không Có", None, None, None, None],
         [6, "Bản sao của dòng 1", CODES[0], "KCN Quế Võ", None, None, None, None],
         [7, None, CODES[4], "KCN Quế Võ", None, None, None, None],
-        [8, "Công ty chi nhánh", CODES[5] + "-001", "KCN Quế Võ", None, "Trần Văn Đức", "12345", None],
+        [
+            8,
+            "Công ty chi nhánh",
+            CODES[5] + "-001",
+            "KCN Quế Võ",
+            None,
+            "Trần Văn Đức",
+            "12345",
+            None,
+        ],
         ["STT", "Tên DN", "Mã số thuế (MST)", "Thuộc KCN", None, None, None, None],
     ]
     path = write_xlsx(tmp_path / "ds.xlsx", rows)
@@ -88,7 +124,9 @@ def test_reimport_updates_changed_rows_and_leaves_others(session: Session, tmp_p
     assert import_enterprises(session=session, path=path, now=NOW).count(Outcome.CREATED) == 3
     rows[2][1] = "Tên mới sau sáp nhập"
     rows[3][3] = "KCN Quế Võ" if rows[3][3] != "KCN Quế Võ" else "KCN Yên Phong"
-    report = import_enterprises(session=session, path=write_xlsx(tmp_path / "v2.xlsx", rows), now=NOW)
+    report = import_enterprises(
+        session=session, path=write_xlsx(tmp_path / "v2.xlsx", rows), now=NOW
+    )
     outcomes = [(r.outcome, r.changed) for r in report.rows]
     assert outcomes == [
         (Outcome.UNCHANGED, []),
@@ -115,7 +153,9 @@ def test_dry_run_saves_nothing(session: Session, tmp_path: Path) -> None:
     assert _count(session, Enterprise) == 0
 
 
-def test_a_file_of_only_bad_rows_saves_nothing_and_says_why(session: Session, tmp_path: Path) -> None:
+def test_a_file_of_only_bad_rows_saves_nothing_and_says_why(
+    session: Session, tmp_path: Path
+) -> None:
     path = write_xlsx(
         tmp_path / "bad.xlsx",
         [["Tên doanh nghiệp", "MST"], ["A", "123"], ["B", "001099012345"], ["", ""], ["🙂", "abc"]],
