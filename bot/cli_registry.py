@@ -11,7 +11,7 @@ import click
 from bot.context import AppContext
 from bot.i18n import _, fmt_instant
 from bot.registry_views import export_registry, report_lines
-from storage import audit, invitations, registry
+from storage import audit, invitations, links, registry
 from storage.identifiers import display_phone
 from storage.models import Role
 from storage.registry_import import Outcome, import_enterprises
@@ -169,9 +169,10 @@ def contacts_list(app: AppContext, tax_code: str | None) -> None:
             registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
         )
         people = registry.list_contacts(session=session, enterprise=enterprise)
+        linked_ids = links.linked_contact_ids(session=session)
     for person in people:
         phone = display_phone(person.phone) if person.phone else "—"
-        linked = _("linked") if person.chat_id else _("not linked")
+        linked = _("linked") if person.id in linked_ids else _("not linked")
         click.echo(f"#{person.id:<5} {person.full_name} · {phone} · {person.role} · {linked}")
     click.echo(_("%(n)s contacts.") % {"n": len(people)})
 

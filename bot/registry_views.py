@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.i18n import N_, _
 from bot.problems import render
-from storage import registry
+from storage import links, registry
 from storage.identifiers import display_phone
 from storage.registry_import import ImportReport, Outcome, RowResult
 from storage.xlsx import write_table
@@ -73,12 +73,13 @@ def export_registry(session: Session, path: Path) -> int:
     """Writes the registry as a workbook that imports back unchanged; returns the row count."""
     contacts: dict[int, list[tuple[str, str]]] = {}
     linked: set[int] = set()
+    linked_contacts = links.linked_contact_ids(session=session)
     for contact in registry.list_contacts(session=session):
         if contact.enterprise_id is None:
             continue
         phone = display_phone(contact.phone) if contact.phone else ""
         contacts.setdefault(contact.enterprise_id, []).append((contact.full_name, phone))
-        if contact.chat_id:
+        if contact.id in linked_contacts:
             linked.add(contact.enterprise_id)
     rows = []
     for number, (enterprise, zone) in enumerate(registry.list_enterprises(session=session), 1):

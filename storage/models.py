@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -92,8 +92,6 @@ class Enterprise(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """A person who acts in chat: an enterprise contact, a board member or an admin."""
 
-    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
-
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int | None = Field(
         default=None, foreign_key="enterprise.id", index=True, ondelete="CASCADE"
@@ -102,12 +100,39 @@ class Contact(SQLModel, table=True):
     phone: str | None = Field(default=None, sa_type=String(20))
     email: str | None = Field(default=None, sa_type=String(200))
     role: str = Field(default=Role.CONTACT, sa_type=String(16))
-    channel: str | None = Field(default=None, sa_type=String(16))
-    chat_id: str | None = Field(default=None, sa_type=String(64))
-    locale: str | None = Field(default=None, sa_type=String(8))
-    reachable: bool = Field(default=True)
-    linked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChatLink(SQLModel, table=True):
+    """A chat (Telegram, Zalo, terminal) through which a contact acts; a person may have several."""
+
+    __tablename__ = "chat_link"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
+    channel: str = Field(sa_type=String(16))
+    chat_id: str = Field(sa_type=String(64))
+    reachable: bool = Field(default=True)
+    linked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a chat stands in a flow; saved in the same transaction as what the step wrote."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_type=String(16))
+    chat_id: str = Field(sa_type=String(64))
+    language: str | None = Field(default=None, sa_type=String(8))
+    step: str = Field(default="", sa_type=String(64))
+    data: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+    version: int = Field(default=0)
+    last_update_id: int | None = Field(default=None, sa_type=BigInteger)
+    failed_codes: int = Field(default=0)
+    failed_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Invitation(SQLModel, table=True):

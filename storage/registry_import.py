@@ -414,7 +414,6 @@ def _upsert_contact(
                     "phone": phone,
                     "email": email,
                     "role": Role.CONTACT.value,
-                    "reachable": True,
                     "created_at": now,
                 },
             )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from storage.engine import make_engine
@@ -49,4 +51,30 @@ def test_upgrade_twice_is_harmless_and_base_drops_everything(empty_db_url: str) 
     upgrade(engine)
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+@BACKENDS
+def test_0002_moves_chat_links_out_of_contact_and_back(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO contact (full_name, role, channel, chat_id, reachable, linked_at,"
+                " created_at) VALUES ('An', 'board', 'telegram', '42', :f, :t, :t),"
+                " ('Bình', 'board', NULL, NULL, :tr, NULL, :t)"
+            ),
+            {"t": datetime(2026, 1, 5, tzinfo=UTC).replace(tzinfo=None), "f": False, "tr": True},
+        )
+    upgrade(engine, "0002")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT channel, chat_id, reachable FROM chat_link")).all()
+    assert [tuple(r) for r in rows] == [("telegram", "42", False)]
+    downgrade(engine, "0001")
+    with engine.connect() as conn:
+        back = conn.execute(
+            text("SELECT full_name, channel, chat_id, reachable FROM contact ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in back] == [("An", "telegram", "42", False), ("Bình", None, None, True)]
     engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from storage import audit, campaigns, invitations, registry
+from storage import audit, campaigns, conversations, invitations, links, registry
 from storage.engine import session_for
 from storage.models import AuditEvent, Invitation, MilestoneKind, Regime, Role
 from storage.registry import RegistryError
@@ -140,15 +140,33 @@ def test_enterprises_and_contacts(session: Session) -> None:
     assert [e.tax_code for e, _ in registry.list_enterprises(session=session)] == ["0100109106"]
 
 
-def test_chat_ids_are_unique_per_channel(session: Session) -> None:
+def test_a_chat_links_to_one_contact_and_a_contact_may_have_many_chats(session: Session) -> None:
     enterprise = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
-    for name in ("Một", "Hai"):
-        contact = registry.add_contact(
-            session=session, full_name=name, now=NOW, enterprise=enterprise
-        )
-        contact.channel, contact.chat_id = "telegram", "42"
-    with pytest.raises(Exception, match=r"(?i)unique"):
-        session.flush()
+    first, second = (
+        registry.add_contact(session=session, full_name=name, now=NOW, enterprise=enterprise)
+        for name in ("Một", "Hai")
+    )
+    links.link_chat(session=session, contact=first, channel="telegram", chat_id="42", now=NOW)
+    links.link_chat(session=session, contact=first, channel="zalo", chat_id="z-9", now=NOW)
+    assert links.contact_for_chat(session=session, channel="telegram", chat_id="42") == first
+    links.link_chat(session=session, contact=second, channel="telegram", chat_id="42", now=NOW)
+    assert links.contact_for_chat(session=session, channel="telegram", chat_id="42") == second
+    assert [link.channel for link in links.chat_links(session=session, contact=first)] == ["zalo"]
+    assert links.mark_unreachable(session=session, channel="zalo", chat_id="z-9")
+    assert not links.mark_unreachable(session=session, channel="zalo", chat_id="z-9")
+    assert links.linked_contact_ids(session=session) == {first.id, second.id}
+
+
+def test_conversations_are_created_once_per_chat(session: Session) -> None:
+    one = conversations.open_conversation(session=session, channel="telegram", chat_id="7", now=NOW)
+    one.step, one.data = "onboarding.confirm", {"invitation": 3}
+    session.commit()
+    again = conversations.open_conversation(
+        session=session, channel="telegram", chat_id="7", now=NOW
+    )
+    assert again.id == one.id and again.data == {"invitation": 3}
+    other = conversations.open_conversation(session=session, channel="zalo", chat_id="7", now=NOW)
+    assert other.id != one.id and other.step == ""
 
 
 def _enterprise(session: Session):  # type: ignore[no-untyped-def]
