@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -106,8 +105,3 @@ def days_left(cutoff: datetime, now: datetime, tz: ZoneInfo) -> str:
     if delta == 0:
         return _("today is the last day")
     return ngettext("%(n)d day left", "%(n)d days left", delta) % {"n": delta}
-
-
-def locale_name(code: str) -> str:
-    """A language's own name, for the language switch."""
-    return Locale.parse(code).get_display_name(code) or code

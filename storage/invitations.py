@@ -75,6 +75,13 @@ def check_invitation(
     invitation = session.exec(select(Invitation).where(Invitation.code_hash == _hash(code))).first()
     if invitation is None:
         return Redemption.UNKNOWN, None
+    return check_invitation_row(invitation=invitation, now=now)
+
+
+def check_invitation_row(
+    *, invitation: Invitation, now: datetime
+) -> tuple[Redemption, Invitation | None]:
+    """Whether a loaded invitation can still be used at ``now``."""
     if invitation.used_at is not None:
         return Redemption.USED, invitation
     if invitation.expires_at <= now:

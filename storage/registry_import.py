@@ -232,10 +232,12 @@ def import_enterprises(
     dry_run: bool = False,
     max_bytes: int = 20 * 1024 * 1024,
     max_rows: int = 50_000,
+    commit: bool = True,
 ) -> ImportReport:
     """Upserts enterprises by MST from one file in one transaction; bad rows never block good ones.
 
     Raises TableFileError when the file as a whole cannot be read; nothing is stored then.
+    With ``commit=False`` the caller commits, together with whatever else it wrote.
     """
     for sheet, rows in read_sheets(path, max_bytes=max_bytes):
         found = _find_header(rows)
@@ -251,7 +253,8 @@ def import_enterprises(
         if dry_run:
             session.rollback()
         else:
-            session.commit()
+            if commit:
+                session.commit()
             report.saved = True
         return report
     raise TableFileError("file_no_header", scanned=HEADER_SCAN_ROWS)

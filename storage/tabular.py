@@ -60,15 +60,16 @@ def _is_encrypted(path: Path) -> bool:
 
 def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[Row]]]:
     """Streams each worksheet's cell values (cached results, never formulas)."""
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise TableFileError("file_corrupt") from None
-    try:
-        for sheet in workbook.worksheets:
-            yield sheet.title, _guarded(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
+    with path.open("rb") as handle:  # a handle, so a stored upload needs no .xlsx suffix
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+            raise TableFileError("file_corrupt") from None
+        try:
+            for sheet in workbook.worksheets:
+                yield sheet.title, _guarded(sheet.iter_rows(values_only=True))
+        finally:
+            workbook.close()
 
 
 def _guarded(rows: Iterator[Row]) -> Iterator[Row]:

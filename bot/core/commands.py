@@ -1,0 +1,80 @@
+"""Routing one input: commands first, then the current step; stale buttons are caught here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.context import STEPS, Ctx, StepHandler
+from bot.core.types import Kind
+from bot.i18n import _
+
+COMMANDS: dict[str, StepHandler] = {}
+HOME = ""  # the step name of "no flow in progress": the main menu
+
+
+class _GlobalChoices:
+    """Choices answered the same in every step (e.g. "lang:en"), keyed by prefix."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, StepHandler] = {}
+
+    def handler(self, prefix: str) -> Callable[[StepHandler], StepHandler]:
+        """Registers the handler of choices ``prefix:…``."""
+
+        def register(handler: StepHandler) -> StepHandler:
+            self.handlers[prefix] = handler
+            return handler
+
+        return register
+
+
+CHOICES = _GlobalChoices()
+
+
+def command(name: str) -> Callable[[StepHandler], StepHandler]:
+    """Registers a slash command available in every step (authorisation is the handler's)."""
+
+    def register(handler: StepHandler) -> StepHandler:
+        COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+def reprompt(ctx: Ctx) -> None:
+    """Asks the current step's question again (or shows the menu)."""
+    STEPS[ctx.conv.step if ctx.conv.step in STEPS else HOME].prompt(ctx)
+
+
+def route(ctx: Ctx) -> None:
+    """Dispatches the input to a command, the current step, or the menu."""
+    incoming = ctx.incoming
+    raw = ctx.data("_choices", [])
+    offered = [str(key) for key in raw] if isinstance(raw, list) else []
+    if incoming.kind == Kind.CHOICE:
+        version, _sep, key = incoming.choice.partition(":")
+        if version != str(ctx.conv.version) or key not in offered:
+            ctx.say(_("That button belongs to an earlier message. Here is where we are now."))
+            reprompt(ctx)
+            return
+        ctx.choice = key
+    elif incoming.kind == Kind.TEXT and incoming.text.strip().isdigit() and offered:
+        number = int(incoming.text.strip())
+        if 1 <= number <= len(offered):
+            ctx.choice = offered[number - 1]
+    global_choice = CHOICES.handlers.get(ctx.choice.partition(":")[0]) if ctx.choice else None
+    if global_choice is not None:
+        global_choice(ctx)
+        return
+    if incoming.kind == Kind.COMMAND:
+        handler = COMMANDS.get(incoming.command)
+        if handler is None:
+            ctx.say(
+                _("There is no command /%(name)s. Type /help to see what you can do.")
+                % {"name": incoming.command[:32]}
+            )
+            reprompt(ctx)
+            return
+        handler(ctx)
+        return
+    STEPS[ctx.conv.step if ctx.conv.step in STEPS else HOME].handle(ctx)

@@ -1,0 +1,101 @@
+"""What a step sees: the session, the chat's state and person, the clock, and a way to answer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot.core.types import Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
+from bot.settings import Settings
+from storage.models import Contact, Conversation, Role
+
+
+@dataclass
+class Ctx:
+    """One update being answered; replies accumulate in ``result``."""
+
+    session: Session
+    conv: Conversation
+    contact: Contact | None
+    incoming: Incoming
+    now: datetime
+    settings: Settings
+    files: FilePort | None
+    result: Result = field(default_factory=Result)
+    choice: str = ""  # the key of the choice made, already checked against the current version
+
+    @property
+    def role(self) -> str | None:
+        """The linked person's role, or None for a stranger."""
+        return self.contact.role if self.contact else None
+
+    def is_role(self, *roles: Role) -> bool:
+        """Whether the linked person holds one of ``roles``."""
+        return self.contact is not None and self.contact.role in roles
+
+    def say(
+        self,
+        text: str,
+        choices: Sequence[tuple[str, str]] = (),
+        file: OutFile | None = None,
+    ) -> None:
+        """Adds a reply; choices are (key, label) pairs valid until the step changes."""
+        tokens = tuple(Choice(f"{self.conv.version}:{key}", label) for key, label in choices)
+        if choices:
+            self.set_data(_choices=[key for key, _ in choices])
+        self.result.replies.append(Reply(text, tokens, file))
+
+    def goto(self, step: str, **data: object) -> None:
+        """Moves to ``step`` with fresh step data; buttons shown before now become stale."""
+        self.conv.step = step
+        self.conv.data = dict(data)
+        self.conv.version += 1
+
+    def set_data(self, **values: object) -> None:
+        """Updates the step's data (reassigned so the JSON column is saved)."""
+        self.conv.data = {**self.conv.data, **values}
+
+    def data(self, key: str, default: object = None) -> object:
+        """One value of the step's data."""
+        return self.conv.data.get(key, default)
+
+    def fetch(self, file: FileRef, *, max_bytes: int) -> Path:
+        """Downloads a sent file under the data directory, never under the sender's file name."""
+        if self.files is None:
+            raise RuntimeError("this channel cannot fetch files")
+        folder = self.settings.data_dir / "incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / uuid.uuid4().hex
+        try:
+            self.files.fetch(file, dest, max_bytes=max_bytes)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        return dest
+
+
+StepHandler = Callable[[Ctx], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a flow: how it asks, how it reads the answer, and where /back leads."""
+
+    name: str
+    prompt: StepHandler
+    handle: StepHandler
+    back: str | None = None
+
+
+STEPS: dict[str, Step] = {}
+
+
+def register(step: Step) -> Step:
+    """Adds a step to the registry the engine dispatches on."""
+    STEPS[step.name] = step
+    return step

@@ -1,0 +1,95 @@
+"""Dispatch: load the chat's state, run the step, save state and data in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from bot.core import commands
+from bot.core.context import Ctx
+from bot.core.types import FilePort, Incoming, Reply, Result
+from bot.i18n import _, pick_language, use_language
+from bot.settings import Settings
+from storage import conversations, links
+from storage.engine import session_for
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Core:
+    """The conversation engine every channel talks to."""
+
+    def __init__(
+        self, *, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+
+    def handle(self, incoming: Incoming, *, files: FilePort | None = None) -> Result:
+        """Answers one input; never raises for a person's mistake or a step's bug."""
+        incoming = _normalised(incoming)
+        now = self.clock()
+        with session_for(self.engine) as session:
+            conv = conversations.open_conversation(
+                session=session, channel=incoming.channel, chat_id=incoming.chat_id, now=now
+            )
+            if _already_seen(conv.last_update_id, incoming.update_id):
+                log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
+                return Result()
+            language = conv.language or pick_language(incoming.language_code)
+            contact = links.contact_for_chat(
+                session=session, channel=incoming.channel, chat_id=incoming.chat_id
+            )
+            ctx = Ctx(session, conv, contact, incoming, now, self.settings, files)
+            with use_language(language):
+                try:
+                    commands.route(ctx)
+                except Exception:
+                    log.exception("step %r failed on %s input", conv.step, incoming.kind)
+                    session.rollback()
+                    return Result([_failure_reply()], language=language)
+                ctx.result.language = ctx.conv.language or language
+            if incoming.update_id is not None:
+                conv.last_update_id = incoming.update_id
+            conv.updated_at = now
+            session.commit()
+            return ctx.result
+
+    def mark_unreachable(self, *, channel: str, chat_id: str) -> bool:
+        """Records that a chat blocked the bot; True the first time."""
+        with session_for(self.engine) as session:
+            changed = links.mark_unreachable(session=session, channel=channel, chat_id=chat_id)
+            session.commit()
+            return changed
+
+
+def _already_seen(last: int | None, current: int | None) -> bool:
+    """Telegram may deliver an update again after a restart; it is answered once."""
+    return last is not None and current is not None and current <= last
+
+
+def _normalised(incoming: Incoming) -> Incoming:
+    """NFC for everything a person typed, as phones and Macs may send NFD."""
+    return replace(
+        incoming,
+        text=unicodedata.normalize("NFC", incoming.text),
+        args=unicodedata.normalize("NFC", incoming.args).strip(),
+        user_name=unicodedata.normalize("NFC", incoming.user_name).strip(),
+    )
+
+
+def _failure_reply() -> Reply:
+    """The apology sent when a step fails; the transaction was rolled back."""
+    return Reply(
+        _(
+            "Sorry, something went wrong while handling your message. Nothing you saved before"
+            " was lost. Please try again, or type /menu."
+        )
+    )

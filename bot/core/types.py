@@ -1,0 +1,98 @@
+"""The only types flows and channels share: what came in, and what to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+MAX_TEXT = 4096  # Telegram's message limit; longer replies are split by the channel
+
+
+class Kind(StrEnum):
+    """What a person sent."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    CHOICE = "choice"
+    FILE = "file"
+    OTHER = "other"  # a sticker, photo, voice note, location…: not something a step can read
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file the person sent; fetched only when a step wants it, after its size is checked."""
+
+    file_id: str
+    name: str | None
+    size: int | None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One input from one chat, whatever the channel."""
+
+    channel: str
+    chat_id: str
+    kind: Kind
+    text: str = ""
+    command: str = ""
+    args: str = ""
+    choice: str = ""
+    file: FileRef | None = None
+    user_name: str = ""
+    language_code: str | None = None
+    update_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button (Telegram) or a numbered line (terminal, Zalo); ``token`` is opaque to channels."""
+
+    token: str
+    label: str
+
+
+@dataclass(frozen=True)
+class OutFile:
+    """A file to send: a path on disk and the name the person sees."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send back."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    file: OutFile | None = None
+
+
+@dataclass
+class Result:
+    """What one input produced: the replies, and the command menu to show if the role changed."""
+
+    replies: list[Reply] = field(default_factory=list)
+    menu_role: str | None = None
+    language: str = "vi"
+
+
+class FileTooLarge(Exception):
+    """The channel will not fetch a file this large."""
+
+    def __init__(self, size: int | None, limit: int) -> None:
+        super().__init__(size, limit)
+        self.size = size
+        self.limit = limit
+
+
+class FilePort(Protocol):
+    """How the core fetches a file a person sent, through the channel it came from."""
+
+    def fetch(self, file: FileRef, dest: Path, *, max_bytes: int) -> int:
+        """Writes the file to ``dest`` and returns its size; raises FileTooLarge first if needed."""
+        ...

@@ -1,0 +1,192 @@
+"""The main menu, help, language and the commands that leave or step back in a flow."""
+
+from __future__ import annotations
+
+from bot.core.commands import CHOICES, HOME, command, reprompt
+from bot.core.context import STEPS, Ctx, Step, StepHandler, register
+from bot.core.types import Kind
+from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
+from bot.milestone_text import deadline_words, milestone_name
+from storage import campaigns
+from storage.models import Enterprise, Role
+
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
+ROLE_NAMES = {
+    Role.CONTACT: N_("enterprise contact"),
+    Role.BOARD: N_("board member"),
+    Role.ADMIN: N_("administrator"),
+}
+
+
+def role_name(role: str) -> str:
+    """A role in the active language."""
+    return _(ROLE_NAMES[Role(role)])
+
+
+def show_menu(ctx: Ctx) -> None:
+    """Shows what this person can do now, given the campaign's dates."""
+    if ctx.contact is None:
+        ctx.say(not_linked_text(ctx))
+        return
+    lines = [
+        _("Main menu — %(name)s (%(role)s)")
+        % {"name": ctx.contact.full_name, "role": role_name(ctx.contact.role)}
+    ]
+    choices: list[tuple[str, str]] = []
+    if ctx.contact.enterprise_id is not None:
+        enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
+        if enterprise is not None:
+            lines.append(
+                _("Enterprise: %(name)s, tax code %(tax)s")
+                % {"name": enterprise.name, "tax": enterprise.tax_code}
+            )
+    campaign = campaigns.get_campaign(session=ctx.session)
+    tz = ctx.settings.tz
+    if campaign is None:
+        lines.append(_("The board has not opened a campaign yet."))
+    else:
+        lines.append(_("Emulation campaign %(year)s:") % {"year": campaign.year})
+        for stone in campaigns.milestones(session=ctx.session, campaign=campaign):
+            name = milestone_name(stone.kind)
+            if ctx.contact.role == Role.CONTACT and ctx.now < stone.due_at:
+                label = _("%(name)s — due %(date)s") % {
+                    "name": name,
+                    "date": fmt_date(last_moment(stone.due_at), tz),
+                }
+                choices.append((f"ms:{stone.kind}", label))
+                lines.append("• " + label + f" ({deadline_words(stone.due_at, ctx.now, tz)})")
+            else:
+                lines.append(f"• {name}: {deadline_words(stone.due_at, ctx.now, tz)}")
+    if ctx.is_role(Role.BOARD, Role.ADMIN):
+        choices.append(("export", _("Export the enterprise list")))
+    if ctx.is_role(Role.ADMIN):
+        choices.append(("import", _("Import an enterprise list")))
+    choices.append(("help", _("Help")))
+    ctx.say("\n".join(lines), choices)
+
+
+def not_linked_text(ctx: Ctx) -> str:
+    """Tells a stranger how to get started."""
+    return _(
+        "This chat is not linked to any enterprise yet. To start, ask the board for an"
+        " invitation code, then open the invitation link or type /start followed by the code."
+        "\nContact: %(contact)s"
+    ) % {"contact": ctx.settings.board_contact}
+
+
+def handle_home(ctx: Ctx) -> None:
+    """Reads a menu choice; anything else gets a hint and the menu again."""
+    if ctx.choice.startswith("ms:"):
+        ctx.say(
+            _(
+                "This part is being finished and opens in the next update. You will be told"
+                " here when it opens; the deadline stays as shown."
+            )
+        )
+        show_menu(ctx)
+    elif ctx.choice in MENU_ACTIONS:
+        MENU_ACTIONS[ctx.choice](ctx)
+    else:
+        hint_and_reprompt(ctx)
+
+
+def hint_and_reprompt(ctx: Ctx) -> None:
+    """Explains what was not understood, then asks the current question again."""
+    kind = ctx.incoming.kind
+    if kind == Kind.OTHER:
+        ctx.say(_("I can only read text messages, files and buttons here."))
+    elif kind == Kind.FILE:
+        ctx.say(_("No file was expected at this point, so it was not read."))
+    else:
+        ctx.say(_("I did not understand that. Please choose one of the options."))
+    reprompt(ctx)
+
+
+register(Step(HOME, prompt=show_menu, handle=handle_home))
+MENU_ACTIONS: dict[str, StepHandler] = {}  # menu keys other flows answer (export, import…)
+
+
+@command("menu")
+def menu_command(ctx: Ctx) -> None:
+    """Leaves any step (data already saved stays) and shows the menu."""
+    if ctx.conv.step:
+        ctx.goto(HOME)
+    show_menu(ctx)
+
+
+@command("help")
+def help_command(ctx: Ctx) -> None:
+    """Shows the help (the same as the menu's Help button)."""
+    show_help(ctx)
+
+
+def show_help(ctx: Ctx) -> None:
+    """Lists what this person can do, by role."""
+    lines = [
+        _("Commands:"),
+        _("/menu — main menu"),
+        _("/cancel — stop the current step (what you saved is kept)"),
+        _("/back — go back one step"),
+        _("/lang — Tiếng Việt / English"),
+        _("/help — this help"),
+    ]
+    if ctx.is_role(Role.BOARD, Role.ADMIN):
+        lines.append(_("/export — the enterprise list as an Excel file"))
+    if ctx.is_role(Role.ADMIN):
+        lines.append(_("/import — import an enterprise list from an Excel file"))
+    if ctx.contact is None:
+        lines.append(not_linked_text(ctx))
+    ctx.say("\n".join(lines))
+
+
+@command("cancel")
+def cancel(ctx: Ctx) -> None:
+    """Leaves the current step; nothing saved is undone."""
+    if ctx.conv.step:
+        ctx.goto(HOME)
+        ctx.say(_("Stopped. Everything you had saved is kept."))
+    else:
+        ctx.say(_("There is nothing to stop."))
+    show_menu(ctx)
+
+
+@command("back")
+def back(ctx: Ctx) -> None:
+    """Returns to the previous step where the flow has one."""
+    step = STEPS.get(ctx.conv.step)
+    if step is None or step.back is None:
+        ctx.say(_("There is no earlier step here."))
+        reprompt(ctx)
+        return
+    ctx.goto(step.back)
+    reprompt(ctx)
+
+
+@command("lang")
+def language(ctx: Ctx) -> None:
+    """Switches the chat's language (/lang en, /lang vi), or offers both."""
+    wanted = ctx.incoming.args.strip().lower()[:2]
+    if wanted not in LANGUAGES:
+        ctx.say(
+            _("Choose a language:"),
+            [(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        )
+        return
+    switch_language(ctx, wanted)
+
+
+@CHOICES.handler("lang")
+def language_choice(ctx: Ctx) -> None:
+    """Reads a language button, whatever step the chat is in."""
+    switch_language(ctx, ctx.choice.partition(":")[2])
+
+
+def switch_language(ctx: Ctx, code: str) -> None:
+    """Stores the chat's language and answers in it from now on."""
+    ctx.conv.language = code
+    with use_language(code):
+        ctx.say(_("Language: English.") if code == "en" else _("Language: Vietnamese."))
+        reprompt(ctx)
+
+
+MENU_ACTIONS["help"] = show_help

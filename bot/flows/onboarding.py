@@ -1,0 +1,211 @@
+"""Linking a chat to a contact with an invitation code: /start CODE, confirm, linked."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+
+from bot.core.commands import HOME, command
+from bot.core.context import Ctx, Step, register
+from bot.flows.menu import hint_and_reprompt, not_linked_text, role_name, show_menu
+from bot.i18n import _, fmt_instant
+from storage import audit, invitations, links
+from storage.models import Contact, Enterprise, Invitation, Role
+from storage.text import nfc
+
+CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_FAILED = 5
+FAILED_WINDOW = timedelta(minutes=15)
+CONFIRM = "onboarding.confirm"
+
+
+@command("start")
+def start(ctx: Ctx) -> None:
+    """With a code: checks it and asks to confirm. Without: the menu, or how to get a code."""
+    code = ctx.incoming.args.strip()
+    if not code:
+        if ctx.contact is None:
+            ctx.say(
+                _("Welcome to the emulation campaign assistant of %(board)s.")
+                % {"board": ctx.settings.board_name}
+            )
+        if ctx.conv.step:
+            ctx.goto(HOME)
+        show_menu(ctx)
+        return
+    if _throttled(ctx):
+        return
+    status, invitation = (invitations.Redemption.UNKNOWN, None)
+    if CODE_SHAPE.match(code):
+        status, invitation = invitations.check_invitation(
+            session=ctx.session, code=code, now=ctx.now
+        )
+    if status == invitations.Redemption.OK and invitation is not None:
+        ctx.goto(CONFIRM, invitation=invitation.id)
+        prompt_confirm(ctx)
+        return
+    _count_failure(ctx)
+    if status == invitations.Redemption.USED:
+        ctx.say(
+            _(
+                "This invitation code has already been used. If this chat is not linked yet, "
+                "please ask the board for a new code."
+            )
+        )
+    elif status == invitations.Redemption.EXPIRED and invitation is not None:
+        ctx.say(
+            _("This invitation code expired at %(when)s. Please ask the board for a new code.")
+            % {"when": fmt_instant(invitation.expires_at, ctx.settings.tz)}
+        )
+    else:
+        ctx.say(
+            _(
+                "This invitation code is not valid. Please check that you copied all of it, or ask "
+                "the board for a new code."
+            )
+        )
+    if ctx.contact is None:
+        ctx.say(not_linked_text(ctx))
+
+
+def _throttled(ctx: Ctx) -> bool:
+    """Refuses codes for a while after too many wrong ones from this chat."""
+    since = ctx.conv.failed_since
+    if since is None or ctx.now - since >= FAILED_WINDOW:
+        ctx.conv.failed_codes, ctx.conv.failed_since = 0, None
+        return False
+    if ctx.conv.failed_codes < MAX_FAILED:
+        return False
+    minutes = max(1, math.ceil((since + FAILED_WINDOW - ctx.now).total_seconds() / 60))
+    ctx.say(
+        _(
+            "Too many wrong codes were tried from this chat. Please wait %(minutes)s minutes and "
+            "try again."
+        )
+        % {"minutes": minutes}
+    )
+    return True
+
+
+def _count_failure(ctx: Ctx) -> None:
+    """Counts a wrong code towards the throttle."""
+    if ctx.conv.failed_since is None:
+        ctx.conv.failed_since = ctx.now
+    ctx.conv.failed_codes += 1
+
+
+def _invitation(ctx: Ctx) -> tuple[Invitation | None, Enterprise | None]:
+    """The invitation this step is about, and its enterprise."""
+    invitation_id = ctx.data("invitation")
+    invitation = (
+        ctx.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+    )
+    enterprise = None
+    if invitation is not None and invitation.enterprise_id is not None:
+        enterprise = ctx.session.get(Enterprise, invitation.enterprise_id)
+    return invitation, enterprise
+
+
+def prompt_confirm(ctx: Ctx) -> None:
+    """Shows who the chat is about to be linked to and asks to confirm."""
+    invitation, enterprise = _invitation(ctx)
+    if invitation is None:
+        ctx.goto(HOME)
+        show_menu(ctx)
+        return
+    if enterprise is not None:
+        target = _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
+            "enterprise": enterprise.name,
+            "tax": enterprise.tax_code,
+            "role": role_name(invitation.role),
+        }
+    else:
+        target = _("%(board)s, as a %(role)s") % {
+            "board": ctx.settings.board_name,
+            "role": role_name(invitation.role),
+        }
+    ctx.say(
+        _("This chat will be linked to:\n%(target)s\nIs that right?") % {"target": target},
+        [("yes", _("Yes, link it")), ("no", _("No, cancel"))],
+    )
+
+
+def handle_confirm(ctx: Ctx) -> None:
+    """Links the chat on "yes"; leaves it unlinked on "no"; asks again otherwise."""
+    if ctx.choice == "no":
+        ctx.goto(HOME)
+        ctx.say(_("Cancelled. This chat was not linked."))
+        show_menu(ctx)
+        return
+    if ctx.choice != "yes":
+        hint_and_reprompt(ctx)
+        return
+    invitation, enterprise = _invitation(ctx)
+    status = invitations.Redemption.UNKNOWN
+    if invitation is not None:
+        status, _found = invitations.check_invitation_row(invitation=invitation, now=ctx.now)
+    if invitation is None or status != invitations.Redemption.OK:
+        ctx.goto(HOME)
+        ctx.say(_("This invitation can no longer be used. Please ask the board for a new code."))
+        show_menu(ctx)
+        return
+    contact = _contact_for(ctx, invitation)
+    if not invitations.use_invitation(
+        session=ctx.session, invitation=invitation, contact=contact, now=ctx.now
+    ):
+        ctx.goto(HOME)
+        ctx.say(
+            _(
+                "This invitation code has just been used from another chat. Please ask the board "
+                "for a new code."
+            )
+        )
+        show_menu(ctx)
+        return
+    links.link_chat(
+        session=ctx.session,
+        contact=contact,
+        channel=ctx.incoming.channel,
+        chat_id=ctx.incoming.chat_id,
+        now=ctx.now,
+    )
+    audit.record(
+        session=ctx.session,
+        actor=f"contact:{contact.id}",
+        action="contact.link",
+        now=ctx.now,
+        target=f"{ctx.incoming.channel}:{ctx.incoming.chat_id}",
+        details={
+            "invitation": invitation.id,
+            "role": invitation.role,
+            "enterprise": enterprise.tax_code if enterprise else None,
+        },
+    )
+    ctx.contact = contact
+    ctx.conv.failed_codes, ctx.conv.failed_since = 0, None
+    ctx.result.menu_role = contact.role
+    ctx.goto(HOME)
+    ctx.say(_("Done: this chat is now linked. Welcome, %(name)s.") % {"name": contact.full_name})
+    show_menu(ctx)
+
+
+def _contact_for(ctx: Ctx, invitation: Invitation) -> Contact:
+    """The invited contact, or a new one named as the chat names the person."""
+    if invitation.contact_id is not None:
+        existing = ctx.session.get(Contact, invitation.contact_id)
+        if existing is not None:
+            return existing
+    name = nfc(ctx.incoming.user_name)[:200] or _("Chat user %(id)s") % {"id": ctx.incoming.chat_id}
+    contact = Contact(
+        enterprise_id=invitation.enterprise_id,
+        full_name=name,
+        role=invitation.role if invitation.role in tuple(Role) else Role.CONTACT,
+        created_at=ctx.now,
+    )
+    ctx.session.add(contact)
+    ctx.session.flush()
+    return contact
+
+
+register(Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=HOME))

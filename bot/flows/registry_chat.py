@@ -1,0 +1,142 @@
+"""The enterprise registry in chat: admins import a list, the board exports it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.core.commands import HOME, command
+from bot.core.context import Ctx, Step, register
+from bot.core.types import FileTooLarge, Kind, OutFile
+from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.i18n import _, fmt_number
+from bot.problems import render
+from bot.registry_views import export_registry, row_line
+from storage import audit
+from storage.models import Role
+from storage.registry_import import ImportReport, Outcome, import_enterprises
+from storage.tabular import TableFileError
+
+IMPORT = "registry.import"
+CHAT_ROW_LINES = 20  # rejected rows listed in chat; the CLI lists all of them
+EXPORT_KEEP_SECONDS = 24 * 3600
+
+
+def _refuse(ctx: Ctx, *roles: Role) -> bool:
+    """Answers a person without the role, and tells the caller to stop."""
+    if ctx.is_role(*roles):
+        return False
+    if roles == (Role.ADMIN,):
+        ctx.say(_("This command is only for the board's administrators."))
+    else:
+        ctx.say(_("This command is only for the board's staff."))
+    show_menu(ctx)
+    return True
+
+
+@command("export")
+def export(ctx: Ctx) -> None:
+    """Sends the enterprise list as a workbook (board and admins)."""
+    if _refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
+    folder = ctx.settings.data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    _prune(folder)
+    path = folder / f"registry-{ctx.conv.id}-{time.time_ns()}.xlsx"
+    count = export_registry(ctx.session, path)
+    day = ctx.now.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
+    ctx.say(
+        _("The enterprise list (%(n)s enterprises) is attached.") % {"n": fmt_number(count)},
+        file=OutFile(path, f"doanh-nghiep-kcn-{day}.xlsx"),
+    )
+
+
+def _prune(folder: Path) -> None:
+    """Deletes exports older than a day; they were sent long ago."""
+    limit = time.time() - EXPORT_KEEP_SECONDS
+    for old in folder.glob("registry-*.xlsx"):
+        if old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
+
+
+@command("import")
+def start_import(ctx: Ctx) -> None:
+    """Asks an admin for the enterprise list file."""
+    if _refuse(ctx, Role.ADMIN):
+        return
+    ctx.goto(IMPORT)
+    prompt_import(ctx)
+
+
+def prompt_import(ctx: Ctx) -> None:
+    """Says what file to send."""
+    ctx.say(
+        _(
+            "Please send the enterprise list as an Excel (.xlsx) or CSV file of at most"
+            " %(mb)s MB, with the columns “Tên doanh nghiệp” and “Mã số thuế”. Type /cancel"
+            " to stop."
+        )
+        % {"mb": ctx.settings.import_max_mb}
+    )
+
+
+def handle_import(ctx: Ctx) -> None:
+    """Fetches the sent file, imports it, and reports per row; the state stays on errors."""
+    if _refuse(ctx, Role.ADMIN):
+        ctx.goto(HOME)
+        return
+    file = ctx.incoming.file
+    if ctx.incoming.kind != Kind.FILE or file is None:
+        hint_and_reprompt(ctx)
+        return
+    limit = ctx.settings.import_max_mb * 1024 * 1024
+    try:
+        path = ctx.fetch(file, max_bytes=limit)
+    except FileTooLarge as too_large:
+        ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
+        return
+    try:
+        report = import_enterprises(
+            session=ctx.session, path=path, now=ctx.now, max_bytes=limit, commit=False
+        )
+    except TableFileError as error:
+        ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
+        return
+    finally:
+        path.unlink(missing_ok=True)
+    audit.record(
+        session=ctx.session,
+        actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action="enterprises.import",
+        now=ctx.now,
+        target=file.name or "",
+        details={o.value: report.count(o) for o in Outcome},
+    )
+    ctx.goto(HOME)
+    ctx.say(_import_summary(report))
+    show_menu(ctx)
+
+
+def _import_summary(report: ImportReport) -> str:
+    """Totals, then the rejected rows (the first few) with their reasons."""
+    rejected = [r for r in report.rows if r.outcome == Outcome.REJECTED]
+    lines = [
+        _(
+            "Import finished: %(created)s created, %(updated)s updated, %(unchanged)s"
+            " unchanged, %(rejected)s rejected."
+        )
+        % {o.value: fmt_number(report.count(o)) for o in Outcome}
+    ]
+    lines += [row_line(r) for r in rejected[:CHAT_ROW_LINES]]
+    if len(rejected) > CHAT_ROW_LINES:
+        lines.append(
+            _("… and %(n)s more rejected rows.") % {"n": fmt_number(len(rejected) - CHAT_ROW_LINES)}
+        )
+    if rejected:
+        lines.append(_("Correct the rejected rows and send the file again; saved rows stay."))
+    return "\n".join(lines)
+
+
+register(Step(IMPORT, prompt=prompt_import, handle=handle_import, back=HOME))
+MENU_ACTIONS["export"] = export
+MENU_ACTIONS["import"] = start_import

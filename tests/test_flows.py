@@ -1,0 +1,301 @@
+"""Onboarding, menu and common commands through the core, as any channel drives them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.core.context import STEPS, Ctx, Step, register
+from storage import campaigns, invitations, links, registry
+from storage.engine import session_for
+from storage.models import AuditEvent, ChatLink, Contact, Conversation, Enterprise, Role
+from tests.conftest import NOW
+from tests.factories import registry_rows, write_xlsx
+from tests.fake_channel import FakeChat, make_core
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def world(engine: Engine) -> dict[str, object]:
+    """A campaign, one enterprise, and invitation codes for each role."""
+    with session_for(engine) as session:
+        campaigns.create_campaign(session=session, year=2026, board_name="Ban", now=NOW, tz=HCM)
+        zone = registry.add_zone(session=session, name="KCN Quế Võ")
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=NOW, zone=zone
+        )
+        codes = {}
+        for role in Role:
+            codes[role.value] = invitations.create_invitation(
+                session=session,
+                role=role,
+                created_by="test",
+                now=NOW,
+                enterprise=enterprise if role == Role.CONTACT else None,
+            ).code
+        session.commit()
+    return {"codes": codes, "enterprise_id": enterprise.id}
+
+
+@pytest.fixture
+def core(engine: Engine, tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
+    return make_core(engine, tmp_path, clock)
+
+
+def _link(chat: FakeChat, code: str) -> None:
+    chat.command(f"/start {code}")
+    chat.press("Đồng ý")
+
+
+def test_stranger_is_told_how_to_get_a_code(core, world) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    chat.command("/start")
+    assert "Chào mừng" in chat.said
+    assert "chưa được liên kết" in chat.said and "0222 3 888 888" in chat.said
+    chat.text("xin chào")
+    assert "chưa được liên kết" in chat.said
+
+
+def test_onboarding_links_the_chat_and_shows_the_menu(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    replies = chat.command(f"/start {world['codes']['contact']}")
+    assert "Công ty TNHH Hoà Bình (mã số thuế 0100109106)" in chat.said
+    assert [c.label for c in replies[-1].choices] == ["Đồng ý, liên kết", "Không, huỷ"]
+    chat.press("Đồng ý")
+    assert "Đã liên kết" in chat.said and "Nguyễn Thị Hoà" in chat.said
+    menu = chat.last.replies[-1]
+    labels = [c.label for c in menu.choices]
+    assert labels[0] == "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026"
+    assert "Báo cáo tổng kết năm — hạn thứ Sáu, 04/12/2026" in labels
+    assert "còn 43 ngày" in menu.text
+    assert chat.last.menu_role == Role.CONTACT
+    with session_for(engine) as session:
+        contact = links.contact_for_chat(session=session, channel="fake", chat_id="100")
+        assert contact is not None and contact.enterprise_id == world["enterprise_id"]
+        assert contact.full_name == "Nguyễn Thị Hoà"
+        actions = session.exec(select(AuditEvent.action)).all()
+        assert "contact.link" in actions
+
+
+def test_no_leaves_the_chat_unlinked(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    chat.command(f"/start {world['codes']['contact']}")
+    chat.press("Không")
+    assert "chưa được liên kết" in chat.said
+    with session_for(engine) as session:
+        assert session.exec(select(ChatLink)).first() is None
+
+
+def test_a_double_click_on_confirm_links_once(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    chat.command(f"/start {world['codes']['contact']}")
+    token = chat.token("Đồng ý")
+    chat.press("Đồng ý")
+    chat._send(kind="choice", choice=token)
+    assert "nút của một tin nhắn trước" in chat.said
+    with session_for(engine) as session:
+        assert len(session.exec(select(Contact)).all()) == 1
+
+
+def test_codes_are_single_use_and_expire(core, world, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    _link(FakeChat(core, "1"), world["codes"]["contact"])
+    other = FakeChat(core, "2")
+    other.command(f"/start {world['codes']['contact']}")
+    assert "đã được sử dụng" in other.said
+    clock.now = NOW + timedelta(days=31)
+    other.command(f"/start {world['codes']['board']}")
+    assert "đã hết hạn lúc 08:30 thứ Tư, 01/04/2026" in other.said
+
+
+def test_a_code_used_by_another_chat_between_ask_and_confirm(core, world) -> None:  # type: ignore[no-untyped-def]
+    first, second = FakeChat(core, "1"), FakeChat(core, "2")
+    first.command(f"/start {world['codes']['contact']}")
+    second.command(f"/start {world['codes']['contact']}")
+    first.press("Đồng ý")
+    second.press("Đồng ý")
+    assert "không còn dùng được" in second.said
+
+
+def test_wrong_codes_are_throttled(core, world, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    for attempt in range(5):
+        chat.command(f"/start WRONG{attempt}")
+        assert "không hợp lệ" in chat.said
+    chat.command(f"/start {world['codes']['contact']}")
+    assert "Vui lòng đợi 15 phút" in chat.said
+    chat.command("/start ../../etc/passwd<script>")
+    assert "đợi" in chat.said
+    clock.now = NOW + timedelta(minutes=16)
+    chat.command(f"/start {world['codes']['contact']}")
+    assert "Đồng ý" in chat.last.replies[-1].choices[0].label
+
+
+def test_role_invites_link_board_and_admin(core, world) -> None:  # type: ignore[no-untyped-def]
+    board = FakeChat(core, "b", user_name="Cán bộ Ban")
+    board.command(f"/start {world['codes']['board']}")
+    assert "với vai trò cán bộ Ban Quản lý" in board.said
+    board.press("Đồng ý")
+    assert board.last.menu_role == Role.BOARD
+    labels = [c.label for c in board.last.replies[-1].choices]
+    assert "Xuất danh sách doanh nghiệp" in labels and "Nhập danh sách doanh nghiệp" not in labels
+    admin = FakeChat(core, "a")
+    _link(admin, world["codes"]["admin"])
+    labels = [c.label for c in admin.last.replies[-1].choices]
+    assert "Nhập danh sách doanh nghiệp" in labels
+
+
+def test_restart_resumes_at_the_same_step(
+    engine: Engine, tmp_path: Path, world, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    before = FakeChat(make_core(engine, tmp_path, clock))
+    before.command(f"/start {world['codes']['contact']}")
+    token = before.token("Đồng ý")
+    after = FakeChat(make_core(engine, tmp_path, clock))  # a new process: nothing in memory
+    after._send(kind="choice", choice=token)
+    assert "Đã liên kết" in after.said
+
+
+def test_numbers_choose_on_text_only_channels(core, world) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    chat.command(f"/start {world['codes']['contact']}")
+    chat.text("1")
+    assert "Đã liên kết" in chat.said
+    chat.text("9")
+    assert "Anh/Chị vui lòng chọn một trong các mục" in chat.said
+
+
+def test_cancel_back_help_and_unknown_commands(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    chat.command(f"/start {world['codes']['contact']}")
+    chat.command("/back")
+    assert "chưa được liên kết" in chat.said
+    chat.command(f"/start {world['codes']['contact']}")
+    chat.command("/cancel")
+    assert "Đã dừng" in chat.said
+    chat.command("/cancel")
+    assert "Không có thao tác nào" in chat.said
+    chat.command("/frobnicate now")
+    assert "Không có lệnh /frobnicate" in chat.said
+    chat.command("/help")
+    assert "/menu" in chat.said and "/export" not in chat.said
+    _link(chat, world["codes"]["contact"])
+    chat.command("/back")
+    assert "Không có bước trước" in chat.said
+
+
+def test_unexpected_input_is_answered_and_the_question_repeated(core, world) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    chat.command(f"/start {world['codes']['contact']}")
+    for send in (
+        lambda: chat.other(),
+        lambda: chat.text("x" * 4096),
+        lambda: chat.send_file(b"hi", "a.txt"),
+    ):
+        send()
+        assert chat.last.replies, "the bot is never silent"
+        assert "Đồng ý" in chat.last.replies[-1].choices[0].label  # asked again
+    assert "chỉ đọc được tin nhắn chữ" in chat.history[-6].text
+    assert "Chưa cần gửi tệp" in chat.history[-2].text
+
+
+def test_language_follows_the_user_and_lang_switches(core, world) -> None:  # type: ignore[no-untyped-def]
+    english = FakeChat(core, "en", language_code="en-US")
+    english.command("/start")
+    assert "not linked" in english.said
+    chat = FakeChat(core)
+    _link(chat, world["codes"]["contact"])
+    chat.command("/lang en")
+    assert "Language: English." in chat.said
+    assert "Registration of emulation titles — due Tuesday, 14/04/2026" in [
+        c.label for c in chat.last.replies[-1].choices
+    ]
+    chat.command("/lang")
+    chat.press("Tiếng Việt")
+    assert "Ngôn ngữ: tiếng Việt." in chat.said
+
+
+def test_repeated_updates_are_answered_once(core, world) -> None:  # type: ignore[no-untyped-def]
+    chat = FakeChat(core)
+    assert chat.command("/start", update_id=10)
+    assert chat.command("/start", update_id=10) == []
+    assert chat.command("/start", update_id=9) == []
+    assert chat.command("/start", update_id=11)
+
+
+def test_a_failing_step_apologises_and_saves_nothing(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    def explode(ctx: Ctx) -> None:
+        registry.add_zone(session=ctx.session, name="KCN Nửa Chừng")
+        raise RuntimeError("boom")
+
+    register(Step("test.boom", prompt=explode, handle=explode))
+    try:
+        chat = FakeChat(core)
+        chat.command("/start")
+        with session_for(engine) as session:
+            conv = session.exec(select(Conversation)).one()
+            conv.step = "test.boom"
+            session.commit()
+        chat.text("anything")
+        assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
+        with session_for(engine) as session:
+            assert registry.find_zone(session=session, name="KCN Nửa Chừng") is None
+    finally:
+        STEPS.pop("test.boom")
+
+
+def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    stranger = FakeChat(core, "s")
+    stranger.command("/export")
+    assert "chỉ dành cho cán bộ Ban Quản lý" in stranger.said
+    assert not stranger.last.replies[0].file
+    contact = FakeChat(core, "c")
+    _link(contact, world["codes"]["contact"])
+    contact.command("/import")
+    assert "chỉ dành cho quản trị viên" in contact.said
+    admin = FakeChat(core, "a")
+    _link(admin, world["codes"]["admin"])
+    admin.command("/export")
+    sent = admin.last.replies[0].file
+    assert sent is not None and sent.name.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(sent.path).active
+    assert sheet is not None and sheet.cell(row=4, column=3).value == "Công ty TNHH Hoà Bình"
+    admin.command("/import")
+    admin.text("đây là danh sách")
+    assert "Anh/Chị vui lòng chọn" in admin.said or "gửi danh sách doanh nghiệp" in admin.said
+    admin.send_file(b"x" * 10, "big.xlsx", size=30 * 1024 * 1024)
+    assert "vượt giới hạn 20 MB" in admin.said
+    admin.send_file(b"%PDF-1.4\x00\x01", "ds.xlsx")
+    assert "không phải bảng tính" in admin.said
+    rows = registry_rows(3, zones=("KCN Quế Võ",))
+    rows.append([4, "Sai mã", "0100109107", "KCN Quế Võ"])
+    write_xlsx(Path(admin.core.settings.data_dir) / "upload.xlsx", rows)
+    content = (Path(admin.core.settings.data_dir) / "upload.xlsx").read_bytes()
+    admin.send_file(content, "../../../etc/passwd")
+    assert "3 tạo mới" in admin.said and "1 bị từ chối" in admin.said
+    assert "Dòng 5 — bị từ chối: Sai mã" in admin.said
+    incoming = Path(admin.core.settings.data_dir) / "incoming"
+    assert list(incoming.iterdir()) == []  # downloads are removed after the import
+    with session_for(engine) as session:
+        assert len(session.exec(select(Enterprise)).all()) == 4
