@@ -1,13 +1,19 @@
-"""``thidua run`` and ``thidua demo seed``: the main job and its demo data."""
+"""``thidua run``, ``thidua chat`` and ``thidua demo seed``: the main job and its demo."""
 
 from __future__ import annotations
 
+import getpass
+import sys
+
 import click
 
+from bot.channels.terminal import CHANNEL, TerminalChannel
 from bot.context import AppContext
 from bot.demo import seed_demo
 from bot.i18n import _
-from storage import audit, campaigns, registry
+from bot.logs import configure_logging
+from storage import audit, invitations, links, registry
+from storage.models import Role
 
 
 def _seed(app: AppContext) -> None:
@@ -29,6 +35,17 @@ def _seed(app: AppContext) -> None:
         click.echo(_("The registry already has enterprises; no demo enterprises were added."))
 
 
+def _terminal(app: AppContext, chat_id: str) -> TerminalChannel:
+    return TerminalChannel(
+        app.core(),
+        chat_id=chat_id,
+        user_name=getpass.getuser(),
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        outbox=app.settings.data_dir / "outbox",
+    )
+
+
 @click.group("demo")
 def demo() -> None:
     """Demo data for trying the product."""
@@ -41,36 +58,80 @@ def demo_seed(app: AppContext) -> None:
     _seed(app)
 
 
+@click.command("chat")
+@click.option("--as", "as_contact", type=int, help="Act as contact # (links this terminal to it).")
+@click.pass_obj
+def chat(app: AppContext, as_contact: int | None) -> None:
+    """Talk to the bot in this terminal: numbers pick choices, @path sends a file."""
+    chat_id = "local"
+    if as_contact is not None:
+        chat_id = f"local-{as_contact}"
+        with app.session() as session:
+            contact = registry.get_contact(session=session, contact_id=as_contact)
+            if contact is None:
+                raise click.ClickException(_("No contact #%(id)s.") % {"id": as_contact})
+            links.link_chat(
+                session=session, contact=contact, channel=CHANNEL, chat_id=chat_id, now=app.now()
+            )
+            audit.record(
+                session=session,
+                actor=app.actor,
+                action="contact.link",
+                now=app.now(),
+                target=f"{CHANNEL}:{chat_id}",
+                details={"contact": as_contact},
+            )
+            session.commit()
+    click.echo(
+        _("Chat in the terminal: type a number to choose, /help for commands, Ctrl-D to leave.")
+    )
+    _terminal(app, chat_id).run(first="/start")
+
+
 @click.command("run")
 @click.pass_obj
 def run(app: AppContext) -> None:
-    """Run the service: Telegram when a token is set, otherwise the local demo."""
+    """Run the service: Telegram when a token is set, otherwise the local demo chat."""
     engine_url = app.engine.url.render_as_string(hide_password=True)
     click.echo(_("Database ready: %(url)s") % {"url": engine_url})
-    if app.settings.telegram_token is None:
-        click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
-        _seed(app)
-        with app.session() as session:
-            count = len(registry.list_enterprises(session=session))
-            current = campaigns.get_campaign(session=session)
-        click.echo(
-            _("%(n)s enterprises are registered; the current campaign is %(year)s.")
-            % {"n": count, "year": current.year if current else "—"}
+    token = app.settings.telegram_token
+    if token is not None:
+        from bot.channels.telegram import run_telegram
+
+        secret = app.settings.webhook_secret
+        configure_logging(
+            secrets=[token.get_secret_value(), secret.get_secret_value() if secret else ""]
         )
-        click.echo(
-            _(
-                "The chat channels arrive in the next release. Meanwhile try:"
-                " thidua campaign show, thidua enterprises list, thidua invite create"
-                " --enterprise <tax code>."
-            )
-        )
+        click.echo(_("Starting the Telegram channel."))
+        run_telegram(app.settings, app.core())
         return
-    raise click.ClickException(
+    click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
+    _seed(app)
+    with app.session() as session:
+        linked = links.contact_for_chat(session=session, channel=CHANNEL, chat_id="local")
+        first = None
+        if linked is None:
+            enterprises = registry.list_enterprises(session=session)
+            if enterprises:
+                enterprise = enterprises[0][0]
+                issued = invitations.create_invitation(
+                    session=session,
+                    role=Role.CONTACT,
+                    created_by=app.actor,
+                    now=app.now(),
+                    enterprise=enterprise,
+                )
+                session.commit()
+                first = f"/start {issued.code}"
+    click.echo(
         _(
-            "The Telegram channel is not available in this release yet."
-            " Unset the token to run the demo."
+            "This is the conversation an enterprise contact has on Telegram. Type a number to"
+            " choose, /help for commands, Ctrl-D to leave."
         )
     )
+    if first:
+        click.echo(f"> {first}")
+    _terminal(app, "local").run(first=first or "/start")
 
 
-COMMANDS = [run, demo]
+COMMANDS = [run, chat, demo]

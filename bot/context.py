@@ -11,6 +11,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.engine import Core
 from bot.settings import Settings
 from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
@@ -37,6 +38,12 @@ class AppContext:
     def session(self) -> Session:
         """A new session on the migrated database."""
         return session_for(self.engine)
+
+    def core(self) -> Core:
+        """The conversation engine with every flow registered."""
+        import bot.flows  # noqa: F401  (registers the steps and commands)
+
+        return Core(engine=self.engine, settings=self.settings, clock=self.clock)
 
     def now(self) -> datetime:
         """The current instant, aware UTC; tests inject a fixed clock."""

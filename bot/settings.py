@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     telegram_bot_username: str | None = None
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = "telegram"
+    webhook_secret: SecretStr | None = None
+    poll_timeout: int = Field(default=30, ge=0, le=60)
     board_chat_id: str | None = None
     board_name: str = "Ban Quản lý các Khu công nghiệp tỉnh Bắc Ninh"
     board_contact: str = "Văn phòng Ban Quản lý các KCN tỉnh Bắc Ninh"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -184,20 +182,3 @@ def test_db_commands(thidua) -> None:  # type: ignore[no-untyped-def]
     assert code == 0 and f"phiên bản {head_revision()}." in out
     code, out, _ = thidua("db", "downgrade", "base")
     assert "(trống)" in out
-
-
-def test_the_console_script_runs_in_a_real_process(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-    env["THIDUA_DATA_DIR"] = str(tmp_path / "state")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Đã tạo 20 doanh nghiệp mẫu" in result.stdout
-    assert (tmp_path / "state" / "thidua.sqlite3").exists()

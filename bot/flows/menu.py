@@ -48,15 +48,13 @@ def show_menu(ctx: Ctx) -> None:
         lines.append(_("Emulation campaign %(year)s:") % {"year": campaign.year})
         for stone in campaigns.milestones(session=ctx.session, campaign=campaign):
             name = milestone_name(stone.kind)
+            lines.append(f"• {name}: {deadline_words(stone.due_at, ctx.now, tz)}")
             if ctx.contact.role == Role.CONTACT and ctx.now < stone.due_at:
                 label = _("%(name)s — due %(date)s") % {
                     "name": name,
                     "date": fmt_date(last_moment(stone.due_at), tz),
                 }
                 choices.append((f"ms:{stone.kind}", label))
-                lines.append("• " + label + f" ({deadline_words(stone.due_at, ctx.now, tz)})")
-            else:
-                lines.append(f"• {name}: {deadline_words(stone.due_at, ctx.now, tz)}")
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         choices.append(("export", _("Export the enterprise list")))
     if ctx.is_role(Role.ADMIN):

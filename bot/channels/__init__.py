@@ -1,0 +1,1 @@
+"""Channel adapters: translate a platform's updates to Incoming and Replies back."""

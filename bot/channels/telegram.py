@@ -1,0 +1,110 @@
+"""The Telegram channel on python-telegram-bot 22: one handler, polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+
+from bot.channels.telegram_io import (
+    CHANNEL,
+    TelegramFiles,
+    incoming_from,
+    mark_chosen,
+    send_reply,
+    set_commands,
+    stats,
+)
+from bot.core.engine import Core
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TelegramChannel:
+    """Holds the core the handler talks to (no lookups in bot_data)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answers one update through the core; a person's chat never breaks the update loop."""
+        member = update.my_chat_member
+        if member is not None and member.new_chat_member.status == "kicked":
+            await self._unreachable(str(member.chat.id))
+            return
+        incoming = incoming_from(update, context.bot.username)
+        if incoming is None:
+            log.debug("skipped update %s", update.update_id)
+            return
+        files = TelegramFiles(context.bot, asyncio.get_running_loop())
+        result = await asyncio.to_thread(self.core.handle, incoming, files=files)
+        if update.callback_query is not None:
+            await mark_chosen(update)
+        try:
+            for reply in result.replies:
+                await send_reply(context.bot, incoming.chat_id, reply)
+            if result.menu_role is not None:
+                await set_commands(
+                    context.bot, role=result.menu_role, chat_id=int(incoming.chat_id)
+                )
+        except Forbidden:
+            await self._unreachable(incoming.chat_id)
+
+    async def _unreachable(self, chat_id: str) -> None:
+        """Counts a chat that blocked the bot and marks its link unreachable."""
+        stats["blocked"] += 1
+        if await asyncio.to_thread(self.core.mark_unreachable, channel=CHANNEL, chat_id=chat_id):
+            log.info("chat %s blocked the bot; marked unreachable", chat_id)
+
+
+def build_application(settings: Settings, core: Core) -> Application:
+    """The PTB application with our single update handler; the token comes from settings."""
+    assert settings.telegram_token is not None
+    application = (
+        Application.builder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_announce_commands)
+        .build()
+    )
+    application.add_handler(TypeHandler(Update, TelegramChannel(core).handle_update))
+    application.add_error_handler(_log_error)
+    return application
+
+
+async def _announce_commands(application: Application) -> None:
+    """Publishes the default command menus once the bot is known."""
+    try:
+        await set_commands(application.bot, role=None)
+    except TelegramError as error:
+        log.warning("could not set the command menu: %s", error)
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Counts and logs what a handler raised; PTB keeps polling."""
+    stats["errors"] += 1
+    log.error("update %s failed: %r", getattr(update, "update_id", "?"), context.error)
+
+
+def run_telegram(settings: Settings, core: Core) -> None:
+    """Runs until stopped: webhook when a public URL is configured, otherwise long polling."""
+    application = build_application(settings, core)
+    if settings.webhook_url:
+        secret = settings.webhook_secret
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)

@@ -1,0 +1,213 @@
+"""Translating Telegram updates to Incoming, and Replies to Bot API calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from telegram import Bot as TelegramBot
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+
+from bot.core.types import MAX_TEXT, FileRef, FileTooLarge, Incoming, Kind, Reply
+from bot.i18n import LANGUAGES, N_, _, use_language
+from storage.models import Role
+
+CHANNEL = "telegram"
+BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
+log = logging.getLogger(__name__)
+stats: Counter[str] = Counter()  # skipped and failed updates, by reason, for logs and tests
+
+COMMAND_TEXTS = {
+    "start": N_("Start, or link this chat with an invitation code"),
+    "menu": N_("Main menu"),
+    "help": N_("Help"),
+    "lang": N_("Tiếng Việt / English"),
+    "cancel": N_("Stop the current step"),
+    "back": N_("Go back one step"),
+    "export": N_("The enterprise list as an Excel file"),
+    "import": N_("Import an enterprise list"),
+}
+ROLE_COMMANDS = {
+    None: ["start", "menu", "help", "lang", "cancel", "back"],
+    Role.CONTACT.value: ["menu", "help", "lang", "cancel", "back"],
+    Role.BOARD.value: ["menu", "export", "help", "lang", "cancel", "back"],
+    Role.ADMIN.value: ["menu", "export", "import", "help", "lang", "cancel", "back"],
+}
+
+
+def incoming_from(update: Update, bot_username: str | None) -> Incoming | None:
+    """The neutral input of an update, or None (counted) for updates a person did not aim at us."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message is not None else None
+        if chat is None or chat.type != "private":
+            stats["callback_outside_private_chat"] += 1
+            return None
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=str(chat.id),
+            kind=Kind.CHOICE,
+            choice=query.data or "",
+            user_name=query.from_user.full_name,
+            language_code=query.from_user.language_code,
+            update_id=update.update_id,
+        )
+    if update.edited_message is not None:
+        stats["edited_message"] += 1
+        return None
+    message = update.message
+    if message is None:
+        stats[f"update_{_kind_of(update)}"] += 1
+        return None
+    if message.chat.type != "private":
+        stats["group_message"] += 1
+        return None
+    user = message.from_user
+    base = {
+        "channel": CHANNEL,
+        "chat_id": str(message.chat.id),
+        "user_name": user.full_name if user else "",
+        "language_code": user.language_code if user else None,
+        "update_id": update.update_id,
+    }
+    return _message_input(message, bot_username, base)
+
+
+def _message_input(
+    message: Message, bot_username: str | None, base: Mapping[str, object]
+) -> Incoming:
+    """Classifies a private message: command, text, document, or something else."""
+    text = message.text or ""
+    if text.startswith("/"):
+        head, _sep, args = text[1:].partition(" ")
+        name, _at, target = head.partition("@")
+        if not target or (bot_username and target.lower() == bot_username.lower()):
+            return Incoming(kind=Kind.COMMAND, text=text, command=name.lower(), args=args, **base)  # type: ignore[arg-type]
+    if text:
+        return Incoming(kind=Kind.TEXT, text=text, **base)  # type: ignore[arg-type]
+    if message.document is not None:
+        doc = message.document
+        ref = FileRef(doc.file_id, doc.file_name, doc.file_size, doc.mime_type)
+        return Incoming(kind=Kind.FILE, file=ref, **base)  # type: ignore[arg-type]
+    return Incoming(kind=Kind.OTHER, **base)  # type: ignore[arg-type]
+
+
+def _kind_of(update: Update) -> str:
+    """The name of the update's only field, for the skip counter."""
+    for name in ("my_chat_member", "chat_member", "channel_post", "inline_query", "poll"):
+        if getattr(update, name, None) is not None:
+            return name
+    return "other"
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """One button per row: labels are long Vietnamese sentences."""
+    if not reply.choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label[:64], callback_data=c.token[:64])] for c in reply.choices]
+    )
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cuts a long reply at line breaks (or hard, if a line is too long) into sendable parts."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    parts.append(current)
+    return [p for p in parts if p] or [" "]
+
+
+async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply) -> None:
+    """Sends one reply: text parts, the keyboard on the last, then any file."""
+    parts = split_text(reply.text)
+    for index, part in enumerate(parts):
+        markup = keyboard(reply) if index == len(parts) - 1 else None
+        await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
+    if reply.file is not None:
+        with reply.file.path.open("rb") as handle:
+            await bot.send_document(chat_id=chat_id, document=handle, filename=reply.file.name)
+
+
+async def mark_chosen(update: Update) -> None:
+    """Answers the button press and shows in the message which button was pressed."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    label = next(
+        (
+            button.text
+            for row in message.reply_markup.inline_keyboard
+            for button in row
+            if button.callback_data == query.data
+        ),
+        None,
+    )
+    text = message.text or ""
+    if label and len(text) + len(label) + 4 <= MAX_TEXT:
+        await query.edit_message_text(f"{text}\n\n→ {label}")
+
+
+async def set_commands(bot: TelegramBot, *, role: str | None, chat_id: int | None = None) -> None:
+    """Publishes the command menu for everyone (role None) or for one chat's role, per language."""
+    scope = (
+        BotCommandScopeChat(chat_id) if chat_id is not None else BotCommandScopeAllPrivateChats()
+    )
+    for language in LANGUAGES:
+        with use_language(language):
+            commands = [BotCommand(name, _(COMMAND_TEXTS[name])) for name in ROLE_COMMANDS[role]]
+        code = None if language == "vi" else language
+        await bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+class TelegramFiles:
+    """Fetches a sent document for a step running in a worker thread, size checked first."""
+
+    def __init__(self, bot: TelegramBot, loop: asyncio.AbstractEventLoop) -> None:
+        self.bot = bot
+        self.loop = loop
+
+    def fetch(self, file: FileRef, dest: Path, *, max_bytes: int) -> int:
+        """Downloads through getFile and the file URL; refuses before downloading when too big."""
+        limit = min(max_bytes, BOT_API_DOWNLOAD_LIMIT)
+        if file.size is not None and file.size > limit:
+            raise FileTooLarge(file.size, limit)
+        future = asyncio.run_coroutine_threadsafe(self._download(file, dest, limit), self.loop)
+        return future.result(timeout=300)
+
+    async def _download(self, file: FileRef, dest: Path, limit: int) -> int:
+        remote = await self.bot.get_file(file.file_id)
+        if remote.file_size is not None and remote.file_size > limit:
+            raise FileTooLarge(remote.file_size, limit)
+        await remote.download_to_drive(custom_path=dest)
+        size = dest.stat().st_size
+        if size > limit:
+            raise FileTooLarge(size, limit)
+        return size

@@ -1,0 +1,119 @@
+"""The terminal channel: the same conversation in a shell, choices as numbers, files by path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.engine import Core
+from bot.core.types import FileRef, FileTooLarge, Incoming, Kind, Reply
+from bot.i18n import _, use_language
+
+CHANNEL = "terminal"
+
+
+def parse_line(line: str, *, chat_id: str, user_name: str, language: str) -> Incoming | None:
+    """Reads one typed line: /command args, @path/to/file, or text (a number picks a choice)."""
+    text = line.strip()
+    if not text:
+        return None
+    base = {
+        "channel": CHANNEL,
+        "chat_id": chat_id,
+        "user_name": user_name,
+        "language_code": language,
+    }
+    if text.startswith("/"):
+        name, _sep, args = text[1:].partition(" ")
+        return Incoming(kind=Kind.COMMAND, text=text, command=name.lower(), args=args, **base)  # type: ignore[arg-type]
+    if text.startswith("@"):
+        path = Path(text[1:].strip()).expanduser()
+        size = path.stat().st_size if path.is_file() else None
+        ref = FileRef(file_id=str(path), name=path.name, size=size)
+        return Incoming(kind=Kind.FILE, file=ref, **base)  # type: ignore[arg-type]
+    return Incoming(kind=Kind.TEXT, text=text, **base)  # type: ignore[arg-type]
+
+
+class TerminalChannel:
+    """Runs a chat on a pair of text streams until end of input."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        chat_id: str,
+        user_name: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        outbox: Path,
+    ) -> None:
+        self.core = core
+        self.chat_id = chat_id
+        self.user_name = user_name
+        self.stdin = stdin
+        self.stdout = stdout
+        self.outbox = outbox
+
+    def fetch(self, file: FileRef, dest: Path, *, max_bytes: int) -> int:
+        """Copies a local file the person named; the size is checked first."""
+        source = Path(file.file_id)
+        if not source.is_file():
+            raise FileNotFoundError(source)
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise FileTooLarge(size, max_bytes)
+        shutil.copyfile(source, dest)
+        return size
+
+    def send(self, incoming: Incoming) -> list[Reply]:
+        """Hands one input to the core and prints what comes back."""
+        if incoming.kind == Kind.FILE and incoming.file and incoming.file.size is None:
+            with use_language(self.core.settings.locale):
+                self._print(_("There is no file at %(path)s.") % {"path": incoming.file.file_id})
+            return []
+        result = self.core.handle(incoming, files=self)
+        with use_language(result.language):
+            for reply in result.replies:
+                self.render(reply)
+        return result.replies
+
+    def render(self, reply: Reply) -> None:
+        """Prints a reply: its text, numbered choices, and where an attached file was saved."""
+        self._print(reply.text)
+        for number, choice in enumerate(reply.choices, start=1):
+            self._print(f"  {number}. {choice.label}")
+        if reply.file is not None:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            target = self.outbox / Path(reply.file.name).name
+            shutil.copyfile(reply.file.path, target)
+            self._print(_("[file saved: %(path)s]") % {"path": target})
+        self._print("")
+
+    def run(self, first: str | None = None) -> None:
+        """Reads lines until end of input (Ctrl-D); ``first`` is sent before reading."""
+        language = self.core.settings.locale
+        if first:
+            self._handle_line(first, language)
+        while True:
+            self.stdout.write("> ")
+            self.stdout.flush()
+            try:
+                line = self.stdin.readline()
+            except (EOFError, OSError, KeyboardInterrupt):
+                line = ""
+            if not line:
+                self._print("")
+                return
+            self._handle_line(line, language)
+
+    def _handle_line(self, line: str, language: str) -> None:
+        incoming = parse_line(
+            line, chat_id=self.chat_id, user_name=self.user_name, language=language
+        )
+        if incoming is not None:
+            self.send(incoming)
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()

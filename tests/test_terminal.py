@@ -1,0 +1,107 @@
+"""The terminal channel: the same onboarding typed in a shell, and the README's run command."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot.channels.terminal import TerminalChannel, parse_line
+from bot.core.types import Kind
+from storage import invitations, registry
+from storage.engine import session_for
+from storage.models import Role
+from tests.conftest import NOW
+from tests.factories import registry_rows, write_xlsx
+from tests.fake_channel import make_core
+
+
+def _invite(engine: Engine, role: Role = Role.CONTACT) -> str:
+    with session_for(engine) as session:
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=NOW
+        )
+        code = invitations.create_invitation(
+            session=session, role=role, created_by="t", now=NOW, enterprise=enterprise
+        ).code
+        session.commit()
+    return code
+
+
+def test_lines_become_inputs(tmp_path: Path) -> None:
+    assert parse_line("   ", chat_id="c", user_name="u", language="vi") is None
+    command = parse_line("/start ABC def", chat_id="c", user_name="u", language="vi")
+    assert command is not None and (command.kind, command.command, command.args) == (
+        Kind.COMMAND, "start", "ABC def",
+    )  # fmt: skip
+    (tmp_path / "a.xlsx").write_bytes(b"1234")
+    file = parse_line(f"@{tmp_path / 'a.xlsx'}", chat_id="c", user_name="u", language="vi")
+    assert file is not None and file.file is not None and file.file.size == 4
+    text = parse_line("2", chat_id="c", user_name="u", language="vi")
+    assert text is not None and text.kind == Kind.TEXT
+
+
+def test_onboarding_in_the_terminal(engine: Engine, tmp_path: Path) -> None:
+    code = _invite(engine)
+    out = io.StringIO()
+    channel = TerminalChannel(
+        make_core(engine, tmp_path, lambda: NOW),
+        chat_id="local",
+        user_name="Lê Thị Thuỷ",
+        stdin=io.StringIO("1\n/help\n"),
+        stdout=out,
+        outbox=tmp_path / "outbox",
+    )
+    channel.run(first=f"/start {code}")
+    text = out.getvalue()
+    assert "Công ty TNHH Hoà Bình (mã số thuế 0100109106)" in text
+    assert "  1. Đồng ý, liên kết\n  2. Không, huỷ" in text
+    assert "Đã liên kết tài khoản chat này. Xin chào Anh/Chị Lê Thị Thuỷ." in text
+    assert "/cancel — dừng thao tác đang làm" in text
+
+
+def test_admin_sends_and_receives_files_by_path(engine: Engine, tmp_path: Path) -> None:
+    with session_for(engine) as session:
+        registry.add_zone(session=session, name="KCN Quế Võ")
+        session.commit()
+    code = _invite(engine, Role.ADMIN)
+    workbook = write_xlsx(tmp_path / "ds.xlsx", registry_rows(2, zones=("KCN Quế Võ",)))
+    out = io.StringIO()
+    channel = TerminalChannel(
+        make_core(engine, tmp_path, lambda: NOW),
+        chat_id="local",
+        user_name="Quản trị",
+        stdin=io.StringIO(f"1\n/import\n@{tmp_path / 'missing.xlsx'}\n@{workbook}\n/export\n"),
+        stdout=out,
+        outbox=tmp_path / "outbox",
+    )
+    channel.run(first=f"/start {code}")
+    text = out.getvalue()
+    assert "Không có tệp tại" in text
+    assert "Đã nhập xong: 2 tạo mới" in text
+    saved = list((tmp_path / "outbox").glob("doanh-nghiep-kcn-*.xlsx"))
+    assert len(saved) == 1 and f"[đã lưu tệp: {saved[0]}]" in text
+
+
+def test_readme_run_command_opens_the_demo_chat(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
+    env["THIDUA_DATA_DIR"] = str(tmp_path / "state")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        input="1\n/menu\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Đã tạo 20 doanh nghiệp mẫu" in result.stdout
+    assert "Tài khoản chat này sẽ được liên kết với:" in result.stdout
+    assert "Đã liên kết tài khoản chat này." in result.stdout
+    assert "Danh mục chính" in result.stdout
