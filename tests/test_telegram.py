@@ -1,0 +1,273 @@
+"""The real PTB Application over HTTP against the fake Bot API: polling, webhook, files."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+import bot.flows  # noqa: F401  (registers the steps)
+from bot.channels.telegram import build_application
+from bot.channels.telegram_io import split_text, stats
+from bot.core.engine import Core
+from bot.settings import Settings
+from storage import campaigns, invitations, links, registry
+from storage.engine import make_engine, session_for
+from storage.migrate import upgrade
+from storage.models import ChatLink, Role
+from tests.conftest import NOW
+from tests.factories import registry_rows, write_xlsx
+from tests.fake_telegram import Call, FakeTelegram
+
+CHAT = 5001
+
+
+@pytest.fixture
+def fake() -> Any:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'tg.sqlite3'}")
+    upgrade(engine)
+    return engine
+
+
+def _settings(fake: FakeTelegram, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        telegram_token=fake.token,  # type: ignore[arg-type]
+        telegram_api_url=fake.base_url,
+        telegram_file_url=fake.file_url,
+    )
+
+
+def _codes(engine: Engine) -> dict[str, str]:
+    with session_for(engine) as session:
+        campaigns.create_campaign(
+            session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+        )
+        zone = registry.add_zone(session=session, name="KCN Quế Võ")
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=NOW, zone=zone
+        )
+        codes = {
+            role.value: invitations.create_invitation(
+                session=session,
+                role=role,
+                created_by="t",
+                now=NOW,
+                enterprise=enterprise if role == Role.CONTACT else None,
+            ).code
+            for role in Role
+        }
+        session.commit()
+    return codes
+
+
+@pytest.fixture
+async def polling(fake: FakeTelegram, db: Engine, tmp_path: Path) -> AsyncIterator[Any]:
+    settings = _settings(fake, tmp_path)
+    application = build_application(settings, Core(engine=db, settings=settings, clock=lambda: NOW))
+    async with application:
+        await application.post_init(application)  # type: ignore[misc]
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+def _text(call: Call) -> str:
+    return str(call.params.get("text", ""))
+
+
+def _buttons(call: Call) -> dict[str, str]:
+    markup = call.params.get("reply_markup") or {}
+    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+
+
+async def _after(fake: FakeTelegram, update: dict[str, Any], method: str, match: Any) -> Call:
+    """Pushes an update and waits for the next call (after those already seen) ``match`` accepts."""
+    seen = len([c for c in fake.calls_to(method) if match(c)])
+    fake.push_update(update)
+    return (await fake.await_for(method, match, count=seen + 1))[-1]
+
+
+async def _say(fake: FakeTelegram, text: str, expect: str, chat: int = CHAT, **kw: Any) -> Call:
+    def match(c: Call) -> bool:
+        return expect in _text(c) and c.params["chat_id"] == chat
+
+    seen = len([c for c in fake.calls_to("sendMessage") if match(c)])
+    fake.push_update(fake.message_update(chat, text, **kw))
+    return (await fake.await_for("sendMessage", match, count=seen + 1))[-1]
+
+
+async def _press(fake: FakeTelegram, ask: Call, label: str, expect: str, chat: int = CHAT) -> Call:
+    def match(c: Call) -> bool:
+        return expect in _text(c) and c.params["chat_id"] == chat
+
+    seen = len([c for c in fake.calls_to("sendMessage") if match(c)])
+    message_id = ask.response["result"]["message_id"]
+    fake.push_update(fake.callback_update(chat, _buttons(ask)[label], message_id=message_id))
+    return (await fake.await_for("sendMessage", match, count=seen + 1))[-1]
+
+
+async def _onboard(fake: FakeTelegram, code: str, chat: int = CHAT) -> Call:
+    ask = await _say(fake, f"/start {code}", "sẽ được liên kết", chat=chat)
+    return await _press(fake, ask, "Đồng ý, liên kết", "Danh mục chính", chat=chat)
+
+
+async def test_onboarding_over_polling(fake: FakeTelegram, db: Engine, polling: Any) -> None:
+    codes = _codes(db)
+    default_menus = await fake.await_for("setMyCommands", count=2)
+    assert {c.params.get("language_code") for c in default_menus} == {None, "en"}
+    ask = await _say(fake, f"/start {codes['contact']}", "sẽ được liên kết")
+    assert "Công ty TNHH Hoà Bình (mã số thuế 0100109106)" in _text(ask)
+    assert list(_buttons(ask)) == ["Đồng ý, liên kết", "Không, huỷ"]
+    assert all(len(data.encode()) <= 64 for data in _buttons(ask).values())
+    menu = await _press(fake, ask, "Đồng ý, liên kết", "Danh mục chính")
+    assert "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026" in _buttons(menu)
+    await fake.await_for("answerCallbackQuery")
+    edited = await fake.await_for("editMessageText")
+    assert _text(edited[-1]).endswith("→ Đồng ý, liên kết")
+    scoped = await fake.await_for(
+        "setMyCommands", lambda c: (c.params.get("scope") or {}).get("type") == "chat", count=2
+    )
+    names = [cmd["command"] for cmd in scoped[-1].params["commands"]]
+    assert "import" not in names and "menu" in names
+    with session_for(db) as session:
+        contact = links.contact_for_chat(session=session, channel="telegram", chat_id=str(CHAT))
+        assert contact is not None and contact.full_name == "An"
+    assert fake.server_errors == []
+
+
+async def test_bad_input_over_telegram_never_stops_the_loop(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    codes = _codes(db)
+    await _say(fake, "/nonsense", "Không có lệnh /nonsense")
+    for update in (fake.sticker_update(CHAT), fake.photo_update(CHAT), fake.voice_update(CHAT)):
+        await _after(fake, update, "sendMessage", lambda c: "chỉ đọc được tin nhắn chữ" in _text(c))
+    await _say(fake, "ư" * 4096, "chưa được liên kết")
+    skipped = stats["group_message"] + stats["edited_message"]
+    fake.push_update(fake.group_message_update(-100123, "/start"))
+    fake.push_update(fake.edited_message_update(CHAT, 1, "sửa"))
+    await _say(fake, "/help", "/menu")  # later updates are still answered
+    assert stats["group_message"] + stats["edited_message"] == skipped + 2
+    assert not [c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == -100123]
+    stale = await _say(fake, f"/start {codes['contact']}", "sẽ được liên kết")
+    await _say(fake, "/cancel", "Đã dừng")
+    await _press(fake, stale, "Đồng ý, liên kết", "tin nhắn trước")
+    fake.block_chat(CHAT)
+    fake.push_update(fake.message_update(CHAT, "/start"))
+    await fake.await_for("sendMessage", lambda c: c.status == 403)
+    await _say(fake, "/start", "Chào mừng", chat=CHAT + 1)  # the loop goes on
+    assert fake.server_errors == []
+
+
+async def test_blocked_contacts_are_marked_unreachable(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    codes = _codes(db)
+    await _onboard(fake, codes["contact"])
+    fake.block_chat(CHAT)
+    blocked = stats["blocked"]
+    fake.push_update(fake.message_update(CHAT, "/menu"))
+    await fake.await_for("sendMessage", lambda c: c.status == 403)
+    for _ in range(50):
+        with session_for(db) as session:
+            link = session.exec(select(ChatLink)).one()
+        if not link.reachable:
+            break
+        await asyncio.sleep(0.05)
+    assert not link.reachable and stats["blocked"] == blocked + 1
+
+
+async def test_documents_travel_both_ways(fake: FakeTelegram, db: Engine, polling: Any) -> None:
+    codes = _codes(db)
+    await _onboard(fake, codes["admin"])
+    await _say(fake, "/import", "gửi danh sách doanh nghiệp")
+    big = fake.document_update(
+        CHAT, content=b"x", file_name="big.xlsx", mime_type="application/octet-stream",
+        file_size=25 * 1024 * 1024,
+    )  # fmt: skip
+    await _after(fake, big, "sendMessage", lambda c: "vượt giới hạn 20 MB" in _text(c))
+    assert fake.calls_to("getFile") == []  # refused before any download
+    workbook = write_xlsx(
+        Path(str(db.url.database)).parent / "ds.xlsx", registry_rows(3, zones=("KCN Quế Võ",))
+    )
+    fake.push_update(
+        fake.document_update(
+            CHAT, content=workbook.read_bytes(), file_name="../../danh sách.xlsx",
+            mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    )  # fmt: skip
+    await fake.await_for("sendMessage", lambda c: "Đã nhập xong: 3 tạo mới" in _text(c))
+    assert len(fake.calls_to("getFile")) == 1 and len(fake.downloads) == 1
+    await _say(fake, "/export", "danh sách doanh nghiệp (4 doanh nghiệp)")
+    sent = await fake.await_for("sendDocument")
+    upload = next(iter(sent[-1].files.values()))
+    folder = Path(str(db.url.database)).parent
+    (folder / "got.xlsx").write_bytes(upload)
+    sheet = openpyxl.load_workbook(folder / "got.xlsx").active
+    assert sheet is not None and sheet.max_row == 3 + 4
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_onboarding_over_webhook(fake: FakeTelegram, db: Engine, tmp_path: Path) -> None:
+    codes = _codes(db)
+    settings = _settings(fake, tmp_path)
+    application = build_application(settings, Core(engine=db, settings=settings, clock=lambda: NOW))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_webhook(
+            listen="127.0.0.1", port=port, url_path="telegram", secret_token="s3cret-Token",
+            webhook_url=url,
+        )  # fmt: skip
+        try:
+            assert fake.webhook is not None and fake.webhook["secret_token"] == "s3cret-Token"
+            update = fake.message_update(CHAT, f"/start {codes['board']}")
+            assert await fake.apost_to_webhook(url, update, "wrong") == 403
+            assert await fake.apost_to_webhook(url, update, "s3cret-Token") == 200
+            ask = (await fake.await_for("sendMessage", lambda c: "liên kết" in _text(c)))[-1]
+            press = fake.callback_update(
+                CHAT,
+                _buttons(ask)["Đồng ý, liên kết"],
+                message_id=ask.response["result"]["message_id"],
+            )
+            assert await fake.apost_to_webhook(url, press, "s3cret-Token") == 200
+            menu = await fake.await_for("sendMessage", lambda c: "Danh mục chính" in _text(c))
+            assert "Xuất danh sách doanh nghiệp" in _buttons(menu[-1])
+        finally:
+            await application.updater.stop()
+            await application.stop()
+    assert len([c for c in fake.calls_to("sendMessage") if "liên kết với" in _text(c)]) == 1
+
+
+def test_long_replies_are_split_at_line_breaks() -> None:
+    text = "\n".join(["dòng " * 100] * 30)
+    parts = split_text(text)
+    assert all(len(p) <= 4096 for p in parts) and "\n".join(parts) == text
+    assert split_text("x" * 9000) == ["x" * 4096, "x" * 4096, "x" * 808]
