@@ -9,6 +9,7 @@ import secrets
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
 
 from bot.channels.telegram_io import (
     CHANNEL,
@@ -62,18 +63,31 @@ class TelegramChannel:
             log.info("chat %s blocked the bot; marked unreachable", chat_id)
 
 
-def build_application(settings: Settings, core: Core) -> Application:
-    """The PTB application with our single update handler; the token comes from settings."""
+def build_application(
+    settings: Settings,
+    core: Core,
+    *,
+    request: BaseRequest | None = None,
+    rate_limited: bool = True,
+) -> Application:
+    """The PTB application with our single update handler; the token comes from settings.
+
+    ``request`` replaces the HTTP client (benchmarks use an offline one); ``rate_limited=False``
+    drops Telegram's pacing, for measuring processing alone.
+    """
     assert settings.telegram_token is not None
-    application = (
+    builder = (
         Application.builder()
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_announce_commands)
-        .build()
     )
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
     application.add_handler(TypeHandler(Update, TelegramChannel(core).handle_update))
     application.add_error_handler(_log_error)
     return application
