@@ -83,11 +83,13 @@ def build_application(
         .base_file_url(settings.telegram_file_url)
         .post_init(_announce_commands)
     )
-    if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    application = builder.build()
+        builder.request(request).get_updates_request(request)
+    application = (
+        builder.rate_limiter(AIORateLimiter(max_retries=3)).build()
+        if rate_limited
+        else builder.build()
+    )
     application.add_handler(TypeHandler(Update, TelegramChannel(core).handle_update))
     application.add_error_handler(_log_error)
     return application
