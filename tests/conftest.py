@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel
 from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
 
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22's opt-in: RetryAfter.retry_after as timedelta
 PG_SERVER_URL = os.environ.get(
     "THIDUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -271,3 +271,17 @@ def test_long_replies_are_split_at_line_breaks() -> None:
     parts = split_text(text)
     assert all(len(p) <= 4096 for p in parts) and "\n".join(parts) == text
     assert split_text("x" * 9000) == ["x" * 4096, "x" * 4096, "x" * 808]
+
+
+async def test_flood_limits_are_waited_out_and_retried(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    fake.rate_limit_next("sendMessage", retry_after=1)
+    started = asyncio.get_running_loop().time()
+    fake.push_update(fake.message_update(CHAT, "/start"))
+    call = (
+        await fake.await_for("sendMessage", lambda c: "Chào mừng" in _text(c) and c.status == 200)
+    )[-1]
+    refused = [c for c in fake.calls_to("sendMessage") if c.status == 429]
+    assert len(refused) == 1 and call.at - refused[0].at >= 0.9  # AIORateLimiter waited, retried
+    assert asyncio.get_running_loop().time() - started >= 0.9

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 
 from telegram import Update
@@ -111,6 +112,7 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def run_telegram(settings: Settings, core: Core) -> None:
     """Runs until stopped: webhook when a public URL is configured, otherwise long polling."""
+    os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22 opt-in, silences its deprecation warning
     application = build_application(settings, core)
     if settings.webhook_url:
         secret = settings.webhook_secret
