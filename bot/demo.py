@@ -59,13 +59,13 @@ class DemoSummary:
     campaign_year: int | None
 
 
-def demo_tax_codes(count: int) -> list[str]:
-    """Valid, clearly synthetic MSTs: 23009 + serial + check digit (serials with none skipped)."""
+def synthetic_tax_codes(count: int, *, prefix: str = "23009") -> list[str]:
+    """Valid, clearly made-up MSTs: prefix + serial + check digit (serials with none skipped)."""
     codes: list[str] = []
     serial = 0
     while len(codes) < count:
         serial += 1
-        body = f"23009{serial:04d}"
+        body = f"{prefix}{serial:0{9 - len(prefix)}d}"
         check = mst.calc_check_digit(body)
         if len(check) == 1:
             codes.append(body + check)
@@ -83,7 +83,9 @@ def seed_demo(*, session: Session, now: datetime, tz: ZoneInfo, board_name: str)
         session.commit()
         return DemoSummary(0, 0, created_year)
     zones = [registry.add_zone(session=session, name=name) for name in ZONES]
-    for index, (name, tax_code) in enumerate(zip(NAMES, demo_tax_codes(len(NAMES)), strict=True)):
+    for index, (name, tax_code) in enumerate(
+        zip(NAMES, synthetic_tax_codes(len(NAMES)), strict=True)
+    ):
         enterprise = registry.add_enterprise(
             session=session,
             tax_code=tax_code,

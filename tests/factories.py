@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
-from stdnum.vn import mst
+from sqlalchemy.engine import Engine
+
+from bot.demo import synthetic_tax_codes
+from storage import campaigns, invitations, registry
+from storage.engine import session_for
+from storage.models import Role
 
 
 def valid_tax_codes(count: int, prefix: str = "27") -> list[str]:
-    """Distinct valid MSTs (serials whose check digit would be 10 are skipped)."""
-    codes: list[str] = []
-    serial = 0
-    while len(codes) < count:
-        serial += 1
-        body = f"{prefix}{serial:0{9 - len(prefix)}d}"
-        check = mst.calc_check_digit(body)
-        if len(check) == 1:
-            codes.append(body + check)
-    return codes
+    """Distinct valid MSTs for test files."""
+    return synthetic_tax_codes(count, prefix=prefix)
 
 
 def write_xlsx(path: Path, rows: Iterable[Sequence[object]], *, title_rows: int = 0) -> Path:
@@ -88,3 +87,28 @@ def to_cp1258(text: str) -> bytes:
             rest = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
             out += (rest + tones).encode("cp1258")
     return bytes(out)
+
+
+def seed_world(engine: Engine, now: datetime) -> tuple[dict[str, str], int]:
+    """The 2026 campaign, one enterprise in KCN Quế Võ, and an invitation code per role."""
+    with session_for(engine) as session:
+        campaigns.create_campaign(
+            session=session, year=2026, board_name="Ban", now=now, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+        )
+        zone = registry.add_zone(session=session, name="KCN Quế Võ")
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=now, zone=zone
+        )
+        codes = {
+            role.value: invitations.create_invitation(
+                session=session,
+                role=role,
+                created_by="test",
+                now=now,
+                enterprise=enterprise if role == Role.CONTACT else None,
+            ).code
+            for role in Role
+        }
+        session.commit()
+        assert enterprise.id is not None
+        return codes, enterprise.id

@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.core.context import STEPS, Ctx, Step, register
-from storage import campaigns, invitations, links, registry
+from storage import links, registry
 from storage.engine import session_for
 from storage.models import AuditEvent, ChatLink, Contact, Conversation, Enterprise, Role
 from tests.conftest import NOW
-from tests.factories import registry_rows, write_xlsx
+from tests.factories import registry_rows, seed_world, write_xlsx
 from tests.fake_channel import FakeChat, make_core
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -40,23 +40,8 @@ def clock() -> Clock:
 @pytest.fixture
 def world(engine: Engine) -> dict[str, object]:
     """A campaign, one enterprise, and invitation codes for each role."""
-    with session_for(engine) as session:
-        campaigns.create_campaign(session=session, year=2026, board_name="Ban", now=NOW, tz=HCM)
-        zone = registry.add_zone(session=session, name="KCN Quế Võ")
-        enterprise = registry.add_enterprise(
-            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=NOW, zone=zone
-        )
-        codes = {}
-        for role in Role:
-            codes[role.value] = invitations.create_invitation(
-                session=session,
-                role=role,
-                created_by="test",
-                now=NOW,
-                enterprise=enterprise if role == Role.CONTACT else None,
-            ).code
-        session.commit()
-    return {"codes": codes, "enterprise_id": enterprise.id}
+    codes, enterprise_id = seed_world(engine, NOW)
+    return {"codes": codes, "enterprise_id": enterprise_id}
 
 
 @pytest.fixture

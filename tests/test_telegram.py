@@ -7,7 +7,6 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -19,12 +18,12 @@ from bot.channels.telegram import build_application
 from bot.channels.telegram_io import split_text, stats
 from bot.core.engine import Core
 from bot.settings import Settings
-from storage import campaigns, invitations, links, registry
+from storage import links
 from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
-from storage.models import ChatLink, Role
+from storage.models import ChatLink
 from tests.conftest import NOW
-from tests.factories import registry_rows, write_xlsx
+from tests.factories import registry_rows, seed_world, write_xlsx
 from tests.fake_telegram import Call, FakeTelegram
 
 CHAT = 5001
@@ -53,26 +52,7 @@ def _settings(fake: FakeTelegram, tmp_path: Path) -> Settings:
 
 
 def _codes(engine: Engine) -> dict[str, str]:
-    with session_for(engine) as session:
-        campaigns.create_campaign(
-            session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
-        )
-        zone = registry.add_zone(session=session, name="KCN Quế Võ")
-        enterprise = registry.add_enterprise(
-            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=NOW, zone=zone
-        )
-        codes = {
-            role.value: invitations.create_invitation(
-                session=session,
-                role=role,
-                created_by="t",
-                now=NOW,
-                enterprise=enterprise if role == Role.CONTACT else None,
-            ).code
-            for role in Role
-        }
-        session.commit()
-    return codes
+    return seed_world(engine, NOW)[0]
 
 
 @pytest.fixture
