@@ -161,3 +161,64 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(sa_type=String(64), index=True)
     target: str | None = Field(default=None, sa_type=String(200))
     details: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+
+
+class RegistrationStatus(StrEnum):
+    """A registration is edited as a draft, then submitted as a numbered version."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class NomineeKind(StrEnum):
+    """The two tables of the official form."""
+
+    INDIVIDUAL = "individual"
+    COLLECTIVE = "collective"
+
+
+class Registration(SQLModel, table=True):
+    """One version of an enterprise's registration of emulation titles; never overwritten."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True, ondelete="CASCADE")
+    version: int
+    status: str = Field(default=RegistrationStatus.DRAFT, sa_type=String(16))
+    revision: int = Field(default=0)  # bumped by every change, so a stale confirm is caught
+    reference: str | None = Field(default=None, sa_type=String(24), unique=True)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    updated_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Nominee(SQLModel, table=True):
+    """A row of the form: a person or a collective, the title and the commendation proposed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True, ondelete="CASCADE")
+    kind: str = Field(sa_type=String(16))
+    name: str = Field(sa_type=String(200))
+    position: str | None = Field(default=None, sa_type=String(300))  # chức vụ, đơn vị
+    title_code: str = Field(sa_type=String(16))
+    award_code: str | None = Field(default=None, sa_type=String(16))
+    initiative: str | None = Field(default=None, sa_type=String(500))
+    row_number: int | None = None  # where it came from in an uploaded file
+
+
+class Extension(SQLModel, table=True):
+    """A later cut-off granted to one enterprise for one milestone."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE")
+    kind: str = Field(sa_type=String(16))
+    until: datetime = Field(sa_type=UTCDateTime)
+    granted_by: str = Field(sa_type=String(100))
+    granted_at: datetime = Field(sa_type=UTCDateTime)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,14 +11,12 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from storage.headers import HEADER_SCAN_ROWS, cell, find_header, header_field
 from storage.identifiers import IdentifierError, parse_phone, parse_tax_code
 from storage.models import Contact, Enterprise, IndustrialZone, Role
 from storage.registry import zone_key
 from storage.tabular import Row, TableFileError, read_sheets
 from storage.text import nfc, search_key, tone_key
-
-HEADER_SCAN_ROWS = 30
-_PARENS = re.compile(r"\([^)]*\)")
 
 # Folded header spellings seen in boards' files; the longest match wins.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -134,37 +131,6 @@ class ImportReport:
         return sum(1 for r in self.rows if r.outcome == outcome)
 
 
-def _header_field(cell: object) -> str | None:
-    """The field a header cell names, by folded text."""
-    if cell is None:
-        return None
-    key = search_key(_PARENS.sub(" ", str(cell)))
-    if not key:
-        return None
-    best: tuple[int, str] | None = None
-    for name, spellings in ALIASES.items():
-        for alias in spellings:
-            if key == alias or (" " in alias and key.startswith(alias + " ")):
-                if best is None or len(alias) > best[0]:
-                    best = (len(alias), name)
-    return best[1] if best else None
-
-
-def _find_header(rows: Iterator[Row]) -> tuple[int, dict[str, int]] | None:
-    """Scans the first rows for one naming at least the MST and name columns."""
-    for index, row in enumerate(rows, start=1):
-        if index > HEADER_SCAN_ROWS:
-            return None
-        columns: dict[str, int] = {}
-        for position, cell in enumerate(row):
-            name = _header_field(cell)
-            if name and name not in columns:
-                columns[name] = position
-        if all(name in columns for name in REQUIRED):
-            return index, columns
-    return None
-
-
 def _text(row: Row, columns: dict[str, int], name: str) -> str | None:
     """A cell as NFC text, or None when absent or blank."""
     position = columns.get(name)
@@ -178,11 +144,7 @@ def _text(row: Row, columns: dict[str, int], name: str) -> str | None:
 
 
 def _raw(row: Row, columns: dict[str, int], name: str) -> object:
-    position = columns.get(name)
-    if position is None or position >= len(row):
-        return None
-    value = row[position]
-    return value.strip() if isinstance(value, str) else value
+    return cell(row, columns, name)
 
 
 class _Registry:
@@ -240,7 +202,7 @@ def import_enterprises(
     With ``commit=False`` the caller commits, together with whatever else it wrote.
     """
     for sheet, rows in read_sheets(path, max_bytes=max_bytes):
-        found = _find_header(rows)
+        found = find_header(rows, ALIASES, REQUIRED)
         if found is None:
             continue
         header_row, columns = found
@@ -279,7 +241,7 @@ def _apply_rows(
             continue
         tax_cell = _raw(row, report.columns, "tax_code")
         if isinstance(tax_cell, str) and not any(ch.isdigit() for ch in tax_cell):
-            if _header_field(tax_cell) == "tax_code":
+            if header_field(tax_cell, ALIASES) == "tax_code":
                 continue  # the header repeated (a file pasted together from pages)
         result = _apply_row(session, registry, row, number, report.columns, seen, now, create_zones)
         report.rows.append(result)

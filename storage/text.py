@@ -31,3 +31,24 @@ def tone_key(value: str) -> str:
         rest = "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
         words.append(unicodedata.normalize("NFC", rest) + tones)
     return " ".join(words)
+
+
+_ALPHABET = {ch: index for index, ch in enumerate("aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")}
+# No tone < huyền < hỏi < ngã < sắc < nặng, as Vietnamese dictionaries order them.
+_TONE_ORDER = {"": 0, "\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def _word_key(word: str) -> tuple[tuple[int, ...], int]:
+    """Letters by the Vietnamese alphabet first, then the syllable's tone."""
+    decomposed = unicodedata.normalize("NFD", word.casefold())
+    tone = next((ch for ch in decomposed if ch in _TONE_MARKS), "")
+    letters = unicodedata.normalize(
+        "NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
+    )
+    return tuple(_ALPHABET.get(ch, 100 + ord(ch)) for ch in letters), _TONE_ORDER[tone]
+
+
+def vi_name_key(full_name: str) -> tuple[object, ...]:
+    """Sorts people as Vietnamese lists do: given name (last word) first, then the rest in order."""
+    words = nfc(full_name).split(" ")
+    return (_word_key(words[-1]), tuple(_word_key(w) for w in words[:-1]))

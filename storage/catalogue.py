@@ -1,0 +1,151 @@
+"""The titles and forms of commendation an enterprise may register, per legal regime, as data.
+
+Legal citations are data too: the board checks and edits them here, never in the rules' code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from storage.models import Regime
+from storage.text import search_key
+
+
+class Subject(StrEnum):
+    """Who a title or award can go to."""
+
+    INDIVIDUAL = "individual"
+    COLLECTIVE = "collective"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class Title:
+    """An emulation title (danh hiệu) or a form of commendation (hình thức khen thưởng)."""
+
+    code: str
+    name: str  # the exact Vietnamese name used on the forms
+    short: str
+    subject: Subject
+    is_award: bool = False
+    needs_initiative: bool = False
+    multiplier: Decimal | None = None  # × lương cơ sở, for the board's budget estimate
+    aliases: tuple[str, ...] = ()  # other ways forms write it, folded with search_key
+
+    def fits(self, subject: Subject) -> bool:
+        """Whether this title can go to an individual or a collective."""
+        return self.subject in (subject, Subject.BOTH)
+
+
+BASE_SALARY_VND = 2_340_000  # lương cơ sở from 01/7/2024; a campaign setting later if it moves
+
+LDTT = Title("ldtt", "Lao động tiên tiến", "LĐTT", Subject.INDIVIDUAL, multiplier=Decimal("0.3"))
+CSTDCS = Title(
+    "cstdcs", "Chiến sĩ thi đua cơ sở", "CSTĐCS", Subject.INDIVIDUAL, multiplier=Decimal("1.0")
+)
+CSTD_TINH = Title(
+    "cstd_tinh",
+    "Chiến sĩ thi đua cấp tỉnh",
+    "CSTĐ tỉnh",
+    Subject.INDIVIDUAL,
+    aliases=("chien si thi dua tinh", "cstd cap tinh"),
+)
+TT_LDTT = Title(
+    "tt_ldtt",
+    "Tập thể lao động tiên tiến",
+    "TT LĐTT",
+    Subject.COLLECTIVE,
+    multiplier=Decimal("0.8"),
+)
+TT_LDXS = Title(
+    "tt_ldxs",
+    "Tập thể lao động xuất sắc",
+    "TT LĐXS",
+    Subject.COLLECTIVE,
+    multiplier=Decimal("1.5"),
+    aliases=("tap the ldxs", "tt lao dong xuat sac"),
+)
+CO_TINH = Title(
+    "co_tinh",
+    "Cờ thi đua của Ủy ban nhân dân tỉnh",
+    "Cờ tỉnh",
+    Subject.COLLECTIVE,
+    aliases=("co thi dua", "co thi dua ubnd tinh", "co thi dua cua ubnd tinh", "co"),
+)
+BK_TINH = Title(
+    "bk_tinh",
+    "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+    "BK tỉnh",
+    Subject.BOTH,
+    is_award=True,
+    multiplier=Decimal("3.0"),
+    aliases=(
+        "bang khen",
+        "bk",
+        "bang khen ubnd tinh",
+        "bang khen cua chu tich ubnd tinh",
+        "bang khen chu tich ubnd tinh",
+    ),
+)
+GIAY_KHEN = Title(
+    "giay_khen", "Giấy khen", "GK", Subject.BOTH, is_award=True, aliases=("giay khen cua giam doc",)
+)
+
+_COMMON = (LDTT, CSTD_TINH, TT_LDTT, TT_LDXS, CO_TINH, BK_TINH, GIAY_KHEN)
+CATALOGUES: dict[Regime, tuple[Title, ...]] = {
+    # 2020 regime: a recognised initiative is mandatory for CSTĐCS.
+    Regime.ND91_2017: (
+        *_COMMON[:1],
+        replace(CSTDCS, needs_initiative=True),
+        *_COMMON[1:],
+    ),
+    Regime.ND98_2023: (*_COMMON[:1], CSTDCS, *_COMMON[1:]),
+    Regime.ND152_2025: (*_COMMON[:1], CSTDCS, *_COMMON[1:]),
+}
+
+# Where each rule comes from, per regime; shown with every warning.
+LEGAL_BASIS: dict[Regime, dict[str, str]] = {
+    Regime.ND91_2017: {
+        "cstdcs_ratio": "Luật TĐKT 2003 (sửa đổi 2013), Điều 23; Nghị định 91/2017/NĐ-CP",
+        "cstdcs_initiative": "Luật TĐKT 2003 (sửa đổi 2013), Điều 23",
+        "ttldxs_needs_cstdcs": "Luật TĐKT 2003 (sửa đổi 2013), Điều 27",
+        "duplicate_name": "",
+    },
+    Regime.ND98_2023: {
+        "cstdcs_initiative": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
+        "ttldxs_needs_cstdcs": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
+        "duplicate_name": "",
+    },
+    Regime.ND152_2025: {
+        "cstdcs_initiative": "Luật TĐKT 06/2022/QH15; Nghị định 152/2025/NĐ-CP",
+        "ttldxs_needs_cstdcs": "Luật TĐKT 06/2022/QH15; Nghị định 152/2025/NĐ-CP",
+        "duplicate_name": "",
+    },
+}
+CSTDCS_MAX_SHARE: dict[Regime, Decimal] = {Regime.ND91_2017: Decimal("0.15")}
+
+
+def catalogue(regime: str) -> tuple[Title, ...]:
+    """The titles of a campaign's regime."""
+    return CATALOGUES[Regime(regime)]
+
+
+def by_code(regime: str, code: str) -> Title | None:
+    """A title of the regime by its code."""
+    return next((t for t in catalogue(regime) if t.code == code), None)
+
+
+def match(regime: str, text: str, *, award: bool) -> Title | None:
+    """A title (or award) of the regime named as people write it: full name or short form."""
+    key = search_key(text)
+    if not key:
+        return None
+    for title in catalogue(regime):
+        if title.is_award != award:
+            continue
+        names = (search_key(title.name), search_key(title.short), title.code.replace("_", " "))
+        if key in names or key in title.aliases:
+            return title
+    return None

@@ -1,0 +1,167 @@
+"""The registration form as a workbook: the template enterprises fill, and reading it back.
+
+Column headings are those of the official form ("DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA"), so they
+are form data in Vietnamese, like the catalogue's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from storage import catalogue
+from storage.catalogue import Subject
+from storage.headers import cell, find_header, header_field
+from storage.models import NomineeKind
+from storage.registrations import MAX_NOMINEES, NomineeInput, RegistrationError, validate
+from storage.tabular import Row, TableFileError, read_sheets
+
+ALIASES = {
+    "person": ("ho va ten", "ho ten", "ten ca nhan", "ho va ten ca nhan", "full name", "name"),
+    "group": ("ten tap the", "tap the", "ten don vi", "ten phong ban", "collective"),
+    "position": (
+        "chuc vu don vi", "chuc vu", "chuc vu don vi cong tac", "don vi cong tac", "don vi",
+        "chuc danh", "bo phan", "position",
+    ),
+    "title": (
+        "danh hieu thi dua", "danh hieu", "danh hieu dang ky", "danh hieu thi dua dang ky", "title",
+    ),
+    "award": ("hinh thuc khen thuong de nghi", "hinh thuc khen thuong", "khen thuong", "award"),
+    "initiative": (
+        "ten sang kien", "sang kien", "ten sang kien de tai", "sang kien de tai", "initiative",
+    ),
+}  # fmt: skip
+INDIVIDUAL_HEADER = (
+    "STT", "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
+    "Hình thức khen thưởng đề nghị", "Tên sáng kiến (nếu đăng ký CSTĐCS)",
+)  # fmt: skip
+COLLECTIVE_HEADER = ("STT", "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị")
+
+
+@dataclass
+class RowError:
+    """A refused row: where it is, and why (a RegistrationError code and parameters)."""
+
+    sheet: str
+    row: int
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class SheetReading:
+    """What an uploaded form yielded: valid rows ready to store, and refused rows."""
+
+    rows: list[dict[str, object]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+
+    def count(self, kind: NomineeKind) -> int:
+        """Valid rows of one kind."""
+        return sum(1 for r in self.rows if r["kind"] == kind.value)
+
+
+def read_form(path: Path, *, regime: str, max_bytes: int) -> SheetReading:
+    """Reads every sheet that looks like one of the form's two tables; raises TableFileError."""
+    reading = SheetReading()
+    for sheet, rows in read_sheets(path, max_bytes=max_bytes):
+        found = find_header(rows, ALIASES, ("title",), one_of=("person", "group"))
+        if found is not None:
+            _read_rows(reading, sheet, rows, *found, regime)
+    if not reading.sheets:
+        raise TableFileError("form_no_header")
+    return reading
+
+
+def _read_rows(
+    reading: SheetReading,
+    sheet: str,
+    rows: Iterator[Row],
+    header_row: int,
+    columns: dict[str, int],
+    regime: str,
+) -> None:
+    """Validates each data row of one table (people when it has a "Họ và tên" column)."""
+    kind = NomineeKind.INDIVIDUAL if "person" in columns else NomineeKind.COLLECTIVE
+    name_field = "person" if kind == NomineeKind.INDIVIDUAL else "group"
+    reading.sheets.append(sheet)
+    for number, row in enumerate(rows, start=header_row + 1):
+        if len(reading.rows) + len(reading.errors) >= MAX_NOMINEES:
+            raise TableFileError("file_too_many_rows", limit=MAX_NOMINEES)
+        text = {name: _text(cell(row, columns, name)) for name in ALIASES}
+        if not (text["title"] or text["award"] or text["position"] or text["initiative"]):
+            continue  # blank row, a section heading ("I. Khối văn phòng") or the signature block
+        if header_field(text[name_field], ALIASES) == name_field:
+            continue  # the header repeated (a list pasted together from pages)
+        try:
+            reading.rows.append(
+                validate(
+                    regime,
+                    NomineeInput(
+                        kind=kind,
+                        name=text[name_field],
+                        title=text["title"],
+                        position=text["position"] if kind == NomineeKind.INDIVIDUAL else None,
+                        award=text["award"],
+                        initiative=text["initiative"] if kind == NomineeKind.INDIVIDUAL else None,
+                        row_number=number,
+                    ),
+                )
+            )
+        except RegistrationError as error:
+            reading.errors.append(RowError(sheet, number, error.code, error.params))
+
+
+def _text(value: object) -> str:
+    """A cell as text ("" when empty); whole numbers lose their ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def write_template(path: Path, *, regime: str, year: int, enterprise: str) -> None:
+    """The form to fill: two tables with drop-down lists of the regime's titles and awards."""
+    workbook = Workbook()
+    people = workbook.active
+    assert people is not None
+    people.title = "Cá nhân"
+    groups = workbook.create_sheet("Tập thể")
+    lists = workbook.create_sheet("Danh mục")
+    titles = catalogue.catalogue(regime)
+    choices = {
+        "individual": [t.name for t in titles if not t.is_award and t.fits(Subject.INDIVIDUAL)],
+        "collective": [t.name for t in titles if not t.is_award and t.fits(Subject.COLLECTIVE)],
+        "award": [t.name for t in titles if t.is_award],
+    }
+    for number, (key, names) in enumerate(choices.items(), start=1):
+        for row, name in enumerate(names, start=1):
+            lists.cell(row=row, column=number, value=name)
+        col_letter = "ABC"[number - 1]
+        reference = f"'Danh mục'!${col_letter}$1:${col_letter}${len(names)}"
+        workbook.defined_names[f"ds_{key}"] = DefinedName(f"ds_{key}", attr_text=reference)
+    heading = f"DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM {year}"
+    for sheet, header, title_list, title_col, award_col in (
+        (people, INDIVIDUAL_HEADER, "ds_individual", "D", "E"),
+        (groups, COLLECTIVE_HEADER, "ds_collective", "C", "D"),
+    ):
+        sheet.append([heading])
+        sheet.append([enterprise])
+        sheet.append(list(header))
+        for cell_ in sheet[3]:
+            cell_.font = Font(bold=True)
+        sheet["A1"].font = Font(bold=True)
+        for formula, target in ((f"={title_list}", title_col), ("=ds_award", award_col)):
+            check = DataValidation(type="list", formula1=formula, allow_blank=True)
+            check.add(f"{target}4:{target}{MAX_NOMINEES + 3}")
+            sheet.add_data_validation(check)
+        for letter, width in zip("ABCDEF", (6, 30, 34, 30, 40, 40), strict=False):
+            sheet.column_dimensions[letter].width = width
+    workbook.save(path)

@@ -1,0 +1,368 @@
+"""Registrations of emulation titles: drafts edited in place, submissions kept as versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage import catalogue
+from storage.catalogue import Subject
+from storage.models import (
+    Campaign,
+    Enterprise,
+    Extension,
+    Milestone,
+    MilestoneKind,
+    Nominee,
+    NomineeKind,
+    Registration,
+    RegistrationStatus,
+)
+from storage.text import nfc, vi_name_key
+
+MAX_NAME = 200
+MAX_POSITION = 300
+MAX_INITIATIVE = 500
+MAX_NOMINEES = 10_000
+
+
+class RegistrationError(ValueError):
+    """A change refused for a reason the message layer names; nothing was written."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class NomineeInput:
+    """One row as typed or read from a file, before validation."""
+
+    kind: NomineeKind
+    name: str
+    title: str  # a title code, or its name as written on a form
+    position: str | None = None
+    award: str | None = None
+    initiative: str | None = None
+    row_number: int | None = None
+
+
+def cutoff_for(
+    *, session: Session, campaign: Campaign, enterprise: Enterprise, kind: MilestoneKind
+) -> datetime | None:
+    """The enterprise's cut-off for a milestone: the campaign's, or its extension if later."""
+    due = session.exec(
+        select(Milestone.due_at).where(Milestone.campaign_id == campaign.id, Milestone.kind == kind)
+    ).first()
+    extended = session.exec(
+        select(Extension.until).where(
+            Extension.campaign_id == campaign.id,
+            Extension.enterprise_id == enterprise.id,
+            Extension.kind == kind,
+        )
+    ).first()
+    dates = [d for d in (due, extended) if d is not None]
+    return max(dates) if dates else None
+
+
+def extend(
+    *,
+    session: Session,
+    campaign: Campaign,
+    enterprise: Enterprise,
+    kind: MilestoneKind,
+    until: datetime,
+    granted_by: str,
+    now: datetime,
+) -> Extension:
+    """Grants (or moves) one enterprise's cut-off for a milestone."""
+    assert campaign.id is not None and enterprise.id is not None
+    found = session.exec(
+        select(Extension).where(
+            Extension.campaign_id == campaign.id,
+            Extension.enterprise_id == enterprise.id,
+            Extension.kind == kind,
+        )
+    ).first()
+    if found is None:
+        found = Extension(
+            campaign_id=campaign.id,
+            enterprise_id=enterprise.id,
+            kind=kind,
+            until=until,
+            granted_by=granted_by,
+            granted_at=now,
+        )
+        session.add(found)
+    else:
+        found.until, found.granted_by, found.granted_at = until, granted_by, now
+    session.flush()
+    return found
+
+
+def latest_submitted(
+    *, session: Session, campaign: Campaign, enterprise: Enterprise
+) -> Registration | None:
+    """The current (newest) submitted version, if any."""
+    return session.exec(
+        select(Registration)
+        .where(
+            Registration.campaign_id == campaign.id,
+            Registration.enterprise_id == enterprise.id,
+            Registration.status == RegistrationStatus.SUBMITTED,
+        )
+        .order_by(col(Registration.version).desc())
+    ).first()
+
+
+def find_draft(
+    *, session: Session, campaign: Campaign, enterprise: Enterprise
+) -> Registration | None:
+    """The enterprise's draft, shared by all its contacts."""
+    return session.exec(
+        select(Registration).where(
+            Registration.campaign_id == campaign.id,
+            Registration.enterprise_id == enterprise.id,
+            Registration.status == RegistrationStatus.DRAFT,
+        )
+    ).first()
+
+
+def open_draft(
+    *,
+    session: Session,
+    campaign: Campaign,
+    enterprise: Enterprise,
+    now: datetime,
+    contact_id: int | None,
+) -> Registration:
+    """The draft, or a new one starting from the latest submitted version's rows."""
+    draft = find_draft(session=session, campaign=campaign, enterprise=enterprise)
+    if draft is not None:
+        return draft
+    assert campaign.id is not None and enterprise.id is not None
+    previous = latest_submitted(session=session, campaign=campaign, enterprise=enterprise)
+    draft = Registration(
+        campaign_id=campaign.id,
+        enterprise_id=enterprise.id,
+        version=(previous.version + 1) if previous else 1,
+        updated_by=contact_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    if previous is not None:
+        rows = [
+            {**_row_values(n), "registration_id": draft.id}
+            for n in nominees(session=session, registration=previous)
+        ]
+        if rows:
+            session.execute(insert(Nominee), rows)
+    return draft
+
+
+def _row_values(nominee: Nominee) -> dict[str, object]:
+    return {
+        "kind": nominee.kind,
+        "name": nominee.name,
+        "position": nominee.position,
+        "title_code": nominee.title_code,
+        "award_code": nominee.award_code,
+        "initiative": nominee.initiative,
+        "row_number": nominee.row_number,
+    }
+
+
+def nominees(
+    *, session: Session, registration: Registration, kind: NomineeKind | None = None
+) -> list[Nominee]:
+    """Rows of a registration: collectives in entry order, individuals in Vietnamese order."""
+    query = select(Nominee).where(Nominee.registration_id == registration.id)
+    if kind is not None:
+        query = query.where(Nominee.kind == kind)
+    rows = list(session.exec(query.order_by(col(Nominee.id))))
+    collectives = [r for r in rows if r.kind == NomineeKind.COLLECTIVE]
+    people = sorted(
+        (r for r in rows if r.kind == NomineeKind.INDIVIDUAL), key=lambda r: vi_name_key(r.name)
+    )
+    return collectives + people
+
+
+def count_nominees(*, session: Session, registration: Registration) -> dict[str, int]:
+    """How many rows of each kind."""
+    counts = dict(
+        session.exec(
+            select(Nominee.kind, func.count())
+            .where(Nominee.registration_id == registration.id)
+            .group_by(Nominee.kind)
+        ).all()
+    )
+    return {kind.value: int(counts.get(kind.value, 0)) for kind in NomineeKind}
+
+
+def validate(regime: str, row: NomineeInput) -> dict[str, object]:
+    """Checks the absolute rules of one row; returns column values or raises RegistrationError."""
+    name = nfc(row.name or "")
+    if not name:
+        raise RegistrationError("nominee_name_empty")
+    if not any(ch.isalpha() for ch in name):
+        raise RegistrationError("nominee_name_no_letters", value=name[:60])
+    if len(name) > MAX_NAME:
+        raise RegistrationError("nominee_name_too_long", limit=MAX_NAME)
+    subject = Subject.INDIVIDUAL if row.kind == NomineeKind.INDIVIDUAL else Subject.COLLECTIVE
+    title = catalogue.by_code(regime, row.title) or catalogue.match(regime, row.title, award=False)
+    if title is None or title.is_award:
+        raise RegistrationError("title_unknown", value=nfc(row.title or "")[:80])
+    if not title.fits(subject):
+        raise RegistrationError("title_wrong_subject", title=title.name)
+    award_code = None
+    if row.award and row.award.strip():
+        award = catalogue.by_code(regime, row.award) or catalogue.match(
+            regime, row.award, award=True
+        )
+        if award is None or not award.is_award:
+            raise RegistrationError("award_unknown", value=nfc(row.award)[:80])
+        if not award.fits(subject):
+            raise RegistrationError("title_wrong_subject", title=award.name)
+        award_code = award.code
+    position = nfc(row.position or "") or None
+    if position and len(position) > MAX_POSITION:
+        raise RegistrationError("nominee_position_too_long", limit=MAX_POSITION)
+    initiative = nfc(row.initiative or "") or None
+    if initiative and len(initiative) > MAX_INITIATIVE:
+        raise RegistrationError("nominee_initiative_too_long", limit=MAX_INITIATIVE)
+    return {
+        "kind": row.kind.value,
+        "name": name,
+        "position": position,
+        "title_code": title.code,
+        "award_code": award_code,
+        "initiative": initiative,
+        "row_number": row.row_number,
+    }
+
+
+def _touch(draft: Registration, now: datetime, contact_id: int | None) -> None:
+    if draft.status != RegistrationStatus.DRAFT:
+        raise RegistrationError("registration_not_draft")
+    draft.revision += 1
+    draft.updated_at = now
+    draft.updated_by = contact_id
+
+
+def add_nominee(
+    *,
+    session: Session,
+    draft: Registration,
+    regime: str,
+    row: NomineeInput,
+    now: datetime,
+    contact_id: int | None,
+) -> Nominee:
+    """Adds one validated row to a draft."""
+    values = validate(regime, row)
+    _touch(draft, now, contact_id)
+    assert draft.id is not None
+    nominee = Nominee(registration_id=draft.id, **values)  # type: ignore[arg-type]
+    session.add(nominee)
+    session.flush()
+    return nominee
+
+
+def remove_nominee(
+    *, session: Session, draft: Registration, nominee_id: int, now: datetime, contact_id: int | None
+) -> bool:
+    """Removes a row of this draft (a row of another registration is never touched)."""
+    nominee = session.get(Nominee, nominee_id)
+    if nominee is None or nominee.registration_id != draft.id:
+        return False
+    _touch(draft, now, contact_id)
+    session.delete(nominee)
+    session.flush()
+    return True
+
+
+def replace_nominees(
+    *,
+    session: Session,
+    draft: Registration,
+    rows: Sequence[dict[str, object]],
+    now: datetime,
+    contact_id: int | None,
+) -> None:
+    """Replaces every row of a draft with already validated rows (an uploaded list)."""
+    if len(rows) > MAX_NOMINEES:
+        raise RegistrationError("too_many_nominees", limit=MAX_NOMINEES)
+    _touch(draft, now, contact_id)
+    session.execute(delete(Nominee).where(col(Nominee.registration_id) == draft.id))
+    if rows:
+        session.execute(insert(Nominee), [{**r, "registration_id": draft.id} for r in rows])
+    session.flush()
+
+
+def submit(
+    *,
+    session: Session,
+    draft: Registration,
+    campaign: Campaign,
+    expected_revision: int,
+    now: datetime,
+    contact_id: int | None,
+) -> Registration:
+    """Turns the draft into the next submitted version with a receipt reference."""
+    if draft.status != RegistrationStatus.DRAFT:
+        raise RegistrationError("registration_already_submitted", version=draft.version)
+    if draft.revision != expected_revision:
+        raise RegistrationError("registration_changed")
+    if not any(count_nominees(session=session, registration=draft).values()):
+        raise RegistrationError("registration_empty")
+    submitted = session.exec(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.campaign_id == campaign.id,
+            Registration.status == RegistrationStatus.SUBMITTED,
+        )
+    ).one()
+    session.flush()
+    for serial in range(submitted + 1, submitted + 50):  # another worker may take a number
+        try:
+            with session.begin_nested():  # a failed savepoint expires what it flushed: set all
+                draft.status = RegistrationStatus.SUBMITTED
+                draft.submitted_at = now
+                draft.submitted_by = contact_id
+                draft.updated_at = now
+                draft.reference = f"DK-{campaign.year}-{serial:04d}"
+                session.flush()
+            return draft
+        except IntegrityError:
+            continue
+    raise RegistrationError("registration_busy")
+
+
+def enterprises_registered(*, session: Session, campaign: Campaign) -> int:
+    """How many enterprises have submitted at least once."""
+    return int(
+        session.exec(
+            select(func.count(func.distinct(Registration.enterprise_id))).where(
+                Registration.campaign_id == campaign.id,
+                Registration.status == RegistrationStatus.SUBMITTED,
+            )
+        ).one()
+    )
+
+
+def active_enterprises(*, session: Session) -> int:
+    """How many enterprises are expected to register."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Enterprise).where(col(Enterprise.active).is_(True))
+        ).one()
+    )
