@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["registry_import"]
+BENCHMARKS = ["registry_import", "updates"]
 
 
 def main() -> None:

@@ -100,6 +100,63 @@ TEXTS: dict[str, str] = {
         "An invitation for an enterprise contact needs --enterprise with its tax code."
     ),
     "invite_validity_invalid": N_("An invitation must be valid for at least one day."),
+    # registration rows
+    "nominee_name_empty": N_("The name is missing. Please type the full name."),
+    "nominee_name_no_letters": N_(
+        "“%(value)s” is not a name: it has no letters. Please type the full name."
+    ),
+    "nominee_name_too_long": N_("The name is longer than %(limit)s characters. Please shorten it."),
+    "nominee_position_too_long": N_(
+        "The position is longer than %(limit)s characters. Please shorten it."
+    ),
+    "nominee_initiative_too_long": N_(
+        "The initiative's title is longer than %(limit)s characters. Please shorten it."
+    ),
+    "title_unknown": N_(
+        "“%(value)s” is not a title of this year's list. Please choose one from the form's"
+        " drop-down list."
+    ),
+    "title_wrong_subject": N_(
+        "“%(title)s” cannot be given to this kind of nominee (a person or a collective)."
+        " Please choose another."
+    ),
+    "award_unknown": N_(
+        "“%(value)s” is not a form of commendation of this year's list. Please choose one from"
+        " the drop-down list, or leave it empty."
+    ),
+    "form_no_header": N_(
+        "No table with the columns “Họ và tên” (or “Tên tập thể”) and “Danh hiệu thi đua” was"
+        " found. Please use the form sent by the bot."
+    ),
+    "too_many_nominees": N_(
+        "A registration can hold at most %(limit)s rows. Please contact the board."
+    ),
+    "registration_not_draft": N_(
+        "This registration has already been submitted. Open it again from the menu to change it."
+    ),
+    "registration_already_submitted": N_(
+        "This registration was already submitted (version %(version)s). Open it again from the"
+        " menu to see it or change it."
+    ),
+    "registration_empty": N_("The registration is empty. Please add at least one row."),
+    "registration_busy": N_("Many registrations are arriving at once. Please try again."),
+    # rule warnings
+    "duplicate_name": N_("“%(name)s” appears twice (also as “%(first)s”). Is it the same one?"),
+    "cstdcs_needs_initiative": N_(
+        "%(n)s CSTĐCS candidates have no initiative: %(names)s. An accepted initiative is"
+        " required for this title."
+    ),
+    "cstdcs_basis": N_(
+        "%(n)s CSTĐCS candidates have no initiative: %(names)s. They will need an accepted"
+        " initiative, an outstanding result or a research project."
+    ),
+    "cstdcs_ratio": N_(
+        "%(n)s CSTĐCS out of %(holders)s Lao động tiên tiến is more than %(percent)s%%."
+    ),
+    "ttldxs_needs_cstdcs": N_(
+        "%(names)s: a Tập thể lao động xuất sắc needs at least one Chiến sĩ thi đua cơ sở, and"
+        " none is registered."
+    ),
 }
 
 

@@ -6,7 +6,7 @@ are form data in Vietnamese, like the catalogue's names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from storage import catalogue
 from storage.catalogue import Subject
 from storage.headers import cell, find_header, header_field
-from storage.models import NomineeKind
+from storage.models import Nominee, NomineeKind
 from storage.registrations import MAX_NOMINEES, NomineeInput, RegistrationError, validate
 from storage.tabular import Row, TableFileError, read_sheets
 
@@ -127,8 +127,10 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def write_template(path: Path, *, regime: str, year: int, enterprise: str) -> None:
-    """The form to fill: two tables with drop-down lists of the regime's titles and awards."""
+def write_template(
+    path: Path, *, regime: str, year: int, enterprise: str, rows: Sequence[Nominee] = ()
+) -> None:
+    """The form to fill (holding ``rows`` already), with drop-down lists of titles and awards."""
     workbook = Workbook()
     people = workbook.active
     assert people is not None
@@ -142,8 +144,8 @@ def write_template(path: Path, *, regime: str, year: int, enterprise: str) -> No
         "award": [t.name for t in titles if t.is_award],
     }
     for number, (key, names) in enumerate(choices.items(), start=1):
-        for row, name in enumerate(names, start=1):
-            lists.cell(row=row, column=number, value=name)
+        for line, name in enumerate(names, start=1):
+            lists.cell(row=line, column=number, value=name)
         col_letter = "ABC"[number - 1]
         reference = f"'Danh mục'!${col_letter}$1:${col_letter}${len(names)}"
         workbook.defined_names[f"ds_{key}"] = DefinedName(f"ds_{key}", attr_text=reference)
@@ -157,6 +159,22 @@ def write_template(path: Path, *, regime: str, year: int, enterprise: str) -> No
         sheet.append(list(header))
         for cell_ in sheet[3]:
             cell_.font = Font(bold=True)
+        kind = NomineeKind.INDIVIDUAL if sheet is people else NomineeKind.COLLECTIVE
+        mine = [r for r in rows if r.kind == kind]
+        for number, row in enumerate(mine, start=1):
+            title = catalogue.by_code(regime, row.title_code)
+            award = catalogue.by_code(regime, row.award_code) if row.award_code else None
+            names = [title.name if title else row.title_code, award.name if award else ""]
+            values: list[int | str] = [number, row.name]
+            if kind == NomineeKind.INDIVIDUAL:
+                values += [row.position or "", *names, row.initiative or ""]
+            else:
+                values += names
+            line = sheet.max_row + 1
+            for column, value in enumerate(values, start=1):
+                target = sheet.cell(row=line, column=column, value=value)
+                if isinstance(value, str):
+                    target.data_type = "s"  # a typed "=HYPERLINK(...)" stays text
         sheet["A1"].font = Font(bold=True)
         for formula, target in ((f"={title_list}", title_col), ("=ds_award", award_col)):
             check = DataValidation(type="list", formula1=formula, allow_blank=True)

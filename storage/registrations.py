@@ -207,15 +207,21 @@ def count_nominees(*, session: Session, registration: Registration) -> dict[str,
     return {kind.value: int(counts.get(kind.value, 0)) for kind in NomineeKind}
 
 
-def validate(regime: str, row: NomineeInput) -> dict[str, object]:
-    """Checks the absolute rules of one row; returns column values or raises RegistrationError."""
-    name = nfc(row.name or "")
+def check_name(raw: str) -> str:
+    """A nominee's name in NFC; refuses empty names, names without letters and essays."""
+    name = nfc(raw or "")
     if not name:
         raise RegistrationError("nominee_name_empty")
     if not any(ch.isalpha() for ch in name):
         raise RegistrationError("nominee_name_no_letters", value=name[:60])
     if len(name) > MAX_NAME:
         raise RegistrationError("nominee_name_too_long", limit=MAX_NAME)
+    return name
+
+
+def validate(regime: str, row: NomineeInput) -> dict[str, object]:
+    """Checks the absolute rules of one row; returns column values or raises RegistrationError."""
+    name = check_name(row.name)
     subject = Subject.INDIVIDUAL if row.kind == NomineeKind.INDIVIDUAL else Subject.COLLECTIVE
     title = catalogue.by_code(regime, row.title) or catalogue.match(regime, row.title, award=False)
     if title is None or title.is_award:
@@ -272,6 +278,29 @@ def add_nominee(
     assert draft.id is not None
     nominee = Nominee(registration_id=draft.id, **values)  # type: ignore[arg-type]
     session.add(nominee)
+    session.flush()
+    return nominee
+
+
+def update_nominee(
+    *,
+    session: Session,
+    draft: Registration,
+    nominee_id: int,
+    regime: str,
+    row: NomineeInput,
+    now: datetime,
+    contact_id: int | None,
+) -> Nominee | None:
+    """Rewrites a row of this draft in place; None if the row is not this draft's."""
+    nominee = session.get(Nominee, nominee_id)
+    if nominee is None or nominee.registration_id != draft.id:
+        return None
+    values = validate(regime, row)
+    _touch(draft, now, contact_id)
+    for key, value in values.items():
+        if key != "row_number":
+            setattr(nominee, key, value)
     session.flush()
     return nominee
 

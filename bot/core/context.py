@@ -89,7 +89,7 @@ class Step:
     name: str
     prompt: StepHandler
     handle: StepHandler
-    back: str | None = None
+    back: str | Callable[[Ctx], str] | None = None  # a step, or a function choosing one
 
 
 STEPS: dict[str, Step] = {}

@@ -79,6 +79,7 @@ class Result:
     replies: list[Reply] = field(default_factory=list)
     menu_role: str | None = None
     language: str = "vi"
+    board: list[Reply] = field(default_factory=list)  # notices for the board's chat
 
 
 class FileTooLarge(Exception):

@@ -74,7 +74,9 @@ def not_linked_text(ctx: Ctx) -> str:
 
 def handle_home(ctx: Ctx) -> None:
     """Reads a menu choice; anything else gets a hint and the menu again."""
-    if ctx.choice.startswith("ms:"):
+    if ctx.choice in MENU_ACTIONS:
+        MENU_ACTIONS[ctx.choice](ctx)
+    elif ctx.choice.startswith("ms:"):
         ctx.say(
             _(
                 "This part is being finished and opens in the next update. You will be told"
@@ -82,8 +84,6 @@ def handle_home(ctx: Ctx) -> None:
             )
         )
         show_menu(ctx)
-    elif ctx.choice in MENU_ACTIONS:
-        MENU_ACTIONS[ctx.choice](ctx)
     else:
         hint_and_reprompt(ctx)
 
@@ -156,7 +156,9 @@ def back(ctx: Ctx) -> None:
         ctx.say(_("There is no earlier step here."))
         reprompt(ctx)
         return
-    ctx.goto(step.back)
+    target = step.back(ctx) if callable(step.back) else step.back
+    kept = {key: value for key, value in ctx.conv.data.items() if key != "_choices"}
+    ctx.goto(target, **kept)  # what was typed so far in this flow is kept
     reprompt(ctx)
 
 

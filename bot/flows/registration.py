@@ -1,0 +1,474 @@
+"""Registering emulation titles: the overview, the Excel path, review, submit and receipt."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from bot.core.commands import reprompt
+from bot.core.context import Ctx, Step, register
+from bot.core.types import FileTooLarge, Kind, OutFile, Reply
+from bot.flows import registration_edit  # noqa: F401  (registers steps 1 and 2)
+from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.registration_common import (
+    ACTIONS,
+    COLLECTIVES,
+    HOME,
+    INDIVIDUALS,
+    REVIEW,
+    STEP_NAMES,
+    Scope,
+    draft,
+    rows_text,
+    scope,
+    title_name,
+)
+from bot.i18n import _, fmt_instant, fmt_number, last_moment
+from bot.milestone_text import deadline_words
+from bot.problems import render
+from storage import registration_rules, registrations
+from storage.models import Contact, MilestoneKind, Nominee, NomineeKind, Registration
+from storage.registration_sheet import read_form, write_template
+from storage.registrations import RegistrationError
+from storage.tabular import TableFileError
+
+UPLOAD = "reg.upload"
+UPLOADED = "reg.uploaded"
+CHAT_ERRORS = 15
+
+
+def open_registration(ctx: Ctx) -> None:
+    """Entry from the menu: the overview, or why it is closed."""
+    where = scope(ctx)
+    if where is None:
+        ctx.say(
+            _(
+                "Only a linked enterprise contact can register titles, and only once the board has "
+                "opened a campaign."
+            )
+        )
+        show_menu(ctx)
+        return
+    if not where.is_open(ctx.now):
+        _closed(ctx, where)
+        return
+    ctx.goto(HOME)
+    prompt_home(ctx)
+
+
+def _closed(ctx: Ctx, where: Scope) -> None:
+    """Says that registration is closed, since when, and how to ask for more time."""
+    when = fmt_instant(last_moment(where.cutoff), ctx.settings.tz) if where.cutoff else "—"
+    ctx.say(
+        _(
+            "Registration for %(year)s closed at %(when)s. To ask for an extension, please contact "
+            "%(contact)s."
+        )
+        % {"year": where.campaign.year, "when": when, "contact": ctx.settings.board_contact}
+    )
+    submitted = registrations.latest_submitted(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise
+    )
+    if submitted is not None:
+        ctx.say(_submission_text(ctx, where, submitted))
+    ctx.goto("")
+    show_menu(ctx)
+
+
+def prompt_home(ctx: Ctx) -> None:
+    """The overview: deadline, what the draft holds, what was submitted, and the steps."""
+    where = scope(ctx)
+    if where is None or not where.is_open(ctx.now):
+        if where is not None:
+            _closed(ctx, where)
+        else:
+            ctx.goto("")
+            show_menu(ctx)
+        return
+    found = registrations.find_draft(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise
+    )
+    submitted = registrations.latest_submitted(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise
+    )
+    shown = found or submitted
+    counts = registrations.count_nominees(session=ctx.session, registration=shown) if shown else {}
+    lines = [
+        _("Registration of emulation titles %(year)s — %(enterprise)s")
+        % {"year": where.campaign.year, "enterprise": where.enterprise.name},
+        deadline_words(where.cutoff, ctx.now, ctx.settings.tz) if where.cutoff else "",
+        _("Now: %(collectives)s collectives, %(individuals)s individuals.")
+        % {
+            "collectives": counts.get(NomineeKind.COLLECTIVE.value, 0),
+            "individuals": counts.get(NomineeKind.INDIVIDUAL.value, 0),
+        },
+    ]
+    if submitted is not None:
+        lines.append(
+            _("Submitted: version %(version)s, receipt %(reference)s.")
+            % {"version": submitted.version, "reference": submitted.reference}
+        )
+        if found is not None:
+            lines.append(_("You have unsubmitted changes; submit them again in step 3."))
+    choices = [
+        ("collectives", _(STEP_NAMES[COLLECTIVES])),
+        ("individuals", _(STEP_NAMES[INDIVIDUALS])),
+        ("review", _(STEP_NAMES[REVIEW])),
+        ("template", _("Download the Excel form")),
+        ("upload", _("Send a filled Excel form")),
+    ]
+    if submitted is not None:
+        choices.append(("view", _("See the submitted registration")))
+    choices.append(("menu", _("Main menu")))
+    ctx.say("\n".join(line for line in lines if line), choices)
+
+
+def handle_home(ctx: Ctx) -> None:
+    """Reads a choice of the overview."""
+    targets = {"collectives": COLLECTIVES, "individuals": INDIVIDUALS, "review": REVIEW}
+    if ctx.choice in targets:
+        ctx.goto(targets[ctx.choice])
+        reprompt(ctx)
+    elif ctx.choice in ACTIONS:
+        ACTIONS[ctx.choice](ctx)
+    elif ctx.choice == "view":
+        view_submitted(ctx)
+    elif ctx.choice == "menu":
+        ctx.goto("")
+        show_menu(ctx)
+    else:
+        hint_and_reprompt(ctx)
+
+
+def send_template(ctx: Ctx) -> None:
+    """Sends the form to fill, already holding the draft's rows so it can be edited and returned."""
+    where = scope(ctx)
+    if where is None:
+        return
+    folder = ctx.settings.data_dir / "forms"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"registration-{where.enterprise.id}-{ctx.conv.version}.xlsx"
+    rows = registrations.nominees(session=ctx.session, registration=draft(ctx, where))
+    write_template(
+        path,
+        regime=where.campaign.regime,
+        year=where.campaign.year,
+        enterprise=where.enterprise.name,
+        rows=rows,
+    )
+    ctx.say(
+        _(
+            "Here is the registration form with your current rows. Fill in the sheets “Cá nhân”"
+            " and “Tập thể” (the titles are in drop-down lists), then send the file back here."
+        ),
+        file=OutFile(
+            path, f"dang-ky-thi-dua-{where.campaign.year}-{where.enterprise.tax_code}.xlsx"
+        ),
+    )
+    reprompt(ctx)
+
+
+def start_upload(ctx: Ctx) -> None:
+    """Asks for the filled form."""
+    ctx.goto(UPLOAD)
+    prompt_upload(ctx)
+
+
+def prompt_upload(ctx: Ctx) -> None:
+    """Says what file to send and what it will do."""
+    ctx.say(
+        _(
+            "Please send the filled registration form (.xlsx, at most %(mb)s MB). You will see"
+            " what it holds before it replaces the rows of your draft. Type /back to return."
+        )
+        % {"mb": ctx.settings.import_max_mb}
+    )
+
+
+def handle_upload(ctx: Ctx) -> None:
+    """Reads the form; shows valid rows and refused rows; asks before replacing the draft."""
+    where = scope(ctx)
+    file = ctx.incoming.file
+    if where is None or ctx.incoming.kind != Kind.FILE or file is None:
+        hint_and_reprompt(ctx)
+        return
+    limit = ctx.settings.import_max_mb * 1024 * 1024
+    try:
+        path = ctx.fetch(file, max_bytes=limit)
+    except FileTooLarge as too_large:
+        ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
+        return
+    stored = _keep_upload(ctx, path)
+    try:
+        reading = read_form(stored, regime=where.campaign.regime, max_bytes=limit)
+    except TableFileError as error:
+        ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
+        return
+    lines = [
+        _(
+            "The file holds %(collectives)s collectives and %(individuals)s individuals that can "
+            "be registered."
+        )
+        % {
+            "collectives": reading.count(NomineeKind.COLLECTIVE),
+            "individuals": reading.count(NomineeKind.INDIVIDUAL),
+        }
+    ]
+    if reading.errors:
+        lines.append(_("%(n)s rows were refused:") % {"n": len(reading.errors)})
+        lines += [
+            _("Sheet “%(sheet)s”, row %(row)s: %(reason)s")
+            % {"sheet": e.sheet, "row": e.row, "reason": render(e.code, e.params)}
+            for e in reading.errors[:CHAT_ERRORS]
+        ]
+        if len(reading.errors) > CHAT_ERRORS:
+            lines.append(
+                _("… and %(n)s more rejected rows.")
+                % {"n": fmt_number(len(reading.errors) - CHAT_ERRORS)}
+            )
+    if not reading.rows:
+        lines.append(_("Nothing was changed. Please correct the file and send it again."))
+        ctx.say("\n".join(lines))
+        return
+    ctx.goto(UPLOADED, file=stored.name)
+    lines.append(
+        _("Replace the rows of your draft with these %(n)s rows?")
+        % {"n": fmt_number(len(reading.rows))}
+    )
+    ctx.say(
+        "\n".join(lines),
+        [("apply", _("Yes, use this list")), ("again", _("No, I will send another file"))],
+    )
+
+
+def _keep_upload(ctx: Ctx, path: Path) -> Path:
+    """Moves a download to uploads/<sha256>.xlsx: content-addressed, never the sender's name."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    folder = ctx.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest.hexdigest()}.xlsx"
+    if target.exists():
+        path.unlink()
+    else:
+        shutil.move(path, target)
+    return target
+
+
+def prompt_uploaded(ctx: Ctx) -> None:
+    """Asks again whether to use the uploaded list."""
+    ctx.say(
+        _("Replace the rows of your draft with the list from the file you sent?"),
+        [("apply", _("Yes, use this list")), ("again", _("No, I will send another file"))],
+    )
+
+
+def handle_uploaded(ctx: Ctx) -> None:
+    """Replaces the draft's rows with the file's valid rows, on "yes"."""
+    where = scope(ctx)
+    if ctx.choice == "again":
+        ctx.goto(UPLOAD)
+        prompt_upload(ctx)
+        return
+    if ctx.choice != "apply" or where is None:
+        hint_and_reprompt(ctx)
+        return
+    stored = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
+    if not stored.is_file() or stored.parent.name != "uploads":
+        ctx.say(_("The file is no longer available. Please send it again."))
+        ctx.goto(UPLOAD)
+        prompt_upload(ctx)
+        return
+    reading = read_form(stored, regime=where.campaign.regime, max_bytes=stored.stat().st_size + 1)
+    registrations.replace_nominees(
+        session=ctx.session,
+        draft=draft(ctx, where),
+        rows=reading.rows,
+        now=ctx.now,
+        contact_id=ctx.contact.id if ctx.contact else None,
+    )
+    ctx.say(
+        _("The draft now holds the %(n)s rows from the file. It is saved.")
+        % {"n": fmt_number(len(reading.rows))}
+    )
+    ctx.goto(REVIEW)
+    prompt_review(ctx)
+
+
+def prompt_review(ctx: Ctx) -> None:
+    """Step 3: totals per title, warnings with their legal basis, then submit."""
+    where = scope(ctx)
+    if where is None:
+        ctx.goto("")
+        show_menu(ctx)
+        return
+    current = draft(ctx, where)
+    rows = registrations.nominees(session=ctx.session, registration=current)
+    regime = where.campaign.regime
+    totals = Counter(r.title_code for r in rows) + Counter(
+        r.award_code for r in rows if r.award_code
+    )
+    lines = [
+        _(STEP_NAMES[REVIEW]),
+        _("Collectives:"),
+        rows_text(regime, [r for r in rows if r.kind == NomineeKind.COLLECTIVE], empty="—"),
+    ]
+    lines += [
+        _("Individuals:"),
+        rows_text(regime, [r for r in rows if r.kind == NomineeKind.INDIVIDUAL], empty="—"),
+    ]
+    lines.append(
+        _("Totals: %(totals)s")
+        % {
+            "totals": ", ".join(
+                f"{title_name(regime, code)} {n}" for code, n in sorted(totals.items())
+            )
+            or "—"
+        }
+    )
+    warnings = registration_rules.check(regime, rows)
+    if warnings:
+        lines.append(_("Please check (you may still submit; the board sees these notes too):"))
+        lines += ["⚠ " + warning_text(w) for w in warnings]
+    ctx.set_data(revision=current.revision)
+    choices = [("submit", _("Confirm and submit"))] if rows else []
+    ctx.say("\n".join(lines), [*choices, ("edit", _("Back to editing"))])
+
+
+def warning_text(warning: registration_rules.Warning) -> str:
+    """A rule's warning with its legal basis."""
+    text = render(warning.code, warning.params)
+    return f"{text} ({warning.basis})" if warning.basis else text
+
+
+def handle_review(ctx: Ctx) -> None:
+    """Submits the draft the person reviewed; a draft changed meanwhile is shown again."""
+    if ctx.choice == "edit":
+        ctx.goto(HOME)
+        prompt_home(ctx)
+        return
+    if ctx.choice != "submit":
+        hint_and_reprompt(ctx)
+        return
+    where = scope(ctx)
+    if where is None:
+        return
+    if not where.is_open(ctx.now):
+        _closed(ctx, where)
+        return
+    current = draft(ctx, where)
+    revision = ctx.data("revision")
+    try:
+        done = registrations.submit(
+            session=ctx.session,
+            draft=current,
+            campaign=where.campaign,
+            expected_revision=revision if isinstance(revision, int) else -1,
+            now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+        )
+    except RegistrationError as error:
+        ctx.say(
+            _changed_text(ctx, current)
+            if error.code == "registration_changed"
+            else render(error.code, error.params)
+        )
+        prompt_review(ctx)
+        return
+    _receipt(ctx, where, done)
+
+
+def _changed_text(ctx: Ctx, current: Registration) -> str:
+    """Who changed the draft since it was shown, and when."""
+    who = ctx.session.get(Contact, current.updated_by) if current.updated_by else None
+    return _(
+        "The draft was changed by %(who)s at %(when)s after you opened this summary. Please look "
+        "at it again."
+    ) % {
+        "who": who.full_name if who else "—",
+        "when": fmt_instant(current.updated_at, ctx.settings.tz),
+    }
+
+
+def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
+    """Tells the contact the receipt, and the board the news with the campaign's progress."""
+    ctx.goto("")
+    ctx.say(_submission_text(ctx, where, done))
+    rows = registrations.nominees(session=ctx.session, registration=done)
+    warnings = registration_rules.check(where.campaign.regime, rows)
+    registered = registrations.enterprises_registered(session=ctx.session, campaign=where.campaign)
+    expected = registrations.active_enterprises(session=ctx.session)
+    notice = [
+        _(
+            "New registration %(reference)s (version %(version)s) from %(enterprise)s, tax code "
+            "%(tax)s."
+        )
+        % {
+            "reference": done.reference,
+            "version": done.version,
+            "enterprise": where.enterprise.name,
+            "tax": where.enterprise.tax_code,
+        },
+        _totals(where, rows),
+    ]
+    notice += ["⚠ " + warning_text(w) for w in warnings]
+    notice.append(
+        _("%(done)s/%(total)s enterprises have registered.")
+        % {"done": registered, "total": expected}
+    )
+    ctx.result.board.append(Reply("\n".join(notice)))
+    show_menu(ctx)
+
+
+def _totals(where: Scope, rows: list[Nominee]) -> str:
+    counts = Counter(r.title_code for r in rows) + Counter(
+        r.award_code for r in rows if r.award_code
+    )
+    return ", ".join(
+        f"{title_name(where.campaign.regime, code)}: {n}" for code, n in sorted(counts.items())
+    )
+
+
+def _submission_text(ctx: Ctx, where: Scope, done: Registration) -> str:
+    """The receipt: reference, time, totals."""
+    rows = registrations.nominees(session=ctx.session, registration=done)
+    return _(
+        "Submitted. Receipt %(reference)s, version %(version)s, at %(when)s.\nTotals: %(totals)s."
+    ) % {
+        "reference": done.reference,
+        "version": done.version,
+        "when": fmt_instant(done.submitted_at, ctx.settings.tz) if done.submitted_at else "—",
+        "totals": _totals(where, rows) or "—",
+    }
+
+
+def view_submitted(ctx: Ctx) -> None:
+    """Shows the current submitted version."""
+    where = scope(ctx)
+    if where is None:
+        return
+    done = registrations.latest_submitted(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise
+    )
+    if done is None:
+        ctx.say(_("Nothing has been submitted yet."))
+    else:
+        rows = registrations.nominees(session=ctx.session, registration=done)
+        ctx.say(
+            _submission_text(ctx, where, done)
+            + "\n"
+            + rows_text(where.campaign.regime, rows, empty="—")
+        )
+    reprompt(ctx)
+
+
+register(Step(HOME, prompt=prompt_home, handle=handle_home, back=""))
+register(Step(REVIEW, prompt=prompt_review, handle=handle_review, back=INDIVIDUALS))
+register(Step(UPLOAD, prompt=prompt_upload, handle=handle_upload, back=HOME))
+register(Step(UPLOADED, prompt=prompt_uploaded, handle=handle_uploaded, back=UPLOAD))
+ACTIONS.update(template=send_template, upload=start_upload)
+MENU_ACTIONS[f"ms:{MilestoneKind.REGISTRATION.value}"] = open_registration

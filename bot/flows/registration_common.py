@@ -1,0 +1,101 @@
+"""What the registration steps share: the contact's campaign, enterprise and draft, and wording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.context import Ctx, StepHandler
+from bot.i18n import N_, _
+from storage import campaigns, catalogue, registrations
+from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, Registration, Role
+
+HOME = "reg.home"
+COLLECTIVES = "reg.collectives"
+INDIVIDUALS = "reg.individuals"
+REVIEW = "reg.review"
+LIST_PREVIEW = 30  # rows listed in chat; the workbook has them all
+ACTIONS: dict[str, StepHandler] = {}  # "template", "upload": answered by bot.flows.registration
+
+STEP_NAMES = {
+    COLLECTIVES: N_("Step 1/3: collectives"),
+    INDIVIDUALS: N_("Step 2/3: individuals"),
+    REVIEW: N_("Step 3/3: review and submit"),
+}
+
+
+@dataclass
+class Scope:
+    """The registration a contact acts on; derived from the contact, never from the input."""
+
+    campaign: Campaign
+    enterprise: Enterprise
+    cutoff: datetime | None
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether registrations are still accepted for this enterprise."""
+        return self.cutoff is not None and now < self.cutoff
+
+
+def scope(ctx: Ctx) -> Scope | None:
+    """The contact's enterprise and current campaign; None for anyone else."""
+    if not ctx.is_role(Role.CONTACT) or ctx.contact is None or ctx.contact.enterprise_id is None:
+        return None
+    campaign = campaigns.get_campaign(session=ctx.session)
+    enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
+    if campaign is None or enterprise is None:
+        return None
+    cutoff = registrations.cutoff_for(
+        session=ctx.session,
+        campaign=campaign,
+        enterprise=enterprise,
+        kind=MilestoneKind.REGISTRATION,
+    )
+    return Scope(campaign, enterprise, cutoff)
+
+
+def draft(ctx: Ctx, where: Scope) -> Registration:
+    """The enterprise's draft, created (from the last submission) on first change."""
+    return registrations.open_draft(
+        session=ctx.session,
+        campaign=where.campaign,
+        enterprise=where.enterprise,
+        now=ctx.now,
+        contact_id=ctx.contact.id if ctx.contact else None,
+    )
+
+
+def title_name(regime: str, code: str | None) -> str:
+    """A title's short form as the form writes it."""
+    if not code:
+        return ""
+    title = catalogue.by_code(regime, code)
+    return title.short if title else code
+
+
+def row_text(regime: str, number: int, row: Nominee) -> str:
+    """ "3. Nguyễn Thị Hoà — Kỹ sư, phòng KT — CSTĐCS, GK (sáng kiến: …)"."""
+    parts = [f"{number}. {row.name}"]
+    if row.position:
+        parts.append(row.position)
+    titles = ", ".join(
+        t for t in (title_name(regime, row.title_code), title_name(regime, row.award_code)) if t
+    )
+    parts.append(titles)
+    text = " — ".join(parts)
+    if row.initiative:
+        text += " " + _("(initiative: %(name)s)") % {"name": row.initiative}
+    return text
+
+
+def rows_text(regime: str, rows: list[Nominee], *, empty: str) -> str:
+    """A numbered list, cut after LIST_PREVIEW rows with a count of the rest."""
+    if not rows:
+        return empty
+    lines = [row_text(regime, n, r) for n, r in enumerate(rows[:LIST_PREVIEW], start=1)]
+    if len(rows) > LIST_PREVIEW:
+        lines.append(
+            _("… and %(n)s more (download the workbook to see them all).")
+            % {"n": len(rows) - LIST_PREVIEW}
+        )
+    return "\n".join(lines)

@@ -1,0 +1,364 @@
+"""Steps 1 and 2 of the registration: collectives and individuals, added one at a time."""
+
+from __future__ import annotations
+
+from bot.core.commands import reprompt
+from bot.core.context import Ctx, Step, register
+from bot.core.types import Kind
+from bot.flows.menu import hint_and_reprompt
+from bot.flows.registration_common import (
+    ACTIONS,
+    COLLECTIVES,
+    HOME,
+    INDIVIDUALS,
+    REVIEW,
+    STEP_NAMES,
+    draft,
+    rows_text,
+    scope,
+)
+from bot.i18n import _
+from bot.problems import render
+from storage import catalogue, registrations
+from storage.catalogue import Subject
+from storage.models import Nominee, NomineeKind
+from storage.registrations import NomineeInput, RegistrationError
+
+NAME, POSITION, TITLE, AWARD, INITIATIVE = (
+    "reg.name", "reg.position", "reg.title", "reg.award", "reg.initiative",
+)  # fmt: skip
+PICK = "reg.pick"
+LIST_OF = {NomineeKind.COLLECTIVE.value: COLLECTIVES, NomineeKind.INDIVIDUAL.value: INDIVIDUALS}
+
+
+def _rows(ctx: Ctx, kind: NomineeKind) -> list[Nominee]:
+    """This enterprise's draft rows of one kind, in the order they are listed."""
+    where = scope(ctx)
+    if where is None:
+        return []
+    return registrations.nominees(session=ctx.session, registration=draft(ctx, where), kind=kind)
+
+
+def prompt_list(ctx: Ctx) -> None:
+    """Shows step 1 (collectives) or 2 (individuals) with what the draft holds."""
+    where = scope(ctx)
+    if where is None:
+        ctx.goto(HOME)
+        return
+    kind = NomineeKind.COLLECTIVE if ctx.conv.step == COLLECTIVES else NomineeKind.INDIVIDUAL
+    rows = _rows(ctx, kind)
+    if kind == NomineeKind.COLLECTIVE:
+        intro = _("Collectives: the enterprise itself and its departments or workshops.")
+        empty = _("No collective registered yet.")
+        choices = [("add", _("Add a collective"))]
+    else:
+        intro = _("Individuals: workers and managers, with their title and proposed commendation.")
+        empty = _("No individual registered yet.")
+        choices = [("add", _("Add a person")), ("edit", _("Change a person"))]
+    if rows:
+        choices.append(("remove", _("Remove a row")))
+    if kind == NomineeKind.INDIVIDUAL:
+        choices += [
+            ("template", _("Download the Excel form")),
+            ("upload", _("Send a filled Excel form")),
+        ]
+    following = INDIVIDUALS if kind == NomineeKind.COLLECTIVE else REVIEW
+    choices += [("next", _("Continue: %(step)s") % {"step": _(STEP_NAMES[following])})]
+    choices.append(("home", _("Back to the registration")))
+    text = "\n".join(
+        [_(STEP_NAMES[ctx.conv.step]), intro, rows_text(where.campaign.regime, rows, empty=empty)]
+    )
+    ctx.say(text, choices)
+
+
+def handle_list(ctx: Ctx) -> None:
+    """Reads a choice on the list steps."""
+    kind = NomineeKind.COLLECTIVE if ctx.conv.step == COLLECTIVES else NomineeKind.INDIVIDUAL
+    if ctx.choice == "add":
+        ctx.goto(NAME, kind=kind.value, row={})
+    elif ctx.choice in ("edit", "remove"):
+        ctx.goto(PICK, kind=kind.value, action=ctx.choice)
+    elif ctx.choice == "next":
+        ctx.goto(INDIVIDUALS if kind == NomineeKind.COLLECTIVE else REVIEW)
+    elif ctx.choice == "home":
+        ctx.goto(HOME)
+    elif ctx.choice in ACTIONS:
+        ACTIONS[ctx.choice](ctx)
+        return
+    else:
+        hint_and_reprompt(ctx)
+        return
+    _prompt_current(ctx)
+
+
+def _prompt_current(ctx: Ctx) -> None:
+    reprompt(ctx)
+
+
+def _kind(ctx: Ctx) -> NomineeKind:
+    return NomineeKind(str(ctx.data("kind", NomineeKind.INDIVIDUAL.value)))
+
+
+def _row(ctx: Ctx) -> dict[str, str]:
+    raw = ctx.data("row", {})
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def _keep(ctx: Ctx, field: str) -> list[tuple[str, str]]:
+    """A "keep it" button while changing a row that has a value for ``field``."""
+    current = _row(ctx).get(field)
+    if ctx.data("edit") is None or not current:
+        return []
+    return [("keep", _("Keep: %(value)s") % {"value": current[:40]})]
+
+
+def _advance(ctx: Ctx, field: str, value: str | None, following: str) -> None:
+    """Stores one answer of the row being entered and asks the next question."""
+    row = _row(ctx)
+    if ctx.choice != "keep":
+        row[field] = value or ""
+    ctx.goto(following, kind=_kind(ctx).value, row=row, edit=ctx.data("edit"))
+    _prompt_current(ctx)
+
+
+def prompt_name(ctx: Ctx) -> None:
+    """Asks for the name (a collective may be the whole enterprise)."""
+    where = scope(ctx)
+    if _kind(ctx) == NomineeKind.COLLECTIVE:
+        choices = [("whole", where.enterprise.name[:60])] if where else []
+        ctx.say(
+            _(
+                "Type the collective's name (for example: Phòng Kỹ thuật), or choose the whole "
+                "enterprise:"
+            ),
+            choices,
+        )
+    else:
+        ctx.say(_("Type the person's full name (for example: Nguyễn Thị Hoà):"), _keep(ctx, "name"))
+
+
+def handle_name(ctx: Ctx) -> None:
+    """Checks the name, then asks for the position (people) or the title (collectives)."""
+    following = POSITION if _kind(ctx) == NomineeKind.INDIVIDUAL else TITLE
+    if ctx.choice == "keep":
+        _advance(ctx, "name", None, following)
+        return
+    if ctx.choice == "whole":
+        where = scope(ctx)
+        _advance(ctx, "name", where.enterprise.name if where else "", following)
+        return
+    if ctx.incoming.kind != Kind.TEXT or ctx.choice:
+        hint_and_reprompt(ctx)
+        return
+    try:
+        name = registrations.check_name(ctx.incoming.text)
+    except RegistrationError as error:
+        ctx.say(render(error.code, error.params))
+        prompt_name(ctx)
+        return
+    _advance(ctx, "name", name, following)
+
+
+def prompt_position(ctx: Ctx) -> None:
+    """Asks for the position and department."""
+    choices = [*_keep(ctx, "position"), ("skip", _("Skip"))]
+    ctx.say(_("Type the position and department (for example: Kỹ sư, Phòng Kỹ thuật):"), choices)
+
+
+def handle_position(ctx: Ctx) -> None:
+    """Stores the position (or none), then asks for the title."""
+    if ctx.choice in ("keep", "skip"):
+        _advance(ctx, "position", "", TITLE)
+    elif ctx.incoming.kind == Kind.TEXT and not ctx.choice:
+        _advance(ctx, "position", ctx.incoming.text[: registrations.MAX_POSITION], TITLE)
+    else:
+        hint_and_reprompt(ctx)
+
+
+def _titles(ctx: Ctx, *, award: bool) -> list[catalogue.Title]:
+    where = scope(ctx)
+    if where is None:
+        return []
+    subject = Subject.INDIVIDUAL if _kind(ctx) == NomineeKind.INDIVIDUAL else Subject.COLLECTIVE
+    return [
+        t
+        for t in catalogue.catalogue(where.campaign.regime)
+        if t.is_award == award and t.fits(subject)
+    ]
+
+
+def prompt_title(ctx: Ctx) -> None:
+    """Offers the regime's titles for this kind of nominee."""
+    choices = _keep(ctx, "title_name") + [
+        (f"t:{t.code}", t.name) for t in _titles(ctx, award=False)
+    ]
+    ctx.say(_("Choose the emulation title to register:"), choices)
+
+
+def handle_title(ctx: Ctx) -> None:
+    """Stores the title, then asks for the proposed commendation."""
+    if ctx.choice == "keep":
+        _advance(ctx, "title", None, AWARD)
+        return
+    code = ctx.choice.removeprefix("t:") if ctx.choice.startswith("t:") else ""
+    chosen = next((t for t in _titles(ctx, award=False) if t.code == code), None)
+    if chosen is None:
+        hint_and_reprompt(ctx)
+        return
+    row = _row(ctx)
+    row["title_name"] = chosen.name
+    ctx.set_data(row=row)
+    _advance(ctx, "title", chosen.code, AWARD)
+
+
+def prompt_award(ctx: Ctx) -> None:
+    """Offers the forms of commendation, or none."""
+    choices = [(f"a:{t.code}", t.name) for t in _titles(ctx, award=True)]
+    ctx.say(_("Proposed form of commendation:"), [*choices, ("none", _("None"))])
+
+
+def handle_award(ctx: Ctx) -> None:
+    """Stores the award; asks for the initiative when the title calls for one, else saves."""
+    if ctx.choice == "none":
+        award = ""
+    elif ctx.choice.startswith("a:") and any(
+        t.code == ctx.choice[2:] for t in _titles(ctx, award=True)
+    ):
+        award = ctx.choice[2:]
+    else:
+        hint_and_reprompt(ctx)
+        return
+    row = _row(ctx)
+    row["award"] = award
+    ctx.set_data(row=row)
+    if _kind(ctx) == NomineeKind.INDIVIDUAL and row.get("title") in (
+        catalogue.CSTDCS.code,
+        catalogue.CSTD_TINH.code,
+    ):
+        _advance(ctx, "award", award, INITIATIVE)
+        return
+    _save(ctx)
+
+
+def prompt_initiative(ctx: Ctx) -> None:
+    """Asks for the initiative (sáng kiến) a CSTĐCS candidate is registered with."""
+    choices = [*_keep(ctx, "initiative"), ("skip", _("No initiative yet"))]
+    ctx.say(_("Type the title of the person's initiative (sáng kiến):"), choices)
+
+
+def handle_initiative(ctx: Ctx) -> None:
+    """Stores the initiative and saves the row."""
+    row = _row(ctx)
+    if ctx.choice == "skip":
+        row["initiative"] = ""
+    elif ctx.choice != "keep":
+        if ctx.incoming.kind != Kind.TEXT or ctx.choice:
+            hint_and_reprompt(ctx)
+            return
+        row["initiative"] = ctx.incoming.text
+    ctx.set_data(row=row)
+    _save(ctx)
+
+
+def _save(ctx: Ctx) -> None:
+    """Writes the entered row into the draft and returns to its list."""
+    where = scope(ctx)
+    if where is None:
+        ctx.goto(HOME)
+        return
+    row = _row(ctx)
+    kind = _kind(ctx)
+    entry = NomineeInput(
+        kind=kind,
+        name=row.get("name", ""),
+        title=row.get("title", ""),
+        position=row.get("position") or None,
+        award=row.get("award") or None,
+        initiative=row.get("initiative") or None,
+    )
+    target = draft(ctx, where)
+    contact_id = ctx.contact.id if ctx.contact else None
+    editing = ctx.data("edit")
+    try:
+        if isinstance(editing, int):
+            registrations.update_nominee(
+                session=ctx.session, draft=target, nominee_id=editing, regime=where.campaign.regime,
+                row=entry, now=ctx.now, contact_id=contact_id,
+            )  # fmt: skip
+            ctx.say(_("Changed: %(name)s.") % {"name": entry.name})
+        else:
+            registrations.add_nominee(
+                session=ctx.session, draft=target, regime=where.campaign.regime, row=entry,
+                now=ctx.now, contact_id=contact_id,
+            )  # fmt: skip
+            ctx.say(_("Added: %(name)s. The draft is saved.") % {"name": entry.name})
+    except RegistrationError as error:
+        ctx.say(render(error.code, error.params))
+    ctx.goto(LIST_OF[kind.value])
+    _prompt_current(ctx)
+
+
+def prompt_pick(ctx: Ctx) -> None:
+    """Asks which row, by its number in the list."""
+    rows = _rows(ctx, _kind(ctx))
+    if not rows:
+        ctx.goto(LIST_OF[_kind(ctx).value])
+        _prompt_current(ctx)
+        return
+    if ctx.data("action") == "remove":
+        ctx.say(_("Type the number of the row to remove (1–%(n)s), or /back:") % {"n": len(rows)})
+    else:
+        ctx.say(
+            _("Type the number of the person to change (1–%(n)s), or /back:") % {"n": len(rows)}
+        )
+
+
+def handle_pick(ctx: Ctx) -> None:
+    """Removes the row, or starts changing it, by its listed number."""
+    kind = _kind(ctx)
+    rows = _rows(ctx, kind)
+    text = ctx.incoming.text.strip() if ctx.incoming.kind == Kind.TEXT else ""
+    if not text.isdigit() or not 1 <= int(text) <= len(rows):
+        ctx.say(_("Please type a number from 1 to %(n)s.") % {"n": len(rows)})
+        return
+    chosen = rows[int(text) - 1]
+    where = scope(ctx)
+    assert chosen.id is not None and where is not None
+    if ctx.data("action") == "remove":
+        registrations.remove_nominee(
+            session=ctx.session, draft=draft(ctx, where), nominee_id=chosen.id, now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+        )  # fmt: skip
+        ctx.say(_("Removed: %(name)s.") % {"name": chosen.name})
+        ctx.goto(LIST_OF[kind.value])
+        _prompt_current(ctx)
+        return
+    title = catalogue.by_code(where.campaign.regime, chosen.title_code)
+    row = {
+        "name": chosen.name,
+        "position": chosen.position or "",
+        "title": chosen.title_code,
+        "title_name": title.name if title else chosen.title_code,
+        "award": chosen.award_code or "",
+        "initiative": chosen.initiative or "",
+    }
+    ctx.goto(NAME, kind=kind.value, row=row, edit=chosen.id)
+    _prompt_current(ctx)
+
+
+def _list_of_kind(ctx: Ctx) -> str:
+    """Where /back leads from the first question about a row: its list."""
+    return LIST_OF[_kind(ctx).value]
+
+
+for name, prompt, handle, back in (
+    (COLLECTIVES, prompt_list, handle_list, HOME),
+    (INDIVIDUALS, prompt_list, handle_list, COLLECTIVES),
+    (NAME, prompt_name, handle_name, _list_of_kind),
+    (POSITION, prompt_position, handle_position, NAME),
+    (TITLE, prompt_title, handle_title, _list_of_kind),
+    (AWARD, prompt_award, handle_award, TITLE),
+    (INITIATIVE, prompt_initiative, handle_initiative, AWARD),
+    (PICK, prompt_pick, handle_pick, _list_of_kind),
+):
+    register(Step(name, prompt=prompt, handle=handle, back=back))
