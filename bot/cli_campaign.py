@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import click
 
 from bot.context import AppContext
-from bot.i18n import _, fmt_instant
+from bot.i18n import _, fmt_instant, last_moment
 from bot.milestone_text import deadline_words, milestone_name, regime_name
-from storage import audit, campaigns
+from storage import audit, campaigns, registrations, registry
 from storage.models import MilestoneKind, Regime
 from storage.registry import RegistryError
 
@@ -132,6 +132,62 @@ def _show(app: AppContext, year: int | None) -> None:
                 "deadline": deadline_words(stone.due_at, now, tz),
             }
         )
+
+
+@campaign.command("extend")
+@click.option("--enterprise", "tax_code", required=True, help="Tax code of the enterprise.")
+@click.option(
+    "--until", "until", type=CutoffType(), required=True, help="Last day on time (inclusive)."
+)
+@click.option(
+    "--milestone",
+    type=click.Choice([k.value for k in MilestoneKind]),
+    default=MilestoneKind.REGISTRATION.value,
+    show_default=True,
+)
+@click.option("--year", type=int, help="Campaign year (the latest by default).")
+@click.pass_obj
+def campaign_extend(
+    app: AppContext, tax_code: str, until: date | datetime, milestone: str, year: int | None
+) -> None:
+    """Give one enterprise until the end of a later day for a milestone."""
+    cutoff = (
+        campaigns.local_midnight(until + timedelta(days=1), app.settings.tz)
+        if not isinstance(until, datetime)
+        else _to_instant(until, app)
+    )
+    assert cutoff is not None
+    with app.session() as session:
+        found = campaigns.get_campaign(session=session, year=year)
+        if found is None:
+            raise RegistryError("campaign_missing")
+        enterprise = registry.require_enterprise(session=session, tax_code=tax_code)
+        registrations.extend(
+            session=session,
+            campaign=found,
+            enterprise=enterprise,
+            kind=MilestoneKind(milestone),
+            until=cutoff,
+            granted_by=app.actor,
+            now=app.now(),
+        )
+        audit.record(
+            session=session,
+            actor=app.actor,
+            action="campaign.extend",
+            now=app.now(),
+            target=enterprise.tax_code,
+            details={"milestone": milestone, "until": cutoff.isoformat(), "year": found.year},
+        )
+        session.commit()
+    click.echo(
+        _("%(enterprise)s may submit the %(milestone)s until %(when)s.")
+        % {
+            "enterprise": enterprise.name,
+            "milestone": milestone_name(milestone).lower(),
+            "when": fmt_instant(last_moment(cutoff), app.settings.tz),
+        }
+    )
 
 
 COMMANDS = [campaign]

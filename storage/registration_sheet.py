@@ -95,7 +95,10 @@ def _read_rows(
         if len(reading.rows) + len(reading.errors) >= MAX_NOMINEES:
             raise TableFileError("file_too_many_rows", limit=MAX_NOMINEES)
         text = {name: _text(cell(row, columns, name)) for name in ALIASES}
-        if not (text["title"] or text["award"] or text["position"] or text["initiative"]):
+        filled = sum(1 for value in row if value is not None and str(value).strip())
+        if (filled <= 1 and not text[name_field]) or not (
+            text["title"] or text["award"] or text["position"] or text["initiative"]
+        ):
             continue  # blank row, a section heading ("I. Khối văn phòng") or the signature block
         if header_field(text[name_field], ALIASES) == name_field:
             continue  # the header repeated (a list pasted together from pages)

@@ -22,6 +22,7 @@ from bot.channels.telegram_io import (
     stats,
 )
 from bot.core.engine import Core
+from bot.core.types import Reply
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,20 @@ class TelegramChannel:
                 )
         except Forbidden:
             await self._unreachable(incoming.chat_id)
+        await self._notify_board(context, result.board)
+
+    async def _notify_board(self, context: ContextTypes.DEFAULT_TYPE, notices: list[Reply]) -> None:
+        """Pushes the board's notices to its chat; they are logged when no chat is configured."""
+        board_chat = self.core.settings.board_chat_id
+        for notice in notices:
+            if not board_chat:
+                log.info("board notice (no THIDUA_BOARD_CHAT_ID): %s", notice.text)
+                continue
+            try:
+                await send_reply(context.bot, board_chat, notice)
+            except TelegramError as error:
+                stats["board_notice_failed"] += 1
+                log.error("could not notify the board: %r", error)
 
     async def _unreachable(self, chat_id: str) -> None:
         """Counts a chat that blocked the bot and marks its link unreachable."""

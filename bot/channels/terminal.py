@@ -76,6 +76,8 @@ class TerminalChannel:
         with use_language(result.language):
             for reply in result.replies:
                 self.render(reply)
+            for notice in result.board:
+                self._print(_("[to the board's chat] %(text)s") % {"text": notice.text})
         return result.replies
 
     def render(self, reply: Reply) -> None:

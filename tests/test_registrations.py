@@ -1,0 +1,278 @@
+"""Registrations in storage on SQLite and PostgreSQL: drafts, versions, rules of both regimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from sqlmodel import Session
+
+from storage import campaigns, registration_rules, registrations, registry
+from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
+from storage.registration_sheet import read_form, write_template
+from storage.registrations import NomineeInput, RegistrationError
+from storage.tabular import TableFileError
+from storage.text import vi_name_key
+from tests.conftest import NOW
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
+
+
+def _setup(session: Session, regime: Regime = Regime.ND152_2025) -> tuple[Campaign, Enterprise]:
+    campaign = campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=NOW, tz=HCM, regime=regime
+    )
+    enterprise = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    return campaign, enterprise
+
+
+def _add(session: Session, draft, campaign: Campaign, *rows: NomineeInput) -> None:  # type: ignore[no-untyped-def]
+    for row in rows:
+        registrations.add_nominee(
+            session=session, draft=draft, regime=campaign.regime, row=row, now=NOW, contact_id=None
+        )
+
+
+def test_drafts_become_versions_and_versions_are_kept(session: Session) -> None:
+    campaign, enterprise = _setup(session)
+    draft = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+    )
+    _add(session, draft, campaign, NomineeInput(P, "Nguyễn Thị Hoà", "LĐTT"))
+    first = registrations.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+    assert (first.version, first.reference) == (1, "DK-2026-0001")
+    again = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+    )
+    assert again.version == 2 and again.id != first.id
+    assert [n.name for n in registrations.nominees(session=session, registration=again)] == [
+        "Nguyễn Thị Hoà"
+    ]
+    _add(session, again, campaign, NomineeInput(C, "Phòng Kỹ thuật", "Tập thể lao động tiên tiến"))
+    second = registrations.submit(
+        session=session, draft=again, campaign=campaign, expected_revision=again.revision,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+    assert second.reference == "DK-2026-0002"
+    assert registrations.count_nominees(session=session, registration=first) == {
+        "individual": 1, "collective": 0,
+    }  # fmt: skip
+    latest = registrations.latest_submitted(
+        session=session, campaign=campaign, enterprise=enterprise
+    )
+    assert latest is not None and latest.version == 2
+    assert registrations.enterprises_registered(session=session, campaign=campaign) == 1
+
+
+def test_a_stale_or_repeated_submit_is_refused(session: Session) -> None:
+    campaign, enterprise = _setup(session)
+    draft = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+    )
+    with pytest.raises(RegistrationError) as empty:
+        registrations.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=0, now=NOW,
+            contact_id=None,
+        )  # fmt: skip
+    assert empty.value.code == "registration_empty"
+    _add(session, draft, campaign, NomineeInput(P, "An", "LĐTT"))
+    seen = draft.revision
+    _add(session, draft, campaign, NomineeInput(P, "Bình", "LĐTT"))
+    with pytest.raises(RegistrationError) as changed:
+        registrations.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=seen, now=NOW,
+            contact_id=None,
+        )  # fmt: skip
+    assert changed.value.code == "registration_changed"
+    registrations.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+    with pytest.raises(RegistrationError) as twice:
+        registrations.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+            now=NOW, contact_id=None,
+        )  # fmt: skip
+    assert twice.value.code == "registration_already_submitted"
+
+
+@pytest.mark.parametrize(
+    ("row", "code"),
+    [
+        (NomineeInput(P, "", "LĐTT"), "nominee_name_empty"),
+        (NomineeInput(P, "12345", "LĐTT"), "nominee_name_no_letters"),
+        (NomineeInput(P, "🙂🙂", "LĐTT"), "nominee_name_no_letters"),
+        (NomineeInput(P, "A" * 201, "LĐTT"), "nominee_name_too_long"),
+        (NomineeInput(P, "An", "Anh hùng lao động"), "title_unknown"),
+        (NomineeInput(P, "An", "Tập thể lao động xuất sắc"), "title_wrong_subject"),
+        (NomineeInput(C, "Phòng A", "Lao động tiên tiến"), "title_wrong_subject"),
+        (NomineeInput(P, "An", "LĐTT", award="Huân chương"), "award_unknown"),
+    ],
+)
+def test_absolute_rules_refuse_a_row(row: NomineeInput, code: str) -> None:
+    with pytest.raises(RegistrationError) as caught:
+        registrations.validate("nd152-2025", row)
+    assert caught.value.code == code
+
+
+def test_titles_are_read_as_forms_write_them() -> None:
+    values = registrations.validate(
+        "nd152-2025",
+        NomineeInput(P, "  Nguyễn  Thị Hoà ", "cstđcs", award="Bằng khen của Chủ tịch UBND tỉnh"),
+    )
+    assert (values["name"], values["title_code"], values["award_code"]) == (
+        "Nguyễn Thị Hoà", "cstdcs", "bk_tinh",
+    )  # fmt: skip
+
+
+def _rows(regime: str, *rows: NomineeInput) -> list[Nominee]:
+    built = []
+    for row in rows:
+        values = registrations.validate(regime, row)
+        built.append(Nominee(registration_id=1, **values))  # type: ignore[arg-type]
+    return built
+
+
+def _codes(warnings: list[registration_rules.Warning]) -> list[str]:
+    return [w.code for w in warnings]
+
+
+def test_2020_regime_rules() -> None:
+    regime = "nd91-2017"
+    people = [NomineeInput(P, f"Người {i}", "LĐTT") for i in range(10)]
+    rows = _rows(
+        regime, *people, NomineeInput(P, "Chiến A", "CSTĐCS", initiative="Sáng kiến 1"),
+        NomineeInput(P, "Chiến B", "CSTĐCS"),
+    )  # fmt: skip
+    warnings = registration_rules.check(regime, rows)
+    assert _codes(warnings) == ["cstdcs_needs_initiative", "cstdcs_ratio"]
+    ratio = warnings[1]
+    assert ratio.params == {"n": 2, "holders": 12, "percent": 15}
+    assert "91/2017" in ratio.basis
+    ok = _rows(regime, *people, *people[:5], NomineeInput(P, "Chiến A", "CSTĐCS", initiative="S"))
+    assert "cstdcs_ratio" not in _codes(registration_rules.check(regime, ok))  # 1 of 16
+
+
+def test_current_regime_rules() -> None:
+    regime = "nd152-2025"
+    rows = _rows(
+        regime,
+        *[NomineeInput(P, f"Người {i}", "LĐTT") for i in range(3)],
+        NomineeInput(P, "Chiến B", "CSTĐCS"),
+        NomineeInput(P, "Chiến C", "CSTĐCS"),
+    )
+    warnings = registration_rules.check(regime, rows)
+    assert _codes(warnings) == ["cstdcs_basis"]  # no 15 % cap, and no hard initiative rule
+    assert "152/2025" in warnings[0].basis
+
+
+@pytest.mark.parametrize("regime", ["nd91-2017", "nd98-2023", "nd152-2025"])
+def test_excellent_collective_needs_a_cstdcs_and_duplicates_are_folded(regime: str) -> None:
+    rows = _rows(
+        regime,
+        NomineeInput(C, "Phòng Kỹ thuật", "TT LĐXS"),
+        NomineeInput(P, "Nguyễn Thị Hoà", "LĐTT"),
+        NomineeInput(P, "nguyễn thị hòa", "LĐTT"),
+    )
+    warnings = registration_rules.check(regime, rows)
+    assert _codes(warnings) == ["duplicate_name", "ttldxs_needs_cstdcs"]
+    assert warnings[0].params["first"] == "Nguyễn Thị Hoà"
+
+
+def test_lists_are_in_vietnamese_order(session: Session) -> None:
+    campaign, enterprise = _setup(session)
+    draft = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+    )
+    names = ["Trần Văn Đức", "Lê Văn Dũng", "Phạm Thị Ánh", "Bùi Văn An", "Vũ Thị Ăn"]
+    _add(session, draft, campaign, *[NomineeInput(P, n, "LĐTT") for n in names])
+    listed = [n.name for n in registrations.nominees(session=session, registration=draft)]
+    assert listed == ["Bùi Văn An", "Phạm Thị Ánh", "Vũ Thị Ăn", "Lê Văn Dũng", "Trần Văn Đức"]
+    assert listed == sorted(names, key=vi_name_key)
+
+
+def test_extensions_move_one_enterprise_cutoff(session: Session) -> None:
+    campaign, enterprise = _setup(session)
+    due = registrations.cutoff_for(
+        session=session, campaign=campaign, enterprise=enterprise, kind=MilestoneKind.REGISTRATION
+    )
+    assert due == datetime(2026, 4, 14, 17, tzinfo=UTC)
+    later = due + timedelta(days=7)
+    registrations.extend(
+        session=session, campaign=campaign, enterprise=enterprise,
+        kind=MilestoneKind.REGISTRATION, until=later, granted_by="t", now=NOW,
+    )  # fmt: skip
+    assert (
+        registrations.cutoff_for(
+            session=session,
+            campaign=campaign,
+            enterprise=enterprise,
+            kind=MilestoneKind.REGISTRATION,
+        )  # fmt: skip
+        == later
+    )
+
+
+def test_the_form_roundtrips_and_messy_forms_are_read(tmp_path: Path) -> None:
+    regime = "nd152-2025"
+    rows = _rows(
+        regime,
+        NomineeInput(C, "Phòng Kỹ thuật", "TT LĐXS", award="BK tỉnh"),
+        NomineeInput(P, "Nguyễn Thị Hoà", "CSTĐCS", position="Kỹ sư", initiative="Cải tiến"),
+        NomineeInput(P, '=HYPERLINK("http://x","y")', "LĐTT"),
+    )
+    form = tmp_path / "form.xlsx"
+    write_template(form, regime=regime, year=2026, enterprise="Công ty A", rows=rows)
+    reading = read_form(form, regime=regime, max_bytes=10**7)
+    assert reading.errors == []
+    assert [r["name"] for r in reading.rows] == [
+        "Nguyễn Thị Hoà", '=HYPERLINK("http://x","y")', "Phòng Kỹ thuật",
+    ]  # fmt: skip
+    # columns reordered and renamed, merged title cells, a section heading and formulas
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["DANH SÁCH ĐĂNG KÝ"])
+    sheet.merge_cells("A1:E1")
+    sheet.append(["Danh hiệu", "Họ tên", "Ghi chú", "Chức vụ", "Khen thưởng"])
+    sheet.append(["I. Khối sản xuất"])
+    sheet.append(["Lao động tiên tiến", "Lê Văn An", "x", "Công nhân", ""])
+    sheet.append(["=A4", "Trần Văn Bình", None, "Tổ trưởng", None])
+    sheet.append(["LĐTT", "", None, "Tổ phó", None])
+    book.save(tmp_path / "messy.xlsx")
+    messy = read_form(tmp_path / "messy.xlsx", regime=regime, max_bytes=10**7)
+    assert [r["name"] for r in messy.rows] == ["Lê Văn An"]
+    assert [(e.row, e.code) for e in messy.errors] == [
+        (5, "title_unknown"),
+        (6, "nominee_name_empty"),
+    ]
+    (tmp_path / "x.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(TableFileError):
+        read_form(tmp_path / "x.xlsx", regime=regime, max_bytes=10**7)
+    plain = openpyxl.Workbook()
+    plain_sheet = plain.active
+    assert plain_sheet is not None
+    plain_sheet.append(["Họ tên", "Tuổi"])
+    plain.save(tmp_path / "plain.xlsx")
+    with pytest.raises(TableFileError) as caught:
+        read_form(tmp_path / "plain.xlsx", regime=regime, max_bytes=10**7)
+    assert caught.value.code == "form_no_header"
+
+
+def test_twenty_thousand_rows_are_refused_whole(tmp_path: Path) -> None:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Cá nhân")
+    sheet.append(["Họ và tên", "Danh hiệu thi đua"])
+    for index in range(20_000):
+        sheet.append([f"Người số {index}", "LĐTT"])
+    book.save(tmp_path / "big.xlsx")
+    with pytest.raises(TableFileError) as caught:
+        read_form(tmp_path / "big.xlsx", regime="nd152-2025", max_bytes=10**8)
+    assert caught.value.code == "file_too_many_rows"
