@@ -138,6 +138,9 @@ TEXTS: dict[str, str] = {
         "This registration was already submitted (version %(version)s). Open it again from the"
         " menu to see it or change it."
     ),
+    "registration_unchanged": N_(
+        "Nothing has changed since %(reference)s, so there is nothing new to submit."
+    ),
     "registration_empty": N_("The registration is empty. Please add at least one row."),
     "registration_busy": N_("Many registrations are arriving at once. Please try again."),
     # rule warnings

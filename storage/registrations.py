@@ -352,6 +352,11 @@ def submit(
         raise RegistrationError("registration_changed")
     if not any(count_nominees(session=session, registration=draft).values()):
         raise RegistrationError("registration_empty")
+    enterprise = session.get(Enterprise, draft.enterprise_id)
+    assert enterprise is not None
+    previous = latest_submitted(session=session, campaign=campaign, enterprise=enterprise)
+    if previous is not None and _content(session, previous) == _content(session, draft):
+        raise RegistrationError("registration_unchanged", reference=previous.reference)
     submitted = session.exec(
         select(func.count())
         .select_from(Registration)
@@ -374,6 +379,12 @@ def submit(
         except IntegrityError:
             continue
     raise RegistrationError("registration_busy")
+
+
+def _content(session: Session, registration: Registration) -> list[tuple[object, ...]]:
+    """A registration's rows as comparable values, in a stable order."""
+    values = [_row_values(n) for n in nominees(session=session, registration=registration)]
+    return sorted(tuple(str(v.get(k)) for k in sorted(v) if k != "row_number") for v in values)
 
 
 def enterprises_registered(*, session: Session, campaign: Campaign) -> int:

@@ -215,7 +215,7 @@ def test_extensions_move_one_enterprise_cutoff(session: Session) -> None:
             campaign=campaign,
             enterprise=enterprise,
             kind=MilestoneKind.REGISTRATION,
-        )  # fmt: skip
+        )
         == later
     )
 

@@ -7,8 +7,8 @@ from bot.core.context import STEPS, Ctx, Step, StepHandler, register
 from bot.core.types import Kind
 from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
 from bot.milestone_text import deadline_words, milestone_name
-from storage import campaigns
-from storage.models import Enterprise, Role
+from storage import campaigns, registrations
+from storage.models import Enterprise, MilestoneKind, Role
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
 ROLE_NAMES = {
@@ -33,6 +33,7 @@ def show_menu(ctx: Ctx) -> None:
         % {"name": ctx.contact.full_name, "role": role_name(ctx.contact.role)}
     ]
     choices: list[tuple[str, str]] = []
+    enterprise = None
     if ctx.contact.enterprise_id is not None:
         enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
         if enterprise is not None:
@@ -48,12 +49,24 @@ def show_menu(ctx: Ctx) -> None:
         lines.append(_("Emulation campaign %(year)s:") % {"year": campaign.year})
         for stone in campaigns.milestones(session=ctx.session, campaign=campaign):
             name = milestone_name(stone.kind)
-            lines.append(f"• {name}: {deadline_words(stone.due_at, ctx.now, tz)}")
-            if ctx.contact.role == Role.CONTACT and ctx.now < stone.due_at:
-                label = _("%(name)s — due %(date)s") % {
-                    "name": name,
-                    "date": fmt_date(last_moment(stone.due_at), tz),
-                }
+            due = stone.due_at
+            if enterprise is not None:  # an extension moves this enterprise's cut-off
+                due = (
+                    registrations.cutoff_for(
+                        session=ctx.session,
+                        campaign=campaign,
+                        enterprise=enterprise,
+                        kind=MilestoneKind(stone.kind),
+                    )
+                    or due
+                )
+            lines.append(f"• {name}: {deadline_words(due, ctx.now, tz)}")
+            if ctx.contact.role == Role.CONTACT:
+                label = (
+                    _("%(name)s — due %(date)s")
+                    if ctx.now < due
+                    else _("%(name)s — closed on %(date)s")
+                ) % {"name": name, "date": fmt_date(last_moment(due), tz)}
                 choices.append((f"ms:{stone.kind}", label))
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         choices.append(("export", _("Export the enterprise list")))

@@ -29,7 +29,14 @@ from bot.i18n import _, fmt_instant, fmt_number, last_moment
 from bot.milestone_text import deadline_words
 from bot.problems import render
 from storage import registration_rules, registrations
-from storage.models import Contact, MilestoneKind, Nominee, NomineeKind, Registration
+from storage.models import (
+    Contact,
+    MilestoneKind,
+    Nominee,
+    NomineeKind,
+    Registration,
+    RegistrationStatus,
+)
 from storage.registration_sheet import read_form, write_template
 from storage.registrations import RegistrationError
 from storage.tabular import TableFileError
@@ -204,6 +211,7 @@ def handle_upload(ctx: Ctx) -> None:
     try:
         reading = read_form(stored, regime=where.campaign.regime, max_bytes=limit)
     except TableFileError as error:
+        stored.unlink(missing_ok=True)  # a refused file is not kept
         ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
         return
     lines = [
@@ -229,6 +237,7 @@ def handle_upload(ctx: Ctx) -> None:
                 % {"n": fmt_number(len(reading.errors) - CHAT_ERRORS)}
             )
     if not reading.rows:
+        stored.unlink(missing_ok=True)
         lines.append(_("Nothing was changed. Please correct the file and send it again."))
         ctx.say("\n".join(lines))
         return
@@ -334,7 +343,7 @@ def prompt_review(ctx: Ctx) -> None:
     if warnings:
         lines.append(_("Please check (you may still submit; the board sees these notes too):"))
         lines += ["⚠ " + warning_text(w) for w in warnings]
-    ctx.set_data(revision=current.revision)
+    ctx.set_data(revision=current.revision, draft=current.id)
     choices = [("submit", _("Confirm and submit"))] if rows else []
     ctx.say("\n".join(lines), [*choices, ("edit", _("Back to editing"))])
 
@@ -359,6 +368,12 @@ def handle_review(ctx: Ctx) -> None:
         return
     if not where.is_open(ctx.now):
         _closed(ctx, where)
+        return
+    reviewed = ctx.session.get(Registration, ctx.data("draft") or 0)
+    if reviewed is not None and reviewed.status != RegistrationStatus.DRAFT:
+        ctx.say(_already_text(ctx, reviewed))
+        ctx.goto(REVIEW)
+        prompt_review(ctx)
         return
     current = draft(ctx, where)
     revision = ctx.data("revision")
@@ -391,6 +406,20 @@ def _changed_text(ctx: Ctx, current: Registration) -> str:
     ) % {
         "who": who.full_name if who else "—",
         "when": fmt_instant(current.updated_at, ctx.settings.tz),
+    }
+
+
+def _already_text(ctx: Ctx, done: Registration) -> str:
+    """Who submitted the draft this person was reviewing, and as what."""
+    who = ctx.session.get(Contact, done.submitted_by) if done.submitted_by else None
+    return _(
+        "%(who)s already submitted this draft as %(reference)s (version %(version)s) at"
+        " %(when)s. Here is the current draft; submit again only if you changed something."
+    ) % {
+        "who": who.full_name if who else "—",
+        "reference": done.reference,
+        "version": done.version,
+        "when": fmt_instant(done.submitted_at or done.updated_at, ctx.settings.tz),
     }
 
 
