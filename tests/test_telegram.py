@@ -27,6 +27,7 @@ from tests.factories import registry_rows, seed_world, write_xlsx
 from tests.fake_telegram import Call, FakeTelegram
 
 CHAT = 5001
+BOARD_CHAT = -100200
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def _settings(fake: FakeTelegram, tmp_path: Path) -> Settings:
         telegram_token=fake.token,  # type: ignore[arg-type]
         telegram_api_url=fake.base_url,
         telegram_file_url=fake.file_url,
+        board_chat_id=str(BOARD_CHAT),
     )
 
 
@@ -265,3 +267,52 @@ async def test_flood_limits_are_waited_out_and_retried(
     refused = [c for c in fake.calls_to("sendMessage") if c.status == 429]
     assert len(refused) == 1 and call.at - refused[0].at >= 0.9  # AIORateLimiter waited, retried
     assert asyncio.get_running_loop().time() - started >= 0.9
+
+
+async def test_registration_by_excel_over_telegram(
+    fake: FakeTelegram, db: Engine, polling: Any, tmp_path: Path
+) -> None:
+    codes = _codes(db)
+    menu = await _onboard(fake, codes["contact"])
+    home = await _press(
+        fake, menu, "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026", "năm 2026"
+    )
+    sent_before = len(fake.calls_to("sendDocument"))
+    fake.push_update(
+        fake.callback_update(
+            CHAT, _buttons(home)["Tải mẫu Excel"], message_id=home.response["result"]["message_id"]
+        )
+    )
+    template = (await fake.await_for("sendDocument", count=sent_before + 1))[-1]
+    form = tmp_path / "form.xlsx"
+    form.write_bytes(next(iter(template.files.values())))
+    book = openpyxl.load_workbook(form)
+    book["Cá nhân"].append([1, "Nguyễn Thị Hoà", "Kế toán", "Lao động tiên tiến", "", ""])
+    book["Cá nhân"].append([2, "Trần Văn Đức", "Kỹ sư", "CSTĐCS", "Giấy khen", "Sáng kiến A"])
+    book["Tập thể"].append([1, "Phòng Kỹ thuật", "Tập thể lao động xuất sắc", ""])
+    book.save(form)
+    await _say(fake, "/menu", "Danh mục chính")
+    menu = (await fake.await_for("sendMessage", lambda c: "Danh mục chính" in _text(c)))[-1]
+    home = await _press(
+        fake, menu, "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026", "năm 2026"
+    )
+    ask = await _press(fake, home, "Gửi mẫu Excel đã điền", "mẫu đăng ký đã điền")
+    assert ask is not None
+    summary = await _after(
+        fake,
+        fake.document_update(
+            CHAT,
+            content=form.read_bytes(),
+            file_name="dang ky.xlsx",
+            mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),  # fmt: skip
+        "sendMessage",
+        lambda c: "Tệp có 1 tập thể và 2 cá nhân hợp lệ." in _text(c),
+    )
+    review = await _press(fake, summary, "Đồng ý, dùng danh sách này", "Bước 3/3")
+    await _press(fake, review, "Xác nhận và nộp", "Số tiếp nhận DK-2026-0001")
+    notice = await fake.await_for(
+        "sendMessage", lambda c: c.params["chat_id"] == BOARD_CHAT and "DK-2026-0001" in _text(c)
+    )
+    assert "Công ty TNHH Hoà Bình" in _text(notice[-1])
+    assert "1/1 doanh nghiệp đã đăng ký." in _text(notice[-1])
