@@ -6,8 +6,8 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,8 +80,14 @@ def fmt_number(value: int | float) -> str:
 
 def fmt_date(instant: datetime, tz: ZoneInfo) -> str:
     """A day in words as used mid-sentence: "thứ Ba, 14/04/2026"."""
-    text = format_date(instant.astimezone(tz).date(), "EEEE, dd/MM/yyyy", locale=language())
-    return text[0].lower() + text[1:] if language() == "vi" else text
+    return _day_words(instant.astimezone(tz).date(), language())
+
+
+@lru_cache(maxsize=4096)
+def _day_words(day: date, code: str) -> str:
+    """Babel's formatting is slow and the same few deadlines are shown again and again."""
+    text = format_date(day, "EEEE, dd/MM/yyyy", locale=code)
+    return text[0].lower() + text[1:] if code == "vi" else text
 
 
 def fmt_instant(instant: datetime, tz: ZoneInfo) -> str:

@@ -37,6 +37,8 @@ class Core:
         incoming = _normalised(incoming)
         now = self.clock()
         with session_for(self.engine) as session:
+            # Steps flush what later queries must see; the conversation row is written once.
+            session.autoflush = False
             conv = conversations.open_conversation(
                 session=session, channel=incoming.channel, chat_id=incoming.chat_id, now=now
             )
