@@ -182,3 +182,16 @@ def test_db_commands(thidua) -> None:  # type: ignore[no-untyped-def]
     assert code == 0 and f"phiên bản {head_revision()}." in out
     code, out, _ = thidua("db", "downgrade", "base")
     assert "(trống)" in out
+
+
+def test_campaign_extend_gives_one_enterprise_more_days(thidua) -> None:  # type: ignore[no-untyped-def]
+    thidua("demo", "seed")
+    code, out, _ = thidua("enterprises", "list")
+    tax = out.split()[0]
+    code, out, _ = thidua("campaign", "extend", "--enterprise", tax, "--until", "30/04/2026")
+    assert code == 0
+    assert "được nộp đăng ký danh hiệu thi đua đến 23:59 thứ Năm, 30/04/2026." in out
+    code, _, err = thidua("campaign", "extend", "--enterprise", "0100109107", "--until", "1/5/2026")
+    assert code == 2 and "sai chữ số kiểm tra" in err
+    code, out, _ = thidua("audit")
+    assert "campaign.extend" in out

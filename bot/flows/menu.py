@@ -8,7 +8,7 @@ from bot.core.types import Kind
 from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
 from bot.milestone_text import deadline_words, milestone_name
 from storage import campaigns, registrations
-from storage.models import Enterprise, MilestoneKind, Role
+from storage.models import Enterprise, Role
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
 ROLE_NAMES = {
@@ -47,19 +47,10 @@ def show_menu(ctx: Ctx) -> None:
         lines.append(_("The board has not opened a campaign yet."))
     else:
         lines.append(_("Emulation campaign %(year)s:") % {"year": campaign.year})
-        for stone in campaigns.milestones(session=ctx.session, campaign=campaign):
-            name = milestone_name(stone.kind)
-            due = stone.due_at
-            if enterprise is not None:  # an extension moves this enterprise's cut-off
-                due = (
-                    registrations.cutoff_for(
-                        session=ctx.session,
-                        campaign=campaign,
-                        enterprise=enterprise,
-                        kind=MilestoneKind(stone.kind),
-                    )
-                    or due
-                )
+        # an extension moves this enterprise's cut-off
+        dues = registrations.cutoffs(session=ctx.session, campaign=campaign, enterprise=enterprise)
+        for kind, due in sorted(dues.items(), key=lambda item: item[1]):
+            name = milestone_name(kind)
             lines.append(f"• {name}: {deadline_words(due, ctx.now, tz)}")
             if ctx.contact.role == Role.CONTACT:
                 label = (
@@ -67,7 +58,7 @@ def show_menu(ctx: Ctx) -> None:
                     if ctx.now < due
                     else _("%(name)s — closed on %(date)s")
                 ) % {"name": name, "date": fmt_date(last_moment(due), tz)}
-                choices.append((f"ms:{stone.kind}", label))
+                choices.append((f"ms:{kind}", label))
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         choices.append(("export", _("Export the enterprise list")))
     if ctx.is_role(Role.ADMIN):
