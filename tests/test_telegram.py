@@ -305,7 +305,7 @@ async def test_registration_by_excel_over_telegram(
             content=form.read_bytes(),
             file_name="dang ky.xlsx",
             mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),  # fmt: skip
+        ),
         "sendMessage",
         lambda c: "Tệp có 1 tập thể và 2 cá nhân hợp lệ." in _text(c),
     )
