@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -73,7 +74,7 @@ def N_(message: str) -> str:
     return message
 
 
-def fmt_number(value: int | float) -> str:
+def fmt_number(value: int | float | Decimal) -> str:
     """1.250.000 in Vietnamese, 1,250,000 in English."""
     return format_decimal(value, locale=language())
 

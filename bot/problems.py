@@ -143,6 +143,33 @@ TEXTS: dict[str, str] = {
     ),
     "registration_empty": N_("The registration is empty. Please add at least one row."),
     "registration_busy": N_("Many registrations are arriving at once. Please try again."),
+    # reports
+    "report_incomplete": N_(
+        "The report is not complete yet. Please give every figure and the signed report."
+    ),
+    "document_empty": N_("The file is empty (0 bytes). Please send the signed report again."),
+    "document_type": N_(
+        "This file is not a PDF, DOC or DOCX document, whatever its name says. Please send the"
+        " signed report as PDF, DOC or DOCX."
+    ),
+    "document_too_large": N_(
+        "The file is %(size_mb)s MB; a bot can receive at most %(limit_mb)s MB. Please send a"
+        " smaller PDF (scan at 150 dpi), or send the file to the board by e-mail and the"
+        " figures here."
+    ),
+    "figure_not_number": N_(
+        "“%(value)s” is not a number. Type digits, for example 1.250.000.000 or 1,25 tỷ."
+    ),
+    "figure_negative": N_("This figure cannot be negative. Please check it."),
+    "figure_too_large": N_(
+        "This figure is larger than %(maximum)s, which cannot be right. Please check the zeros."
+    ),
+    "figure_not_whole": N_("Please type a whole number."),
+    "figure_female_over_total": N_(
+        "There cannot be more women than workers (%(total)s). Please check both figures."
+    ),
+    "figure_choice": N_("Please choose one of the options."),
+    "figure_text_too_long": N_("The text is longer than %(limit)s characters. Please shorten it."),
     # rule warnings
     "duplicate_name": N_("“%(name)s” appears twice (also as “%(first)s”). Is it the same one?"),
     "cstdcs_needs_initiative": N_(
@@ -166,9 +193,11 @@ TEXTS: dict[str, str] = {
 def render(code: str, params: dict[str, object] | None = None) -> str:
     """The user's-language sentence for a reason code, with its parameters filled in."""
     params = dict(params or {})
-    if code == "file_too_large":
+    if code in ("file_too_large", "document_too_large"):
         for key in ("size", "limit"):
             params[f"{key}_mb"] = fmt_number(round(int(str(params[key])) / 1_048_576, 1))
+    elif isinstance(params.get("maximum"), int):
+        params["maximum"] = fmt_number(int(str(params["maximum"])))
     elif isinstance(params.get("limit"), int):
         params["limit"] = fmt_number(int(str(params["limit"])))
     template = TEXTS.get(code)

@@ -222,3 +222,52 @@ class Extension(SQLModel, table=True):
     until: datetime = Field(sa_type=UTCDateTime)
     granted_by: str = Field(sa_type=String(100))
     granted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    """One version of an enterprise's year-end (or mid-year) report: figures and documents."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "kind", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True, ondelete="CASCADE")
+    kind: str = Field(sa_type=String(16))  # MilestoneKind.REPORT or MIDYEAR
+    version: int
+    status: str = Field(default=RegistrationStatus.DRAFT, sa_type=String(16))
+    revision: int = Field(default=0)
+    figures: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+    reference: str | None = Field(default=None, sa_type=String(24), unique=True)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    updated_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class StoredFile(SQLModel, table=True):
+    """A file kept under the data directory by its sha256; the same content is kept once."""
+
+    __tablename__ = "stored_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(sa_type=String(64), unique=True, index=True)
+    size: int = Field(sa_type=BigInteger)
+    content_type: str = Field(
+        sa_type=String(16)
+    )  # what the content is (pdf, doc, docx), not its name
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReportDocument(SQLModel, table=True):
+    """A document attached to a report: the signed report, or a supporting file."""
+
+    __tablename__ = "report_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    file_id: int = Field(foreign_key="stored_file.id")
+    signed: bool = Field(default=False)
+    name: str = Field(sa_type=String(200))  # shown to people; never used as a path
+    channel: str | None = Field(default=None, sa_type=String(16))
+    channel_file_id: str | None = Field(default=None, sa_type=String(200))  # to re-send by id

@@ -147,7 +147,9 @@ async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply) -> None
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
         await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
-    if reply.file is not None:
+    if reply.file is not None and reply.file.channel_file_id:
+        await bot.send_document(chat_id=chat_id, document=reply.file.channel_file_id)
+    elif reply.file is not None:
         with reply.file.path.open("rb") as handle:
             await bot.send_document(chat_id=chat_id, document=handle, filename=reply.file.name)
 

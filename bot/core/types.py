@@ -61,6 +61,7 @@ class OutFile:
 
     path: Path
     name: str
+    channel_file_id: str | None = None  # Telegram's id of the same file: re-sent without upload
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,454 @@
+"""The year-end (and mid-year) report: figures one by one, the signed document, submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.commands import reprompt
+from bot.core.context import Ctx, Step, register
+from bot.core.types import FileTooLarge, Kind, OutFile, Reply
+from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.report_text import CHOICES, EXAMPLES, label, value_text
+from bot.i18n import _, fmt_instant, last_moment
+from bot.milestone_text import deadline_words, milestone_name
+from bot.problems import render
+from storage import campaigns, files, registrations, reports
+from storage.files import FileRefused
+from storage.models import (
+    Campaign,
+    Enterprise,
+    MilestoneKind,
+    RegistrationStatus,
+    Report,
+    Role,
+    StoredFile,
+)
+from storage.registrations import RegistrationError
+from storage.report_figures import FigureError, FigureKind, figures_for, read_figure
+
+HOME, FIGURE, DOCUMENT, EXTRA, REVIEW = (
+    "rep.home", "rep.figure", "rep.document", "rep.extra", "rep.review",
+)  # fmt: skip
+DOCUMENT_LIMIT = 20 * 1024 * 1024  # what a bot may download from Telegram
+
+
+@dataclass
+class Where:
+    """The report a contact acts on, derived from the contact and the chosen milestone."""
+
+    campaign: Campaign
+    enterprise: Enterprise
+    kind: str
+    cutoff: object
+
+
+def _where(ctx: Ctx, kind: str | None = None) -> Where | None:
+    kind = kind or str(ctx.data("kind", MilestoneKind.REPORT.value))
+    if not ctx.is_role(Role.CONTACT) or ctx.contact is None or ctx.contact.enterprise_id is None:
+        return None
+    campaign = campaigns.get_campaign(session=ctx.session)
+    enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
+    if campaign is None or enterprise is None:
+        return None
+    cutoff = registrations.cutoff_for(
+        session=ctx.session, campaign=campaign, enterprise=enterprise, kind=MilestoneKind(kind)
+    )
+    return Where(campaign, enterprise, kind, cutoff)
+
+
+def _draft(ctx: Ctx, where: Where) -> Report:
+    return reports.open_draft(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise, kind=where.kind,
+        now=ctx.now, contact_id=ctx.contact.id if ctx.contact else None,
+    )  # fmt: skip
+
+
+def _open(where: Where, ctx: Ctx) -> bool:
+    return where.cutoff is not None and ctx.now < where.cutoff  # type: ignore[operator]
+
+
+def open_report(ctx: Ctx, kind: str) -> None:
+    """Entry from the menu: the overview, or why it is closed."""
+    where = _where(ctx, kind)
+    if where is None:
+        ctx.say(
+            _(
+                "Only a linked enterprise contact can send reports, once the board has opened a "
+                "campaign."
+            )
+        )
+        show_menu(ctx)
+        return
+    if not _open(where, ctx):
+        when = fmt_instant(last_moment(where.cutoff), ctx.settings.tz) if where.cutoff else "—"  # type: ignore[arg-type]
+        ctx.say(
+            _(
+                "The %(name)s closed at %(when)s. To ask for an extension, please contact "
+                "%(contact)s."
+            )
+            % {
+                "name": milestone_name(kind).lower(),
+                "when": when,
+                "contact": ctx.settings.board_contact,
+            }
+        )
+        show_menu(ctx)
+        return
+    ctx.goto(HOME, kind=kind)
+    prompt_home(ctx)
+
+
+def prompt_home(ctx: Ctx) -> None:
+    """The overview: deadline, figures given, documents, what was submitted."""
+    where = _where(ctx)
+    if where is None:
+        ctx.goto("")
+        show_menu(ctx)
+        return
+    draft = _draft(ctx, where)
+    fields = figures_for(where.kind)
+    given = sum(1 for f in fields if f.key in draft.figures)
+    docs = reports.documents(session=ctx.session, report=draft)
+    lines = [
+        _("%(name)s %(year)s — %(enterprise)s")
+        % {
+            "name": milestone_name(where.kind),
+            "year": where.campaign.year,
+            "enterprise": where.enterprise.name,
+        },
+        deadline_words(where.cutoff, ctx.now, ctx.settings.tz),  # type: ignore[arg-type]
+        _("Figures given: %(given)s of %(total)s. Documents: %(docs)s.")
+        % {"given": given, "total": len(fields), "docs": len(docs)},
+    ]
+    done = reports.latest_submitted(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise, kind=where.kind
+    )
+    if done is not None:
+        lines.append(
+            _("Submitted: version %(version)s, receipt %(reference)s.")
+            % {"version": done.version, "reference": done.reference}
+        )
+    ctx.say(
+        "\n".join(lines),
+        [
+            ("figures", _("Enter the figures")),
+            ("document", _("Send the signed report")),
+            ("extra", _("Send supporting documents")),
+            ("review", _("Review and submit")),
+            ("menu", _("Main menu")),
+        ],
+    )
+
+
+def handle_home(ctx: Ctx) -> None:
+    """Reads a choice of the overview."""
+    kind = str(ctx.data("kind"))
+    if ctx.choice == "figures":
+        ctx.goto(FIGURE, kind=kind, index=0)
+    elif ctx.choice in ("document", "extra", "review"):
+        ctx.goto({"document": DOCUMENT, "extra": EXTRA, "review": REVIEW}[ctx.choice], kind=kind)
+    elif ctx.choice == "menu":
+        ctx.goto("")
+        show_menu(ctx)
+        return
+    else:
+        hint_and_reprompt(ctx)
+        return
+    reprompt(ctx)
+
+
+def _index(ctx: Ctx) -> int:
+    raw = ctx.data("index", 0)
+    return raw if isinstance(raw, int) else 0
+
+
+def prompt_figure(ctx: Ctx) -> None:
+    """Asks one figure: "Bước 3/16", its label, an example, the current value to keep."""
+    where = _where(ctx)
+    if where is None:
+        return
+    fields = figures_for(where.kind)
+    figure = fields[_index(ctx)]
+    current = _draft(ctx, where).figures.get(figure.key)
+    lines = [
+        _("Step %(n)s/%(total)s: %(label)s")
+        % {"n": _index(ctx) + 1, "total": len(fields), "label": label(figure)},
+        _(EXAMPLES[figure.kind]),
+    ]
+    choices: list[tuple[str, str]] = []
+    if figure.kind == FigureKind.CHOICE:
+        choices = [(f"c:{key}", _(CHOICES[key])) for key in figure.choices]
+    if current is not None and current != "":
+        choices.append(("keep", _("Keep: %(value)s") % {"value": value_text(figure, current)[:40]}))
+    if not figure.required:
+        choices.append(("skip", _("Skip")))
+    ctx.say("\n".join(lines), choices)
+
+
+def handle_figure(ctx: Ctx) -> None:
+    """Checks and saves one figure at once, echoes it formatted, and asks the next."""
+    where = _where(ctx)
+    if where is None:
+        return
+    fields = figures_for(where.kind)
+    figure = fields[_index(ctx)]
+    draft = _draft(ctx, where)
+    if ctx.choice not in ("keep", "skip"):
+        if figure.kind == FigureKind.CHOICE:
+            typed = ctx.choice[2:] if ctx.choice.startswith("c:") else ""
+        elif ctx.incoming.kind == Kind.TEXT and not ctx.choice:
+            typed = ctx.incoming.text
+        else:
+            hint_and_reprompt(ctx)
+            return
+        try:
+            value = read_figure(figure, typed, draft.figures)
+        except FigureError as error:
+            ctx.say(render(error.code, error.params))
+            prompt_figure(ctx)
+            return
+        reports.set_figure(
+            session=ctx.session,
+            report=draft,
+            key=figure.key,
+            value=value,
+            now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+        )
+        ctx.say(
+            _("Saved: %(label)s = %(value)s")
+            % {"label": label(figure), "value": value_text(figure, value)}
+        )
+    elif ctx.choice == "skip":
+        reports.set_figure(
+            session=ctx.session,
+            report=draft,
+            key=figure.key,
+            value="",
+            now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+        )
+    if _index(ctx) + 1 < len(fields):
+        ctx.goto(FIGURE, kind=where.kind, index=_index(ctx) + 1)
+    elif not any(d.signed for d in reports.documents(session=ctx.session, report=draft)):
+        ctx.goto(DOCUMENT, kind=where.kind)
+    else:
+        ctx.goto(REVIEW, kind=where.kind)
+    reprompt(ctx)
+
+
+def prompt_document(ctx: Ctx) -> None:
+    """Asks for the signed report."""
+    ctx.say(
+        _(
+            "Please send the signed report as a file: PDF, DOC or DOCX, at most 20 MB. Type /back "
+            "to return."
+        )
+    )
+
+
+def _receive(ctx: Ctx, *, signed: bool) -> bool:
+    """Fetches, checks and stores a sent document; says what went wrong and returns False."""
+    where = _where(ctx)
+    file = ctx.incoming.file
+    if where is None:
+        return False
+    if ctx.incoming.kind == Kind.OTHER:
+        ctx.say(
+            _(
+                "The report has to be sent as a file (Attach › File), not as a photo. Please send "
+                "the PDF, DOC or DOCX file."
+            )
+        )
+        return False
+    if ctx.incoming.kind != Kind.FILE or file is None:
+        hint_and_reprompt(ctx)
+        return False
+    if file.size == 0:
+        ctx.say(render("document_empty"))
+        return False
+    try:
+        path = ctx.fetch(file, max_bytes=DOCUMENT_LIMIT)
+    except FileTooLarge as too_large:
+        ctx.say(
+            render(
+                "document_too_large",
+                {"size": too_large.size or DOCUMENT_LIMIT + 1, "limit": DOCUMENT_LIMIT},
+            )
+        )
+        return False
+    try:
+        stored = files.store_document(
+            session=ctx.session, source=path, root=ctx.settings.data_dir / "files", now=ctx.now
+        )
+    except FileRefused as refused:
+        ctx.say(render(refused.code, refused.params))
+        return False
+    reports.attach(
+        session=ctx.session,
+        report=_draft(ctx, where),
+        stored=stored,
+        signed=signed,
+        name=file.name or f"{stored.sha256[:12]}.{stored.content_type}",
+        channel=ctx.incoming.channel,
+        channel_file_id=file.file_id,
+        now=ctx.now,
+        contact_id=ctx.contact.id if ctx.contact else None,
+    )
+    ctx.say(
+        _("Received %(name)s (%(type)s, %(kb)s KB).")
+        % {
+            "name": file.name or "—",
+            "type": stored.content_type.upper(),
+            "kb": max(1, stored.size // 1024),
+        }
+    )
+    return True
+
+
+def handle_document(ctx: Ctx) -> None:
+    """Stores the signed report, then offers supporting files."""
+    if _receive(ctx, signed=True):
+        ctx.goto(EXTRA, kind=str(ctx.data("kind")))
+        reprompt(ctx)
+
+
+def prompt_extra(ctx: Ctx) -> None:
+    """Offers to add supporting documents."""
+    ctx.say(
+        _("You may send supporting documents (PDF, DOC, DOCX), or go on to the review."),
+        [("done", _("Go to the review"))],
+    )
+
+
+def handle_extra(ctx: Ctx) -> None:
+    """Stores a supporting file, or moves on to the review."""
+    if ctx.choice == "done":
+        ctx.goto(REVIEW, kind=str(ctx.data("kind")))
+        reprompt(ctx)
+    elif _receive(ctx, signed=False):
+        prompt_extra(ctx)
+
+
+def _figures_text(where: Where, report: Report) -> str:
+    return "\n".join(
+        f"• {label(f)}: {value_text(f, report.figures.get(f.key))}" for f in figures_for(where.kind)
+    )
+
+
+def prompt_review(ctx: Ctx) -> None:
+    """The figures, the documents, what is missing; submit when complete."""
+    where = _where(ctx)
+    if where is None:
+        return
+    draft = _draft(ctx, where)
+    docs = reports.documents(session=ctx.session, report=draft)
+    lines = [
+        _("Review: %(name)s") % {"name": milestone_name(where.kind)},
+        _figures_text(where, draft),
+    ]
+    lines += [("✍ " if d.signed else "📎 ") + d.name for d in docs]
+    gaps = reports.missing(draft, session=ctx.session)
+    if gaps:
+        names = [
+            _("the signed report")
+            if g == "signed"
+            else label(next(f for f in figures_for(where.kind) if f.key == g))
+            for g in gaps
+        ]
+        lines.append(_("Still missing: %(items)s.") % {"items": "; ".join(names)})
+    ctx.set_data(revision=draft.revision, draft=draft.id)
+    choices = [] if gaps else [("submit", _("Confirm and submit"))]
+    ctx.say("\n".join(lines), [*choices, ("edit", _("Back to editing"))])
+
+
+def handle_review(ctx: Ctx) -> None:
+    """Submits what was reviewed; a draft changed or submitted meanwhile is shown again."""
+    where = _where(ctx)
+    if where is None:
+        return
+    if ctx.choice == "edit":
+        ctx.goto(HOME, kind=where.kind)
+        reprompt(ctx)
+        return
+    if ctx.choice != "submit":
+        hint_and_reprompt(ctx)
+        return
+    if not _open(where, ctx):
+        open_report(ctx, where.kind)
+        return
+    reviewed = ctx.session.get(Report, ctx.data("draft") or 0)
+    if reviewed is not None and reviewed.status != RegistrationStatus.DRAFT:
+        ctx.say(render("registration_already_submitted", {"version": reviewed.version}))
+        prompt_review(ctx)
+        return
+    revision = ctx.data("revision")
+    try:
+        done = reports.submit(
+            session=ctx.session, draft=_draft(ctx, where), campaign=where.campaign,
+            expected_revision=revision if isinstance(revision, int) else -1, now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+        )  # fmt: skip
+    except RegistrationError as error:
+        ctx.say(render(error.code, error.params))
+        prompt_review(ctx)
+        return
+    _receipt(ctx, where, done)
+
+
+def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
+    """The receipt for the contact; the key figures and the signed document for the board."""
+    ctx.goto("")
+    when = fmt_instant(done.submitted_at, ctx.settings.tz) if done.submitted_at else "—"
+    ctx.say(
+        _("Submitted. Receipt %(reference)s, version %(version)s, at %(when)s.")
+        % {"reference": done.reference, "version": done.version, "when": when}
+    )
+    reported = reports.enterprises_reported(
+        session=ctx.session, campaign=where.campaign, kind=where.kind
+    )
+    expected = registrations.active_enterprises(session=ctx.session)
+    keys = ("workers_total", "revenue", "profit", "budget_paid", "income_avg", "accidents")
+    shown = [f for f in figures_for(where.kind) if f.key in keys]
+    notice = [
+        _("New %(name)s %(reference)s (version %(version)s) from %(enterprise)s, tax code %(tax)s.")
+        % {
+            "name": milestone_name(where.kind).lower(),
+            "reference": done.reference,
+            "version": done.version,
+            "enterprise": where.enterprise.name,
+            "tax": where.enterprise.tax_code,
+        },
+        *[f"• {label(f)}: {value_text(f, done.figures.get(f.key))}" for f in shown],
+        _("%(done)s/%(total)s enterprises have sent it.") % {"done": reported, "total": expected},
+    ]
+    signed = next(
+        (d for d in reports.documents(session=ctx.session, report=done) if d.signed), None
+    )
+    attachment = None
+    if signed is not None:
+        stored = ctx.session.get(StoredFile, signed.file_id)
+        if stored is not None:
+            channel_id = signed.channel_file_id if signed.channel == "telegram" else None
+            attachment = OutFile(
+                files.path_of(stored, ctx.settings.data_dir / "files"), signed.name, channel_id
+            )
+    ctx.result.board.append(Reply("\n".join(notice), file=attachment))
+    show_menu(ctx)
+
+
+for name, prompt, handle, back in (
+    (HOME, prompt_home, handle_home, ""),
+    (FIGURE, prompt_figure, handle_figure, HOME),
+    (DOCUMENT, prompt_document, handle_document, HOME),
+    (EXTRA, prompt_extra, handle_extra, DOCUMENT),
+    (REVIEW, prompt_review, handle_review, HOME),
+):
+    register(Step(name, prompt=prompt, handle=handle, back=back))
+
+MENU_ACTIONS[f"ms:{MilestoneKind.REPORT.value}"] = lambda ctx: open_report(
+    ctx, MilestoneKind.REPORT
+)
+MENU_ACTIONS[f"ms:{MilestoneKind.MIDYEAR.value}"] = lambda ctx: open_report(
+    ctx, MilestoneKind.MIDYEAR
+)

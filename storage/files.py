@@ -1,0 +1,78 @@
+"""Documents kept by content: the type is read from the bytes, the name is the sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from storage.models import StoredFile
+
+CHUNK = 1 << 20
+DOCUMENT_TYPES = ("pdf", "doc", "docx")
+
+
+class FileRefused(ValueError):
+    """A file refused for what it is; ``code`` names why for the message layer."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+def sniff(path: Path) -> str | None:
+    """What a file really is, from its first bytes (and a .docx's parts), whatever its name."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "doc"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return "docx"
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def store_document(*, session: Session, source: Path, root: Path, now: datetime) -> StoredFile:
+    """Moves a downloaded file into root/<aa>/<sha256>, hashed in chunks; the same bytes once."""
+    size = source.stat().st_size
+    if size == 0:
+        source.unlink(missing_ok=True)
+        raise FileRefused("document_empty")
+    kind = sniff(source)
+    if kind not in DOCUMENT_TYPES:
+        source.unlink(missing_ok=True)
+        raise FileRefused("document_type")
+    digest = hashlib.sha256()
+    with source.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    target = root / sha[:2] / sha
+    if target.exists():
+        source.unlink()
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(source, target)
+    known = session.exec(select(StoredFile).where(StoredFile.sha256 == sha)).first()
+    if known is not None:
+        return known
+    stored = StoredFile(sha256=sha, size=size, content_type=kind, created_at=now)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def path_of(stored: StoredFile, root: Path) -> Path:
+    """Where a stored file lives."""
+    return root / stored.sha256[:2] / stored.sha256
