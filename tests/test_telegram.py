@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -316,3 +317,30 @@ async def test_registration_by_excel_over_telegram(
     )
     assert "Công ty TNHH Hoà Bình" in _text(notice[-1])
     assert "1/1 doanh nghiệp đã đăng ký." in _text(notice[-1])
+
+
+async def test_year_end_report_document_over_telegram(
+    fake: FakeTelegram, db: Engine, polling: Any, tmp_path: Path
+) -> None:
+    codes = _codes(db)
+    menu = await _onboard(fake, codes["contact"])
+    home = await _press(fake, menu, "Báo cáo sơ kết 6 tháng — hạn thứ Ba, 30/06/2026", "năm 2026")
+    await _press(fake, home, "Nhập số liệu", "Bước 1/7")
+    for typed in ("1.500", "700", "1,25 tỷ", "-500 triệu", "12 triệu", "8,5 triệu", "0"):
+        await _say(fake, typed, "Đã lưu")
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 64
+    document = fake.document_update(
+        CHAT, content=pdf, file_name="bao cao.pdf", mime_type="application/pdf"
+    )
+    file_id = document["message"]["document"]["file_id"]
+    await _after(
+        fake, document, "sendMessage", lambda c: "Đã nhận bao cao.pdf (PDF, 16 KB)." in _text(c)
+    )
+    assert len(fake.calls_to("getFile")) == 1 and len(fake.downloads) == 1
+    extra = (await fake.await_for("sendMessage", lambda c: "tài liệu kèm theo" in _text(c)))[-1]
+    review = await _press(fake, extra, "Chuyển sang xem lại", "Xem lại")
+    await _press(fake, review, "Xác nhận và nộp", "Số tiếp nhận SK-2026-0001")
+    sent = await fake.await_for("sendDocument", lambda c: c.params["chat_id"] == BOARD_CHAT)
+    assert sent[-1].params["document"] == file_id and sent[-1].files == {}  # re-sent by id
+    stored = [p.name for p in (tmp_path / "data" / "files").rglob("*") if p.is_file()]
+    assert stored == [hashlib.sha256(pdf).hexdigest()]

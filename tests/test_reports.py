@@ -1,0 +1,129 @@
+"""Reports in storage: numbers as typed, documents by content, versions; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from storage import campaigns, files, registry, reports
+from storage.files import FileRefused
+from storage.models import MilestoneKind, StoredFile
+from storage.registrations import RegistrationError
+from storage.report_figures import FIGURES, FigureError, figures_for, parse_amount, read_figure
+from tests.conftest import NOW
+
+BY_KEY = {f.key: f for f in FIGURES}
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("1.250.000.000", 1_250_000_000), ("1,25 tỷ", 1_250_000_000), ("12 triệu", 12_000_000),
+        ("850tr", 850_000_000), ("1,250", 1250), ("1.5 tỷ", 1_500_000_000), ("2 tỉ", 2 * 10**9),
+        ("3.000.000 đ", 3_000_000), ("-3,5 tỷ", -3_500_000_000), ("1.250,5", Decimal("1250.5")),
+        ("12 TRIỆU", 12_000_000), ("500 nghìn", 500_000), ("7k", 7000), ("  42  ", 42),
+    ],
+)  # fmt: skip
+def test_amounts_are_read_the_way_people_type_them(typed: str, value: object) -> None:
+    assert parse_amount(typed) == Decimal(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("typed", ["abc", "12 cái", "", "10^15", "một tỷ", "1..2.3,,4,5"])
+def test_text_is_not_a_number(typed: str) -> None:
+    with pytest.raises(FigureError) as caught:
+        parse_amount(typed)
+    assert caught.value.code == "figure_not_number"
+
+
+def test_figures_are_checked_against_their_bounds_and_each_other() -> None:
+    with pytest.raises(FigureError) as absurd:
+        read_figure(BY_KEY["income_avg"], "1000000000000000", {})
+    assert absurd.value.code == "figure_too_large"
+    with pytest.raises(FigureError) as negative:
+        read_figure(BY_KEY["revenue"], "-5 tỷ", {})
+    assert negative.value.code == "figure_negative"
+    assert read_figure(BY_KEY["profit"], "-5 tỷ", {}) == "-5000000000"  # a loss is fine
+    with pytest.raises(FigureError) as fraction:
+        read_figure(BY_KEY["workers_total"], "12,5", {})
+    assert fraction.value.code == "figure_not_whole"
+    with pytest.raises(FigureError) as women:
+        read_figure(BY_KEY["workers_female"], "600", {"workers_total": 500})
+    assert women.value.code == "figure_female_over_total"
+    assert read_figure(BY_KEY["workers_female"], "1.200", {"workers_total": 1500}) == 1200
+    assert len(figures_for(MilestoneKind.MIDYEAR)) < len(figures_for(MilestoneKind.REPORT))
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def test_documents_are_judged_by_content_and_kept_once(session: Session, tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    samples = {"pdf": b"%PDF-1.7\n" + b"x" * 100, "docx": _docx(),
+               "doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100}  # fmt: skip
+    for kind, content in samples.items():
+        (tmp_path / "in").write_bytes(content)
+        stored = files.store_document(session=session, source=tmp_path / "in", root=root, now=NOW)
+        assert stored.content_type == kind
+        assert files.path_of(stored, root).read_bytes() == content
+    (tmp_path / "again").write_bytes(samples["pdf"])
+    files.store_document(session=session, source=tmp_path / "again", root=root, now=NOW)
+    assert len(session.exec(select(StoredFile)).all()) == 3  # the same bytes are kept once
+    assert not (tmp_path / "again").exists()
+    for content, code in ((b"MZ\x90\x00 this is an exe", "document_type"), (b"", "document_empty"),
+                          (b"PK\x03\x04 zip but not word", "document_type")):  # fmt: skip
+        (tmp_path / "bad").write_bytes(content)
+        with pytest.raises(FileRefused) as caught:
+            files.store_document(session=session, source=tmp_path / "bad", root=root, now=NOW)
+        assert caught.value.code == code
+        assert not (tmp_path / "bad").exists()
+
+
+def test_reports_become_versions_only_when_complete(session: Session, tmp_path: Path) -> None:
+    campaign = campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    enterprise = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    draft = reports.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, kind=MilestoneKind.MIDYEAR,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+    for figure in figures_for(MilestoneKind.MIDYEAR):
+        reports.set_figure(
+            session=session, report=draft, key=figure.key, value=1, now=NOW, contact_id=None
+        )
+    assert reports.missing(draft, session=session) == ["signed"]
+    with pytest.raises(RegistrationError) as incomplete:
+        reports.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+            now=NOW, contact_id=None,
+        )  # fmt: skip
+    assert incomplete.value.code == "report_incomplete"
+    (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4 signed")
+    stored = files.store_document(
+        session=session, source=tmp_path / "r.pdf", root=tmp_path, now=NOW
+    )
+    reports.attach(
+        session=session, report=draft, stored=stored, signed=True, name="bao cao.pdf",
+        channel="telegram", channel_file_id="tg-1", now=NOW, contact_id=None,
+    )  # fmt: skip
+    done = reports.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+    assert done.reference == "SK-2026-0001"
+    again = reports.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, kind=MilestoneKind.MIDYEAR,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+    assert again.version == 2 and again.figures == done.figures
+    assert [d.channel_file_id for d in reports.documents(session=session, report=again)] == ["tg-1"]
