@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["registry_import", "registration_upload", "updates"]
+BENCHMARKS = ["registry_import", "registration_upload", "document_store", "updates"]
 
 
 def main() -> None:

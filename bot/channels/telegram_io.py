@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
 from telegram import Bot as TelegramBot
 from telegram import (
     BotCommand,
@@ -25,6 +27,7 @@ from storage.models import Role
 
 CHANNEL = "telegram"
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
+DOWNLOAD_CHUNK = 64 * 1024
 log = logging.getLogger(__name__)
 stats: Counter[str] = Counter()  # skipped and failed updates, by reason, for logs and tests
 
@@ -205,11 +208,25 @@ class TelegramFiles:
         return future.result(timeout=300)
 
     async def _download(self, file: FileRef, dest: Path, limit: int) -> int:
+        """Streams the file to disk in chunks (PTB's own download holds it whole in memory)."""
         remote = await self.bot.get_file(file.file_id)
         if remote.file_size is not None and remote.file_size > limit:
             raise FileTooLarge(remote.file_size, limit)
-        await remote.download_to_drive(custom_path=dest)
-        size = dest.stat().st_size
-        if size > limit:
-            raise FileTooLarge(size, limit)
-        return size
+        if not remote.file_path:
+            raise FileNotFoundError(file.file_id)
+        if not remote.file_path.startswith(("http://", "https://")):  # a local Bot API server
+            shutil.copyfile(remote.file_path, dest)
+            return dest.stat().st_size
+        written = 0
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as client,
+            client.stream("GET", remote.file_path) as response,
+        ):
+            response.raise_for_status()
+            with dest.open("wb") as out:
+                async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                    written += len(chunk)
+                    if written > limit:
+                        raise FileTooLarge(written, limit)
+                    out.write(chunk)
+        return written
