@@ -54,8 +54,16 @@ def child(base_url: str, file_url: str, token: str, file_id: str, folder: str) -
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert size == SIZE and stored.size == SIZE and stored.content_type == "pdf"
-    print(json.dumps({"seconds": elapsed, "download": downloaded, "peak_mb": peak / 1024,
-                      "baseline_mb": baseline / 1024}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "download": downloaded,
+                "peak_mb": peak / 1024,
+                "baseline_mb": baseline / 1024,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -66,18 +74,31 @@ def main() -> None:
     with FakeTelegram() as fake, tempfile.TemporaryDirectory() as folder:
         stored = fake.add_file(content, file_name="bao-cao.pdf", mime_type="application/pdf")
         out = subprocess.run(
-            [sys.executable, "-m", "bench.document_store", "--child", fake.base_url,
-             fake.file_url, fake.token, stored.file_id, folder],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bench.document_store",
+                "--child",
+                fake.base_url,
+                fake.file_url,
+                fake.token,
+                stored.file_id,
+                folder,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     figures = json.loads(out.strip().splitlines()[-1])
     print(
         f"\nSigned report: {SIZE / 1048576:.1f} MB PDF, getFile + streamed download + sha256 store"
     )
     print("| time (s) | of which download (s) | peak RSS (MB) | RSS before (MB) |")
     print("|---|---|---|---|")
-    print(f"| {figures['seconds']:.2f} | {figures['download']:.2f} | {figures['peak_mb']:.0f} |"
-          f" {figures['baseline_mb']:.0f} |")  # fmt: skip
+    print(
+        f"| {figures['seconds']:.2f} | {figures['download']:.2f} | {figures['peak_mb']:.0f} |"
+        f" {figures['baseline_mb']:.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -26,15 +26,28 @@ def build_form(path: Path, rows: int) -> None:
     book = Workbook(write_only=True)
     people = book.create_sheet("Cá nhân")
     people.append(["DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM 2026"])
-    people.append(["STT", "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
-                   "Hình thức khen thưởng đề nghị", "Tên sáng kiến"])  # fmt: skip
+    people.append(
+        [
+            "STT",
+            "Họ và tên",
+            "Chức vụ, đơn vị",
+            "Danh hiệu thi đua",
+            "Hình thức khen thưởng đề nghị",
+            "Tên sáng kiến",
+        ]
+    )
     for index in range(rows):
         cstdcs = index % 10 == 0
-        people.append([
-            index + 1, f"Nguyễn Văn Người {index}", f"Công nhân, Tổ {index % 40}",
-            "Chiến sĩ thi đua cơ sở" if cstdcs else "Lao động tiên tiến",
-            "Giấy khen" if index % 7 == 0 else "", f"Sáng kiến {index}" if cstdcs else "",
-        ])  # fmt: skip
+        people.append(
+            [
+                index + 1,
+                f"Nguyễn Văn Người {index}",
+                f"Công nhân, Tổ {index % 40}",
+                "Chiến sĩ thi đua cơ sở" if cstdcs else "Lao động tiên tiến",
+                "Giấy khen" if index % 7 == 0 else "",
+                f"Sáng kiến {index}" if cstdcs else "",
+            ]
+        )
     groups = book.create_sheet("Tập thể")
     groups.append(["STT", "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị"])
     for index in range(20):
@@ -81,18 +94,30 @@ def main() -> None:
         form = Path(folder) / "form.xlsx"
         build_form(form, ROWS)
         out = subprocess.run(
-            [sys.executable, "-m", "bench.registration_upload", "--child",
-             f"sqlite:///{folder}/bench.sqlite3", str(form)],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bench.registration_upload",
+                "--child",
+                f"sqlite:///{folder}/bench.sqlite3",
+                str(form),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         figures = json.loads(out.strip().splitlines()[-1])
         size_kb = form.stat().st_size / 1024
-    print(f"\nRegistration upload: {ROWS:,} people + 20 collectives, form {size_kb:,.0f} KB"
-          " (target ≤ 2 s and ≤ 200 MB)")  # fmt: skip
+    print(
+        f"\nRegistration upload: {ROWS:,} people + 20 collectives, form {size_kb:,.0f} KB"
+        " (target ≤ 2 s and ≤ 200 MB)"
+    )
     print("| backend | time (s) | peak RSS (MB) | RSS before the upload (MB) |")
     print("|---|---|---|---|")
-    print(f"| SQLite | {figures['seconds']:.2f} | {figures['peak_mb']:.0f} |"
-          f" {figures['baseline_mb']:.0f} |")  # fmt: skip
+    print(
+        f"| SQLite | {figures['seconds']:.2f} | {figures['peak_mb']:.0f} |"
+        f" {figures['baseline_mb']:.0f} |"
+    )
 
 
 if __name__ == "__main__":

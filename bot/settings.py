@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     locale: Literal["vi", "en"] = "vi"
     import_max_mb: int = Field(default=20, ge=1, le=200)
     invite_days: int = Field(default=30, ge=1, le=365)
+    reminder_rate: float = Field(default=25.0, gt=0, le=1000)
+    reminder_per_chat_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("timezone")
     @classmethod

@@ -63,6 +63,12 @@ class Milestone(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
     kind: str = Field(sa_type=String(16))
     due_at: datetime = Field(sa_type=UTCDateTime)
+    # Reminder policy: days before the last day (negative: after it), local send time.
+    reminder_days: list[int] = Field(
+        default_factory=lambda: [30, 14, 7, 3, 1, 0, -1, -3], sa_type=JSON
+    )
+    send_time: str = Field(default="08:30", sa_type=String(5))
+    working_days_only: bool = Field(default=False)
 
 
 class IndustrialZone(SQLModel, table=True):
@@ -271,3 +277,36 @@ class ReportDocument(SQLModel, table=True):
     name: str = Field(sa_type=String(200))  # shown to people; never used as a path
     channel: str | None = Field(default=None, sa_type=String(16))
     channel_file_id: str | None = Field(default=None, sa_type=String(200))  # to re-send by id
+
+
+class DeliveryStatus(StrEnum):
+    """Where a message of the outbox stands."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+
+
+class Delivery(SQLModel, table=True):
+    """One message owed to one chat (a reminder, a digest, a notice); planned once by its key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(sa_type=String(200), unique=True)
+    kind: str = Field(sa_type=String(16), index=True)
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id", ondelete="CASCADE")
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", ondelete="CASCADE")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="CASCADE")
+    step: int | None = None
+    channel: str = Field(sa_type=String(16))
+    chat_id: str = Field(sa_type=String(64))
+    payload: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=DeliveryStatus.PENDING, sa_type=String(16), index=True)
+    attempts: int = Field(default=0)
+    not_before: datetime = Field(sa_type=UTCDateTime, index=True)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=String(300))
+    created_at: datetime = Field(sa_type=UTCDateTime)

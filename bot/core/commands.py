@@ -10,6 +10,7 @@ from bot.i18n import _
 
 COMMANDS: dict[str, StepHandler] = {}
 HOME = ""  # the step name of "no flow in progress": the main menu
+GLOBAL = "g"  # tokens "g:<key>" skip the version check; only global choice handlers take them
 
 
 class _GlobalChoices:
@@ -51,7 +52,9 @@ def route(ctx: Ctx) -> None:
     incoming = ctx.incoming
     raw = ctx.data("_choices", [])
     offered = [str(key) for key in raw] if isinstance(raw, list) else []
-    if incoming.kind == Kind.CHOICE:
+    if incoming.kind == Kind.CHOICE and incoming.choice.startswith(f"{GLOBAL}:"):
+        ctx.choice = incoming.choice.partition(":")[2]  # a button valid in any step (reminders)
+    elif incoming.kind == Kind.CHOICE:
         version, _sep, key = incoming.choice.partition(":")
         if version != str(ctx.conv.version) or key not in offered:
             ctx.say(_("That button belongs to an earlier message. Here is where we are now."))
@@ -65,6 +68,10 @@ def route(ctx: Ctx) -> None:
     global_choice = CHOICES.handlers.get(ctx.choice.partition(":")[0]) if ctx.choice else None
     if global_choice is not None:
         global_choice(ctx)
+        return
+    if incoming.choice.startswith(f"{GLOBAL}:"):  # a global token nobody handles: treat as stale
+        ctx.say(_("That button belongs to an earlier message. Here is where we are now."))
+        reprompt(ctx)
         return
     if incoming.kind == Kind.COMMAND:
         handler = COMMANDS.get(incoming.command)

@@ -194,3 +194,14 @@ def switch_language(ctx: Ctx, code: str) -> None:
 
 
 MENU_ACTIONS["help"] = show_help
+
+
+@CHOICES.handler("open")
+def open_from_anywhere(ctx: Ctx) -> None:
+    """A reminder's button ("g:open:registration"): opens that milestone's flow, from any step."""
+    action = MENU_ACTIONS.get("ms:" + ctx.choice.partition(":")[2])
+    if action is None or ctx.contact is None:
+        show_menu(ctx)
+        return
+    ctx.goto(HOME)
+    action(ctx)

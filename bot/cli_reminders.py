@@ -1,0 +1,113 @@
+"""``thidua reminders``: see who would be reminded of what, or plan and send now."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import click
+
+from bot.context import AppContext
+from bot.i18n import _
+from bot.reminders import Renderer
+from scheduler import planner
+from scheduler.planner import Target
+from storage.models import Delivery
+
+
+@click.group("reminders")
+def reminders() -> None:
+    """Deadline reminders and the board's digests."""
+
+
+@reminders.command("plan")
+@click.option("--at", "at", help="Local time to plan for, e.g. 2026-04-10T08:30 (default: now).")
+@click.pass_obj
+def reminders_plan(app: AppContext, at: str | None) -> None:
+    """Print who would get what at a moment; nothing is saved or sent."""
+    now = app.now()
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.ClickException(
+                _("“%(value)s” is not a date and time. Write it as 2026-04-10T08:30.")
+                % {"value": at}
+            ) from None
+        now = moment if moment.tzinfo else moment.replace(tzinfo=app.settings.tz)
+    chat = app.settings.board_chat_id
+    board = Target("telegram", chat) if chat else None
+    render = Renderer(app.settings, lambda: now)
+    with app.session() as session:
+        rows = planner.plan(session=session, now=now, tz=app.settings.tz, board=board)
+        for row in rows:
+            message = render(session, Delivery(**row))  # type: ignore[arg-type]
+            if message is None:
+                continue
+            first = message.text.splitlines()[0]
+            step = "" if row["step"] is None else f" {row['step']}"
+            click.echo(f"[{row['kind']}{step}] {row['channel']}:{row['chat_id']} — {first}")
+        session.rollback()
+    click.echo(_("%(n)s messages would be sent. Nothing was saved.") % {"n": len(rows)})
+
+
+@reminders.command("run-now")
+@click.option("--rate", type=float, help="Messages per second overall (default from settings).")
+@click.pass_obj
+def reminders_run_now(app: AppContext, rate: float | None) -> None:
+    """Plan what is due now and send it through Telegram."""
+    token = app.settings.telegram_token
+    if token is None:
+        raise click.ClickException(
+            _(
+                "Sending needs THIDUA_TELEGRAM_TOKEN. Use “thidua reminders plan” to see what "
+                "would be sent."
+            )
+        )
+    from telegram import Bot
+
+    from bot.channels.telegram_outbox import TelegramSender
+    from bot.reminder_service import ReminderService
+    from scheduler.dispatcher import release_claims
+
+    async def run() -> None:
+        bot = Bot(
+            token.get_secret_value(),
+            base_url=app.settings.telegram_api_url,
+            base_file_url=app.settings.telegram_file_url,
+        )
+        async with bot:
+            service = ReminderService(
+                engine=app.engine,
+                settings=app.settings,
+                clock=app.clock,
+                send=TelegramSender(bot),
+                rate=rate,
+            )
+            if not service.acquire():
+                raise click.ClickException(
+                    _("Another process is sending reminders now. Try again later.")
+                )
+            try:
+                release_claims(app.engine, app.now())
+                stats = await service.run_once()
+            finally:
+                service.stop()
+        click.echo(
+            _(
+                "Sent %(sent)s, retrying later %(retried)s, blocked %(blocked)s, failed "
+                "%(failed)s, cancelled %(cancelled)s."
+            )
+            % {
+                "sent": stats.sent,
+                "retried": stats.retried,
+                "blocked": stats.blocked,
+                "failed": stats.failed,
+                "cancelled": stats.cancelled,
+            }
+        )
+
+    asyncio.run(run())
+
+
+COMMANDS = [reminders]

@@ -1,0 +1,120 @@
+"""Wires the scheduler: APScheduler says when to look, the database says what is owed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from bot.reminders import Renderer
+from bot.settings import Settings
+from scheduler import dispatcher, planner
+from scheduler.dispatcher import Send, Stats
+from scheduler.planner import Target
+from storage.engine import session_for
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 7_262_026  # pg_advisory_lock key of "the one scheduler of this database"
+
+
+class ReminderService:
+    """Plans and sends reminders and digests; one instance per deployment."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        send: Send,
+        rate: float | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.send = send
+        self.rate = rate or settings.reminder_rate
+        self.render = Renderer(settings, clock)
+        self._lock: Connection | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def board(self) -> Target | None:
+        """The board's chat, if configured."""
+        chat = self.settings.board_chat_id
+        return Target("telegram", chat) if chat else None
+
+    def plan(self, now: datetime) -> int:
+        """Adds what is due at ``now`` to the outbox; returns how many rows it considered."""
+        with session_for(self.engine) as session:
+            rows = planner.plan(session=session, now=now, tz=self.settings.tz, board=self.board)
+            session.commit()
+        return len(rows)
+
+    async def run_once(self) -> Stats:
+        """Plans, then sends everything due."""
+        await asyncio.to_thread(self.plan, self.clock())
+        stats = await dispatcher.dispatch(
+            self.engine,
+            send=self.send,
+            render=self.render,
+            clock=self.clock,
+            rate=self.rate,
+            per_chat=self.settings.reminder_per_chat_seconds,
+            board=self.board,
+        )
+        if stats.sent or stats.blocked or stats.failed:
+            log.info(
+                "outbox: %s sent, %s blocked, %s failed, %s retried, %s cancelled",
+                stats.sent,
+                stats.blocked,
+                stats.failed,
+                stats.retried,
+                stats.cancelled,
+            )
+        return stats
+
+    def acquire(self) -> bool:
+        """Takes the deployment's scheduler lock (PostgreSQL advisory lock; SQLite: one process)."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        connection = self.engine.connect()
+        if connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
+        ).scalar():
+            self._lock = connection
+            return True
+        connection.close()
+        return False
+
+    def start(self) -> bool:
+        """Starts the minute job on the running loop, if this process holds the lock."""
+        if not self.acquire():
+            log.warning("another process runs the reminder scheduler; this one will not")
+            return False
+        dispatcher.release_claims(self.engine, self.clock(), older_than=timedelta(0))
+        self._scheduler = AsyncIOScheduler(timezone=self.settings.tz)
+        self._scheduler.add_job(
+            self.run_once,
+            "interval",
+            minutes=1,
+            next_run_time=datetime.now(self.settings.tz),
+            max_instances=1,
+            coalesce=True,
+            id="outbox",
+        )
+        self._scheduler.start()
+        return True
+
+    def stop(self) -> None:
+        """Stops the job and releases the lock."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
