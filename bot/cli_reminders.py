@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 
@@ -89,7 +89,7 @@ def reminders_run_now(app: AppContext, rate: float | None) -> None:
                     _("Another process is sending reminders now. Try again later.")
                 )
             try:
-                release_claims(app.engine, app.now())
+                release_claims(app.engine, app.now(), older_than=timedelta(0))  # we hold the lock
                 stats = await service.run_once()
             finally:
                 service.stop()

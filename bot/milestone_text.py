@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import N_, _, days_left, fmt_instant, last_moment
+from bot.i18n import N_, _, days_left, fmt_date, fmt_instant, last_moment
 from storage.models import MilestoneKind, Regime
 
 MILESTONE_NAMES = {
@@ -37,4 +37,12 @@ def deadline_words(cutoff: datetime, now: datetime, tz: ZoneInfo) -> str:
     return _("deadline %(when)s (%(left)s)") % {
         "when": fmt_instant(last_moment(cutoff), tz),
         "left": days_left(cutoff, now, tz),
+    }
+
+
+def countdown_words(cutoff: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """ "còn 3 ngày — hạn thứ Ba, 14/04/2026", as reminders say it."""
+    return _("%(left)s — due %(date)s") % {
+        "left": days_left(cutoff, now, tz),
+        "date": fmt_date(last_moment(cutoff), tz),
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.i18n import _, fmt_number, use_language
-from bot.milestone_text import deadline_words, milestone_name
+from bot.milestone_text import countdown_words, deadline_words, milestone_name
 from bot.settings import Settings
 from scheduler.dispatcher import Outgoing
 from scheduler.planner import enterprise_cutoffs, submitted_enterprises
@@ -86,7 +86,7 @@ class Renderer:
             return None
         cutoff = enterprise_cutoffs(session, milestone).get(enterprise_id, milestone.due_at)
         name = milestone_name(milestone.kind)
-        words = deadline_words(cutoff, self._now(), self.settings.tz)
+        words = countdown_words(cutoff, self._now(), self.settings.tz)
         if self._now() >= cutoff:
             text = _(
                 "Dear %(person)s, %(enterprise)s has not yet sent the %(name)s for %(year)s, and "

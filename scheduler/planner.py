@@ -91,11 +91,14 @@ def _insert(session: Session, rows: list[dict[str, object]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    connection = session.connection()
     created = 0
     for start in range(0, len(rows), 500):
-        result = session.execute(statement, rows[start : start + 500])
-        created += max(result.rowcount, 0)  # type: ignore[attr-defined]
+        chunk = rows[start : start + 500]
+        result = connection.execute(statement, chunk[0] if len(chunk) == 1 else chunk)
+        created += max(result.rowcount, 0)
     return created
 
 

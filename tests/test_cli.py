@@ -195,3 +195,26 @@ def test_campaign_extend_gives_one_enterprise_more_days(thidua) -> None:  # type
     assert code == 2 and "sai chữ số kiểm tra" in err
     code, out, _ = thidua("audit")
     assert "campaign.extend" in out
+
+
+def test_reminders_plan_shows_who_would_get_what(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from storage import links, registry
+    from storage.engine import make_engine, session_for
+
+    thidua("demo", "seed")
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'thidua.sqlite3'}")
+    with session_for(engine) as session:
+        contact = registry.list_contacts(session=session)[0]
+        links.link_chat(session=session, contact=contact, channel="telegram", chat_id="77", now=NOW)
+        session.commit()
+    code, out, _ = thidua("reminders", "plan", "--at", "2026-04-11T09:00")
+    assert code == 0
+    assert "[reminder 3] telegram:77 — Kính gửi Anh/Chị" in out
+    assert "còn 3 ngày — hạn thứ Ba, 14/04/2026" in out
+    assert "Sẽ gửi 1 tin nhắn. Chưa lưu gì." in out
+    code, out, _ = thidua("reminders", "plan", "--at", "2026-04-11T09:00")
+    assert "Sẽ gửi 1 tin nhắn." in out  # the dry run saved nothing
+    code, _, err = thidua("reminders", "plan", "--at", "mai")
+    assert code == 1 and "không phải là ngày giờ" in err
+    code, _, err = thidua("reminders", "run-now")
+    assert code == 1 and "THIDUA_TELEGRAM_TOKEN" in err

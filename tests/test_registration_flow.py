@@ -333,3 +333,12 @@ def test_a_crafted_button_cannot_reach_another_chat_or_enterprise(
         )
     with session_for(engine) as session:
         assert [n.name for n in session.exec(select(Nominee))] == ["Lê Thị An"]
+
+
+def test_a_reminder_button_opens_the_flow_from_any_step(core, world) -> None:  # type: ignore[no-untyped-def]
+    chat = _contact(core, world)
+    chat.command("/lang")  # somewhere else entirely
+    chat._send(kind="choice", choice="g:open:registration")
+    assert "Đăng ký danh hiệu thi đua năm 2026" in chat.said
+    chat._send(kind="choice", choice="g:nothing:here")
+    assert "nút của một tin nhắn trước" in chat.said

@@ -1,0 +1,265 @@
+"""Reminders and digests with an injected clock, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.reminders import Renderer
+from bot.settings import Settings
+from scheduler import dispatcher, planner
+from scheduler.dispatcher import Outcome, Outgoing, SendResult
+from scheduler.planner import Target
+from scheduler.policy import latest_due, step_times
+from storage import campaigns, links, registrations, registry
+from storage.engine import session_for
+from storage.models import (
+    ChatLink,
+    Delivery,
+    DeliveryStatus,
+    Milestone,
+    MilestoneKind,
+    NomineeKind,
+    Role,
+)
+from storage.registrations import NomineeInput
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+CUTOFF = datetime(2026, 4, 14, 17, 0, tzinfo=UTC)  # before 15/04 in Hà Nội
+BOARD = Target("telegram", "-100")
+
+
+def local(day: int, month: int = 4, hour: int = 8, minute: int = 30) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=HCM).astimezone(UTC)
+
+
+def test_steps_fall_on_the_days_before_the_last_day_at_the_local_hour() -> None:
+    steps = dict(
+        (step, at)
+        for step, at in step_times(
+            cutoff=CUTOFF, days=[30, 14, 7, 3, 1, 0, -1, -3], send_time="08:30", tz=HCM
+        )
+    )
+    assert steps[0] == local(14) and steps[7] == local(7) and steps[-3] == local(17)
+    assert steps[30] == local(15, 3)
+    assert latest_due(list(steps.items()), local(14, hour=9)) == 0
+    assert latest_due(list(steps.items()), local(1, 3)) is None
+
+
+def test_weekends_move_to_working_days_when_asked() -> None:
+    steps = dict(
+        step_times(cutoff=CUTOFF, days=[3, -4], send_time="08:30", tz=HCM, working_days_only=True)
+    )
+    assert steps[3] == local(10)  # Saturday 11/04 moves back to Friday 10/04
+    assert steps[-4] == local(20)  # Saturday 18/04 moves on to Monday 20/04
+
+
+def _world(session: Session) -> dict[str, int]:
+    campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=local(1, 1), tz=HCM,
+        cutoffs={MilestoneKind.MIDYEAR: None},
+    )  # fmt: skip
+    ids = {}
+    for index, tax in enumerate(("0100109106", "0101243150")):
+        enterprise = registry.add_enterprise(
+            session=session, tax_code=tax, name=f"Công ty {index}", now=local(1, 1)
+        )
+        ids[f"e{index}"] = enterprise.id
+        for person in range(2):
+            contact = registry.add_contact(
+                session=session, full_name=f"Người {index}{person}", now=local(1, 1),
+                enterprise=enterprise, role=Role.CONTACT,
+            )  # fmt: skip
+            links.link_chat(
+                session=session, contact=contact, channel="telegram",
+                chat_id=f"{index}{person}", now=local(1, 1),
+            )  # fmt: skip
+    session.commit()
+    return ids  # type: ignore[return-value]
+
+
+def _rows(session: Session, kind: str = "reminder") -> list[Delivery]:
+    return list(session.exec(select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id)))
+
+
+def test_planning_is_idempotent_and_only_for_those_who_owe(session: Session) -> None:
+    ids = _world(session)
+    planner.plan(session=session, now=local(7), tz=HCM)
+    planner.plan(session=session, now=local(7, hour=9), tz=HCM)
+    rows = _rows(session)
+    registration = [r for r in rows if r.milestone_id and r.step == 7]
+    assert len(registration) == 4 == len(rows) - 0  # 2 enterprises × 2 contacts, once
+    campaign = campaigns.get_campaign(session=session)
+    assert campaign is not None
+    enterprise = registry.get_enterprise(session=session, tax_code="0100109106")
+    assert enterprise is not None
+    draft = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=local(8), contact_id=None
+    )
+    registrations.add_nominee(
+        session=session, draft=draft, regime=campaign.regime,
+        row=NomineeInput(NomineeKind.INDIVIDUAL, "An", "LĐTT"), now=local(8), contact_id=None,
+    )  # fmt: skip
+    registrations.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+        now=local(8), contact_id=None,
+    )  # fmt: skip
+    planner.plan(session=session, now=local(11), tz=HCM)
+    new = [r for r in _rows(session) if r.step == 3]
+    assert {r.enterprise_id for r in new} == {ids["e1"]}  # the one that submitted gets nothing
+
+
+def test_after_downtime_only_the_latest_step_is_sent(session: Session) -> None:
+    _world(session)
+    planner.plan(session=session, now=local(14, hour=10), tz=HCM)
+    assert {r.step for r in _rows(session) if r.milestone_id} == {0}  # not 30, 14, 7, 3 and 1
+
+
+def test_an_extension_moves_the_reminders(session: Session) -> None:
+    _world(session)
+    campaign = campaigns.get_campaign(session=session)
+    enterprise = registry.get_enterprise(session=session, tax_code="0100109106")
+    assert campaign is not None and enterprise is not None
+    registrations.extend(
+        session=session, campaign=campaign, enterprise=enterprise,
+        kind=MilestoneKind.REGISTRATION, until=CUTOFF + timedelta(days=7), granted_by="t",
+        now=local(1),
+    )  # fmt: skip
+    planner.plan(session=session, now=local(14, hour=10), tz=HCM)
+    steps = {(r.enterprise_id, r.step) for r in _rows(session)}
+    assert steps == {
+        (enterprise.id, 7),
+        (registry.get_enterprise(session=session, tax_code="0101243150").id, 0),
+    }  # type: ignore[union-attr]
+
+
+def test_digests_in_the_last_two_weeks_and_a_closing_summary(
+    session: Session, tmp_path: Path
+) -> None:
+    _world(session)
+    planner.plan(session=session, now=local(1), tz=HCM, board=BOARD)
+    planner.plan(session=session, now=local(1, hour=20), tz=HCM, board=BOARD)
+    planner.plan(session=session, now=local(2, hour=8, minute=0), tz=HCM, board=BOARD)  # too early
+    assert len(_rows(session, "digest")) == 1
+    planner.plan(session=session, now=local(15, hour=9), tz=HCM, board=BOARD)
+    assert len(_rows(session, "closing")) == 1
+    renderer = Renderer(Settings(data_dir=tmp_path), lambda: local(1))
+    message = renderer(session, _rows(session, "digest")[0])
+    assert message is not None and message.image is not None
+    assert message.image.read_bytes().startswith(b"\x89PNG")
+    assert "0/2 doanh nghiệp đã nộp" in message.text and "Công ty 0 (0100109106)" in message.text
+
+
+class FakeSender:
+    """A channel port that answers from a script and records what was sent."""
+
+    def __init__(self, answers: dict[str, SendResult] | None = None) -> None:
+        self.answers = answers or {}
+        self.sent: list[tuple[str, str]] = []
+
+    async def __call__(self, channel: str, chat_id: str, message: Outgoing) -> SendResult:
+        result = self.answers.get(chat_id, SendResult(Outcome.SENT))
+        if result.outcome == Outcome.SENT:
+            self.sent.append((chat_id, message.text))
+        return result
+
+
+async def test_dispatch_outcomes(engine: Engine, tmp_path: Path) -> None:
+    with session_for(engine) as session:
+        _world(session)
+        planner.plan(session=session, now=local(7), tz=HCM)
+        session.commit()
+    sender = FakeSender({
+        "01": SendResult(Outcome.RETRY, 3.0, "flood"),
+        "10": SendResult(Outcome.BLOCKED, error="Forbidden: bot was blocked by the user"),
+    })  # fmt: skip
+    renderer = Renderer(Settings(data_dir=tmp_path), lambda: local(7))
+    stats = await dispatcher.dispatch(
+        engine, send=sender, render=renderer, clock=lambda: local(7), rate=1000, per_chat=0,
+        board=BOARD,
+    )  # fmt: skip
+    assert (stats.sent, stats.retried, stats.blocked) == (3, 1, 1)  # 2 reminders + board notice
+    assert any("đã chặn bot" in text for _, text in sender.sent)
+    assert (
+        "chưa nộp đăng ký danh hiệu thi đua năm 2026, còn 7 ngày — hạn thứ Ba, 14/04/2026"
+        in sender.sent[0][1]
+    )
+    with session_for(engine) as session:
+        by_chat = {
+            r.chat_id: r for r in session.exec(select(Delivery).where(Delivery.kind == "reminder"))
+        }
+        assert by_chat["00"].status == DeliveryStatus.SENT
+        assert by_chat["01"].status == DeliveryStatus.PENDING
+        assert by_chat["01"].not_before == local(7) + timedelta(seconds=3)
+        assert by_chat["10"].status == DeliveryStatus.UNREACHABLE
+        link = session.exec(select(ChatLink).where(ChatLink.chat_id == "10")).one()
+        assert not link.reachable
+        assert len(session.exec(select(Delivery).where(Delivery.kind == "unreachable")).all()) == 1
+    again = await dispatcher.dispatch(
+        engine,
+        send=sender,
+        render=renderer,
+        clock=lambda: local(7) + timedelta(seconds=2),
+        rate=1000,
+        per_chat=0,
+        board=BOARD,
+    )
+    assert again.sent == 0  # the flood-limited one waits for its retry_after
+    later = await dispatcher.dispatch(
+        engine, send=FakeSender(), render=renderer, clock=lambda: local(7, minute=35), rate=1000,
+        per_chat=0, board=BOARD,
+    )  # fmt: skip
+    assert later.sent == 1
+
+
+async def test_a_submission_between_planning_and_sending_cancels_the_reminder(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with session_for(engine) as session:
+        _world(session)
+        planner.plan(session=session, now=local(7), tz=HCM)
+        campaign = campaigns.get_campaign(session=session)
+        enterprise = registry.get_enterprise(session=session, tax_code="0100109106")
+        assert campaign is not None and enterprise is not None
+        draft = registrations.open_draft(
+            session=session, campaign=campaign, enterprise=enterprise, now=local(7), contact_id=None
+        )
+        registrations.add_nominee(
+            session=session, draft=draft, regime=campaign.regime,
+            row=NomineeInput(NomineeKind.INDIVIDUAL, "An", "LĐTT"), now=local(7), contact_id=None,
+        )  # fmt: skip
+        registrations.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+            now=local(7), contact_id=None,
+        )  # fmt: skip
+        session.commit()
+    sender = FakeSender()
+    stats = await dispatcher.dispatch(
+        engine, send=sender, render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)),
+        clock=lambda: local(7), rate=1000, per_chat=0,
+    )  # fmt: skip
+    assert stats.sent == 2 and {chat for chat, _ in sender.sent} == {"10", "11"}
+
+
+def test_milestone_policy_defaults(session: Session) -> None:
+    _world(session)
+    milestone = session.exec(select(Milestone)).first()
+    assert milestone is not None
+    assert milestone.reminder_days == [30, 14, 7, 3, 1, 0, -1, -3]
+    assert (milestone.send_time, milestone.working_days_only) == ("08:30", False)
+
+
+@pytest.mark.parametrize("rate", [50.0])
+async def test_pacing_holds_the_overall_rate(engine: Engine, tmp_path: Path, rate: float) -> None:
+    import time
+
+    pacer = dispatcher.Pacer(rate, per_chat=0)
+    started = time.monotonic()
+    for index in range(26):
+        await pacer.wait(str(index))
+    assert time.monotonic() - started >= 25 / rate * 0.95
