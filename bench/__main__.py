@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["registry_import", "registration_upload", "document_store", "updates"]
+BENCHMARKS = [
+    "registry_import",
+    "registration_upload",
+    "document_store",
+    "reminders_rate",
+    "updates",
+]
 
 
 def main() -> None:

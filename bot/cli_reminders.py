@@ -40,8 +40,8 @@ def reminders_plan(app: AppContext, at: str | None) -> None:
     render = Renderer(app.settings, lambda: now)
     with app.session() as session:
         rows = planner.plan(session=session, now=now, tz=app.settings.tz, board=board)
-        for row in rows:
-            message = render(session, Delivery(**row))  # type: ignore[arg-type]
+        built = [Delivery(**row) for row in rows]  # type: ignore[arg-type]
+        for row, message in zip(rows, render(session, built), strict=True):
             if message is None:
                 continue
             first = message.text.splitlines()[0]
@@ -64,17 +64,15 @@ def reminders_run_now(app: AppContext, rate: float | None) -> None:
                 "would be sent."
             )
         )
-    from telegram import Bot
-
-    from bot.channels.telegram_outbox import TelegramSender
+    from bot.channels.telegram_outbox import TelegramSender, sender_bot
     from bot.reminder_service import ReminderService
     from scheduler.dispatcher import release_claims
 
     async def run() -> None:
-        bot = Bot(
+        bot = sender_bot(
             token.get_secret_value(),
             base_url=app.settings.telegram_api_url,
-            base_file_url=app.settings.telegram_file_url,
+            file_url=app.settings.telegram_file_url,
         )
         async with bot:
             service = ReminderService(

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.i18n import _, fmt_number, use_language
 from bot.milestone_text import countdown_words, deadline_words, milestone_name
 from bot.settings import Settings
 from scheduler.dispatcher import Outgoing
-from scheduler.planner import enterprise_cutoffs, submitted_enterprises
+from scheduler.planner import extensions, submitted_enterprises
 from storage.models import (
     Campaign,
     Contact,
@@ -33,15 +33,42 @@ class Renderer:
     def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.settings = settings
         self.clock = clock
+        self._languages: dict[tuple[str, str], str | None] = {}
+        self._submitted: dict[int, set[int]] = {}
+        self._extended: dict[int, dict[int, datetime]] = {}
 
-    def __call__(self, session: Session, row: Delivery) -> Outgoing | None:
-        language = session.exec(
-            select(Conversation.language).where(
-                Conversation.channel == row.channel, Conversation.chat_id == row.chat_id
+    def __call__(self, session: Session, rows: list[Delivery]) -> list[Outgoing | None]:
+        """Renders a batch; what rows share is loaded once (a few queries a batch, not a row)."""
+        self._prefetch(session, rows)
+        rendered: list[Outgoing | None] = []
+        for row in rows:
+            language = self._languages.get((row.channel, row.chat_id)) or self.settings.locale
+            with use_language(language):
+                rendered.append(self._render(session, row))
+        return rendered
+
+    def _prefetch(self, session: Session, rows: list[Delivery]) -> None:
+        """Chats' languages, who submitted, extensions; enterprises and contacts preloaded."""
+        chats = {row.chat_id for row in rows}
+        self._languages = {
+            (channel, chat): language
+            for channel, chat, language in session.exec(
+                select(Conversation.channel, Conversation.chat_id, Conversation.language).where(
+                    col(Conversation.chat_id).in_(chats)
+                )
             )
-        ).first()
-        with use_language(language or self.settings.locale):
-            return self._render(session, row)
+        }
+        milestones = {row.milestone_id for row in rows if row.milestone_id}
+        self._submitted, self._extended = {}, {}
+        for milestone_id in milestones:
+            milestone = session.get(Milestone, milestone_id)
+            if milestone is not None:
+                self._submitted[milestone_id] = submitted_enterprises(session, milestone)
+                self._extended[milestone_id] = extensions(session, milestone)
+        enterprise_ids = {row.enterprise_id for row in rows if row.enterprise_id}
+        contact_ids = {row.contact_id for row in rows if row.contact_id}
+        session.exec(select(Enterprise).where(col(Enterprise.id).in_(enterprise_ids))).all()
+        session.exec(select(Contact).where(col(Contact.id).in_(contact_ids))).all()
 
     def _now(self) -> datetime:
         return self.clock()
@@ -77,14 +104,15 @@ class Renderer:
         self, session: Session, row: Delivery, milestone: Milestone, enterprise_id: int
     ) -> Outgoing | None:
         """What is owed, the deadline in words, and the button that opens the flow."""
-        if enterprise_id in submitted_enterprises(session, milestone):
+        if enterprise_id in self._submitted.get(milestone.id or 0, set()):
             return None  # submitted between planning and sending: nothing is owed
         enterprise = session.get(Enterprise, enterprise_id)
         campaign = session.get(Campaign, milestone.campaign_id)
         contact = session.get(Contact, row.contact_id) if row.contact_id else None
         if enterprise is None or campaign is None:
             return None
-        cutoff = enterprise_cutoffs(session, milestone).get(enterprise_id, milestone.due_at)
+        extended = self._extended.get(milestone.id or 0, {}).get(enterprise_id)
+        cutoff = max(milestone.due_at, extended) if extended else milestone.due_at
         name = milestone_name(milestone.kind)
         words = countdown_words(cutoff, self._now(), self.settings.tz)
         if self._now() >= cutoff:

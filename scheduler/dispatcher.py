@@ -52,7 +52,7 @@ class SendResult:
 
 
 Send = Callable[[str, str, Outgoing], Awaitable[SendResult]]
-Render = Callable[[Session, Delivery], Outgoing | None]  # None: no longer owed, cancel it
+Render = Callable[[Session, list[Delivery]], list[Outgoing | None]]  # None: cancel, not owed
 
 
 @dataclass
@@ -120,8 +120,7 @@ def _claim(
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            message = render(session, row)
+        for row, message in zip(rows, render(session, list(rows)), strict=True):
             assert row.id is not None
             if message is None:
                 row.status = DeliveryStatus.CANCELLED

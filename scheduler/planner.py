@@ -54,19 +54,49 @@ def submitted_enterprises(session: Session, milestone: Milestone) -> set[int]:
 
 
 def is_owed(session: Session, milestone: Milestone, enterprise_id: int) -> bool:
-    """Whether the enterprise still owes the milestone (checked again right before sending)."""
-    return enterprise_id not in submitted_enterprises(session, milestone)
+    """Whether one enterprise still owes the milestone (checked again right before sending)."""
+    if milestone.kind == MilestoneKind.REGISTRATION:
+        query = select(Registration.id).where(
+            Registration.campaign_id == milestone.campaign_id,
+            Registration.enterprise_id == enterprise_id,
+            Registration.status == RegistrationStatus.SUBMITTED,
+        )
+    else:
+        query = select(Report.id).where(
+            Report.campaign_id == milestone.campaign_id,
+            Report.enterprise_id == enterprise_id,
+            Report.kind == milestone.kind,
+            Report.status == RegistrationStatus.SUBMITTED,
+        )
+    return session.exec(query.limit(1)).first() is None
 
 
-def enterprise_cutoffs(session: Session, milestone: Milestone) -> dict[int, datetime]:
-    """Each enterprise's cut-off for a milestone, extensions applied."""
-    extended = dict(
+def cutoff_of(session: Session, milestone: Milestone, enterprise_id: int) -> datetime:
+    """One enterprise's cut-off for a milestone, its extension applied."""
+    extended = session.exec(
+        select(Extension.until).where(
+            Extension.campaign_id == milestone.campaign_id,
+            Extension.kind == milestone.kind,
+            Extension.enterprise_id == enterprise_id,
+        )
+    ).first()
+    return max(milestone.due_at, extended) if extended else milestone.due_at
+
+
+def extensions(session: Session, milestone: Milestone) -> dict[int, datetime]:
+    """Later cut-offs granted for a milestone, by enterprise."""
+    return dict(
         session.exec(
             select(Extension.enterprise_id, Extension.until).where(
                 Extension.campaign_id == milestone.campaign_id, Extension.kind == milestone.kind
             )
         ).all()
     )
+
+
+def enterprise_cutoffs(session: Session, milestone: Milestone) -> dict[int, datetime]:
+    """Each enterprise's cut-off for a milestone, extensions applied."""
+    extended = extensions(session, milestone)
     enterprises = session.exec(select(Enterprise.id).where(col(Enterprise.active).is_(True)))
     return {e: max(milestone.due_at, extended.get(e, milestone.due_at)) for e in enterprises if e}
 

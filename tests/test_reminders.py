@@ -149,7 +149,7 @@ def test_digests_in_the_last_two_weeks_and_a_closing_summary(
     planner.plan(session=session, now=local(15, hour=9), tz=HCM, board=BOARD)
     assert len(_rows(session, "closing")) == 1
     renderer = Renderer(Settings(data_dir=tmp_path), lambda: local(1))
-    message = renderer(session, _rows(session, "digest")[0])
+    message = renderer(session, _rows(session, "digest"))[0]
     assert message is not None and message.image is not None
     assert message.image.read_bytes().startswith(b"\x89PNG")
     assert "0/2 doanh nghiệp đã nộp" in message.text and "Công ty 0 (0100109106)" in message.text

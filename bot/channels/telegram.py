@@ -7,7 +7,7 @@ import logging
 import os
 import secrets
 
-from telegram import Bot, Update
+from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
@@ -21,7 +21,7 @@ from bot.channels.telegram_io import (
     set_commands,
     stats,
 )
-from bot.channels.telegram_outbox import TelegramSender
+from bot.channels.telegram_outbox import TelegramSender, sender_bot
 from bot.core.engine import Core
 from bot.core.types import Reply
 from bot.reminder_service import ReminderService
@@ -135,23 +135,23 @@ def run_telegram(settings: Settings, core: Core) -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22 opt-in, silences its deprecation warning
     application = build_application(settings, core)
     assert settings.telegram_token is not None
-    sender_bot = Bot(
+    outbox_bot = sender_bot(
         settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_api_url,
-        base_file_url=settings.telegram_file_url,
+        file_url=settings.telegram_file_url,
     )
     service = ReminderService(
-        engine=core.engine, settings=settings, clock=core.clock, send=TelegramSender(sender_bot)
+        engine=core.engine, settings=settings, clock=core.clock, send=TelegramSender(outbox_bot)
     )
 
     async def start_reminders(app: Application) -> None:
         await _announce_commands(app)
-        await sender_bot.initialize()
+        await outbox_bot.initialize()
         service.start()
 
     async def stop_reminders(_app: Application) -> None:
         service.stop()
-        await sender_bot.shutdown()
+        await outbox_bot.shutdown()
 
     application.post_init = start_reminders
     application.post_stop = stop_reminders

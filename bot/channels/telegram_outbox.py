@@ -6,11 +6,22 @@ from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 
 from bot.channels.telegram_io import CHANNEL, split_text
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 CAPTION_LIMIT = 1024
+
+
+def sender_bot(token: str, *, base_url: str, file_url: str, connections: int = 16) -> Bot:
+    """A plain Bot for the outbox, with enough connections for the dispatcher's concurrency."""
+    return Bot(
+        token,
+        base_url=base_url,
+        base_file_url=file_url,
+        request=HTTPXRequest(connection_pool_size=connections),
+    )
 
 
 class TelegramSender:

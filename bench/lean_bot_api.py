@@ -1,0 +1,76 @@
+"""A lean fake Bot API for throughput benchmarks: asyncio, keep-alive, canned answers.
+
+tests/fake_telegram.py checks and records everything and tops out near 300 requests/s; this one
+only answers (getMe, sendMessage, sendPhoto, anything else: true) and counts messages per chat,
+so a benchmark measures the sender, not the fake. Run as its own process: it prints its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from urllib.parse import parse_qs
+
+BOT = {"id": 123456, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+counts: Counter[str] = Counter()
+
+
+def _answer(method: str, body: bytes) -> bytes:
+    if method == "getme":
+        result: object = BOT
+    elif method in ("sendmessage", "sendphoto"):
+        params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        chat = params.get("chat_id", "0")
+        counts[chat] += 1
+        result = {
+            "message_id": sum(counts.values()),
+            "date": int(time.time()),
+            "chat": {"id": int(chat), "type": "private"},
+            "text": params.get("text", ""),
+        }
+    else:
+        result = True
+    return json.dumps({"ok": True, "result": result}).encode()
+
+
+async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            path = lines[0].split(" ")[1]
+            length = 0
+            for line in lines[1:]:
+                if line.lower().startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            body = await reader.readexactly(length) if length else b""
+            if path == "/counts":
+                payload = json.dumps(counts).encode()
+            else:
+                payload = _answer(path.rsplit("/", 1)[-1].lower(), body)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(payload)).encode()
+                + b"\r\n\r\n"
+                + payload
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+async def main() -> None:
+    server = await asyncio.start_server(_serve, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
