@@ -83,10 +83,10 @@ class ReminderService:
         """Takes the deployment's scheduler lock (PostgreSQL advisory lock; SQLite: one process)."""
         if self.engine.dialect.name != "postgresql":
             return True
-        connection = self.engine.connect()
-        if connection.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
-        ).scalar():
+        # A session-level lock on a connection of its own, outside any transaction.
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+        if taken.scalar():
             self._lock = connection
             return True
         connection.close()
@@ -116,5 +116,7 @@ class ReminderService:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         if self._lock is not None:
+            # A pooled connection outlives close(); the lock must be given back explicitly.
+            self._lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
             self._lock.close()
             self._lock = None

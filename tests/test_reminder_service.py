@@ -1,0 +1,66 @@
+"""The scheduler in the bot process: APScheduler runs the outbox; one scheduler per database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.reminder_service import ReminderService
+from bot.settings import Settings
+from scheduler.dispatcher import Outcome, Outgoing, SendResult
+from storage.engine import session_for
+from storage.models import Delivery, DeliveryStatus
+from tests.test_reminders import _world, local
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def __call__(self, channel: str, chat_id: str, message: Outgoing) -> SendResult:
+        self.sent.append(chat_id)
+        return SendResult(Outcome.SENT)
+
+
+def _service(engine: Engine, tmp_path: Path, send: Recorder) -> ReminderService:
+    return ReminderService(
+        engine=engine, settings=Settings(data_dir=tmp_path), clock=lambda: local(7), send=send,
+        rate=1000,
+    )  # fmt: skip
+
+
+async def test_apscheduler_runs_the_outbox_in_the_bot_loop(engine: Engine, tmp_path: Path) -> None:
+    with session_for(engine) as session:
+        _world(session)
+    recorder = Recorder()
+    service = _service(engine, tmp_path, recorder)
+    assert service.start()
+    try:
+        for _ in range(100):
+            if len(recorder.sent) == 4:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        service.stop()
+    assert sorted(recorder.sent) == ["00", "01", "10", "11"]
+    with session_for(engine) as session:
+        statuses = {r.status for r in session.exec(select(Delivery))}
+    assert statuses == {DeliveryStatus.SENT}
+
+
+def test_a_second_process_does_not_schedule_on_postgresql(engine: Engine, tmp_path: Path) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite deployments run one process")
+    first = _service(engine, tmp_path, Recorder())
+    second = _service(engine, tmp_path, Recorder())
+    assert first.acquire()
+    try:
+        assert not second.acquire()
+    finally:
+        first.stop()
+    assert second.acquire()
+    second.stop()
