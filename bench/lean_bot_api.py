@@ -22,7 +22,10 @@ def _answer(method: str, body: bytes) -> bytes:
     if method == "getme":
         result: object = BOT
     elif method in ("sendmessage", "sendphoto"):
-        params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        if body.startswith(b"{"):
+            params = {k: str(v) for k, v in json.loads(body).items()}
+        else:
+            params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         chat = params.get("chat_id", "0")
         counts[chat] += 1
         result = {

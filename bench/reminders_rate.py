@@ -20,7 +20,7 @@ CASES = ((10_000, 1000.0), (600, 25.0))  # (reminders, messages/s cap)
 
 def child(base_url: str, file_url: str, token: str, folder: str, rate: str) -> None:
     """Plans and sends everything due, at ``rate``; prints the figures."""
-    from bot.channels.telegram_outbox import TelegramSender, sender_bot
+    from bot.channels.telegram_outbox import TelegramSender
     from bot.reminder_service import ReminderService
     from bot.settings import Settings
     from storage.engine import make_engine
@@ -30,12 +30,12 @@ def child(base_url: str, file_url: str, token: str, folder: str, rate: str) -> N
     engine = make_engine(f"sqlite:///{folder}/thidua.sqlite3")
 
     async def run() -> dict[str, float]:
-        async with sender_bot(token, base_url=base_url, file_url=file_url) as bot:
+        async with TelegramSender(token, base_url=base_url) as sender:
             service = ReminderService(
                 engine=engine,
                 settings=settings,
                 clock=utcnow,
-                send=TelegramSender(bot),
+                send=sender,
                 rate=float(rate),
             )
             planned = time.perf_counter()

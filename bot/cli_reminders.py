@@ -64,23 +64,15 @@ def reminders_run_now(app: AppContext, rate: float | None) -> None:
                 "would be sent."
             )
         )
-    from bot.channels.telegram_outbox import TelegramSender, sender_bot
+    from bot.channels.telegram_outbox import TelegramSender
     from bot.reminder_service import ReminderService
     from scheduler.dispatcher import release_claims
 
     async def run() -> None:
-        bot = sender_bot(
-            token.get_secret_value(),
-            base_url=app.settings.telegram_api_url,
-            file_url=app.settings.telegram_file_url,
-        )
-        async with bot:
+        sender = TelegramSender(token.get_secret_value(), base_url=app.settings.telegram_api_url)
+        async with sender:
             service = ReminderService(
-                engine=app.engine,
-                settings=app.settings,
-                clock=app.clock,
-                send=TelegramSender(bot),
-                rate=rate,
+                engine=app.engine, settings=app.settings, clock=app.clock, send=sender, rate=rate
             )
             if not service.acquire():
                 raise click.ClickException(

@@ -36,6 +36,7 @@ class Renderer:
         self._languages: dict[tuple[str, str], str | None] = {}
         self._submitted: dict[int, set[int]] = {}
         self._extended: dict[int, dict[int, datetime]] = {}
+        self._held: list[object] = []
 
     def __call__(self, session: Session, rows: list[Delivery]) -> list[Outgoing | None]:
         """Renders a batch; what rows share is loaded once (a few queries a batch, not a row)."""
@@ -67,8 +68,13 @@ class Renderer:
                 self._extended[milestone_id] = extensions(session, milestone)
         enterprise_ids = {row.enterprise_id for row in rows if row.enterprise_id}
         contact_ids = {row.contact_id for row in rows if row.contact_id}
-        session.exec(select(Enterprise).where(col(Enterprise.id).in_(enterprise_ids))).all()
-        session.exec(select(Contact).where(col(Contact.id).in_(contact_ids))).all()
+        # Held here: the session's identity map keeps objects only weakly.
+        self._held = [
+            *session.exec(select(Enterprise).where(col(Enterprise.id).in_(enterprise_ids))),
+            *session.exec(select(Contact).where(col(Contact.id).in_(contact_ids))),
+            *session.exec(select(Milestone).where(col(Milestone.id).in_(milestones))),
+            *session.exec(select(Campaign)),
+        ]
 
     def _now(self) -> datetime:
         return self.clock()

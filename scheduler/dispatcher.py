@@ -22,6 +22,7 @@ from storage.models import ChatLink, Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=5)
+FLUSH_EVERY = 0.1  # seconds between writes of sent rows
 
 
 @dataclass(frozen=True)
@@ -120,29 +121,66 @@ def _claim(
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        cancelled: list[int] = []
         for row, message in zip(rows, render(session, list(rows)), strict=True):
             assert row.id is not None
             if message is None:
-                row.status = DeliveryStatus.CANCELLED
-                continue
-            row.status, row.claimed_at = DeliveryStatus.CLAIMED, now
-            claimed.append((row.id, row.channel, row.chat_id, message))
+                cancelled.append(row.id)
+            else:
+                claimed.append((row.id, row.channel, row.chat_id, message))
+        for ids, values in (
+            ([item[0] for item in claimed], {"status": DeliveryStatus.CLAIMED, "claimed_at": now}),
+            (cancelled, {"status": DeliveryStatus.CANCELLED}),
+        ):
+            if ids:  # one statement for the whole batch
+                session.execute(update(Delivery).where(col(Delivery.id).in_(ids)).values(**values))
         session.commit()
     return claimed
+
+
+class SentLog:
+    """Records sent rows in small batches: at most FLUSH_SIZE sent-but-unrecorded at any time."""
+
+    FLUSH_SIZE = 32
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.pending: list[int] = []
+
+    def add(self, row_id: int) -> None:
+        """Notes a sent row; writes the batch once it is full."""
+        self.pending.append(row_id)
+        if len(self.pending) >= self.FLUSH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Writes every noted row as sent, in one statement."""
+        if not self.pending:
+            return
+        ids, self.pending = self.pending, []
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_(ids))
+                .values(
+                    status=DeliveryStatus.SENT,
+                    sent_at=self.clock(),
+                    attempts=col(Delivery.attempts) + 1,
+                )
+            )
 
 
 def _record(
     engine: Engine, row_id: int, result: SendResult, now: datetime, board: Target | None
 ) -> None:
-    """Writes one outcome; a blocked chat is marked unreachable and the board told once."""
+    """Writes an outcome other than "sent"; a blocked chat: unreachable, the board told once."""
     with session_for(engine) as session:
         row = session.get(Delivery, row_id)
         if row is None:
             return
         row.attempts += 1
-        if result.outcome == Outcome.SENT:
-            row.status, row.sent_at = DeliveryStatus.SENT, now
-        elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
+        if result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
             backoff = max(result.retry_after, 2.0**row.attempts)
             row.status, row.not_before = DeliveryStatus.PENDING, now + timedelta(seconds=backoff)
             row.error = result.error[:300]
@@ -178,10 +216,10 @@ async def dispatch(
     rate: float = 25.0,
     per_chat: float = 1.0,
     board: Target | None = None,
-    batch: int = 200,
+    batch: int = 500,
     concurrency: int = 16,
 ) -> Stats:
-    """Sends every due row, paced, until none is due; each outcome is saved before the next."""
+    """Sends every due row, paced, until none is due; outcomes are saved as they come."""
     stats = Stats()
     pacer = Pacer(rate, per_chat)
     gate = asyncio.Semaphore(concurrency)
@@ -194,14 +232,35 @@ async def dispatch(
             except Exception as error:  # a channel bug must not lose the row
                 log.exception("sending delivery %s failed", row_id)
                 result = SendResult(Outcome.RETRY, 5.0, repr(error))
-            _record(engine, row_id, result, clock(), board)
+            if result.outcome == Outcome.SENT:
+                sent_log.add(row_id)
+            else:
+                _record(engine, row_id, result, clock(), board)
             setattr(stats, _COUNTER[result.outcome], getattr(stats, _COUNTER[result.outcome]) + 1)
 
-    while True:
+    async def flush_regularly() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            sent_log.flush()
+
+    sent_log = SentLog(engine, clock)
+    flusher = asyncio.create_task(flush_regularly())
+    try:
         claimed = await asyncio.to_thread(_claim, engine, clock(), render, batch)
-        if not claimed:
-            return stats
-        await asyncio.gather(*(one(*item) for item in claimed))
+        while claimed:
+            # Claim and render the next batch while this one is being sent.
+            following = asyncio.create_task(
+                asyncio.to_thread(_claim, engine, clock(), render, batch)
+            )
+            await asyncio.gather(*(one(*item) for item in claimed))
+            sent_log.flush()
+            claimed = await following or await asyncio.to_thread(
+                _claim, engine, clock(), render, batch
+            )  # rows planned meanwhile, such as the board's notice about a blocked chat
+    finally:
+        flusher.cancel()
+        sent_log.flush()
+    return stats
 
 
 _COUNTER = {

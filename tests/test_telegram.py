@@ -344,3 +344,33 @@ async def test_year_end_report_document_over_telegram(
     assert sent[-1].params["document"] == file_id and sent[-1].files == {}  # re-sent by id
     stored = [p.name for p in (tmp_path / "data" / "files").rglob("*") if p.is_file()]
     assert stored == [hashlib.sha256(pdf).hexdigest()]
+
+
+async def test_outbox_sender_maps_telegram_answers(fake: FakeTelegram, tmp_path: Path) -> None:
+    from bot.channels.telegram_outbox import TelegramSender
+    from bot.charts import zone_chart
+    from scheduler.dispatcher import Outcome, Outgoing
+
+    chart = tmp_path / "chart.png"
+    zone_chart(chart, title="T", zones=["KCN A"], done=[1], owed=[2], labels=("Đã nộp", "Chưa nộp"))
+    async with TelegramSender(fake.token, base_url=fake.base_url) as sender:
+        sent = await sender("telegram", "42", Outgoing("Nhắc", (("g:open:registration", "Mở"),)))
+        assert sent.outcome == Outcome.SENT
+        call = fake.calls_to("sendMessage")[-1]
+        assert (
+            call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            == "g:open:registration"
+        )
+        fake.rate_limit_next("sendMessage", retry_after=7)
+        flood = await sender("telegram", "42", Outgoing("x"))
+        assert (flood.outcome, flood.retry_after) == (Outcome.RETRY, 7.0)
+        fake.block_chat(43)
+        blocked = await sender("telegram", "43", Outgoing("x"))
+        assert blocked.outcome == Outcome.BLOCKED and fake.token not in blocked.error
+        photo = await sender("telegram", "-100", Outgoing("Tin tổng hợp", image=chart))
+        assert photo.outcome == Outcome.SENT
+        upload = fake.calls_to("sendPhoto")[-1]
+        assert next(iter(upload.files.values())).startswith(b"\x89PNG")
+        assert upload.params["caption"] == "Tin tổng hợp"
+        wrong = await sender("zalo", "1", Outgoing("x"))
+        assert wrong.outcome == Outcome.FAILED

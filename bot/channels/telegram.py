@@ -21,7 +21,7 @@ from bot.channels.telegram_io import (
     set_commands,
     stats,
 )
-from bot.channels.telegram_outbox import TelegramSender, sender_bot
+from bot.channels.telegram_outbox import TelegramSender
 from bot.core.engine import Core
 from bot.core.types import Reply
 from bot.reminder_service import ReminderService
@@ -135,23 +135,19 @@ def run_telegram(settings: Settings, core: Core) -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22 opt-in, silences its deprecation warning
     application = build_application(settings, core)
     assert settings.telegram_token is not None
-    outbox_bot = sender_bot(
-        settings.telegram_token.get_secret_value(),
-        base_url=settings.telegram_api_url,
-        file_url=settings.telegram_file_url,
+    sender = TelegramSender(
+        settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url
     )
-    service = ReminderService(
-        engine=core.engine, settings=settings, clock=core.clock, send=TelegramSender(outbox_bot)
-    )
+    service = ReminderService(engine=core.engine, settings=settings, clock=core.clock, send=sender)
 
     async def start_reminders(app: Application) -> None:
         await _announce_commands(app)
-        await outbox_bot.initialize()
+        await sender.start()
         service.start()
 
     async def stop_reminders(_app: Application) -> None:
         service.stop()
-        await outbox_bot.shutdown()
+        await sender.close()
 
     application.post_init = start_reminders
     application.post_stop = stop_reminders
