@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage import catalogue
@@ -24,6 +23,7 @@ from storage.models import (
     RegistrationStatus,
 )
 from storage.text import nfc, vi_name_key
+from storage.versions import SubmissionBusy, stamp_submitted
 
 MAX_NAME = 200
 MAX_POSITION = 300
@@ -386,20 +386,19 @@ def submit(
             Registration.status == RegistrationStatus.SUBMITTED,
         )
     ).one()
-    session.flush()
-    for serial in range(submitted + 1, submitted + 50):  # another worker may take a number
-        try:
-            with session.begin_nested():  # a failed savepoint expires what it flushed: set all
-                draft.status = RegistrationStatus.SUBMITTED
-                draft.submitted_at = now
-                draft.submitted_by = contact_id
-                draft.updated_at = now
-                draft.reference = f"DK-{campaign.year}-{serial:04d}"
-                session.flush()
-            return draft
-        except IntegrityError:
-            continue
-    raise RegistrationError("registration_busy")
+    try:
+        stamp_submitted(
+            session=session,
+            draft=draft,
+            prefix="DK",
+            year=campaign.year,
+            taken=submitted,
+            now=now,
+            contact_id=contact_id,
+        )
+    except SubmissionBusy:
+        raise RegistrationError("registration_busy") from None
+    return draft
 
 
 def _content(session: Session, registration: Registration) -> list[tuple[object, ...]]:

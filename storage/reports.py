@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -19,6 +18,7 @@ from storage.models import (
 )
 from storage.registrations import RegistrationError
 from storage.report_figures import figures_for
+from storage.versions import SubmissionBusy, stamp_submitted
 
 PREFIX = {MilestoneKind.REPORT: "BC", MilestoneKind.MIDYEAR: "SK"}
 
@@ -162,20 +162,19 @@ def submit(
         )
     ).one()
     prefix = PREFIX.get(MilestoneKind(draft.kind), "BC")
-    session.flush()
-    for serial in range(count + 1, count + 50):
-        try:
-            with session.begin_nested():
-                draft.status = RegistrationStatus.SUBMITTED
-                draft.submitted_at = now
-                draft.submitted_by = contact_id
-                draft.updated_at = now
-                draft.reference = f"{prefix}-{campaign.year}-{serial:04d}"
-                session.flush()
-            return draft
-        except IntegrityError:
-            continue
-    raise RegistrationError("registration_busy")
+    try:
+        stamp_submitted(
+            session=session,
+            draft=draft,
+            prefix=prefix,
+            year=campaign.year,
+            taken=count,
+            now=now,
+            contact_id=contact_id,
+        )
+    except SubmissionBusy:
+        raise RegistrationError("registration_busy") from None
+    return draft
 
 
 def enterprises_reported(*, session: Session, campaign: Campaign, kind: str) -> int:

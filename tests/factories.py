@@ -112,3 +112,13 @@ def seed_world(engine: Engine, now: datetime) -> tuple[dict[str, str], int]:
         session.commit()
         assert enterprise.id is not None
         return codes, enterprise.id
+
+
+class Clock:
+    """A clock a test moves by setting ``now``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

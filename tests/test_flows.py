@@ -16,25 +16,15 @@ from storage import links, registry
 from storage.engine import session_for
 from storage.models import AuditEvent, ChatLink, Contact, Conversation, Enterprise, Role
 from tests.conftest import NOW
-from tests.factories import registry_rows, seed_world, write_xlsx
+from tests.factories import Clock, registry_rows, seed_world, write_xlsx
 from tests.fake_channel import FakeChat, make_core
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):  # type: ignore[no-untyped-def]
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

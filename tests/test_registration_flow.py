@@ -15,23 +15,15 @@ from storage import campaigns, registrations
 from storage.engine import session_for
 from storage.models import Enterprise, MilestoneKind, Nominee, Registration, RegistrationStatus
 from tests.conftest import NOW
-from tests.factories import seed_world
+from tests.factories import Clock, seed_world
 from tests.fake_channel import FakeChat, make_core
 
 REG = "Đăng ký danh hiệu thi đua — hạn"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):  # type: ignore[no-untyped-def]
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -1,0 +1,41 @@
+"""Turning a draft into a numbered submission: the receipt number is taken once, race-safe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from storage.models import Registration, RegistrationStatus, Report
+
+
+class SubmissionBusy(RuntimeError):
+    """Too many submissions took numbers at once; the caller asks the person to retry."""
+
+
+def stamp_submitted(
+    *,
+    session: Session,
+    draft: Registration | Report,
+    prefix: str,
+    year: int,
+    taken: int,
+    now: datetime,
+    contact_id: int | None,
+) -> None:
+    """Marks the draft submitted with the next free receipt (DK-2026-0042); retries on a clash."""
+    session.flush()
+    for serial in range(taken + 1, taken + 50):  # another worker may take a number first
+        try:
+            with session.begin_nested():  # a failed savepoint expires what it flushed: set all
+                draft.status = RegistrationStatus.SUBMITTED
+                draft.submitted_at = now
+                draft.submitted_by = contact_id
+                draft.updated_at = now
+                draft.reference = f"{prefix}-{year}-{serial:04d}"
+                session.flush()
+            return
+        except IntegrityError:
+            continue
+    raise SubmissionBusy(prefix)
