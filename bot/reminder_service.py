@@ -57,7 +57,8 @@ class ReminderService:
         return len(rows)
 
     async def run_once(self) -> Stats:
-        """Plans, then sends everything due."""
+        """Plans, then sends everything due; claims left by a failed run are freed first."""
+        await asyncio.to_thread(dispatcher.release_claims, self.engine, self.clock())
         await asyncio.to_thread(self.plan, self.clock())
         stats = await dispatcher.dispatch(
             self.engine,

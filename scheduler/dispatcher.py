@@ -148,11 +148,11 @@ class SentLog:
         self.clock = clock
         self.pending: list[int] = []
 
-    def add(self, row_id: int) -> None:
-        """Notes a sent row; writes the batch once it is full."""
+    async def add(self, row_id: int) -> None:
+        """Notes a sent row; writes the batch once it is full (off the event loop)."""
         self.pending.append(row_id)
         if len(self.pending) >= self.FLUSH_SIZE:
-            self.flush()
+            await asyncio.to_thread(self.flush)
 
     def flush(self) -> None:
         """Writes every noted row as sent, in one statement."""
@@ -232,19 +232,23 @@ async def dispatch(
             except Exception as error:  # a channel bug must not lose the row
                 log.exception("sending delivery %s failed", row_id)
                 result = SendResult(Outcome.RETRY, 5.0, repr(error))
-            if result.outcome == Outcome.SENT:
-                sent_log.add(row_id)
-            else:
-                _record(engine, row_id, result, clock(), board)
+            try:
+                if result.outcome == Outcome.SENT:
+                    await sent_log.add(row_id)
+                else:
+                    await asyncio.to_thread(_record, engine, row_id, result, clock(), board)
+            except Exception:  # e.g. "database is locked": the claim is released later
+                log.exception("recording delivery %s failed", row_id)
             setattr(stats, _COUNTER[result.outcome], getattr(stats, _COUNTER[result.outcome]) + 1)
 
     async def flush_regularly() -> None:
         while True:
             await asyncio.sleep(FLUSH_EVERY)
-            sent_log.flush()
+            await asyncio.to_thread(sent_log.flush)
 
     sent_log = SentLog(engine, clock)
     flusher = asyncio.create_task(flush_regularly())
+    following: asyncio.Task[list[tuple[int, str, str, Outgoing]]] | None = None
     try:
         claimed = await asyncio.to_thread(_claim, engine, clock(), render, batch)
         while claimed:
@@ -252,15 +256,31 @@ async def dispatch(
             following = asyncio.create_task(
                 asyncio.to_thread(_claim, engine, clock(), render, batch)
             )
-            await asyncio.gather(*(one(*item) for item in claimed))
-            sent_log.flush()
+            await asyncio.gather(*(one(*item) for item in claimed), return_exceptions=True)
+            await asyncio.to_thread(sent_log.flush)
             claimed = await following or await asyncio.to_thread(
                 _claim, engine, clock(), render, batch
             )  # rows planned meanwhile, such as the board's notice about a blocked chat
+            following = None
     finally:
         flusher.cancel()
-        sent_log.flush()
+        if following is not None:  # claimed but not sent: back to the queue at once
+            rows = await asyncio.gather(following, return_exceptions=True)
+            if isinstance(rows[0], list):
+                await asyncio.to_thread(_unclaim, engine, [item[0] for item in rows[0]])
+        await asyncio.to_thread(sent_log.flush)
     return stats
+
+
+def _unclaim(engine: Engine, ids: list[int]) -> None:
+    """Returns rows this run claimed but will not send."""
+    if ids:
+        with engine.begin() as connection:
+            connection.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_(ids))
+                .values(status=DeliveryStatus.PENDING)
+            )
 
 
 _COUNTER = {

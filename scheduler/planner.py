@@ -159,7 +159,9 @@ def plan(
             for contact_id, channel, chat_id in recipients.get(enterprise_id, []):
                 rows.append(
                     _row(
-                        f"reminder:{milestone.id}:{enterprise_id}:{contact_id}:{step}:{channel}:{chat_id}",
+                        # the cut-off is part of the key: an extension starts a fresh series
+                        f"reminder:{milestone.id}:{enterprise_id}:{int(cutoff.timestamp())}:"
+                        f"{contact_id}:{step}:{channel}:{chat_id}",
                         "reminder",
                         now,
                         channel,

@@ -49,7 +49,10 @@ class TelegramChannel:
         files = TelegramFiles(context.bot, asyncio.get_running_loop())
         result = await asyncio.to_thread(self.core.handle, incoming, files=files)
         if update.callback_query is not None:
-            await mark_chosen(update)
+            try:
+                await mark_chosen(update)
+            except TelegramError as error:  # e.g. a press answered after downtime: too old
+                log.info("could not answer a button press: %s", error)
         try:
             for reply in result.replies:
                 await send_reply(context.bot, incoming.chat_id, reply)
@@ -59,6 +62,9 @@ class TelegramChannel:
                 )
         except Forbidden:
             await self._unreachable(incoming.chat_id)
+        except TelegramError as error:  # the data is saved; the board must still hear of it
+            stats["reply_failed"] += 1
+            log.error("could not answer chat %s: %r", incoming.chat_id, error)
         await self._notify_board(context, result.board)
 
     async def _notify_board(self, context: ContextTypes.DEFAULT_TYPE, notices: list[Reply]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.context import STEPS, Ctx, StepHandler
+from bot.core.context import BUTTONS, NUMBERED, STEPS, Ctx, StepHandler
 from bot.core.types import Kind
 from bot.i18n import _
 
@@ -50,8 +50,12 @@ def reprompt(ctx: Ctx) -> None:
 def route(ctx: Ctx) -> None:
     """Dispatches the input to a command, the current step, or the menu."""
     incoming = ctx.incoming
-    raw = ctx.data("_choices", [])
+    raw = ctx.data(BUTTONS, [])
     offered = [str(key) for key in raw] if isinstance(raw, list) else []
+    listed = ctx.data(NUMBERED, [])
+    numbered = [str(key) for key in listed] if isinstance(listed, list) else []
+    step = STEPS.get(ctx.conv.step)
+    free_text = step is not None and step.free_text
     if incoming.kind == Kind.CHOICE and incoming.choice.startswith(f"{GLOBAL}:"):
         ctx.choice = incoming.choice.partition(":")[2]  # a button valid in any step (reminders)
     elif incoming.kind == Kind.CHOICE:
@@ -61,10 +65,10 @@ def route(ctx: Ctx) -> None:
             reprompt(ctx)
             return
         ctx.choice = key
-    elif incoming.kind == Kind.TEXT and incoming.text.strip().isdigit() and offered:
+    elif incoming.kind == Kind.TEXT and incoming.text.strip().isdigit() and not free_text:
         number = int(incoming.text.strip())
-        if 1 <= number <= len(offered):
-            ctx.choice = offered[number - 1]
+        if 1 <= number <= len(numbered):
+            ctx.choice = numbered[number - 1]
     global_choice = CHOICES.handlers.get(ctx.choice.partition(":")[0]) if ctx.choice else None
     if global_choice is not None:
         global_choice(ctx)

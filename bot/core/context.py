@@ -46,9 +46,19 @@ class Ctx:
     ) -> None:
         """Adds a reply; choices are (key, label) pairs valid until the step changes."""
         tokens = tuple(Choice(f"{self.conv.version}:{key}", label) for key, label in choices)
-        if choices:
-            self.set_data(_choices=[key for key, _ in choices])
+        keys = [key for key, _ in choices]
+        if keys:
+            shown = self.conv.data.get(BUTTONS, [])
+            earlier = [str(k) for k in shown] if isinstance(shown, list) else []
+            # Buttons stay valid until the step changes; typed numbers mean the latest list only.
+            self.set_data(**{BUTTONS: list(dict.fromkeys(earlier + keys)), NUMBERED: keys})
         self.result.replies.append(Reply(text, tokens, file))
+
+    def end_update(self) -> None:
+        """After the answer: typed numbers pick from its last list only if it ended with one."""
+        last = self.result.replies[-1] if self.result.replies else None
+        if (last is None or not last.choices) and NUMBERED in self.conv.data:
+            self.conv.data = {k: v for k, v in self.conv.data.items() if k != NUMBERED}
 
     def goto(self, step: str, **data: object) -> None:
         """Moves to ``step`` with fresh step data; buttons shown before now become stale."""
@@ -80,6 +90,8 @@ class Ctx:
 
 
 StepHandler = Callable[[Ctx], None]
+BUTTONS = "_choices"  # keys of buttons shown in this step (checked against pressed tokens)
+NUMBERED = "_numbered"  # keys of the last list shown, which typed numbers pick from
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class Step:
     prompt: StepHandler
     handle: StepHandler
     back: str | Callable[[Ctx], str] | None = None  # a step, or a function choosing one
+    free_text: bool = False  # typed numbers are values here (a figure, a row number), not choices
 
 
 STEPS: dict[str, Step] = {}

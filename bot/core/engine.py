@@ -53,6 +53,7 @@ class Core:
             with use_language(language):
                 try:
                     commands.route(ctx)
+                    ctx.end_update()
                 except Exception:
                     log.exception("step %r failed on %s input", conv.step, incoming.kind)
                     session.rollback()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.commands import CHOICES, HOME, command, reprompt
-from bot.core.context import STEPS, Ctx, Step, StepHandler, register
+from bot.core.context import BUTTONS, NUMBERED, STEPS, Ctx, Step, StepHandler, register
 from bot.core.types import Kind
 from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
 from bot.milestone_text import deadline_words, milestone_name
@@ -161,7 +161,7 @@ def back(ctx: Ctx) -> None:
         reprompt(ctx)
         return
     target = step.back(ctx) if callable(step.back) else step.back
-    kept = {key: value for key, value in ctx.conv.data.items() if key != "_choices"}
+    kept = {k: v for k, v in ctx.conv.data.items() if k not in (BUTTONS, NUMBERED)}
     ctx.goto(target, **kept)  # what was typed so far in this flow is kept
     reprompt(ctx)
 

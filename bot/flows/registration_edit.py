@@ -17,7 +17,7 @@ from bot.flows.registration_common import (
     rows_text,
     scope,
 )
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.problems import render
 from storage import catalogue, registrations
 from storage.catalogue import Subject
@@ -28,6 +28,11 @@ NAME, POSITION, TITLE, AWARD, INITIATIVE = (
     "reg.name", "reg.position", "reg.title", "reg.award", "reg.initiative",
 )  # fmt: skip
 PICK = "reg.pick"
+FREE_TEXT = {NAME, POSITION, INITIATIVE, PICK}  # a typed "1" is a value here
+ROW_GONE = N_(
+    "That row was changed or submitted by another contact in the meantime, so nothing was"
+    " changed. Here is the list as it is now."
+)
 LIST_OF = {NomineeKind.COLLECTIVE.value: COLLECTIVES, NomineeKind.INDIVIDUAL.value: INDIVIDUALS}
 
 
@@ -281,11 +286,14 @@ def _save(ctx: Ctx) -> None:
     editing = ctx.data("edit")
     try:
         if isinstance(editing, int):
-            registrations.update_nominee(
+            changed = registrations.update_nominee(
                 session=ctx.session, draft=target, nominee_id=editing, regime=where.campaign.regime,
                 row=entry, now=ctx.now, contact_id=contact_id,
             )  # fmt: skip
-            ctx.say(_("Changed: %(name)s.") % {"name": entry.name})
+            if changed is None:
+                ctx.say(_(ROW_GONE))
+            else:
+                ctx.say(_("Changed: %(name)s.") % {"name": entry.name})
         else:
             registrations.add_nominee(
                 session=ctx.session, draft=target, regime=where.campaign.regime, row=entry,
@@ -305,6 +313,7 @@ def prompt_pick(ctx: Ctx) -> None:
         ctx.goto(LIST_OF[_kind(ctx).value])
         _prompt_current(ctx)
         return
+    ctx.set_data(ids=[row.id for row in rows])  # the numbers refer to this list, as shown
     if ctx.data("action") == "remove":
         ctx.say(_("Type the number of the row to remove (1–%(n)s), or /back:") % {"n": len(rows)})
     else:
@@ -316,14 +325,20 @@ def prompt_pick(ctx: Ctx) -> None:
 def handle_pick(ctx: Ctx) -> None:
     """Removes the row, or starts changing it, by its listed number."""
     kind = _kind(ctx)
-    rows = _rows(ctx, kind)
+    shown = ctx.data("ids", [])
+    ids = [i for i in shown if isinstance(i, int)] if isinstance(shown, list) else []
     text = ctx.incoming.text.strip() if ctx.incoming.kind == Kind.TEXT else ""
-    if not text.isdigit() or not 1 <= int(text) <= len(rows):
-        ctx.say(_("Please type a number from 1 to %(n)s.") % {"n": len(rows)})
+    if not text.isdigit() or not 1 <= int(text) <= len(ids):
+        ctx.say(_("Please type a number from 1 to %(n)s.") % {"n": len(ids)})
         return
-    chosen = rows[int(text) - 1]
     where = scope(ctx)
-    assert chosen.id is not None and where is not None
+    chosen = ctx.session.get(Nominee, ids[int(text) - 1])
+    if where is None or chosen is None or chosen.registration_id != draft(ctx, where).id:
+        ctx.say(_(ROW_GONE))  # another contact changed or submitted the list meanwhile
+        ctx.goto(LIST_OF[kind.value])
+        _prompt_current(ctx)
+        return
+    assert chosen.id is not None
     if ctx.data("action") == "remove":
         registrations.remove_nominee(
             session=ctx.session, draft=draft(ctx, where), nominee_id=chosen.id, now=ctx.now,
@@ -361,4 +376,4 @@ for name, prompt, handle, back in (
     (INITIATIVE, prompt_initiative, handle_initiative, AWARD),
     (PICK, prompt_pick, handle_pick, _list_of_kind),
 ):
-    register(Step(name, prompt=prompt, handle=handle, back=back))
+    register(Step(name, prompt=prompt, handle=handle, back=back, free_text=name in FREE_TEXT))

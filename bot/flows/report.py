@@ -193,7 +193,8 @@ def handle_figure(ctx: Ctx) -> None:
     fields = figures_for(where.kind)
     figure = fields[_index(ctx)]
     draft = _draft(ctx, where)
-    if ctx.choice not in ("keep", "skip"):
+    pressed = ctx.incoming.kind == Kind.CHOICE
+    if not (pressed and ctx.choice in ("keep", "skip")):
         if figure.kind == FigureKind.CHOICE:
             typed = ctx.choice[2:] if ctx.choice.startswith("c:") else ""
         elif ctx.incoming.kind == Kind.TEXT and not ctx.choice:
@@ -219,7 +220,7 @@ def handle_figure(ctx: Ctx) -> None:
             _("Saved: %(label)s = %(value)s")
             % {"label": label(figure), "value": value_text(figure, value)}
         )
-    elif ctx.choice == "skip":
+    elif ctx.choice == "skip":  # a pressed "skip" button
         reports.set_figure(
             session=ctx.session,
             report=draft,
@@ -375,6 +376,7 @@ def handle_review(ctx: Ctx) -> None:
         hint_and_reprompt(ctx)
         return
     if not _open(where, ctx):
+        ctx.goto("")
         open_report(ctx, where.kind)
         return
     reviewed = ctx.session.get(Report, ctx.data("draft") or 0)
@@ -444,7 +446,7 @@ for name, prompt, handle, back in (
     (EXTRA, prompt_extra, handle_extra, DOCUMENT),
     (REVIEW, prompt_review, handle_review, HOME),
 ):
-    register(Step(name, prompt=prompt, handle=handle, back=back))
+    register(Step(name, prompt=prompt, handle=handle, back=back, free_text=name == FIGURE))
 
 MENU_ACTIONS[f"ms:{MilestoneKind.REPORT.value}"] = lambda ctx: open_report(
     ctx, MilestoneKind.REPORT

@@ -1,0 +1,125 @@
+"""Bugs a review found, kept from coming back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from scheduler import planner
+from storage import campaigns, invitations, registrations, registry
+from storage.engine import session_for
+from storage.models import Conversation, Enterprise, MilestoneKind, Nominee, Report, Role
+from tests.conftest import NOW
+from tests.factories import Clock, seed_world
+from tests.fake_channel import FakeChat, make_core
+from tests.test_registration_flow import REG, _person
+from tests.test_reminders import CUTOFF, HCM, _rows, _world, local
+from tests.test_report_flow import PDF, YEAR_END, _answer_all
+
+
+def _linked(engine: Engine, tmp_path: Path, clock: Clock | None = None) -> FakeChat:
+    codes, _ = seed_world(engine, NOW)
+    core = make_core(engine, tmp_path, clock or (lambda: NOW), board_chat_id="-100")
+    chat = FakeChat(core, "r1")
+    chat.command(f"/start {codes['contact']}")
+    chat.press("Đồng ý")
+    return chat
+
+
+def _figures(engine: Engine) -> dict[str, object]:
+    with session_for(engine) as session:
+        return dict(session.exec(select(Report)).one().figures)
+
+
+def test_a_typed_1_is_a_figure_not_the_keep_button(engine: Engine, tmp_path: Path) -> None:
+    chat = _linked(engine, tmp_path)
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    chat.text("1.500")
+    chat.command("/cancel")
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")  # step 1 now offers "Giữ nguyên: 1.500"
+    chat.text("1")
+    assert _figures(engine)["workers_total"] == 1
+
+
+def test_language_buttons_do_not_swallow_typed_numbers(engine: Engine, tmp_path: Path) -> None:
+    chat = _linked(engine, tmp_path)
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    chat.command("/lang")
+    chat.press("Tiếng Việt")
+    chat.text("2")
+    assert _figures(engine)["workers_total"] == 2
+
+
+def test_an_edit_overtaken_by_a_submission_is_not_reported_as_saved(
+    engine: Engine, tmp_path: Path
+) -> None:
+    first = _linked(engine, tmp_path)
+    with session_for(engine) as session:
+        enterprise = session.exec(select(Enterprise)).one()
+        code = invitations.create_invitation(
+            session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise
+        ).code
+        session.commit()
+    second = FakeChat(first.core, "c2", user_name="Trần Văn Bình")
+    second.command(f"/start {code}")
+    second.press("Đồng ý")
+    first.press(REG)
+    first.press("Bước 2/3")
+    _person(first, "Lê Thị An", "Lao động tiên tiến")
+    first.press("Sửa thông tin một người")
+    first.text("1")
+    second.press(REG)
+    second.press("Bước 3/3")
+    second.press("Xác nhận và nộp")
+    first.text("Lê Thị Anh")
+    first.press("Bỏ qua")
+    first.press("Lao động tiên tiến")
+    first.press("Không đề nghị")
+    assert "vừa được người liên hệ khác sửa hoặc nộp" in first.said
+    assert "Đã sửa" not in first.said
+    with session_for(engine) as session:
+        assert {n.name for n in session.exec(select(Nominee))} == {"Lê Thị An"}
+
+
+def test_a_report_closed_on_the_review_step_leaves_a_working_menu(
+    engine: Engine, tmp_path: Path
+) -> None:
+    clock = Clock(NOW)
+    chat = _linked(engine, tmp_path, clock)
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    _answer_all(chat)
+    chat.send_file(PDF, "bc.pdf")
+    chat.press("Chuyển sang xem lại")
+    clock.now = NOW + timedelta(days=400)
+    chat.press("Xác nhận và nộp")
+    assert "đã kết thúc lúc" in chat.said
+    with session_for(engine) as session:
+        assert session.exec(select(Conversation)).one().step == ""
+    chat.press("Hướng dẫn")
+    assert "/menu" in chat.said
+
+
+def test_an_extension_after_reminders_starts_a_fresh_series(session: Session) -> None:
+    _world(session)
+    for day in range(1, 18):  # every day up to 17/04: the series ends with "3 days late"
+        planner.plan(session=session, now=local(day, hour=10), tz=HCM)
+    campaign = campaigns.get_campaign(session=session)
+    enterprise = registry.get_enterprise(session=session, tax_code="0100109106")
+    assert campaign is not None and enterprise is not None
+    registrations.extend(
+        session=session, campaign=campaign, enterprise=enterprise,
+        kind=MilestoneKind.REGISTRATION, until=CUTOFF + timedelta(days=14), granted_by="t",
+        now=local(17, hour=11),
+    )  # fmt: skip
+    before = len(_rows(session))
+    for day in range(18, 30):
+        planner.plan(session=session, now=local(day, hour=10), tz=HCM)
+    steps = {r.step for r in _rows(session)[before:] if r.enterprise_id == enterprise.id}
+    assert {7, 3, 1, 0} <= steps
