@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import _, fmt_number, use_language
+from bot.i18n import _, use_language
 from bot.milestone_text import countdown_words, deadline_words, milestone_name
+from bot.progress_text import milestone_chart, owing_lines, zone_lines
 from bot.settings import Settings
 from scheduler.dispatcher import Outgoing
-from scheduler.planner import extensions, submitted_enterprises
+from scheduler.planner import extensions, progress, submitted_enterprises
 from storage.models import (
     Campaign,
     Contact,
     Conversation,
     Delivery,
     Enterprise,
-    IndustrialZone,
     Milestone,
 )
 
@@ -147,30 +145,12 @@ class Renderer:
     def _digest(self, session: Session, milestone: Milestone, *, closing: bool) -> Outgoing:
         """Counts per zone, who still owes, and the chart."""
         campaign = session.get(Campaign, milestone.campaign_id)
-        done = submitted_enterprises(session, milestone)
-        rows = session.exec(
-            select(Enterprise, IndustrialZone)
-            .join(IndustrialZone, isouter=True)
-            .where(Enterprise.active == True)  # noqa: E712
-        ).all()
-        per_zone: dict[str, Counter[str]] = {}
-        owing: list[str] = []
-        for enterprise, zone in rows:
-            zone_name = zone.name if zone else _("(no zone)")
-            counter = per_zone.setdefault(zone_name, Counter())
-            if enterprise.id in done:
-                counter["done"] += 1
-            else:
-                counter["owed"] += 1
-                owing.append(f"{enterprise.name} ({enterprise.tax_code})")
-        total_done = sum(c["done"] for c in per_zone.values())
-        total = total_done + sum(c["owed"] for c in per_zone.values())
-        name = milestone_name(milestone.kind)
+        state = progress(session, milestone)
         values = {
-            "name": name,
+            "name": milestone_name(milestone.kind),
             "year": campaign.year if campaign else "",
-            "done": total_done,
-            "total": total,
+            "done": state.sent,
+            "total": state.total,
             "deadline": deadline_words(milestone.due_at, self._now(), self.settings.tz),
         }
         if closing:
@@ -183,34 +163,6 @@ class Renderer:
                 "Daily digest — %(name)s %(year)s: %(done)s/%(total)s enterprises have sent it;"
                 " %(deadline)s."
             )
-        head = head % values
-        lines = [head]
-        lines += [
-            _("• %(zone)s: %(done)s sent, %(owed)s still owing")
-            % {"zone": zone, "done": c["done"], "owed": c["owed"]}
-            for zone, c in sorted(per_zone.items())
-        ]
-        if owing:
-            lines.append(_("Still owing:"))
-            lines += owing[:OWING_LISTED]
-            if len(owing) > OWING_LISTED:
-                lines.append(_("… and %(n)s more.") % {"n": fmt_number(len(owing) - OWING_LISTED)})
-        chart = self._chart(milestone, per_zone)
+        lines = [head % values, *zone_lines(state), *owing_lines(state, OWING_LISTED)]
+        chart = milestone_chart(self.settings, milestone, state, self._now())
         return Outgoing("\n".join(lines), image=chart)
-
-    def _chart(self, milestone: Milestone, per_zone: dict[str, Counter[str]]) -> Path:
-        """A PNG bar chart of sent and owing per zone."""
-        from bot.charts import zone_chart
-
-        folder = self.settings.data_dir / "charts"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"milestone-{milestone.id}-{self._now().strftime('%Y%m%d%H%M')}.png"
-        zone_chart(
-            path,
-            title=milestone_name(milestone.kind),
-            zones=sorted(per_zone),
-            done=[per_zone[z]["done"] for z in sorted(per_zone)],
-            owed=[per_zone[z]["owed"] for z in sorted(per_zone)],
-            labels=(_("Sent"), _("Still owing")),
-        )
-        return path

@@ -18,6 +18,7 @@ from storage.models import (
     Delivery,
     Enterprise,
     Extension,
+    IndustrialZone,
     Milestone,
     MilestoneKind,
     Registration,
@@ -51,6 +52,45 @@ def submitted_enterprises(session: Session, milestone: Milestone) -> set[int]:
             Report.status == RegistrationStatus.SUBMITTED,
         )
     return set(session.exec(query.distinct()))
+
+
+@dataclass
+class Progress:
+    """Who has met a milestone, per zone (None: no zone), and the enterprises still owing."""
+
+    per_zone: dict[str | None, tuple[int, int]]  # zone name -> (sent, owing)
+    owing: list[Enterprise]
+
+    @property
+    def sent(self) -> int:
+        """Enterprises that have sent it."""
+        return sum(done for done, _owed in self.per_zone.values())
+
+    @property
+    def total(self) -> int:
+        """Enterprises expected to send it."""
+        return sum(done + owed for done, owed in self.per_zone.values())
+
+
+def progress(session: Session, milestone: Milestone) -> Progress:
+    """Counts per zone and the list of enterprises that still owe a milestone."""
+    done = submitted_enterprises(session, milestone)
+    rows = session.exec(
+        select(Enterprise, IndustrialZone)
+        .join(IndustrialZone, isouter=True)
+        .where(col(Enterprise.active).is_(True))
+        .order_by(col(Enterprise.name_key))
+    ).all()
+    counts: dict[str | None, list[int]] = {}
+    owing: list[Enterprise] = []
+    for enterprise, zone in rows:
+        pair = counts.setdefault(zone.name if zone else None, [0, 0])
+        if enterprise.id in done:
+            pair[0] += 1
+        else:
+            pair[1] += 1
+            owing.append(enterprise)
+    return Progress({zone: (a, b) for zone, (a, b) in counts.items()}, owing)
 
 
 def is_owed(session: Session, milestone: Milestone, enterprise_id: int) -> bool:
@@ -122,13 +162,15 @@ def _insert(session: Session, rows: list[dict[str, object]]) -> int:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Delivery.__table__  # type: ignore[attr-defined]
-    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # RETURNING counts what was new on both backends (psycopg reports rowcount -1 here).
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    )
     connection = session.connection()
     created = 0
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
-        result = connection.execute(statement, chunk[0] if len(chunk) == 1 else chunk)
-        created += max(result.rowcount, 0)
+        created += len(connection.execute(statement, chunk[0] if len(chunk) == 1 else chunk).all())
     return created
 
 
@@ -241,3 +283,15 @@ def enqueue(
         _insert(session, [_row(key, kind, now, target.channel, target.chat_id, payload=payload)])
         == 1
     )
+
+
+def enqueue_reminder(
+    *, session: Session, milestone: Milestone, enterprise_id: int, contact_id: int,
+    target: Target, key: str, now: datetime,
+) -> int:  # fmt: skip
+    """Queues one reminder now (the board's "remind them"); 1 if new, 0 if the key was used."""
+    row = _row(
+        key, "reminder", now, target.channel, target.chat_id, milestone=milestone.id,
+        enterprise=enterprise_id, contact=contact_id,
+    )  # fmt: skip
+    return _insert(session, [row])

@@ -39,13 +39,25 @@ COMMAND_TEXTS = {
     "cancel": N_("Stop the current step"),
     "back": N_("Go back one step"),
     "export": N_("The enterprise list as an Excel file"),
+    "progress": N_("Progress per milestone and zone"),
+    "owing": N_("Who still owes, and reminding them"),
     "import": N_("Import an enterprise list"),
 }
 ROLE_COMMANDS = {
     None: ["start", "menu", "help", "lang", "cancel", "back"],
     Role.CONTACT.value: ["menu", "help", "lang", "cancel", "back"],
-    Role.BOARD.value: ["menu", "export", "help", "lang", "cancel", "back"],
-    Role.ADMIN.value: ["menu", "export", "import", "help", "lang", "cancel", "back"],
+    Role.BOARD.value: ["menu", "progress", "owing", "export", "help", "lang", "cancel", "back"],
+    Role.ADMIN.value: [
+        "menu",
+        "progress",
+        "owing",
+        "export",
+        "import",
+        "help",
+        "lang",
+        "cancel",
+        "back",
+    ],
 }
 
 

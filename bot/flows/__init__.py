@@ -1,3 +1,3 @@
 """Conversation flows; importing this package registers their steps and commands."""
 
-from bot.flows import menu, onboarding, registration, registry_chat, report  # noqa: F401
+from bot.flows import board, menu, onboarding, registration, registry_chat, report  # noqa: F401

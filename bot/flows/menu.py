@@ -60,6 +60,8 @@ def show_menu(ctx: Ctx) -> None:
                 ) % {"name": name, "date": fmt_date(last_moment(due), tz)}
                 choices.append((f"ms:{kind}", label))
     if ctx.is_role(Role.BOARD, Role.ADMIN):
+        choices.append(("progress", _("Progress")))
+        choices.append(("owing", _("Who still owes")))
         choices.append(("export", _("Export the enterprise list")))
     if ctx.is_role(Role.ADMIN):
         choices.append(("import", _("Import an enterprise list")))
@@ -133,6 +135,8 @@ def show_help(ctx: Ctx) -> None:
         _("/help — this help"),
     ]
     if ctx.is_role(Role.BOARD, Role.ADMIN):
+        lines.append(_("/progress — how many have sent each milestone, per zone"))
+        lines.append(_("/owing — who still owes, and reminding them"))
         lines.append(_("/export — the enterprise list as an Excel file"))
     if ctx.is_role(Role.ADMIN):
         lines.append(_("/import — import an enterprise list from an Excel file"))

@@ -22,7 +22,7 @@ CHAT_ROW_LINES = 20  # rejected rows listed in chat; the CLI lists all of them
 EXPORT_KEEP_SECONDS = 24 * 3600
 
 
-def _refuse(ctx: Ctx, *roles: Role) -> bool:
+def refuse(ctx: Ctx, *roles: Role) -> bool:
     """Answers a person without the role, and tells the caller to stop."""
     if ctx.is_role(*roles):
         return False
@@ -37,7 +37,7 @@ def _refuse(ctx: Ctx, *roles: Role) -> bool:
 @command("export")
 def export(ctx: Ctx) -> None:
     """Sends the enterprise list as a workbook (board and admins)."""
-    if _refuse(ctx, Role.BOARD, Role.ADMIN):
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
         return
     folder = ctx.settings.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,7 +62,7 @@ def _prune(folder: Path) -> None:
 @command("import")
 def start_import(ctx: Ctx) -> None:
     """Asks an admin for the enterprise list file."""
-    if _refuse(ctx, Role.ADMIN):
+    if refuse(ctx, Role.ADMIN):
         return
     ctx.goto(IMPORT)
     prompt_import(ctx)
@@ -82,7 +82,7 @@ def prompt_import(ctx: Ctx) -> None:
 
 def handle_import(ctx: Ctx) -> None:
     """Fetches the sent file, imports it, and reports per row; the state stays on errors."""
-    if _refuse(ctx, Role.ADMIN):
+    if refuse(ctx, Role.ADMIN):
         ctx.goto(HOME)
         return
     file = ctx.incoming.file

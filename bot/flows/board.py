@@ -1,0 +1,146 @@
+"""The board's view of the campaign: progress per milestone and who still owes, with reminders."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.core.commands import HOME, command
+from bot.core.context import Ctx, Step, register
+from bot.core.types import OutFile
+from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.registry_chat import refuse
+from bot.i18n import _
+from bot.milestone_text import deadline_words, milestone_name
+from bot.progress_text import milestone_chart, zone_lines
+from scheduler import planner
+from storage import audit, campaigns
+from storage.models import ChatLink, Contact, Milestone, Role
+
+OWING = "board.owing"
+OWING_LISTED = 40
+
+
+def _milestones(ctx: Ctx) -> list[Milestone]:
+    campaign = campaigns.get_campaign(session=ctx.session)
+    return campaigns.milestones(session=ctx.session, campaign=campaign) if campaign else []
+
+
+@command("progress")
+def show_progress(ctx: Ctx) -> None:
+    """Counts per milestone and zone, and the chart of the nearest open milestone."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
+    stones = _milestones(ctx)
+    if not stones:
+        ctx.say(_("The board has not opened a campaign yet."))
+        return
+    tz = ctx.settings.tz
+    lines: list[str] = []
+    for stone in stones:
+        state = planner.progress(ctx.session, stone)
+        share = round(100 * state.sent / state.total) if state.total else 0
+        lines.append(
+            _("%(name)s: %(done)s/%(total)s sent (%(share)s%%); %(deadline)s")
+            % {"name": milestone_name(stone.kind), "done": state.sent, "total": state.total,
+               "share": share, "deadline": deadline_words(stone.due_at, ctx.now, tz)}
+        )  # fmt: skip
+        lines += zone_lines(state)
+    nearest = next((s for s in stones if ctx.now < s.due_at), stones[-1])
+    chart = milestone_chart(ctx.settings, nearest, planner.progress(ctx.session, nearest), ctx.now)
+    ctx.say("\n".join(lines), file=OutFile(chart, chart.name))
+
+
+@command("owing")
+def start_owing(ctx: Ctx) -> None:
+    """Asks which milestone, then lists who still owes it."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
+    ctx.goto(OWING)
+    prompt_owing(ctx)
+
+
+def prompt_owing(ctx: Ctx) -> None:
+    """Offers the campaign's milestones."""
+    stones = _milestones(ctx)
+    if not stones:
+        ctx.goto(HOME)
+        ctx.say(_("The board has not opened a campaign yet."))
+        return
+    choices = [(f"m:{s.id}", milestone_name(s.kind)) for s in stones]
+    ctx.say(_("Who still owes which milestone?"), choices)
+
+
+def handle_owing(ctx: Ctx) -> None:
+    """Lists the owing enterprises with their contacts' reachability; offers to remind them."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        ctx.goto(HOME)
+        return
+    if ctx.choice == "remind":
+        _remind(ctx)
+        return
+    stone = ctx.session.get(Milestone, int(ctx.choice[2:])) if ctx.choice.startswith("m:") else None
+    if stone is None:
+        hint_and_reprompt(ctx)
+        return
+    state = planner.progress(ctx.session, stone)
+    owing_ids = [e.id for e in state.owing]
+    reach: dict[int, list[str]] = {}
+    for contact, link in ctx.session.exec(
+        select(Contact, ChatLink)
+        .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id), isouter=True)
+        .where(col(Contact.enterprise_id).in_(owing_ids), Contact.role == Role.CONTACT)
+    ):
+        if link is None:
+            mark = _("not linked")
+        elif link.reachable:
+            mark = _("linked")
+        else:
+            mark = _("blocked the bot")
+        reach.setdefault(contact.enterprise_id or 0, []).append(f"{contact.full_name} ({mark})")
+    lines = [
+        _("%(name)s: %(n)s enterprises still owe it.")
+        % {"name": milestone_name(stone.kind), "n": len(state.owing)}
+    ]
+    for enterprise in state.owing[:OWING_LISTED]:
+        people = ", ".join(reach.get(enterprise.id or 0, [])) or _("no contact")
+        lines.append(f"• {enterprise.name} ({enterprise.tax_code}) — {people}")
+    if len(state.owing) > OWING_LISTED:
+        lines.append(_("… and %(n)s more.") % {"n": len(state.owing) - OWING_LISTED})
+    ctx.set_data(milestone=stone.id)
+    choices = [("remind", _("Remind them all now"))] if state.owing else []
+    ctx.say("\n".join(lines), choices)
+
+
+def _remind(ctx: Ctx) -> None:
+    """Queues a reminder now to every reachable contact of every enterprise still owing."""
+    stone = ctx.session.get(Milestone, ctx.data("milestone") or 0)
+    if stone is None:
+        prompt_owing(ctx)
+        return
+    minute = ctx.now.strftime("%Y%m%d%H%M")  # a second tap in the same minute adds nothing
+    queued = 0
+    for enterprise in planner.progress(ctx.session, stone).owing:
+        for contact, link in ctx.session.exec(
+            select(Contact, ChatLink)
+            .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id))
+            .where(Contact.enterprise_id == enterprise.id, col(ChatLink.reachable).is_(True))
+        ):
+            queued += planner.enqueue_reminder(
+                session=ctx.session, milestone=stone, enterprise_id=enterprise.id or 0,
+                contact_id=contact.id or 0, target=planner.Target(link.channel, link.chat_id),
+                key=f"manual:{stone.id}:{enterprise.id}:{contact.id}:{link.channel}:{link.chat_id}:{minute}",
+                now=ctx.now,
+            )  # fmt: skip
+    audit.record(
+        session=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action="reminders.manual", now=ctx.now, target=f"milestone:{stone.id}",
+        details={"queued": queued},
+    )  # fmt: skip
+    ctx.goto(HOME)
+    ctx.say(_("%(n)s reminders are queued and go out within a minute.") % {"n": queued})
+    show_menu(ctx)
+
+
+register(Step(OWING, prompt=prompt_owing, handle=handle_owing, back=HOME))
+MENU_ACTIONS["progress"] = show_progress
+MENU_ACTIONS["owing"] = start_owing

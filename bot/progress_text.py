@@ -1,0 +1,52 @@
+"""A milestone's progress in words and as a chart, for the digest and the board's /progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from bot.charts import zone_chart
+from bot.i18n import _, fmt_number
+from bot.milestone_text import milestone_name
+from bot.settings import Settings
+from scheduler.planner import Progress
+from storage.models import Milestone
+
+
+def zone_lines(state: Progress) -> list[str]:
+    """ "• KCN Quế Võ: 12 sent, 3 still owing", zones in order."""
+    return [
+        _("• %(zone)s: %(done)s sent, %(owed)s still owing")
+        % {"zone": zone or _("(no zone)"), "done": done, "owed": owed}
+        for zone, (done, owed) in sorted(state.per_zone.items(), key=lambda item: item[0] or "")
+    ]
+
+
+def owing_lines(state: Progress, limit: int) -> list[str]:
+    """The enterprises still owing, the first ``limit`` of them."""
+    if not state.owing:
+        return []
+    lines = [_("Still owing:")]
+    lines += [f"{e.name} ({e.tax_code})" for e in state.owing[:limit]]
+    if len(state.owing) > limit:
+        lines.append(_("… and %(n)s more.") % {"n": fmt_number(len(state.owing) - limit)})
+    return lines
+
+
+def milestone_chart(
+    settings: Settings, milestone: Milestone, state: Progress, now: datetime
+) -> Path:
+    """A PNG bar chart of sent and owing per zone, under the data directory."""
+    folder = settings.data_dir / "charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"milestone-{milestone.id}-{now.strftime('%Y%m%d%H%M%S')}.png"
+    zones = sorted(state.per_zone, key=lambda zone: zone or "")
+    zone_chart(
+        path,
+        title=milestone_name(milestone.kind),
+        zones=[zone or _("(no zone)") for zone in zones],
+        done=[state.per_zone[zone][0] for zone in zones],
+        owed=[state.per_zone[zone][1] for zone in zones],
+        labels=(_("Sent"), _("Still owing")),
+    )
+    return path

@@ -1,0 +1,104 @@
+"""The board's progress and owing views, who may see them, and reminding from the list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.reminders import Renderer
+from scheduler import dispatcher
+from storage import links, registry
+from storage.engine import session_for
+from storage.models import AuditEvent, Delivery
+from tests.conftest import NOW
+from tests.factories import seed_world
+from tests.fake_channel import FakeChat, make_core
+from tests.test_reminders import FakeSender
+
+
+def _setup(engine: Engine, tmp_path: Path) -> tuple[FakeChat, FakeChat, FakeChat]:
+    codes, _ = seed_world(engine, NOW)
+    with session_for(engine) as session:
+        zone = registry.find_zone(session=session, name="KCN Quế Võ")
+        other = registry.add_enterprise(
+            session=session, tax_code="0101243150", name="Công ty Sao Mai", now=NOW, zone=zone
+        )
+        registry.add_contact(session=session, full_name="Chưa Liên Kết", now=NOW, enterprise=other)
+        session.commit()
+    core = make_core(engine, tmp_path, lambda: NOW)
+    chats = []
+    for chat_id, role in (("b1", "board"), ("c1", "contact"), ("s1", None)):
+        chat = FakeChat(core, chat_id)
+        if role:
+            chat.command(f"/start {codes[role]}")
+            chat.press("Đồng ý")
+        chats.append(chat)
+    return chats[0], chats[1], chats[2]
+
+
+def test_only_the_board_sees_progress_and_owing(engine: Engine, tmp_path: Path) -> None:
+    board, contact, stranger = _setup(engine, tmp_path)
+    for chat in (contact, stranger):
+        for line in ("/progress", "/owing"):
+            chat.command(line)
+            assert "chỉ dành cho cán bộ Ban Quản lý" in chat.said
+    board.command("/progress")
+    assert "Đăng ký danh hiệu thi đua: 0/2 đã nộp (0%)" in board.said
+    assert "• KCN Quế Võ: 0 đã nộp, 2 chưa nộp" in board.said
+    chart = board.last.replies[0].file
+    assert chart is not None and chart.path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_owing_lists_contacts_and_reminds_them(engine: Engine, tmp_path: Path) -> None:
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    board.command("/owing")
+    board.press("Đăng ký danh hiệu thi đua")
+    said = board.said
+    assert "còn 2 doanh nghiệp chưa nộp" in said
+    assert "Công ty TNHH Hoà Bình (0100109106) — Nguyễn Thị Hoà (đã liên kết)" in said
+    assert "Công ty Sao Mai (0101243150) — Chưa Liên Kết (chưa liên kết)" in said
+    token = board.token("Nhắc tất cả ngay")
+    board.press("Nhắc tất cả ngay")
+    assert "Đã xếp 1 tin nhắc nhở" in board.said
+    board._send(kind="choice", choice=token)  # a double tap hits a stale button
+    assert "nút của một tin nhắn trước" in board.said
+    board.command("/owing")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.press("Nhắc tất cả ngay")  # again within the same minute: already queued
+    assert "Đã xếp 0 tin nhắc nhở" in board.said
+    with session_for(engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.kind == "reminder")).all()
+        assert [(r.chat_id, r.status) for r in rows] == [("c1", "pending")]
+        actions = session.exec(select(AuditEvent.action)).all()
+        assert actions.count("reminders.manual") == 2  # each request is audited
+
+
+async def test_queued_reminders_go_out_through_the_outbox(engine: Engine, tmp_path: Path) -> None:
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    board.command("/owing")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.press("Nhắc tất cả ngay")
+    sender = FakeSender()
+    stats = await dispatcher.dispatch(
+        engine,
+        send=sender,
+        render=Renderer(board.core.settings, lambda: NOW),
+        clock=lambda: NOW,
+        rate=1000,
+        per_chat=0,
+    )
+    assert stats.sent == 1 and sender.sent[0][0] == "c1"
+    assert "còn 43 ngày — hạn thứ Ba, 14/04/2026" in sender.sent[0][1]
+
+
+def test_blocked_contacts_show_as_such(engine: Engine, tmp_path: Path) -> None:
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    with session_for(engine) as session:
+        assert links.mark_unreachable(session=session, channel="fake", chat_id="c1")
+        session.commit()
+    board.command("/owing")
+    board.press("Đăng ký danh hiệu thi đua")
+    assert "Nguyễn Thị Hoà (đã chặn bot)" in board.said
+    assert "Nhắc tất cả ngay" in [c.label for c in board.last.replies[-1].choices]
