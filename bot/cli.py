@@ -9,7 +9,7 @@ from datetime import datetime
 import click
 from pydantic import ValidationError
 
-from bot import cli_campaign, cli_db, cli_registry, cli_reminders, cli_run
+from bot import cli_campaign, cli_db, cli_export, cli_registry, cli_reminders, cli_run
 from bot.context import AppContext
 from bot.i18n import _, use_language
 from bot.problems import render
@@ -49,7 +49,7 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     ctx.with_resource(use_language(lang or settings.locale))
 
 
-for module in (cli_run, cli_db, cli_registry, cli_campaign, cli_reminders):
+for module in (cli_run, cli_db, cli_registry, cli_campaign, cli_reminders, cli_export):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -102,3 +102,23 @@ def test_blocked_contacts_show_as_such(engine: Engine, tmp_path: Path) -> None:
     board.press("Đăng ký danh hiệu thi đua")
     assert "Nguyễn Thị Hoà (đã chặn bot)" in board.said
     assert "Nhắc tất cả ngay" in [c.label for c in board.last.replies[-1].choices]
+
+
+def test_aggregated_lists_in_chat(engine: Engine, tmp_path: Path) -> None:
+    board, contact, stranger = _setup(engine, tmp_path)
+    for chat in (contact, stranger):
+        chat.command("/lists")
+        assert "chỉ dành cho cán bộ Ban Quản lý" in chat.said
+    board.command("/lists")
+    for label, name, suffix in (
+        ("Danh sách đăng ký danh hiệu", "dang-ky-thi-dua-2026.xlsx", b"PK"),
+        ("Số liệu báo cáo tổng kết", "so-lieu-bao-cao-2026.xlsx", b"PK"),
+        ("Tệp báo cáo tổng kết (zip)", "bao-cao-tong-ket-2026.zip", b"PK"),
+    ):
+        board.press(label)
+        sent = board.last.replies[0].file
+        assert sent is not None and sent.name == name
+        assert sent.path.read_bytes().startswith(suffix)
+    with session_for(engine) as session:
+        actions = session.exec(select(AuditEvent.action)).all()
+    assert {"export.registrations", "export.figures", "export.documents"} <= set(actions)

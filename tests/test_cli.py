@@ -218,3 +218,17 @@ def test_reminders_plan_shows_who_would_get_what(thidua, tmp_path: Path) -> None
     assert code == 1 and "không phải là ngày giờ" in err
     code, _, err = thidua("reminders", "run-now")
     assert code == 1 and "THIDUA_TELEGRAM_TOKEN" in err
+
+
+def test_export_commands_write_the_aggregated_lists(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = thidua("export", "registrations", "dk.xlsx")
+    assert code == 2 and "Chưa có phong trào thi đua" in err
+    thidua("demo", "seed")
+    for what, name in (
+        ("registrations", "dk.xlsx"),
+        ("reports", "bc.xlsx"),
+        ("documents", "bc.zip"),
+    ):
+        code, out, _ = thidua("export", what, name)
+        assert code == 0 and f"Đã ghi tệp {name}" in out
+        assert (tmp_path / name).read_bytes().startswith(b"PK")

@@ -41,12 +41,23 @@ COMMAND_TEXTS = {
     "export": N_("The enterprise list as an Excel file"),
     "progress": N_("Progress per milestone and zone"),
     "owing": N_("Who still owes, and reminding them"),
+    "lists": N_("The aggregated lists as files"),
     "import": N_("Import an enterprise list"),
 }
 ROLE_COMMANDS = {
     None: ["start", "menu", "help", "lang", "cancel", "back"],
     Role.CONTACT.value: ["menu", "help", "lang", "cancel", "back"],
-    Role.BOARD.value: ["menu", "progress", "owing", "export", "help", "lang", "cancel", "back"],
+    Role.BOARD.value: [
+        "menu",
+        "progress",
+        "owing",
+        "lists",
+        "export",
+        "help",
+        "lang",
+        "cancel",
+        "back",
+    ],
     Role.ADMIN.value: [
         "menu",
         "progress",

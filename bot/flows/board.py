@@ -8,15 +8,16 @@ from bot.core.commands import HOME, command
 from bot.core.context import Ctx, Step, register
 from bot.core.types import OutFile
 from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
-from bot.flows.registry_chat import refuse
+from bot.flows.registry_chat import export_path, refuse
 from bot.i18n import _
 from bot.milestone_text import deadline_words, milestone_name
 from bot.progress_text import milestone_chart, zone_lines
 from scheduler import planner
-from storage import audit, campaigns
+from storage import audit, campaigns, exports
 from storage.models import ChatLink, Contact, Milestone, Role
 
 OWING = "board.owing"
+LISTS = "board.lists"
 OWING_LISTED = 40
 
 
@@ -141,6 +142,66 @@ def _remind(ctx: Ctx) -> None:
     show_menu(ctx)
 
 
+@command("lists")
+def start_lists(ctx: Ctx) -> None:
+    """Offers the aggregated lists the board sends upward."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
+    ctx.goto(LISTS)
+    prompt_lists(ctx)
+
+
+def prompt_lists(ctx: Ctx) -> None:
+    """Which list to send."""
+    ctx.say(
+        _("Which list? Each holds every enterprise's newest submitted version."),
+        [
+            ("registrations", _("Registrations of titles (official layout)")),
+            ("figures", _("Year-end report figures")),
+            ("documents", _("Year-end report documents (zip)")),
+        ],
+    )
+
+
+def handle_lists(ctx: Ctx) -> None:
+    """Builds the chosen list and sends it as a file."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        ctx.goto(HOME)
+        return
+    campaign = campaigns.get_campaign(session=ctx.session)
+    if campaign is None or ctx.choice not in ("registrations", "figures", "documents"):
+        hint_and_reprompt(ctx)
+        return
+    year = campaign.year
+    if ctx.choice == "registrations":
+        path = export_path(ctx, "registrations", "xlsx")
+        counts = exports.export_registrations(session=ctx.session, campaign=campaign, path=path)
+        text = _("Registrations %(year)s: %(n)s rows.") % {"year": year, "n": sum(
+            n for code, n in counts.items() if not code.startswith(("bk", "giay"))
+        )}  # fmt: skip
+        name = f"dang-ky-thi-dua-{year}.xlsx"
+    elif ctx.choice == "figures":
+        path = export_path(ctx, "figures", "xlsx")
+        rows = exports.export_report_figures(session=ctx.session, campaign=campaign, path=path)
+        text = _("Year-end report figures %(year)s: %(n)s enterprises.") % {"year": year, "n": rows}
+        name = f"so-lieu-bao-cao-{year}.xlsx"
+    else:
+        path = export_path(ctx, "documents", "zip")
+        files = exports.zip_documents(
+            session=ctx.session, campaign=campaign, root=ctx.settings.data_dir / "files", path=path
+        )
+        text = _("Year-end report documents %(year)s: %(n)s files.") % {"year": year, "n": files}
+        name = f"bao-cao-tong-ket-{year}.zip"
+    audit.record(
+        session=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action=f"export.{ctx.choice}", now=ctx.now, target=f"campaign:{year}",
+    )  # fmt: skip
+    ctx.say(text, file=OutFile(path, name))
+    prompt_lists(ctx)
+
+
 register(Step(OWING, prompt=prompt_owing, handle=handle_owing, back=HOME))
+register(Step(LISTS, prompt=prompt_lists, handle=handle_lists, back=HOME))
 MENU_ACTIONS["progress"] = show_progress
 MENU_ACTIONS["owing"] = start_owing
+MENU_ACTIONS["lists"] = start_lists

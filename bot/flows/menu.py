@@ -62,6 +62,7 @@ def show_menu(ctx: Ctx) -> None:
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         choices.append(("progress", _("Progress")))
         choices.append(("owing", _("Who still owes")))
+        choices.append(("lists", _("Aggregated lists")))
         choices.append(("export", _("Export the enterprise list")))
     if ctx.is_role(Role.ADMIN):
         choices.append(("import", _("Import an enterprise list")))
@@ -137,6 +138,7 @@ def show_help(ctx: Ctx) -> None:
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         lines.append(_("/progress — how many have sent each milestone, per zone"))
         lines.append(_("/owing — who still owes, and reminding them"))
+        lines.append(_("/lists — the aggregated lists as files"))
         lines.append(_("/export — the enterprise list as an Excel file"))
     if ctx.is_role(Role.ADMIN):
         lines.append(_("/import — import an enterprise list from an Excel file"))

@@ -39,10 +39,7 @@ def export(ctx: Ctx) -> None:
     """Sends the enterprise list as a workbook (board and admins)."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
         return
-    folder = ctx.settings.data_dir / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    _prune(folder)
-    path = folder / f"registry-{ctx.conv.id}-{time.time_ns()}.xlsx"
+    path = export_path(ctx, "registry", "xlsx")
     count = export_registry(ctx.session, path)
     day = ctx.now.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
     ctx.say(
@@ -51,12 +48,15 @@ def export(ctx: Ctx) -> None:
     )
 
 
-def _prune(folder: Path) -> None:
-    """Deletes exports older than a day; they were sent long ago."""
+def export_path(ctx: Ctx, kind: str, suffix: str) -> Path:
+    """A fresh file under data/exports; exports older than a day (long sent) are deleted."""
+    folder = ctx.settings.data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
     limit = time.time() - EXPORT_KEEP_SECONDS
-    for old in folder.glob("registry-*.xlsx"):
-        if old.stat().st_mtime < limit:
+    for old in folder.iterdir():
+        if old.is_file() and old.stat().st_mtime < limit:
             old.unlink(missing_ok=True)
+    return folder / f"{kind}-{ctx.conv.id}-{time.time_ns()}.{suffix}"
 
 
 @command("import")

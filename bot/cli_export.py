@@ -1,0 +1,43 @@
+"""``thidua export``: the aggregated lists as files, the same as the board gets in chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.context import AppContext
+from bot.i18n import _
+from storage import audit, campaigns, exports
+from storage.registry import RegistryError
+
+
+@click.command("export")
+@click.argument("what", type=click.Choice(["registrations", "reports", "documents"]))
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--year", type=int, help="Campaign year (the latest by default).")
+@click.pass_obj
+def export(app: AppContext, what: str, file: Path, year: int | None) -> None:
+    """Write registrations (.xlsx), report figures (.xlsx) or report documents (.zip) to FILE."""
+    with app.session() as session:
+        campaign = campaigns.get_campaign(session=session, year=year)
+        if campaign is None:
+            raise RegistryError("campaign_missing")
+        if what == "registrations":
+            counts = exports.export_registrations(session=session, campaign=campaign, path=file)
+            written = sum(counts.values())
+        elif what == "reports":
+            written = exports.export_report_figures(session=session, campaign=campaign, path=file)
+        else:
+            written = exports.zip_documents(
+                session=session, campaign=campaign, root=app.settings.data_dir / "files", path=file
+            )
+        audit.record(
+            session=session, actor=app.actor, action=f"export.{what}", now=app.now(),
+            target=f"campaign:{campaign.year}", details={"file": file.name},
+        )  # fmt: skip
+        session.commit()
+    click.echo(_("Wrote %(file)s (%(n)s entries).") % {"file": file, "n": written})
+
+
+COMMANDS = [export]

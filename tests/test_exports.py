@@ -1,0 +1,126 @@
+"""The aggregated lists: official layout, newest submissions only, formulas kept as text."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+from sqlmodel import Session
+
+from storage import campaigns, exports, files, registrations, registry, reports
+from storage.models import Campaign, Enterprise, MilestoneKind, NomineeKind
+from storage.registrations import NomineeInput
+from storage.report_figures import figures_for
+from tests.conftest import NOW
+
+P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def _submit(
+    session: Session, campaign: Campaign, enterprise: Enterprise, *rows: NomineeInput
+) -> None:
+    draft = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+    )
+    registrations.replace_nominees(
+        session=session, draft=draft, now=NOW, contact_id=None,
+        rows=[registrations.validate(campaign.regime, row) for row in rows],
+    )  # fmt: skip
+    registrations.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+        now=NOW, contact_id=None,
+    )  # fmt: skip
+
+
+def _world(session: Session) -> tuple[Campaign, Enterprise, Enterprise]:
+    campaign = campaigns.create_campaign(
+        session=session,
+        year=2026,
+        board_name="Ban Quản lý",
+        now=NOW,
+        tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+    zone = registry.add_zone(session=session, name="KCN Quế Võ")
+    first = registry.add_enterprise(
+        session=session, tax_code="0100109106", name="Công ty A", now=NOW, zone=zone
+    )
+    second = registry.add_enterprise(
+        session=session, tax_code="0101243150", name="Công ty B", now=NOW, zone=zone
+    )
+    _submit(session, campaign, first, NomineeInput(P, "Người Cũ", "LĐTT"))
+    _submit(
+        session, campaign, first,
+        NomineeInput(P, "Trần Văn Đức", "CSTĐCS", position="Kỹ sư", initiative="Sáng kiến A"),
+        NomineeInput(P, HYPERLINK, "LĐTT", award="Giấy khen"),
+        NomineeInput(P, "Lê Thị An", "LĐTT"),
+        NomineeInput(C, "Phòng Kỹ thuật", "TT LĐXS", award="BK tỉnh"),
+    )  # fmt: skip
+    registrations.open_draft(  # a draft of B is not a submission: not exported
+        session=session, campaign=campaign, enterprise=second, now=NOW, contact_id=None
+    )
+    return campaign, first, second
+
+
+def test_registration_list_in_the_official_layout(session: Session, tmp_path: Path) -> None:
+    campaign, _first, _second = _world(session)
+    path = tmp_path / "dk.xlsx"
+    counts = exports.export_registrations(session=session, campaign=campaign, path=path)
+    assert counts == {"cstdcs": 1, "ldtt": 2, "giay_khen": 1, "tt_ldxs": 1, "bk_tinh": 1}
+    book = openpyxl.load_workbook(path)
+    people = [tuple(r) for r in book["Cá nhân"].iter_rows(values_only=True)]
+    assert people[0][0] == "DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM 2026"
+    assert "bản đã nộp mới nhất" in people[2][0]
+    assert people[3][:5] == ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Họ và tên")
+    names = [row[4] for row in people[4:]]
+    assert names == ["Lê Thị An", "Trần Văn Đức", HYPERLINK]  # Vietnamese order; no "Người Cũ"
+    formula = book["Cá nhân"].cell(row=7, column=5)
+    assert formula.value == HYPERLINK and formula.data_type == "s"
+    groups = [tuple(r) for r in book["Tập thể"].iter_rows(values_only=True)]
+    assert groups[4][4:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
+                             "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh")  # fmt: skip
+    totals = {r[0]: r for r in book["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
+    assert totals["Lao động tiên tiến"][1:] == (2, 0.3, 2 * 702_000)
+    assert totals["Chiến sĩ thi đua cơ sở"][3] == 2_340_000
+    fund = 2 * 702_000 + 2_340_000 + int(1.5 * 2_340_000) + 3 * 2_340_000
+    assert totals["Tổng cộng"][3] == fund
+
+
+def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
+    campaign, first, _second = _world(session)
+    draft = reports.open_draft(
+        session=session, campaign=campaign, enterprise=first, kind=MilestoneKind.REPORT, now=NOW,
+        contact_id=None,
+    )  # fmt: skip
+    for figure in figures_for(MilestoneKind.REPORT):
+        reports.set_figure(
+            session=session, report=draft, key=figure.key, value=7, now=NOW, contact_id=None
+        )
+    (tmp_path / "in.pdf").write_bytes(b"%PDF-1.4 signed")
+    stored = files.store_document(
+        session=session, source=tmp_path / "in.pdf", root=tmp_path / "files", now=NOW
+    )
+    reports.attach(
+        session=session, report=draft, stored=stored, signed=True, name="../../x.pdf",
+        channel=None, channel_file_id=None, now=NOW, contact_id=None,
+    )  # fmt: skip
+    reports.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision, now=NOW,
+        contact_id=None,
+    )  # fmt: skip
+    figures_path = tmp_path / "sl.xlsx"
+    assert exports.export_report_figures(session=session, campaign=campaign, path=figures_path) == 1
+    rows = list(openpyxl.load_workbook(figures_path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[3][:5] == (1, "Công ty A", "0100109106", "KCN Quế Võ", "BC-2026-0001")
+    archive_path = tmp_path / "docs.zip"
+    assert (
+        exports.zip_documents(
+            session=session, campaign=campaign, root=tmp_path / "files", path=archive_path
+        )
+        == 1
+    )
+    with zipfile.ZipFile(archive_path) as archive:
+        assert archive.namelist() == ["0100109106/bao-cao-da-ky.pdf"]
+        assert archive.read("0100109106/bao-cao-da-ky.pdf") == b"%PDF-1.4 signed"
