@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -38,6 +39,7 @@ _ALPHABET = {ch: index for index, ch in enumerate("aăâbcdđeêfghijklmnoôơpq
 _TONE_ORDER = {"": 0, "\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
 
+@lru_cache(maxsize=65536)
 def _word_key(word: str) -> tuple[tuple[int, ...], int]:
     """Letters by the Vietnamese alphabet first, then the syllable's tone."""
     decomposed = unicodedata.normalize("NFD", word.casefold())

@@ -22,6 +22,11 @@ def text_cell(sheet: WriteOnlyWorksheet, value: object, *, bold: bool = False) -
     return cell
 
 
+def safe_row(sheet: WriteOnlyWorksheet, values: Sequence[object]) -> list[object]:
+    """A row to append: plain values, except text openpyxl would take for a formula."""
+    return [text_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in values]
+
+
 def write_table(
     path: Path,
     *,
