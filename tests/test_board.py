@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from bot.reminders import Renderer
 from scheduler import dispatcher
-from storage import links, registry
+from storage import invitations, links, registry
 from storage.engine import session_for
-from storage.models import AuditEvent, Delivery
+from storage.models import AuditEvent, Delivery, Role
 from tests.conftest import NOW
 from tests.factories import seed_world
 from tests.fake_channel import FakeChat, make_core
@@ -122,3 +122,33 @@ def test_aggregated_lists_in_chat(engine: Engine, tmp_path: Path) -> None:
     with session_for(engine) as session:
         actions = session.exec(select(AuditEvent.action)).all()
     assert {"export.registrations", "export.figures", "export.documents"} <= set(actions)
+
+
+async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Path) -> None:
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    admin = FakeChat(board.core, "a1")
+    with session_for(engine) as session:
+        code = invitations.create_invitation(
+            session=session, role=Role.ADMIN, created_by="t", now=NOW
+        ).code
+        session.commit()
+    admin.command(f"/start {code}")
+    admin.press("Đồng ý")
+    board.command("/broadcast")
+    assert "chỉ dành cho quản trị viên" in board.said
+    admin.command("/broadcast")
+    admin.text("x" * 2001)
+    assert "từ 1 đến 2000 ký tự" in admin.said
+    admin.text("Kính gửi các doanh nghiệp: hạn đăng ký là 14/04. 1")
+    admin.press("Doanh nghiệp chưa nộp: Đăng ký danh hiệu thi đua")
+    assert "tới 1 tài khoản chat?" in admin.said
+    admin.press("Gửi")
+    assert "Đã xếp 1 tin nhắn" in admin.said
+    sender = FakeSender()
+    stats = await dispatcher.dispatch(
+        engine, send=sender, render=Renderer(board.core.settings, lambda: NOW),
+        clock=lambda: NOW, rate=1000, per_chat=0,
+    )  # fmt: skip
+    assert stats.sent == 1 and sender.sent == [
+        ("c1", "Kính gửi các doanh nghiệp: hạn đăng ký là 14/04. 1")
+    ]

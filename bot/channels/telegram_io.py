@@ -42,6 +42,7 @@ COMMAND_TEXTS = {
     "progress": N_("Progress per milestone and zone"),
     "owing": N_("Who still owes, and reminding them"),
     "lists": N_("The aggregated lists as files"),
+    "broadcast": N_("A message to all contacts, or to those still owing"),
     "import": N_("Import an enterprise list"),
 }
 ROLE_COMMANDS = {

@@ -1,3 +1,11 @@
 """Conversation flows; importing this package registers their steps and commands."""
 
-from bot.flows import board, menu, onboarding, registration, registry_chat, report  # noqa: F401
+from bot.flows import (  # noqa: F401  (registers the steps and commands)
+    board,
+    broadcast,
+    menu,
+    onboarding,
+    registration,
+    registry_chat,
+    report,
+)

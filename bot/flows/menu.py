@@ -142,6 +142,7 @@ def show_help(ctx: Ctx) -> None:
         lines.append(_("/export — the enterprise list as an Excel file"))
     if ctx.is_role(Role.ADMIN):
         lines.append(_("/import — import an enterprise list from an Excel file"))
+        lines.append(_("/broadcast — a message to all contacts, or to those still owing"))
     if ctx.contact is None:
         lines.append(not_linked_text(ctx))
     ctx.say("\n".join(lines))
