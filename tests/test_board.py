@@ -152,3 +152,35 @@ async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Pat
     assert stats.sent == 1 and sender.sent == [
         ("c1", "Kính gửi các doanh nghiệp: hạn đăng ký là 14/04. 1")
     ]
+
+
+def test_admins_invite_and_extend_in_chat(engine: Engine, tmp_path: Path) -> None:
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    admin = FakeChat(board.core, "a1")
+    with session_for(engine) as session:
+        code = invitations.create_invitation(
+            session=session, role=Role.ADMIN, created_by="t", now=NOW
+        ).code
+        session.commit()
+    admin.command(f"/start {code}")
+    admin.press("Đồng ý")
+    admin.command("/invite 0100109107")
+    assert "sai chữ số kiểm tra" in admin.said
+    admin.command("/invite 0101243150")
+    invite_code = admin.said.split("Mã mời: ")[1].split()[0]
+    newcomer = FakeChat(board.core, "n1", user_name="Người Mới")
+    newcomer.command(f"/start {invite_code}")
+    assert "Công ty Sao Mai" in newcomer.said
+    admin.command("/invite board")
+    assert "Mã mời:" in admin.said
+    board.command("/campaign extend 0100109106 30/04/2026")
+    assert "chỉ dành cho quản trị viên" in board.said
+    board.command("/campaign")
+    assert "Đăng ký danh hiệu thi đua: hạn cuối 23:59 thứ Ba, 14/04/2026" in board.said
+    admin.command("/campaign extend 0100109106 hôm-nay")
+    assert "ghi theo dạng" in admin.said
+    admin.command("/campaign extend 0100109106 30/04/2026 registration")
+    assert "được nộp đăng ký danh hiệu thi đua đến 23:59 thứ Năm, 30/04/2026" in admin.said
+    with session_for(engine) as session:
+        actions = session.exec(select(AuditEvent.action)).all()
+    assert {"invite.create", "campaign.extend"} <= set(actions)

@@ -43,33 +43,17 @@ COMMAND_TEXTS = {
     "owing": N_("Who still owes, and reminding them"),
     "lists": N_("The aggregated lists as files"),
     "broadcast": N_("A message to all contacts, or to those still owing"),
+    "invite": N_("An invitation code"),
+    "campaign": N_("The campaign's deadlines"),
     "import": N_("Import an enterprise list"),
 }
+_EVERYDAY = ["help", "lang", "cancel", "back"]
+_BOARD = ["menu", "progress", "owing", "lists", "campaign", "export"]
 ROLE_COMMANDS = {
-    None: ["start", "menu", "help", "lang", "cancel", "back"],
-    Role.CONTACT.value: ["menu", "help", "lang", "cancel", "back"],
-    Role.BOARD.value: [
-        "menu",
-        "progress",
-        "owing",
-        "lists",
-        "export",
-        "help",
-        "lang",
-        "cancel",
-        "back",
-    ],
-    Role.ADMIN.value: [
-        "menu",
-        "progress",
-        "owing",
-        "export",
-        "import",
-        "help",
-        "lang",
-        "cancel",
-        "back",
-    ],
+    None: ["start", "menu", *_EVERYDAY],
+    Role.CONTACT.value: ["menu", *_EVERYDAY],
+    Role.BOARD.value: [*_BOARD, *_EVERYDAY],
+    Role.ADMIN.value: [*_BOARD, "import", "broadcast", "invite", *_EVERYDAY],
 }
 
 

@@ -139,10 +139,12 @@ def show_help(ctx: Ctx) -> None:
         lines.append(_("/progress — how many have sent each milestone, per zone"))
         lines.append(_("/owing — who still owes, and reminding them"))
         lines.append(_("/lists — the aggregated lists as files"))
+        lines.append(_("/campaign — the deadlines (admins: extend one enterprise)"))
         lines.append(_("/export — the enterprise list as an Excel file"))
     if ctx.is_role(Role.ADMIN):
         lines.append(_("/import — import an enterprise list from an Excel file"))
         lines.append(_("/broadcast — a message to all contacts, or to those still owing"))
+        lines.append(_("/invite <tax code>, /invite board, /invite admin — an invitation code"))
     if ctx.contact is None:
         lines.append(not_linked_text(ctx))
     ctx.say("\n".join(lines))

@@ -1,0 +1,141 @@
+"""Admin commands typed with their arguments: invitations and campaign deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.core.commands import command
+from bot.core.context import Ctx
+from bot.flows.registry_chat import refuse
+from bot.i18n import _, fmt_instant, last_moment
+from bot.milestone_text import deadline_words, milestone_name
+from bot.problems import render
+from storage import audit, campaigns, invitations, registrations, registry
+from storage.identifiers import IdentifierError
+from storage.models import Campaign, MilestoneKind, Role
+from storage.registry import RegistryError
+
+KINDS = {"dangky": MilestoneKind.REGISTRATION, "registration": MilestoneKind.REGISTRATION,
+         "soket": MilestoneKind.MIDYEAR, "midyear": MilestoneKind.MIDYEAR,
+         "baocao": MilestoneKind.REPORT, "report": MilestoneKind.REPORT}  # fmt: skip
+
+
+def _actor(ctx: Ctx) -> str:
+    return f"contact:{ctx.contact.id if ctx.contact else '?'}"
+
+
+@command("invite")
+def invite(ctx: Ctx) -> None:
+    """/invite <tax code> for an enterprise contact, /invite board, /invite admin."""
+    if refuse(ctx, Role.ADMIN):
+        return
+    argument = ctx.incoming.args.strip()
+    if not argument:
+        ctx.say(
+            _(
+                "Type /invite followed by the enterprise's tax code, or /invite board, or /invite "
+                "admin."
+            )
+        )
+        return
+    role, enterprise = Role.CONTACT, None
+    if argument.lower() in (Role.BOARD, Role.ADMIN):
+        role = Role(argument.lower())
+    else:
+        try:
+            enterprise = registry.require_enterprise(session=ctx.session, tax_code=argument)
+        except IdentifierError as error:
+            ctx.say(render(error.code, {"value": error.value}))
+            return
+        except RegistryError as error:
+            ctx.say(render(error.code, error.params))
+            return
+    issued = invitations.create_invitation(
+        session=ctx.session, role=role, created_by=_actor(ctx), now=ctx.now,
+        valid_for=timedelta(days=ctx.settings.invite_days), enterprise=enterprise,
+    )  # fmt: skip
+    audit.record(
+        session=ctx.session, actor=_actor(ctx), action="invite.create", now=ctx.now,
+        target=f"invitation:{issued.invitation.id}",
+        details={"role": role.value, "enterprise": enterprise.tax_code if enterprise else None},
+    )  # fmt: skip
+    lines = [_("Invitation code: %(code)s") % {"code": issued.code}]
+    if ctx.settings.telegram_bot_username:
+        lines.append(
+            _("Telegram link: https://t.me/%(bot)s?start=%(code)s")
+            % {"bot": ctx.settings.telegram_bot_username, "code": issued.code}
+        )
+    lines.append(_("Or type in the chat: /start %(code)s") % {"code": issued.code})
+    lines.append(
+        _("Valid until %(when)s, for one use only.")
+        % {"when": fmt_instant(issued.invitation.expires_at, ctx.settings.tz)}
+    )
+    ctx.say("\n".join(lines))
+
+
+@command("campaign")
+def campaign(ctx: Ctx) -> None:
+    """Shows the deadlines; admins extend one enterprise: /campaign extend <MST> <dd/mm/yyyy>."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
+    found = campaigns.get_campaign(session=ctx.session)
+    if found is None:
+        ctx.say(_("The board has not opened a campaign yet."))
+        return
+    words = ctx.incoming.args.split()
+    if words and words[0].lower() == "extend":
+        _extend(ctx, found, words[1:])
+        return
+    lines = [
+        _("Emulation campaign %(year)s — %(board)s")
+        % {"year": found.year, "board": found.board_name}
+    ]
+    lines += [
+        f"• {milestone_name(stone.kind)}: {deadline_words(stone.due_at, ctx.now, ctx.settings.tz)}"
+        for stone in campaigns.milestones(session=ctx.session, campaign=found)
+    ]
+    lines.append(
+        _(
+            "To give one enterprise more time: /campaign extend <tax code> <last day, dd/mm/yyyy> "
+            "[registration|midyear|report]"
+        )
+    )
+    ctx.say("\n".join(lines))
+
+
+def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
+    """Moves one enterprise's cut-off to the end of the given day."""
+    if refuse(ctx, Role.ADMIN):
+        return
+    kind = KINDS.get(words[2].lower(), None) if len(words) > 2 else MilestoneKind.REGISTRATION
+    day = None
+    if len(words) >= 2:
+        try:
+            day = datetime.strptime(words[1], "%d/%m/%Y").date()  # noqa: DTZ007  (a calendar day)
+        except ValueError:
+            day = None
+    if day is None or kind is None:
+        ctx.say(_("Write it as: /campaign extend 0100109106 30/04/2026 registration"))
+        return
+    try:
+        enterprise = registry.require_enterprise(session=ctx.session, tax_code=words[0])
+    except IdentifierError as error:
+        ctx.say(render(error.code, {"value": error.value}))
+        return
+    except RegistryError as error:
+        ctx.say(render(error.code, error.params))
+        return
+    cutoff = campaigns.local_midnight(day + timedelta(days=1), ctx.settings.tz)
+    registrations.extend(
+        session=ctx.session, campaign=found, enterprise=enterprise, kind=kind, until=cutoff,
+        granted_by=_actor(ctx), now=ctx.now,
+    )  # fmt: skip
+    audit.record(
+        session=ctx.session, actor=_actor(ctx), action="campaign.extend", now=ctx.now,
+        target=enterprise.tax_code, details={"milestone": kind.value, "until": cutoff.isoformat()},
+    )  # fmt: skip
+    ctx.say(
+        _("%(enterprise)s may submit the %(milestone)s until %(when)s.")
+        % {"enterprise": enterprise.name, "milestone": milestone_name(kind).lower(),
+           "when": fmt_instant(last_moment(cutoff), ctx.settings.tz)}
+    )  # fmt: skip
