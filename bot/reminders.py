@@ -102,7 +102,31 @@ class Renderer:
             )
         if row.kind == "broadcast":
             return Outgoing(str(row.payload.get("text", "")))
+        if row.kind == "review":
+            return self._review(row)
         return None
+
+    def _review(self, row: Delivery) -> Outgoing:
+        """The board's decision on a submission, in the recipient's language."""
+        from bot.flows.review import KIND_NAMES, state_name
+
+        key = str(row.payload.get("kind", "registration"))
+        kind = KIND_NAMES.get(key, KIND_NAMES["registration"])
+        state = str(row.payload.get("state", "received"))
+        lines = [
+            _("The board has reviewed your %(name)s %(reference)s: %(state)s.")
+            % {"name": milestone_name(kind).lower(), "reference": row.payload.get("reference"),
+               "state": state_name(state)}
+        ]  # fmt: skip
+        if row.payload.get("comment"):
+            lines.append(_("Comment: %(text)s") % {"text": row.payload["comment"]})
+        if state == "returned":
+            lines.append(_("Please correct it and submit it again; it is open again for you."))
+            return Outgoing(
+                "\n".join(lines),
+                ((f"g:open:{kind.value}", _("Open: %(name)s") % {"name": milestone_name(kind)}),),
+            )
+        return Outgoing("\n".join(lines))
 
     def _reminder(
         self, session: Session, row: Delivery, milestone: Milestone, enterprise_id: int

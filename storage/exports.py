@@ -36,7 +36,12 @@ from storage.report_figures import figures_for
 from storage.text import vi_name_key
 from storage.xlsx import safe_row, text_cell
 
-SCOPE_NOTE = "Gồm bản đã nộp mới nhất của mỗi doanh nghiệp (chưa nộp thì không có trong danh sách)."
+SCOPE_NOTE = (
+    "Gồm bản đã nộp mới nhất của mỗi doanh nghiệp, ở mọi trạng thái xem xét (xem cột Trạng thái);"
+    " doanh nghiệp chưa nộp không có trong danh sách."
+)
+REVIEW_WORDS = {"received": "Đã nhận", "has_issues": "Cần bổ sung", "approved": "Đã duyệt",
+                "returned": "Trả lại để sửa"}  # fmt: skip
 
 
 def _newest(rows: list[tuple[int, int, int]]) -> dict[int, int]:
@@ -83,6 +88,13 @@ def _enterprises(session: Session, ids: set[int]) -> list[tuple[Enterprise, Indu
 def export_registrations(*, session: Session, campaign: Campaign, path: Path) -> dict[str, int]:
     """Writes "Cá nhân", "Tập thể" and "Tổng hợp" sheets; returns counts per title code."""
     latest = latest_registrations(session, campaign)
+    states = dict(
+        session.exec(
+            select(Registration.id, Registration.review_state).where(
+                col(Registration.id).in_(set(latest.values()))
+            )
+        ).all()
+    )
     book = Workbook(write_only=True)
     people = book.create_sheet("Cá nhân")
     groups = book.create_sheet("Tập thể")
@@ -90,9 +102,9 @@ def export_registrations(*, session: Session, campaign: Campaign, path: Path) ->
     for sheet, header in (
         (people, ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Họ và tên",
                   "Chức vụ, đơn vị", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị",
-                  "Tên sáng kiến")),
+                  "Tên sáng kiến", "Trạng thái")),
         (groups, ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Tên tập thể",
-                  "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị")),
+                  "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị", "Trạng thái")),
     ):  # fmt: skip
         sheet.append([text_cell(sheet, heading, bold=True)])
         sheet.append([text_cell(sheet, campaign.board_name)])
@@ -121,6 +133,7 @@ def export_registrations(*, session: Session, campaign: Campaign, path: Path) ->
         assert enterprise.id is not None
         rows = by_registration.get(latest[enterprise.id], [])
         base = [enterprise.name, enterprise.tax_code, zone.name if zone else ""]
+        state = REVIEW_WORDS.get(states.get(latest[enterprise.id], ""), "")
         people_rows = sorted(
             (r for r in rows if r[0] == NomineeKind.INDIVIDUAL), key=lambda r: vi_name_key(r[1])
         )
@@ -137,11 +150,11 @@ def export_registrations(*, session: Session, campaign: Campaign, path: Path) ->
             award_name = names.get(award_code or "", "")
             if kind == NomineeKind.INDIVIDUAL:
                 values = [numbers[kind], *base, name, position or "", title_name, award_name,
-                          initiative or ""]  # fmt: skip
+                          initiative or "", state]  # fmt: skip
                 people.append(safe_row(people, values))
             else:
                 groups.append(
-                    safe_row(groups, [numbers[kind], *base, name, title_name, award_name])
+                    safe_row(groups, [numbers[kind], *base, name, title_name, award_name, state])
                 )
     totals = book.create_sheet("Tổng hợp")
     totals.append([text_cell(totals, f"TỔNG HỢP ĐĂNG KÝ NĂM {campaign.year}", bold=True)])

@@ -183,6 +183,15 @@ class NomineeKind(StrEnum):
     COLLECTIVE = "collective"
 
 
+class ReviewState(StrEnum):
+    """Where the board stands on a submission (ODK-like review states)."""
+
+    RECEIVED = "received"
+    HAS_ISSUES = "has_issues"
+    APPROVED = "approved"
+    RETURNED = "returned"  # sent back to the enterprise with a comment; its flow reopens
+
+
 class Registration(SQLModel, table=True):
     """One version of an enterprise's registration of emulation titles; never overwritten."""
 
@@ -198,6 +207,10 @@ class Registration(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
     updated_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    review_state: str = Field(default=ReviewState.RECEIVED, sa_type=String(16))
+    review_comment: str | None = Field(default=None, sa_type=String(1000))
+    reviewed_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -247,6 +260,10 @@ class Report(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
     updated_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    review_state: str = Field(default=ReviewState.RECEIVED, sa_type=String(16))
+    review_comment: str | None = Field(default=None, sa_type=String(1000))
+    reviewed_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -16,7 +16,7 @@ from tests.fake_channel import FakeChat, make_core
 
 REFUSED = ("chỉ dành cho cán bộ Ban Quản lý", "chỉ dành cho quản trị viên")
 EVERYONE = {"start", "menu", "help", "lang", "cancel", "back"}
-BOARD_ONLY = {"progress", "owing", "lists", "export", "campaign"}
+BOARD_ONLY = {"progress", "owing", "lists", "export", "campaign", "review"}
 ADMIN_ONLY = {"import", "broadcast", "invite"}
 ROLES = ("stranger", "contact", "other_contact", "board", "admin")
 ALLOWED = {

@@ -80,7 +80,8 @@ def test_registration_list_in_the_official_layout(session: Session, tmp_path: Pa
     assert formula.value == HYPERLINK and formula.data_type == "s"
     groups = [tuple(r) for r in book["Tập thể"].iter_rows(values_only=True)]
     assert groups[4][4:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
-                             "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh")  # fmt: skip
+                             "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh", "Đã nhận")  # fmt: skip
+    assert "ở mọi trạng thái xem xét" in groups[2][0]
     totals = {r[0]: r for r in book["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
     assert totals["Lao động tiên tiến"][1:] == (2, 0.3, 2 * 702_000)
     assert totals["Chiến sĩ thi đua cơ sở"][3] == 2_340_000

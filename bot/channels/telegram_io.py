@@ -45,10 +45,11 @@ COMMAND_TEXTS = {
     "broadcast": N_("A message to all contacts, or to those still owing"),
     "invite": N_("An invitation code"),
     "campaign": N_("The campaign's deadlines"),
+    "review": N_("Review submissions"),
     "import": N_("Import an enterprise list"),
 }
 _EVERYDAY = ["help", "lang", "cancel", "back"]
-_BOARD = ["menu", "progress", "owing", "lists", "campaign", "export"]
+_BOARD = ["menu", "progress", "owing", "review", "lists", "campaign", "export"]
 ROLE_COMMANDS = {
     None: ["start", "menu", *_EVERYDAY],
     Role.CONTACT.value: ["menu", *_EVERYDAY],

@@ -9,4 +9,5 @@ from bot.flows import (  # noqa: F401  (registers the steps and commands)
     registration,
     registry_chat,
     report,
+    review,
 )

@@ -138,6 +138,7 @@ def show_help(ctx: Ctx) -> None:
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         lines.append(_("/progress — how many have sent each milestone, per zone"))
         lines.append(_("/owing — who still owes, and reminding them"))
+        lines.append(_("/review — mark a submission received, has issues, approved or returned"))
         lines.append(_("/lists — the aggregated lists as files"))
         lines.append(_("/campaign — the deadlines (admins: extend one enterprise)"))
         lines.append(_("/export — the enterprise list as an Excel file"))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.core.context import Ctx, StepHandler
 from bot.i18n import N_, _
-from storage import campaigns, catalogue, registrations
+from storage import campaigns, catalogue, registrations, reviews
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, Registration, Role
 
 HOME = "reg.home"
@@ -31,10 +31,11 @@ class Scope:
     campaign: Campaign
     enterprise: Enterprise
     cutoff: datetime | None
+    returned: bool = False  # the board sent the registration back: open until resubmitted
 
     def is_open(self, now: datetime) -> bool:
         """Whether registrations are still accepted for this enterprise."""
-        return self.cutoff is not None and now < self.cutoff
+        return self.returned or (self.cutoff is not None and now < self.cutoff)
 
 
 def scope(ctx: Ctx) -> Scope | None:
@@ -51,7 +52,10 @@ def scope(ctx: Ctx) -> Scope | None:
         enterprise=enterprise,
         kind=MilestoneKind.REGISTRATION,
     )
-    return Scope(campaign, enterprise, cutoff)
+    latest = registrations.latest_submitted(
+        session=ctx.session, campaign=campaign, enterprise=enterprise
+    )
+    return Scope(campaign, enterprise, cutoff, reviews.is_returned(latest))
 
 
 def draft(ctx: Ctx, where: Scope) -> Registration:

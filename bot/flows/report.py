@@ -12,7 +12,7 @@ from bot.flows.report_text import CHOICES, EXAMPLES, label, value_text
 from bot.i18n import _, fmt_instant, last_moment
 from bot.milestone_text import deadline_words, milestone_name
 from bot.problems import render
-from storage import campaigns, files, registrations, reports
+from storage import campaigns, files, registrations, reports, reviews
 from storage.files import FileRefused
 from storage.models import (
     Campaign,
@@ -64,6 +64,12 @@ def _draft(ctx: Ctx, where: Where) -> Report:
 
 
 def _open(where: Where, ctx: Ctx) -> bool:
+    """Before the cut-off, or sent back by the board (open until sent again)."""
+    latest = reports.latest_submitted(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise, kind=where.kind
+    )
+    if reviews.is_returned(latest):
+        return True
     return where.cutoff is not None and ctx.now < where.cutoff  # type: ignore[operator]
 
 
