@@ -190,4 +190,39 @@ def campaign_extend(
     )
 
 
+@campaign.command("set")
+@click.argument("milestone", type=click.Choice([k.value for k in MilestoneKind]))
+@click.argument("last_day", type=CutoffType())
+@click.option("--year", type=int, help="Campaign year (the latest by default).")
+@click.pass_obj
+def campaign_set(
+    app: AppContext, milestone: str, last_day: date | datetime, year: int | None
+) -> None:
+    """Move MILESTONE for everyone: on time until the end of LAST_DAY."""
+    cutoff = (
+        campaigns.local_midnight(last_day + timedelta(days=1), app.settings.tz)
+        if not isinstance(last_day, datetime)
+        else _to_instant(last_day, app)
+    )
+    assert cutoff is not None
+    with app.session() as session:
+        found = campaigns.get_campaign(session=session, year=year)
+        if found is None:
+            raise RegistryError("campaign_missing")
+        campaigns.set_deadline(
+            session=session, campaign=found, kind=MilestoneKind(milestone), cutoff=cutoff
+        )
+        audit.record(
+            session=session,
+            actor=app.actor,
+            action="campaign.set",
+            now=app.now(),
+            target=f"campaign:{found.year}",
+            details={"milestone": milestone, "cutoff": cutoff.isoformat()},
+        )
+        session.commit()
+        year = found.year
+    _show(app, year)
+
+
 COMMANDS = [campaign]

@@ -92,3 +92,24 @@ def milestones(*, session: Session, campaign: Campaign) -> list[Milestone]:
     """A campaign's milestones in date order."""
     query = select(Milestone).where(Milestone.campaign_id == campaign.id)
     return list(session.exec(query.order_by(col(Milestone.due_at))))
+
+
+def set_deadline(
+    *, session: Session, campaign: Campaign, kind: MilestoneKind, cutoff: datetime
+) -> Milestone:
+    """Moves (or adds) a milestone of a campaign; the order of milestones must stay."""
+    stones = {m.kind: m for m in milestones(session=session, campaign=campaign)}
+    dues = {k: m.due_at for k, m in stones.items()}
+    dues[kind] = cutoff
+    ordered = [dues[k] for k in MilestoneKind if k in dues]
+    if ordered != sorted(ordered):
+        raise RegistryError("milestones_out_of_order")
+    stone = stones.get(kind)
+    if stone is None:
+        assert campaign.id is not None
+        stone = Milestone(campaign_id=campaign.id, kind=kind, due_at=cutoff)
+        session.add(stone)
+    else:
+        stone.due_at = cutoff
+    session.flush()
+    return stone

@@ -184,3 +184,27 @@ def test_admins_invite_and_extend_in_chat(engine: Engine, tmp_path: Path) -> Non
     with session_for(engine) as session:
         actions = session.exec(select(AuditEvent.action)).all()
     assert {"invite.create", "campaign.extend"} <= set(actions)
+
+
+def test_admins_move_a_deadline_for_everyone(engine: Engine, tmp_path: Path) -> None:
+    board, contact, _stranger = _setup(engine, tmp_path)
+    admin = FakeChat(board.core, "a2")
+    with session_for(engine) as session:
+        code = invitations.create_invitation(
+            session=session, role=Role.ADMIN, created_by="t", now=NOW
+        ).code
+        session.commit()
+    admin.command(f"/start {code}")
+    admin.press("Đồng ý")
+    board.command("/campaign set registration 20/04/2026")
+    assert "chỉ dành cho quản trị viên" in board.said
+    admin.command("/campaign set report 01/03/2026")
+    assert "theo thứ tự" in admin.said  # before registration and mid-year: refused, nothing moved
+    admin.command("/campaign set registration 20/04/2026")
+    assert (
+        "Đăng ký danh hiệu thi đua: hạn cuối 23:59 thứ Hai, 20/04/2026 (còn 49 ngày)" in admin.said
+    )
+    contact.command("/menu")
+    assert "Đăng ký danh hiệu thi đua — hạn thứ Hai, 20/04/2026" in [
+        c.label for c in contact.last.replies[-1].choices
+    ]

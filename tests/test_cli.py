@@ -232,3 +232,11 @@ def test_export_commands_write_the_aggregated_lists(thidua, tmp_path: Path) -> N
         code, out, _ = thidua("export", what, name)
         assert code == 0 and f"Đã ghi tệp {name}" in out
         assert (tmp_path / name).read_bytes().startswith(b"PK")
+
+
+def test_campaign_set_moves_a_deadline(thidua) -> None:  # type: ignore[no-untyped-def]
+    thidua("campaign", "create", "2026")
+    code, out, _ = thidua("campaign", "set", "report", "10/12/2026")
+    assert code == 0 and "Báo cáo tổng kết năm: nộp trước 00:00 thứ Sáu, 11/12/2026" in out
+    code, _, err = thidua("campaign", "set", "registration", "01/12/2026")
+    assert code == 2 and "theo thứ tự" in err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core.commands import command
 from bot.core.context import Ctx
@@ -86,6 +86,9 @@ def campaign(ctx: Ctx) -> None:
     if words and words[0].lower() == "extend":
         _extend(ctx, found, words[1:])
         return
+    if words and words[0].lower() == "set":
+        _set(ctx, found, words[1:])
+        return
     lines = [
         _("Emulation campaign %(year)s — %(board)s")
         % {"year": found.year, "board": found.board_name}
@@ -100,7 +103,50 @@ def campaign(ctx: Ctx) -> None:
             "[registration|midyear|report]"
         )
     )
+    lines.append(
+        _("To move a deadline for everyone: /campaign set <registration|midyear|report> <last day>")
+    )
     ctx.say("\n".join(lines))
+
+
+def _set(ctx: Ctx, found: Campaign, words: list[str]) -> None:
+    """/campaign set <registration|midyear|report> <last day>: moves a milestone for everyone."""
+    if refuse(ctx, Role.ADMIN):
+        return
+    kind = KINDS.get(words[0].lower()) if words else None
+    day = _day(words[1]) if len(words) > 1 else None
+    if kind is None or day is None:
+        ctx.say(_("Write it as: /campaign set registration 20/04/2026"))
+        return
+    cutoff = campaigns.local_midnight(day + timedelta(days=1), ctx.settings.tz)
+    try:
+        campaigns.set_deadline(session=ctx.session, campaign=found, kind=kind, cutoff=cutoff)
+    except RegistryError as error:
+        ctx.say(render(error.code, error.params))
+        return
+    audit.record(
+        session=ctx.session,
+        actor=_actor(ctx),
+        action="campaign.set",
+        now=ctx.now,
+        target=f"campaign:{found.year}",
+        details={"milestone": kind.value, "cutoff": cutoff.isoformat()},
+    )
+    ctx.say(
+        _("%(name)s: %(deadline)s.")
+        % {
+            "name": milestone_name(kind),
+            "deadline": deadline_words(cutoff, ctx.now, ctx.settings.tz),
+        }
+    )
+
+
+def _day(text: str) -> date | None:
+    """A day written dd/mm/yyyy, or None."""
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()  # noqa: DTZ007  (a calendar day)
+    except ValueError:
+        return None
 
 
 def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
@@ -108,12 +154,7 @@ def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
     if refuse(ctx, Role.ADMIN):
         return
     kind = KINDS.get(words[2].lower(), None) if len(words) > 2 else MilestoneKind.REGISTRATION
-    day = None
-    if len(words) >= 2:
-        try:
-            day = datetime.strptime(words[1], "%d/%m/%Y").date()  # noqa: DTZ007  (a calendar day)
-        except ValueError:
-            day = None
+    day = _day(words[1]) if len(words) >= 2 else None
     if day is None or kind is None:
         ctx.say(_("Write it as: /campaign extend 0100109106 30/04/2026 registration"))
         return
