@@ -254,6 +254,8 @@ def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None
     admin.command("/export")
     sent = admin.last.replies[0].file
     assert sent is not None and sent.name.endswith(".xlsx")
+    with session_for(engine) as session:
+        assert "export.registry" in session.exec(select(AuditEvent.action)).all()
     sheet = openpyxl.load_workbook(sent.path).active
     assert sheet is not None and sheet.cell(row=4, column=3).value == "Công ty TNHH Hoà Bình"
     admin.command("/import")

@@ -41,6 +41,13 @@ def export(ctx: Ctx) -> None:
         return
     path = export_path(ctx, "registry", "xlsx")
     count = export_registry(ctx.session, path)
+    audit.record(
+        session=ctx.session,
+        actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action="export.registry",
+        now=ctx.now,
+        details={"enterprises": count},
+    )
     day = ctx.now.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
     ctx.say(
         _("The enterprise list (%(n)s enterprises) is attached.") % {"n": fmt_number(count)},
