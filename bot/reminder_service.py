@@ -112,6 +112,11 @@ class ReminderService:
         self._scheduler.start()
         return True
 
+    def kick(self) -> None:
+        """Runs the outbox job as soon as possible (a board notice was just queued)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.modify_job("outbox", next_run_time=datetime.now(self.settings.tz))
+
     def stop(self) -> None:
         """Stops the job and releases the lock."""
         if self._scheduler is not None:

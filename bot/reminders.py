@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -104,6 +105,14 @@ class Renderer:
             return Outgoing(str(row.payload.get("text", "")))
         if row.kind == "review":
             return self._review(row)
+        if row.kind == "notice":  # a submission announced to the board, rendered when queued
+            path = row.payload.get("file_path")
+            return Outgoing(
+                str(row.payload.get("text", "")),
+                document=Path(str(path)) if path else None,
+                document_name=str(row.payload.get("file_name") or ""),
+                document_id=str(row.payload["file_id"]) if row.payload.get("file_id") else None,
+            )
         return None
 
     def _review(self, row: Delivery) -> Outgoing:

@@ -27,11 +27,14 @@ FLUSH_EVERY = 0.1  # seconds between writes of sent rows
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A rendered message: text, buttons (token, label), an optional picture."""
+    """A rendered message: text, buttons (token, label), an optional picture or document."""
 
     text: str
     choices: tuple[tuple[str, str], ...] = ()
     image: Path | None = None
+    document: Path | None = None
+    document_name: str = ""
+    document_id: str | None = None  # the channel's id of the same file: re-sent, not uploaded
 
 
 class Outcome(StrEnum):

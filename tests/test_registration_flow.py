@@ -13,7 +13,14 @@ from sqlmodel import select
 
 from storage import campaigns, registrations
 from storage.engine import session_for
-from storage.models import Enterprise, MilestoneKind, Nominee, Registration, RegistrationStatus
+from storage.models import (
+    Delivery,
+    Enterprise,
+    MilestoneKind,
+    Nominee,
+    Registration,
+    RegistrationStatus,
+)
 from tests.conftest import NOW
 from tests.factories import Clock, seed_world
 from tests.fake_channel import FakeChat, make_core
@@ -94,6 +101,10 @@ def test_registering_by_hand_from_menu_to_receipt(core, world, engine: Engine) -
     )
     assert "1/1 doanh nghiệp đã đăng ký." in chat.last.board[0].text
     assert len(_submitted(engine)) == 1
+    with session_for(engine) as session:  # queued for the board's chat with the submission
+        notices = session.exec(select(Delivery).where(Delivery.kind == "notice")).all()
+        assert [n.chat_id for n in notices] == ["-100"]
+        assert str(notices[0].payload["text"]).startswith("Đăng ký mới DK-2026-0001")
     chat.press(REG)
     assert "Đã nộp: phiên bản 1, số tiếp nhận DK-2026-0001." in chat.said
     chat.press("Xem bản đã nộp")

@@ -109,6 +109,20 @@ async def _press(fake: FakeTelegram, ask: Call, label: str, expect: str, chat: i
     return (await fake.await_for("sendMessage", match, count=seen + 1))[-1]
 
 
+async def _flush_outbox(fake: FakeTelegram, db: Engine, tmp_path: Path) -> None:
+    """Sends what the outbox holds (the bot process's scheduler does this every minute)."""
+    from bot.channels.telegram_outbox import TelegramSender
+    from bot.reminders import Renderer
+    from scheduler import dispatcher
+
+    settings = _settings(fake, tmp_path)
+    async with TelegramSender(fake.token, base_url=fake.base_url) as sender:
+        await dispatcher.dispatch(
+            db, send=sender, render=Renderer(settings, lambda: NOW), clock=lambda: NOW,
+            rate=1000, per_chat=0,
+        )  # fmt: skip
+
+
 async def _onboard(fake: FakeTelegram, code: str, chat: int = CHAT) -> Call:
     ask = await _say(fake, f"/start {code}", "sẽ được liên kết", chat=chat)
     return await _press(fake, ask, "Đồng ý, liên kết", "Danh mục chính", chat=chat)
@@ -312,6 +326,8 @@ async def test_registration_by_excel_over_telegram(
     )
     review = await _press(fake, summary, "Đồng ý, dùng danh sách này", "Bước 3/3")
     await _press(fake, review, "Xác nhận và nộp", "Số tiếp nhận DK-2026-0001")
+    assert not [c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == BOARD_CHAT]
+    await _flush_outbox(fake, db, tmp_path)  # the notice went into the outbox with the data
     notice = await fake.await_for(
         "sendMessage", lambda c: c.params["chat_id"] == BOARD_CHAT and "DK-2026-0001" in _text(c)
     )
@@ -340,6 +356,7 @@ async def test_year_end_report_document_over_telegram(
     extra = (await fake.await_for("sendMessage", lambda c: "tài liệu kèm theo" in _text(c)))[-1]
     review = await _press(fake, extra, "Chuyển sang xem lại", "Xem lại")
     await _press(fake, review, "Xác nhận và nộp", "Số tiếp nhận SK-2026-0001")
+    await _flush_outbox(fake, db, tmp_path)
     sent = await fake.await_for("sendDocument", lambda c: c.params["chat_id"] == BOARD_CHAT)
     assert sent[-1].params["document"] == file_id and sent[-1].files == {}  # re-sent by id
     stored = [p.name for p in (tmp_path / "data" / "files").rglob("*") if p.is_file()]

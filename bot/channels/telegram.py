@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
@@ -23,7 +24,6 @@ from bot.channels.telegram_io import (
 )
 from bot.channels.telegram_outbox import TelegramSender
 from bot.core.engine import Core
-from bot.core.types import Reply
 from bot.reminder_service import ReminderService
 from bot.settings import Settings
 
@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 class TelegramChannel:
     """Holds the core the handler talks to (no lookups in bot_data)."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, on_board_notice: Callable[[], None] | None = None) -> None:
         self.core = core
+        self.on_board_notice = on_board_notice
 
     async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answers one update through the core; a person's chat never breaks the update loop."""
@@ -65,20 +66,8 @@ class TelegramChannel:
         except TelegramError as error:  # the data is saved; the board must still hear of it
             stats["reply_failed"] += 1
             log.error("could not answer chat %s: %r", incoming.chat_id, error)
-        await self._notify_board(context, result.board)
-
-    async def _notify_board(self, context: ContextTypes.DEFAULT_TYPE, notices: list[Reply]) -> None:
-        """Pushes the board's notices to its chat; they are logged when no chat is configured."""
-        board_chat = self.core.settings.board_chat_id
-        for notice in notices:
-            if not board_chat:
-                log.info("board notice (no THIDUA_BOARD_CHAT_ID): %s", notice.text)
-                continue
-            try:
-                await send_reply(context.bot, board_chat, notice)
-            except TelegramError as error:
-                stats["board_notice_failed"] += 1
-                log.error("could not notify the board: %r", error)
+        if result.board and self.on_board_notice is not None:
+            self.on_board_notice()  # the outbox sends them now rather than within the minute
 
     async def _unreachable(self, chat_id: str) -> None:
         """Counts a chat that blocked the bot and marks its link unreachable."""
@@ -93,6 +82,7 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     rate_limited: bool = True,
+    on_board_notice: Callable[[], None] | None = None,
 ) -> Application:
     """The PTB application with our single update handler; the token comes from settings.
 
@@ -114,7 +104,8 @@ def build_application(
         if rate_limited
         else builder.build()
     )
-    application.add_handler(TypeHandler(Update, TelegramChannel(core).handle_update))
+    channel = TelegramChannel(core, on_board_notice)
+    application.add_handler(TypeHandler(Update, channel.handle_update))
     application.add_error_handler(_log_error)
     return application
 
@@ -139,12 +130,12 @@ def run_telegram(settings: Settings, core: Core) -> None:
     The reminder scheduler runs in the same event loop, if this process holds its lock.
     """
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22 opt-in, silences its deprecation warning
-    application = build_application(settings, core)
     assert settings.telegram_token is not None
     sender = TelegramSender(
         settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url
     )
     service = ReminderService(engine=core.engine, settings=settings, clock=core.clock, send=sender)
+    application = build_application(settings, core, on_board_notice=service.kick)
 
     async def start_reminders(app: Application) -> None:
         await _announce_commands(app)

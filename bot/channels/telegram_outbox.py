@@ -99,6 +99,25 @@ class TelegramSender:
             )
             return await self._call("sendPhoto", form)
         parts = split_text(message.text)
+        if message.document is not None or message.document_id:
+            for part in parts:
+                result = await self._call("sendMessage", {"chat_id": chat_id, "text": part})
+                if result.outcome != Outcome.SENT:
+                    return result
+            if message.document_id:
+                return await self._call(
+                    "sendDocument", {"chat_id": chat_id, "document": message.document_id}
+                )
+            assert message.document is not None
+            if not message.document.is_file():
+                return SendResult(Outcome.FAILED, error="the stored document is missing")
+            form = aiohttp.FormData()
+            form.add_field("chat_id", str(chat_id))
+            form.add_field(
+                "document", message.document.read_bytes(),
+                filename=message.document_name or message.document.name,
+            )  # fmt: skip
+            return await self._call("sendDocument", form)
         for index, part in enumerate(parts):
             payload: dict[str, object] = {"chat_id": chat_id, "text": part}
             if markup and index == len(parts) - 1:

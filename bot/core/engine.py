@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from bot.core.context import Ctx
 from bot.core.types import FilePort, Incoming, Reply, Result
 from bot.i18n import _, pick_language, use_language
 from bot.settings import Settings
+from scheduler import planner
 from storage import conversations, links
 from storage.engine import session_for
 from storage.types import utcnow
@@ -59,11 +61,35 @@ class Core:
                     session.rollback()
                     return Result([_failure_reply()], language=language)
                 ctx.result.language = ctx.conv.language or language
+                self._queue_board_notices(ctx)
             if incoming.update_id is not None:
                 conv.last_update_id = incoming.update_id
             conv.updated_at = now
             session.commit()
             return ctx.result
+
+    def _queue_board_notices(self, ctx: Ctx) -> None:
+        """The board's notices go into the outbox with the data they announce (one commit)."""
+        board = self.settings.board_chat_id
+        for notice in ctx.result.board:
+            if not board:
+                log.info("board notice (no THIDUA_BOARD_CHAT_ID): %s", notice.text)
+                continue
+            payload: dict[str, object] = {"text": notice.text}
+            if notice.file is not None:
+                payload.update(
+                    file_path=str(notice.file.path),
+                    file_name=notice.file.name,
+                    file_id=notice.file.channel_file_id,
+                )
+            planner.enqueue(
+                session=ctx.session,
+                key=f"notice:{uuid.uuid4().hex}",
+                kind="notice",
+                target=planner.Target("telegram", board),
+                now=ctx.now,
+                payload=payload,
+            )
 
     def mark_unreachable(self, *, channel: str, chat_id: str) -> bool:
         """Records that a chat blocked the bot; True the first time."""
