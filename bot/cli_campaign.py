@@ -43,6 +43,13 @@ def _to_instant(value: date | datetime | None, app: AppContext) -> datetime | No
     return campaigns.local_midnight(value, app.settings.tz)
 
 
+def _end_of(value: date | datetime, app: AppContext) -> datetime:
+    """The cut-off that keeps a day on time (a given instant is taken as it is)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=app.settings.tz)
+    return campaigns.local_midnight(value + timedelta(days=1), app.settings.tz)
+
+
 @click.group("campaign")
 def campaign() -> None:
     """The year's emulation campaign and its deadlines."""
@@ -151,12 +158,7 @@ def campaign_extend(
     app: AppContext, tax_code: str, until: date | datetime, milestone: str, year: int | None
 ) -> None:
     """Give one enterprise until the end of a later day for a milestone."""
-    cutoff = (
-        campaigns.local_midnight(until + timedelta(days=1), app.settings.tz)
-        if not isinstance(until, datetime)
-        else _to_instant(until, app)
-    )
-    assert cutoff is not None
+    cutoff = _end_of(until, app)
     with app.session() as session:
         found = campaigns.get_campaign(session=session, year=year)
         if found is None:
@@ -199,12 +201,7 @@ def campaign_set(
     app: AppContext, milestone: str, last_day: date | datetime, year: int | None
 ) -> None:
     """Move MILESTONE for everyone: on time until the end of LAST_DAY."""
-    cutoff = (
-        campaigns.local_midnight(last_day + timedelta(days=1), app.settings.tz)
-        if not isinstance(last_day, datetime)
-        else _to_instant(last_day, app)
-    )
-    assert cutoff is not None
+    cutoff = _end_of(last_day, app)
     with app.session() as session:
         found = campaigns.get_campaign(session=session, year=year)
         if found is None:

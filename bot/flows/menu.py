@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.core.commands import CHOICES, HOME, command, reprompt
 from bot.core.context import BUTTONS, NUMBERED, STEPS, Ctx, Step, StepHandler, register
-from bot.core.types import Kind
+from bot.core.types import FileTooLarge, Kind
 from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
 from bot.milestone_text import deadline_words, milestone_name
+from bot.problems import render
 from storage import campaigns, registrations
 from storage.models import Enterprise, Role
 
@@ -215,3 +218,17 @@ def open_from_anywhere(ctx: Ctx) -> None:
         return
     ctx.goto(HOME)
     action(ctx)
+
+
+def receive_spreadsheet(ctx: Ctx) -> Path | None:
+    """Downloads the sent file within the import limit; otherwise explains and returns None."""
+    file = ctx.incoming.file
+    if ctx.incoming.kind != Kind.FILE or file is None:
+        hint_and_reprompt(ctx)
+        return None
+    limit = ctx.settings.import_max_mb * 1024 * 1024
+    try:
+        return ctx.fetch(file, max_bytes=limit)
+    except FileTooLarge as too_large:
+        ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
+        return None

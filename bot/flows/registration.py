@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.core.commands import reprompt
 from bot.core.context import Ctx, Step, register
-from bot.core.types import FileTooLarge, Kind, OutFile, Reply
+from bot.core.types import OutFile, Reply
 from bot.flows import registration_edit  # noqa: F401  (registers steps 1 and 2)
-from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, receive_spreadsheet, show_menu
 from bot.flows.registration_common import (
     ACTIONS,
     COLLECTIVES,
@@ -197,16 +197,13 @@ def prompt_upload(ctx: Ctx) -> None:
 def handle_upload(ctx: Ctx) -> None:
     """Reads the form; shows valid rows and refused rows; asks before replacing the draft."""
     where = scope(ctx)
-    file = ctx.incoming.file
-    if where is None or ctx.incoming.kind != Kind.FILE or file is None:
+    if where is None:
         hint_and_reprompt(ctx)
         return
-    limit = ctx.settings.import_max_mb * 1024 * 1024
-    try:
-        path = ctx.fetch(file, max_bytes=limit)
-    except FileTooLarge as too_large:
-        ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
+    path = receive_spreadsheet(ctx)
+    if path is None:
         return
+    limit = ctx.settings.import_max_mb * 1024 * 1024
     stored = _keep_upload(ctx, path)
     try:
         reading = read_form(stored, regime=where.campaign.regime, max_bytes=limit)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.core.commands import HOME, command
 from bot.core.context import Ctx, Step, register
-from bot.core.types import FileTooLarge, Kind, OutFile
-from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.core.types import OutFile
+from bot.flows.menu import MENU_ACTIONS, receive_spreadsheet, show_menu
 from bot.i18n import _, fmt_number
 from bot.problems import render
 from bot.registry_views import export_registry, row_line
@@ -92,16 +92,12 @@ def handle_import(ctx: Ctx) -> None:
     if refuse(ctx, Role.ADMIN):
         ctx.goto(HOME)
         return
+    path = receive_spreadsheet(ctx)
+    if path is None:
+        return
     file = ctx.incoming.file
-    if ctx.incoming.kind != Kind.FILE or file is None:
-        hint_and_reprompt(ctx)
-        return
+    assert file is not None
     limit = ctx.settings.import_max_mb * 1024 * 1024
-    try:
-        path = ctx.fetch(file, max_bytes=limit)
-    except FileTooLarge as too_large:
-        ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
-        return
     try:
         report = import_enterprises(
             session=ctx.session, path=path, now=ctx.now, max_bytes=limit, commit=False
