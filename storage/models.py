@@ -192,12 +192,9 @@ class ReviewState(StrEnum):
     RETURNED = "returned"  # sent back to the enterprise with a comment; its flow reopens
 
 
-class Registration(SQLModel, table=True):
-    """One version of an enterprise's registration of emulation titles; never overwritten."""
+class Submission(SQLModel):
+    """Columns every submitted thing shares: versioning, who sent it and the board's review."""
 
-    __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "version"),)
-
-    id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True, ondelete="CASCADE")
     version: int
@@ -213,6 +210,14 @@ class Registration(SQLModel, table=True):
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Registration(Submission, table=True):
+    """One version of an enterprise's registration of emulation titles; never overwritten."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
 
 
 class Nominee(SQLModel, table=True):
@@ -243,29 +248,14 @@ class Extension(SQLModel, table=True):
     granted_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Report(SQLModel, table=True):
+class Report(Submission, table=True):
     """One version of an enterprise's year-end (or mid-year) report: figures and documents."""
 
     __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "kind", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
-    enterprise_id: int = Field(foreign_key="enterprise.id", index=True, ondelete="CASCADE")
     kind: str = Field(sa_type=String(16))  # MilestoneKind.REPORT or MIDYEAR
-    version: int
-    status: str = Field(default=RegistrationStatus.DRAFT, sa_type=String(16))
-    revision: int = Field(default=0)
     figures: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
-    reference: str | None = Field(default=None, sa_type=String(24), unique=True)
-    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    submitted_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
-    updated_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
-    review_state: str = Field(default=ReviewState.RECEIVED, sa_type=String(16))
-    review_comment: str | None = Field(default=None, sa_type=String(1000))
-    reviewed_by: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
-    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StoredFile(SQLModel, table=True):
