@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes
@@ -266,18 +266,18 @@ class ConversationFlow:
         """The yes/no button: links the chat, then says so and shows the menu."""
         from telegram.ext import ConversationHandler
 
-        from bot.channels.telegram_io import mark_chosen, set_commands
+        from bot.channels.telegram_io import set_commands
 
         query, chat = update.callback_query, update.effective_chat
         assert query is not None and chat is not None and context.chat_data is not None
         invitation_id = context.chat_data.pop("invitation", None)
         name = query.from_user.full_name
         replies, role = await self._work(self._link, str(chat.id), name, invitation_id, query.data)
-        await mark_chosen(update)
+        await _mark_chosen(update)
         for text, choices in replies:
             await _send(context, chat.id, text, choices)
         if role is not None:
-            await set_commands(context.bot, role=role, chat_id=chat.id)
+            await set_commands(context.bot, role=role, chat_id=chat.id, language="vi")
         return ConversationHandler.END
 
     async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -419,6 +419,19 @@ async def _send(
         else None
     )
     await context.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+
+
+async def _mark_chosen(update: Update) -> None:
+    """Answers the press and shows the chosen label under the question, the usual PTB way."""
+    query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    await query.answer()
+    markup = query.message.reply_markup
+    assert markup is not None
+    label = next(
+        b.text for row in markup.inline_keyboard for b in row if b.callback_data == query.data
+    )
+    await query.edit_message_text(f"{query.message.text}\n\n→ {label}")
 
 
 class Driver:

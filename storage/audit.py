@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent
+
+_EVENT: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_RECORD = insert(_EVENT)
 
 
 def record(
@@ -17,11 +21,10 @@ def record(
     now: datetime,
     target: str | None = None,
     details: dict[str, object] | None = None,
-) -> AuditEvent:
-    """Adds one audit event to the caller's transaction."""
-    event = AuditEvent(at=now, actor=actor, action=action, target=target, details=details or {})
-    session.add(event)
-    return event
+) -> None:
+    """Adds one audit event to the caller's transaction (one prepared INSERT, no ORM object)."""
+    values = {"at": now, "actor": actor, "action": action, "target": target}
+    session.connection().execute(_RECORD, {**values, "details": details or {}})
 
 
 def list_events(*, session: Session, limit: int = 100) -> list[AuditEvent]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import Campaign, Milestone, MilestoneKind, Regime
+from storage.models import Campaign, Extension, Milestone, MilestoneKind, Regime
 from storage.registry import RegistryError
 
 # The plan: register "before 15/4", mid-year review at 30/6, report "before 05/12".
@@ -86,6 +88,47 @@ def get_campaign(*, session: Session, year: int | None = None) -> Campaign | Non
     if year is not None:
         query = query.where(Campaign.year == year)
     return session.exec(query.order_by(col(Campaign.year).desc())).first()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The latest campaign's cut-offs for one enterprise, its extensions applied."""
+
+    year: int
+    dues: dict[str, datetime]  # milestone kind -> cut-off
+
+
+_CAMPAIGN: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
+_MILESTONE: sa.Table = Milestone.__table__  # type: ignore[attr-defined]
+_EXTENSION: sa.Table = Extension.__table__  # type: ignore[attr-defined]
+_LATEST = sa.select(_CAMPAIGN.c.id).order_by(_CAMPAIGN.c.year.desc()).limit(1).scalar_subquery()
+_SCHEDULE = (  # every menu shows it: one prepared statement
+    sa.select(_CAMPAIGN.c.year, _MILESTONE.c.kind, _MILESTONE.c.due_at, _EXTENSION.c.until)
+    .select_from(
+        _CAMPAIGN.outerjoin(_MILESTONE, _MILESTONE.c.campaign_id == _CAMPAIGN.c.id).outerjoin(
+            _EXTENSION,
+            sa.and_(
+                _EXTENSION.c.campaign_id == _CAMPAIGN.c.id,
+                _EXTENSION.c.kind == _MILESTONE.c.kind,
+                _EXTENSION.c.enterprise_id == sa.bindparam("enterprise_id"),
+            ),
+        )
+    )
+    .where(_CAMPAIGN.c.id == _LATEST)
+)
+
+
+def schedule(*, session: Session, enterprise_id: int | None) -> Schedule | None:
+    """The latest campaign's year and cut-offs for an enterprise (None: board and admins)."""
+    rows = session.connection().execute(_SCHEDULE, {"enterprise_id": enterprise_id}).all()
+    if not rows:
+        return None
+    dues = {
+        kind: max(due, until) if until is not None else due
+        for _year, kind, due, until in rows
+        if kind is not None
+    }
+    return Schedule(rows[0].year, dues)
 
 
 def milestones(*, session: Session, campaign: Campaign) -> list[Milestone]:

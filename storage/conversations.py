@@ -1,30 +1,133 @@
-"""Conversation state per chat, locked for the duration of one update."""
+"""Conversation state per chat, read with its linked person in one statement and row-locked.
+
+Every update reads and writes this row, so it goes through prepared SQLAlchemy Core statements
+(compiled once, cached) rather than ORM objects: the ORM's identity map and unit of work cost
+more than the rest of a typical update.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session
 
-from storage.models import Conversation
+from storage.models import ChatLink, Contact, Conversation, Enterprise
+from storage.upsert import insert_ignore
+
+_CONV: Table = Conversation.__table__  # type: ignore[attr-defined]
+_LINK: Table = ChatLink.__table__  # type: ignore[attr-defined]
+_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
 
 
-def open_conversation(
-    *, session: Session, channel: str, chat_id: str, now: datetime
-) -> Conversation:
-    """The chat's conversation, created on first contact; row-locked on PostgreSQL."""
-    query = (
-        select(Conversation)
-        .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
-        .with_for_update()
+@dataclass
+class ChatState:
+    """Where a chat stands: its step, the step's data, and the chat's settings."""
+
+    id: int
+    channel: str
+    chat_id: str
+    updated_at: datetime
+    language: str | None = None
+    step: str = ""
+    data: dict[str, object] = field(default_factory=dict)
+    version: int = 0
+    last_update_id: int | None = None
+    failed_codes: int = 0
+    failed_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """The contact a chat is linked to, as a step needs it (no ORM object to keep in sync)."""
+
+    id: int
+    enterprise_id: int | None
+    full_name: str
+    role: str
+    enterprise_name: str | None = None
+    tax_code: str | None = None
+
+    @classmethod
+    def of(cls, contact: Contact, enterprise: Enterprise | None = None) -> Person:
+        """The snapshot of a contact just created or changed through the ORM."""
+        assert contact.id is not None
+        return cls(
+            contact.id,
+            contact.enterprise_id,
+            contact.full_name,
+            contact.role,
+            enterprise.name if enterprise else None,
+            enterprise.tax_code if enterprise else None,
+        )
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(ChatState))
+_PERSON = (
+    _CONTACT.c.id.label("p_id"),
+    _CONTACT.c.enterprise_id.label("p_enterprise_id"),
+    _CONTACT.c.full_name.label("p_full_name"),
+    _CONTACT.c.role.label("p_role"),
+    _ENTERPRISE.c.name.label("p_enterprise_name"),
+    _ENTERPRISE.c.tax_code.label("p_tax_code"),
+)
+_LOAD = (
+    select(*(_CONV.c[name] for name in _STATE_FIELDS), *_PERSON)
+    .select_from(
+        _CONV.outerjoin(
+            _LINK, and_(_LINK.c.channel == _CONV.c.channel, _LINK.c.chat_id == _CONV.c.chat_id)
+        )
+        .outerjoin(_CONTACT, _CONTACT.c.id == _LINK.c.contact_id)
+        .outerjoin(_ENTERPRISE, _ENTERPRISE.c.id == _CONTACT.c.enterprise_id)
     )
-    found = session.exec(query).first()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            session.add(Conversation(channel=channel, chat_id=chat_id, updated_at=now))
-    except IntegrityError:  # another worker created it first
-        pass
-    return session.exec(query).one()
+    .where(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id"))
+    .with_for_update(of=_CONV)  # PostgreSQL: one update per chat at a time; SQLite ignores it
+)
+_CREATE = insert_ignore(_CONV, ("channel", "chat_id"))
+_SAVE = update(_CONV).where(_CONV.c.id == bindparam("state_id"))  # SET: the values given
+
+
+def open_chat(
+    *, session: Session, channel: str, chat_id: str, now: datetime
+) -> tuple[ChatState, Person | None]:
+    """The chat's state (created on first contact) and the person linked to it, locked."""
+    conn = session.connection()
+    keys = {"channel": channel, "chat_id": chat_id}
+    row = conn.execute(_LOAD, keys).first()
+    if row is None:  # first contact; another worker may create it at the same moment
+        fresh = {"updated_at": now, "step": "", "data": {}, "version": 0, "failed_codes": 0}
+        conn.execute(_CREATE.on(conn), {**keys, **fresh})
+        row = conn.execute(_LOAD, keys).one()
+    return _state(row._mapping), _person(row._mapping)
+
+
+def save_chat(*, session: Session, state: ChatState) -> None:
+    """Writes the state back in the caller's transaction (with whatever the step wrote)."""
+    values: dict[str, Any] = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values["state_id"] = values.pop("id")
+    del values["channel"], values["chat_id"]
+    session.connection().execute(_SAVE, values)
+
+
+def _state(mapping: RowMapping) -> ChatState:
+    state = ChatState(**{name: mapping[name] for name in _STATE_FIELDS})
+    if not isinstance(state.data, dict):  # a hand-edited or legacy row: start the step afresh
+        state.data = {}
+    return state
+
+
+def _person(mapping: RowMapping) -> Person | None:
+    if mapping["p_id"] is None:
+        return None
+    return Person(
+        mapping["p_id"],
+        mapping["p_enterprise_id"],
+        mapping["p_full_name"],
+        mapping["p_role"],
+        mapping["p_enterprise_name"],
+        mapping["p_tax_code"],
+    )

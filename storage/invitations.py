@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlmodel import Session
 
+from storage import audit, links
+from storage.conversations import Person
 from storage.models import Contact, Enterprise, Invitation, Role
 from storage.registry import RegistryError
 
@@ -68,35 +70,115 @@ def create_invitation(
     return IssuedInvitation(invitation, code)
 
 
+@dataclass(frozen=True)
+class Invite:
+    """An invitation as the chat shows and redeems it, with the enterprise it names."""
+
+    id: int
+    role: str
+    enterprise_id: int | None
+    contact_id: int | None
+    expires_at: datetime
+    used_at: datetime | None
+    enterprise_name: str | None
+    tax_code: str | None
+
+    def status(self, now: datetime) -> Redemption:
+        """Whether the code can still be used at ``now``."""
+        if self.used_at is not None:
+            return Redemption.USED
+        if self.expires_at <= now:
+            return Redemption.EXPIRED
+        return Redemption.OK
+
+
+_INVITATION: Table = Invitation.__table__  # type: ignore[attr-defined]
+_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
+_FIELDS = ("id", "role", "enterprise_id", "contact_id", "expires_at", "used_at")
+_INVITE = select(  # chats look invitations up on every /start CODE and confirm: prepared once
+    *(_INVITATION.c[name] for name in _FIELDS),
+    _ENTERPRISE.c.name.label("enterprise_name"),
+    _ENTERPRISE.c.tax_code,
+).select_from(_INVITATION.outerjoin(_ENTERPRISE, _ENTERPRISE.c.id == _INVITATION.c.enterprise_id))
+_BY_HASH = _INVITE.where(_INVITATION.c.code_hash == bindparam("code_hash"))
+_BY_ID = _INVITE.where(_INVITATION.c.id == bindparam("invitation_id"))
+_USE = (
+    update(_INVITATION)
+    .where(_INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+_USED_BY = update(_INVITATION).where(_INVITATION.c.id == bindparam("invitation_id"))
+_INVITED = (
+    select(
+        _CONTACT.c.id,
+        _CONTACT.c.enterprise_id,
+        _CONTACT.c.full_name,
+        _CONTACT.c.role,
+        _ENTERPRISE.c.name,
+        _ENTERPRISE.c.tax_code,
+    )
+    .select_from(_CONTACT.outerjoin(_ENTERPRISE, _ENTERPRISE.c.id == _CONTACT.c.enterprise_id))
+    .where(_CONTACT.c.id == bindparam("contact_id"))
+)
+_NEW_CONTACT = insert(_CONTACT).returning(_CONTACT.c.id)
+
+
 def check_invitation(
     *, session: Session, code: str, now: datetime
-) -> tuple[Redemption, Invitation | None]:
+) -> tuple[Redemption, Invite | None]:
     """Looks a code up without using it, so the person can confirm first."""
-    invitation = session.exec(select(Invitation).where(Invitation.code_hash == _hash(code))).first()
-    if invitation is None:
+    row = session.connection().execute(_BY_HASH, {"code_hash": _hash(code)}).first()
+    if row is None:
         return Redemption.UNKNOWN, None
-    return check_invitation_row(invitation=invitation, now=now)
+    invite = Invite(**row._mapping)
+    return invite.status(now), invite
 
 
-def check_invitation_row(
-    *, invitation: Invitation, now: datetime
-) -> tuple[Redemption, Invitation | None]:
-    """Whether a loaded invitation can still be used at ``now``."""
-    if invitation.used_at is not None:
-        return Redemption.USED, invitation
-    if invitation.expires_at <= now:
-        return Redemption.EXPIRED, invitation
-    return Redemption.OK, invitation
+def find_invitation(*, session: Session, invitation_id: int) -> Invite | None:
+    """The invitation a chat is confirming, as it is now."""
+    row = session.connection().execute(_BY_ID, {"invitation_id": invitation_id}).first()
+    return Invite(**row._mapping) if row is not None else None
 
 
-def use_invitation(
-    *, session: Session, invitation: Invitation, contact: Contact, now: datetime
-) -> bool:
-    """Marks a code used by ``contact``; False if another chat used it first (race-safe)."""
-    result = session.execute(
-        update(Invitation)
-        .where(col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None))
-        .values(used_at=now, used_by_contact_id=contact.id)
+def use_invitation(*, session: Session, invitation_id: int, now: datetime) -> bool:
+    """Marks a code used; False if another chat used it first (race-safe)."""
+    result = session.connection().execute(_USE, {"invitation_id": invitation_id, "now": now})
+    return bool(result.rowcount == 1)
+
+
+def redeem(
+    *, session: Session, invite: Invite, name: str, channel: str, chat_id: str, now: datetime
+) -> Person | None:
+    """Uses the code and links the chat to the invited contact, created if the code names none.
+
+    None if another chat used the code first; nothing is written then.
+    """
+    if not use_invitation(session=session, invitation_id=invite.id, now=now):
+        return None
+    conn = session.connection()
+    found = None
+    if invite.contact_id is not None:
+        found = conn.execute(_INVITED, {"contact_id": invite.contact_id}).first()
+    if found is not None:
+        person = Person(*found)
+    else:
+        role = invite.role if invite.role in tuple(Role) else Role.CONTACT
+        values = {"enterprise_id": invite.enterprise_id, "full_name": name, "role": role}
+        contact_id = conn.execute(_NEW_CONTACT, {**values, "created_at": now}).scalar_one()
+        person = Person(
+            contact_id, invite.enterprise_id, name, role, invite.enterprise_name, invite.tax_code
+        )
+    conn.execute(_USED_BY, {"invitation_id": invite.id, "used_by_contact_id": person.id})
+    links.link_chat(
+        session=session, contact_id=person.id, channel=channel, chat_id=chat_id, now=now
     )
-    session.refresh(invitation)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    audit.record(
+        session=session,
+        actor=f"contact:{person.id}",
+        action="contact.link",
+        now=now,
+        target=f"{channel}:{chat_id}",
+        details={"invitation": invite.id, "role": invite.role, "enterprise": invite.tax_code},
+    )
+    return person

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
 from storage.models import ChatLink, Contact
+from storage.upsert import upsert
+
+_LINK: Table = ChatLink.__table__  # type: ignore[attr-defined]
+_LINK_CHAT = upsert(_LINK, ("channel", "chat_id"), ("contact_id", "reachable", "linked_at"))
 
 
 def contact_for_chat(*, session: Session, channel: str, chat_id: str) -> Contact | None:
@@ -21,20 +25,12 @@ def contact_for_chat(*, session: Session, channel: str, chat_id: str) -> Contact
 
 
 def link_chat(
-    *, session: Session, contact: Contact, channel: str, chat_id: str, now: datetime
-) -> ChatLink:
+    *, session: Session, contact_id: int, channel: str, chat_id: str, now: datetime
+) -> None:
     """Links a chat to a contact, replacing whatever that chat was linked to before."""
-    link = session.exec(
-        select(ChatLink).where(ChatLink.channel == channel, ChatLink.chat_id == chat_id)
-    ).first()
-    assert contact.id is not None
-    if link is None:
-        link = ChatLink(contact_id=contact.id, channel=channel, chat_id=chat_id, linked_at=now)
-        session.add(link)
-    else:
-        link.contact_id, link.reachable, link.linked_at = contact.id, True, now
-    session.flush()
-    return link
+    conn = session.connection()
+    values = {"channel": channel, "chat_id": chat_id, "contact_id": contact_id}
+    conn.execute(_LINK_CHAT.on(conn), {**values, "reachable": True, "linked_at": now})
 
 
 def chat_links(*, session: Session, contact: Contact) -> list[ChatLink]:

@@ -71,27 +71,6 @@ def cutoff_for(
     return max(dates) if dates else None
 
 
-def cutoffs(
-    *, session: Session, campaign: Campaign, enterprise: Enterprise | None
-) -> dict[str, datetime]:
-    """Every milestone's cut-off for one enterprise (extensions applied), in two queries."""
-    result = {
-        kind: due
-        for kind, due in session.exec(
-            select(Milestone.kind, Milestone.due_at).where(Milestone.campaign_id == campaign.id)
-        )
-    }
-    if enterprise is not None:
-        for kind, until in session.exec(
-            select(Extension.kind, Extension.until).where(
-                Extension.campaign_id == campaign.id, Extension.enterprise_id == enterprise.id
-            )
-        ):
-            if kind in result and until > result[kind]:
-                result[kind] = until
-    return result
-
-
 def extend(
     *,
     session: Session,

@@ -205,7 +205,9 @@ def test_reminders_plan_shows_who_would_get_what(thidua, tmp_path: Path) -> None
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'thidua.sqlite3'}")
     with session_for(engine) as session:
         contact = registry.list_contacts(session=session)[0]
-        links.link_chat(session=session, contact=contact, channel="telegram", chat_id="77", now=NOW)
+        links.link_chat(
+            session=session, contact_id=contact.id, channel="telegram", chat_id="77", now=NOW
+        )
         session.commit()
     code, out, _ = thidua("reminders", "plan", "--at", "2026-04-11T09:00")
     assert code == 0

@@ -32,9 +32,8 @@ def test_instants_come_back_aware_utc(engine: Engine) -> None:
 
 
 def test_naive_datetimes_are_refused(session: Session) -> None:
-    audit.record(session=session, actor="t", action="x", now=datetime(2026, 1, 1))
     with pytest.raises(Exception, match="naive datetime"):
-        session.flush()
+        audit.record(session=session, actor="t", action="x", now=datetime(2026, 1, 1))
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(engine: Engine) -> None:
@@ -146,10 +145,12 @@ def test_a_chat_links_to_one_contact_and_a_contact_may_have_many_chats(session: 
         registry.add_contact(session=session, full_name=name, now=NOW, enterprise=enterprise)
         for name in ("Một", "Hai")
     )
-    links.link_chat(session=session, contact=first, channel="telegram", chat_id="42", now=NOW)
-    links.link_chat(session=session, contact=first, channel="zalo", chat_id="z-9", now=NOW)
+    links.link_chat(session=session, contact_id=first.id, channel="telegram", chat_id="42", now=NOW)
+    links.link_chat(session=session, contact_id=first.id, channel="zalo", chat_id="z-9", now=NOW)
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="42") == first
-    links.link_chat(session=session, contact=second, channel="telegram", chat_id="42", now=NOW)
+    links.link_chat(
+        session=session, contact_id=second.id, channel="telegram", chat_id="42", now=NOW
+    )
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="42") == second
     assert [link.channel for link in links.chat_links(session=session, contact=first)] == ["zalo"]
     assert links.mark_unreachable(session=session, channel="zalo", chat_id="z-9")
@@ -158,15 +159,30 @@ def test_a_chat_links_to_one_contact_and_a_contact_may_have_many_chats(session: 
 
 
 def test_conversations_are_created_once_per_chat(session: Session) -> None:
-    one = conversations.open_conversation(session=session, channel="telegram", chat_id="7", now=NOW)
-    one.step, one.data = "onboarding.confirm", {"invitation": 3}
+    one, person = conversations.open_chat(session=session, channel="telegram", chat_id="7", now=NOW)
+    assert person is None and one.step == "" and one.data == {} and one.updated_at == NOW
+    one.step, one.data, one.failed_since = "onboarding.confirm", {"invitation": 3}, NOW
+    conversations.save_chat(session=session, state=one)
     session.commit()
-    again = conversations.open_conversation(
-        session=session, channel="telegram", chat_id="7", now=NOW
-    )
-    assert again.id == one.id and again.data == {"invitation": 3}
-    other = conversations.open_conversation(session=session, channel="zalo", chat_id="7", now=NOW)
+    again, _ = conversations.open_chat(session=session, channel="telegram", chat_id="7", now=NOW)
+    assert again == one and again.failed_since == NOW  # aware UTC on SQLite too
+    other, _ = conversations.open_chat(session=session, channel="zalo", chat_id="7", now=NOW)
     assert other.id != one.id and other.step == ""
+
+
+def test_a_chat_is_read_with_the_person_and_enterprise_it_is_linked_to(session: Session) -> None:
+    enterprise = _enterprise(session)
+    contact = registry.add_contact(session=session, full_name="An", now=NOW, enterprise=enterprise)
+    assert contact.id is not None
+    conversations.open_chat(session=session, channel="telegram", chat_id="8", now=NOW)
+    links.link_chat(
+        session=session, contact_id=contact.id, channel="telegram", chat_id="8", now=NOW
+    )
+    _state, person = conversations.open_chat(
+        session=session, channel="telegram", chat_id="8", now=NOW
+    )
+    assert person == conversations.Person.of(contact, enterprise)
+    assert person is not None and person.tax_code == "0100109106" and person.role == Role.CONTACT
 
 
 def _enterprise(session: Session):  # type: ignore[no-untyped-def]
@@ -190,12 +206,35 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     assert issued.invitation.expires_at == NOW + timedelta(days=30)
     status, found = invitations.check_invitation(session=session, code=issued.code, now=NOW)
     assert status == invitations.Redemption.OK and found is not None
-    assert invitations.use_invitation(session=session, invitation=found, contact=contact, now=NOW)
-    assert not invitations.use_invitation(
-        session=session, invitation=found, contact=contact, now=NOW
+    assert found.enterprise_name == "A" and found.tax_code == "0100109106"
+    person = invitations.redeem(
+        session=session, invite=found, name="Bình", channel="telegram", chat_id="5", now=NOW
     )
+    assert person is not None and person.enterprise_id == enterprise.id and person.id != contact.id
+    assert person.full_name == "Bình" and person.role == Role.CONTACT
+    again = invitations.redeem(
+        session=session, invite=found, name="Chi", channel="telegram", chat_id="6", now=NOW
+    )
+    assert again is None  # used: no second contact, no link for the second chat
+    assert len(registry.list_contacts(session=session)) == 2
+    assert links.contact_for_chat(session=session, channel="telegram", chat_id="6") is None
+    linked = links.contact_for_chat(session=session, channel="telegram", chat_id="5")
+    assert linked is not None and linked.id == person.id
     status, _ = invitations.check_invitation(session=session, code=issued.code, now=NOW)
     assert status == invitations.Redemption.USED
+    session.expire_all()
+    assert session.get(Invitation, found.id).used_by_contact_id == person.id  # type: ignore[union-attr]
+    # a code issued for a known person links that person, under the name the board gave
+    named = invitations.create_invitation(
+        session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise,
+        contact=contact,
+    )  # fmt: skip
+    _status, invite = invitations.check_invitation(session=session, code=named.code, now=NOW)
+    assert invite is not None
+    person = invitations.redeem(
+        session=session, invite=invite, name="Tên khác", channel="zalo", chat_id="7", now=NOW
+    )
+    assert person == conversations.Person.of(contact, enterprise)
 
 
 def test_invitations_expire_and_unknown_codes_are_refused(session: Session) -> None:

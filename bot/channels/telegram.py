@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot.channels.telegram_bot import ReplyBot, reply_bot
 from bot.channels.telegram_io import (
     CHANNEL,
     TelegramFiles,
@@ -49,17 +50,22 @@ class TelegramChannel:
             return
         files = TelegramFiles(context.bot, asyncio.get_running_loop())
         result = await asyncio.to_thread(self.core.handle, incoming, files=files)
+        bot = context.bot
+        assert isinstance(bot, ReplyBot)  # build_application's
         if update.callback_query is not None:
             try:
-                await mark_chosen(update)
+                await mark_chosen(bot, update)
             except TelegramError as error:  # e.g. a press answered after downtime: too old
                 log.info("could not answer a button press: %s", error)
         try:
             for reply in result.replies:
-                await send_reply(context.bot, incoming.chat_id, reply)
+                await send_reply(bot, incoming.chat_id, reply)
             if result.menu_role is not None:
                 await set_commands(
-                    context.bot, role=result.menu_role, chat_id=int(incoming.chat_id)
+                    bot,
+                    role=result.menu_role,
+                    chat_id=int(incoming.chat_id),
+                    language=result.language,
                 )
         except Forbidden:
             await self._unreachable(incoming.chat_id)
@@ -89,21 +95,8 @@ def build_application(
     ``request`` replaces the HTTP client (benchmarks use an offline one); ``rate_limited=False``
     drops Telegram's pacing, for measuring processing alone.
     """
-    assert settings.telegram_token is not None
-    builder = (
-        Application.builder()
-        .token(settings.telegram_token.get_secret_value())
-        .base_url(settings.telegram_api_url)
-        .base_file_url(settings.telegram_file_url)
-        .post_init(_announce_commands)
-    )
-    if request is not None:
-        builder.request(request).get_updates_request(request)
-    application = (
-        builder.rate_limiter(AIORateLimiter(max_retries=3)).build()
-        if rate_limited
-        else builder.build()
-    )
+    bot = reply_bot(settings, request=request, rate_limited=rate_limited)
+    application = Application.builder().bot(bot).post_init(_announce_commands).build()
     channel = TelegramChannel(core, on_board_notice)
     application.add_handler(TypeHandler(Update, channel.handle_update))
     application.add_error_handler(_log_error)

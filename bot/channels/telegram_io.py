@@ -21,6 +21,7 @@ from telegram import (
     Update,
 )
 
+from bot.channels.telegram_bot import ReplyBot
 from bot.core.types import MAX_TEXT, FileRef, FileTooLarge, Incoming, Kind, Reply
 from bot.i18n import LANGUAGES, N_, _, use_language
 from storage.models import Role
@@ -153,12 +154,11 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [p for p in parts if p] or [" "]
 
 
-async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply) -> None:
+async def send_reply(bot: ReplyBot, chat_id: int | str, reply: Reply) -> None:
     """Sends one reply: text parts, the keyboard on the last, then any file."""
     parts = split_text(reply.text)
     for index, part in enumerate(parts):
-        markup = keyboard(reply) if index == len(parts) - 1 else None
-        await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
+        await bot.send_text(chat_id, part, keyboard(reply) if index == len(parts) - 1 else None)
     if reply.file is not None and reply.file.channel_file_id:
         await bot.send_document(chat_id=chat_id, document=reply.file.channel_file_id)
     elif reply.file is not None:
@@ -166,7 +166,7 @@ async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply) -> None
             await bot.send_document(chat_id=chat_id, document=handle, filename=reply.file.name)
 
 
-async def mark_chosen(update: Update) -> None:
+async def mark_chosen(bot: ReplyBot, update: Update) -> None:
     """Answers the button press and shows in the message which button was pressed."""
     query = update.callback_query
     if query is None:
@@ -186,19 +186,31 @@ async def mark_chosen(update: Update) -> None:
     )
     text = message.text or ""
     if label and len(text) + len(label) + 4 <= MAX_TEXT:
-        await query.edit_message_text(f"{text}\n\n→ {label}")
+        await bot.edit_text(message.chat_id, message.message_id, f"{text}\n\n→ {label}")
 
 
-async def set_commands(bot: TelegramBot, *, role: str | None, chat_id: int | None = None) -> None:
-    """Publishes the command menu for everyone (role None) or for one chat's role, per language."""
-    scope = (
-        BotCommandScopeChat(chat_id) if chat_id is not None else BotCommandScopeAllPrivateChats()
-    )
-    for language in LANGUAGES:
-        with use_language(language):
-            commands = [BotCommand(name, _(COMMAND_TEXTS[name])) for name in ROLE_COMMANDS[role]]
-        code = None if language == "vi" else language
-        await bot.set_my_commands(commands, scope=scope, language_code=code)
+async def set_commands(
+    bot: TelegramBot, *, role: str | None, chat_id: int | None = None, language: str = "vi"
+) -> None:
+    """Publishes the command menu: everyone's per app language, or one chat's in its language.
+
+    A linked chat's menu follows the language the person chose with /lang (one call, no
+    ``language_code``), not the language of the Telegram app.
+    """
+    if chat_id is not None:
+        await bot.set_my_commands(_commands(role, language), scope=BotCommandScopeChat(chat_id))
+        return
+    scope = BotCommandScopeAllPrivateChats()
+    for code in LANGUAGES:
+        await bot.set_my_commands(
+            _commands(role, code), scope=scope, language_code=None if code == "vi" else code
+        )
+
+
+def _commands(role: str | None, language: str) -> list[BotCommand]:
+    """A role's commands described in ``language``."""
+    with use_language(language):
+        return [BotCommand(name, _(COMMAND_TEXTS[name])) for name in ROLE_COMMANDS[role]]
 
 
 class TelegramFiles:

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from bot.core.types import Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
 from bot.settings import Settings
-from storage.models import Contact, Conversation, Role
+from storage.conversations import ChatState, Person
+from storage.models import Role
 
 
 @dataclass
@@ -20,8 +21,8 @@ class Ctx:
     """One update being answered; replies accumulate in ``result``."""
 
     session: Session
-    conv: Conversation
-    contact: Contact | None
+    conv: ChatState
+    contact: Person | None
     incoming: Incoming
     now: datetime
     settings: Settings

@@ -41,16 +41,16 @@ class Core:
         with session_for(self.engine) as session:
             # Steps flush what later queries must see; the conversation row is written once.
             session.autoflush = False
-            conv = conversations.open_conversation(
-                session=session, channel=incoming.channel, chat_id=incoming.chat_id, now=now
+            conv, contact = conversations.open_chat(
+                session=session,
+                channel=incoming.channel,
+                chat_id=incoming.chat_id,
+                now=now,
             )
             if _already_seen(conv.last_update_id, incoming.update_id):
                 log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
                 return Result()
             language = conv.language or pick_language(incoming.language_code)
-            contact = links.contact_for_chat(
-                session=session, channel=incoming.channel, chat_id=incoming.chat_id
-            )
             ctx = Ctx(session, conv, contact, incoming, now, self.settings, files)
             with use_language(language):
                 try:
@@ -65,6 +65,7 @@ class Core:
             if incoming.update_id is not None:
                 conv.last_update_id = incoming.update_id
             conv.updated_at = now
+            conversations.save_chat(session=session, state=conv)
             session.commit()
             return ctx.result
 

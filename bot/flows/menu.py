@@ -10,8 +10,8 @@ from bot.core.types import FileTooLarge, Kind
 from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
 from bot.milestone_text import deadline_words, milestone_name
 from bot.problems import render
-from storage import campaigns, registrations
-from storage.models import Enterprise, Role
+from storage import campaigns
+from storage.models import Role
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
 ROLE_NAMES = {
@@ -36,23 +36,19 @@ def show_menu(ctx: Ctx) -> None:
         % {"name": ctx.contact.full_name, "role": role_name(ctx.contact.role)}
     ]
     choices: list[tuple[str, str]] = []
-    enterprise = None
-    if ctx.contact.enterprise_id is not None:
-        enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
-        if enterprise is not None:
-            lines.append(
-                _("Enterprise: %(name)s, tax code %(tax)s")
-                % {"name": enterprise.name, "tax": enterprise.tax_code}
-            )
-    campaign = campaigns.get_campaign(session=ctx.session)
+    if ctx.contact.enterprise_name is not None:
+        lines.append(
+            _("Enterprise: %(name)s, tax code %(tax)s")
+            % {"name": ctx.contact.enterprise_name, "tax": ctx.contact.tax_code}
+        )
+    # an extension moves this enterprise's cut-off
+    schedule = campaigns.schedule(session=ctx.session, enterprise_id=ctx.contact.enterprise_id)
     tz = ctx.settings.tz
-    if campaign is None:
+    if schedule is None:
         lines.append(_("The board has not opened a campaign yet."))
     else:
-        lines.append(_("Emulation campaign %(year)s:") % {"year": campaign.year})
-        # an extension moves this enterprise's cut-off
-        dues = registrations.cutoffs(session=ctx.session, campaign=campaign, enterprise=enterprise)
-        for kind, due in sorted(dues.items(), key=lambda item: item[1]):
+        lines.append(_("Emulation campaign %(year)s:") % {"year": schedule.year})
+        for kind, due in sorted(schedule.dues.items(), key=lambda item: item[1]):
             name = milestone_name(kind)
             lines.append(f"• {name}: {deadline_words(due, ctx.now, tz)}")
             if ctx.contact.role == Role.CONTACT:
@@ -201,6 +197,8 @@ def language_choice(ctx: Ctx) -> None:
 def switch_language(ctx: Ctx, code: str) -> None:
     """Stores the chat's language and answers in it from now on."""
     ctx.conv.language = code
+    if ctx.contact is not None:  # the chat's command menu follows the chosen language
+        ctx.result.menu_role = ctx.contact.role
     with use_language(code):
         ctx.say(_("Language: English.") if code == "en" else _("Language: Vietnamese."))
         reprompt(ctx)

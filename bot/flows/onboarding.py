@@ -10,8 +10,7 @@ from bot.core.commands import HOME, command
 from bot.core.context import Ctx, Step, register
 from bot.flows.menu import hint_and_reprompt, not_linked_text, role_name, show_menu
 from bot.i18n import _, fmt_instant
-from storage import audit, invitations, links
-from storage.models import Contact, Enterprise, Invitation, Role
+from storage import invitations
 from storage.text import nfc
 
 CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -43,7 +42,7 @@ def start(ctx: Ctx) -> None:
         )
     if status == invitations.Redemption.OK and invitation is not None:
         ctx.goto(CONFIRM, invitation=invitation.id)
-        prompt_confirm(ctx)
+        _ask_confirm(ctx, invitation)
         return
     _count_failure(ctx)
     if status == invitations.Redemption.USED:
@@ -95,29 +94,30 @@ def _count_failure(ctx: Ctx) -> None:
     ctx.conv.failed_codes += 1
 
 
-def _invitation(ctx: Ctx) -> tuple[Invitation | None, Enterprise | None]:
-    """The invitation this step is about, and its enterprise."""
+def _invitation(ctx: Ctx) -> invitations.Invite | None:
+    """The invitation this step is about, as it is now."""
     invitation_id = ctx.data("invitation")
-    invitation = (
-        ctx.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
-    )
-    enterprise = None
-    if invitation is not None and invitation.enterprise_id is not None:
-        enterprise = ctx.session.get(Enterprise, invitation.enterprise_id)
-    return invitation, enterprise
+    if not isinstance(invitation_id, int):
+        return None
+    return invitations.find_invitation(session=ctx.session, invitation_id=invitation_id)
 
 
 def prompt_confirm(ctx: Ctx) -> None:
     """Shows who the chat is about to be linked to and asks to confirm."""
-    invitation, enterprise = _invitation(ctx)
+    invitation = _invitation(ctx)
     if invitation is None:
         ctx.goto(HOME)
         show_menu(ctx)
         return
-    if enterprise is not None:
+    _ask_confirm(ctx, invitation)
+
+
+def _ask_confirm(ctx: Ctx, invitation: invitations.Invite) -> None:
+    """Names the enterprise and role the code links to, with yes and no."""
+    if invitation.enterprise_name is not None:
         target = _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
-            "enterprise": enterprise.name,
-            "tax": enterprise.tax_code,
+            "enterprise": invitation.enterprise_name,
+            "tax": invitation.tax_code,
             "role": role_name(invitation.role),
         }
     else:
@@ -141,19 +141,22 @@ def handle_confirm(ctx: Ctx) -> None:
     if ctx.choice != "yes":
         hint_and_reprompt(ctx)
         return
-    invitation, enterprise = _invitation(ctx)
-    status = invitations.Redemption.UNKNOWN
-    if invitation is not None:
-        status, _found = invitations.check_invitation_row(invitation=invitation, now=ctx.now)
-    if invitation is None or status != invitations.Redemption.OK:
+    invitation = _invitation(ctx)
+    if invitation is None or invitation.status(ctx.now) != invitations.Redemption.OK:
         ctx.goto(HOME)
         ctx.say(_("This invitation can no longer be used. Please ask the board for a new code."))
         show_menu(ctx)
         return
-    contact = _contact_for(ctx, invitation)
-    if not invitations.use_invitation(
-        session=ctx.session, invitation=invitation, contact=contact, now=ctx.now
-    ):
+    name = nfc(ctx.incoming.user_name)[:200] or _("Chat user %(id)s") % {"id": ctx.incoming.chat_id}
+    contact = invitations.redeem(
+        session=ctx.session,
+        invite=invitation,
+        name=name,
+        channel=ctx.incoming.channel,
+        chat_id=ctx.incoming.chat_id,
+        now=ctx.now,
+    )
+    if contact is None:
         ctx.goto(HOME)
         ctx.say(
             _(
@@ -163,49 +166,12 @@ def handle_confirm(ctx: Ctx) -> None:
         )
         show_menu(ctx)
         return
-    links.link_chat(
-        session=ctx.session,
-        contact=contact,
-        channel=ctx.incoming.channel,
-        chat_id=ctx.incoming.chat_id,
-        now=ctx.now,
-    )
-    audit.record(
-        session=ctx.session,
-        actor=f"contact:{contact.id}",
-        action="contact.link",
-        now=ctx.now,
-        target=f"{ctx.incoming.channel}:{ctx.incoming.chat_id}",
-        details={
-            "invitation": invitation.id,
-            "role": invitation.role,
-            "enterprise": enterprise.tax_code if enterprise else None,
-        },
-    )
     ctx.contact = contact
     ctx.conv.failed_codes, ctx.conv.failed_since = 0, None
     ctx.result.menu_role = contact.role
     ctx.goto(HOME)
     ctx.say(_("Done: this chat is now linked. Welcome, %(name)s.") % {"name": contact.full_name})
     show_menu(ctx)
-
-
-def _contact_for(ctx: Ctx, invitation: Invitation) -> Contact:
-    """The invited contact, or a new one named as the chat names the person."""
-    if invitation.contact_id is not None:
-        existing = ctx.session.get(Contact, invitation.contact_id)
-        if existing is not None:
-            return existing
-    name = nfc(ctx.incoming.user_name)[:200] or _("Chat user %(id)s") % {"id": ctx.incoming.chat_id}
-    contact = Contact(
-        enterprise_id=invitation.enterprise_id,
-        full_name=name,
-        role=invitation.role if invitation.role in tuple(Role) else Role.CONTACT,
-        created_at=ctx.now,
-    )
-    ctx.session.add(contact)
-    ctx.session.flush()
-    return contact
 
 
 register(Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=HOME))

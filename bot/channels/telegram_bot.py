@@ -1,0 +1,46 @@
+"""PTB's ExtBot, with reply calls that do not decode the message Telegram echoes back."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.settings import Settings
+
+
+class ReplyBot(ExtBot[int]):  # int: AIORateLimiter's max_retries override
+    """Sends replies through PTB's request, rate limiter and errors, without building Messages.
+
+    ``send_message`` turns Telegram's echo of every sent message into a ``Message`` object; we
+    never read it, and building it costs about as much as the rest of an answered update.
+    """
+
+    async def send_text(
+        self, chat_id: int | str, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """sendMessage, the answer discarded."""
+        await self._post(
+            "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": reply_markup}
+        )
+
+    async def edit_text(self, chat_id: int | str, message_id: int, text: str) -> None:
+        """editMessageText (its buttons removed), the answer discarded."""
+        await self._post(
+            "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text}
+        )
+
+
+def reply_bot(
+    settings: Settings, *, request: BaseRequest | None = None, rate_limited: bool = True
+) -> ReplyBot:
+    """The bot as ApplicationBuilder would build it: pools of 256 and 1, AIORateLimiter retries."""
+    assert settings.telegram_token is not None
+    return ReplyBot(
+        token=settings.telegram_token.get_secret_value(),
+        base_url=settings.telegram_api_url,
+        base_file_url=settings.telegram_file_url,
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=3) if rate_limited else None,
+    )
