@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -94,7 +94,13 @@ def _day_words(day: date, code: str) -> str:
 def fmt_instant(instant: datetime, tz: ZoneInfo) -> str:
     """An hour and a day: "23:59 thứ Ba, 14/04/2026"."""
     local = instant.astimezone(tz)
-    return f"{format_time(local.time(), 'HH:mm', locale=language())} {fmt_date(local, tz)}"
+    return f"{_clock_words(local.hour, local.minute, language())} {fmt_date(local, tz)}"
+
+
+@lru_cache(maxsize=4096)
+def _clock_words(hour: int, minute: int, code: str) -> str:
+    """Like _day_words: deadlines fall at the same few times of day."""
+    return format_time(time(hour, minute), "HH:mm", locale=code)
 
 
 def last_moment(cutoff: datetime) -> datetime:

@@ -15,6 +15,7 @@ from storage import audit, links
 from storage.conversations import Person
 from storage.models import Contact, Enterprise, Invitation, Role
 from storage.registry import RegistryError
+from storage.types import UTCDateTime
 
 CODE_BYTES = 18  # 144 random bits -> 24 URL-safe characters, inside Telegram's 64-char payload
 
@@ -103,10 +104,28 @@ _INVITE = select(  # chats look invitations up on every /start CODE and confirm:
 ).select_from(_INVITATION.outerjoin(_ENTERPRISE, _ENTERPRISE.c.id == _INVITATION.c.enterprise_id))
 _BY_HASH = _INVITE.where(_INVITATION.c.code_hash == bindparam("code_hash"))
 _BY_ID = _INVITE.where(_INVITATION.c.id == bindparam("invitation_id"))
-_USE = (
+_NOW = bindparam("now", type_=UTCDateTime())
+_USE = (  # single use, race-safe: the code is taken by whichever chat's UPDATE matches first
     update(_INVITATION)
-    .where(_INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.used_at.is_(None))
-    .values(used_at=bindparam("now"))
+    .where(
+        _INVITATION.c.id == bindparam("invitation_id"),
+        _INVITATION.c.used_at.is_(None),
+        _INVITATION.c.expires_at > _NOW,
+    )
+    .values(used_at=_NOW)
+    .returning(
+        *(_INVITATION.c[name] for name in _FIELDS),
+        *(
+            select(column)
+            .where(_ENTERPRISE.c.id == _INVITATION.c.enterprise_id)
+            .scalar_subquery()
+            .label(label)
+            for column, label in (
+                (_ENTERPRISE.c.name, "enterprise_name"),
+                (_ENTERPRISE.c.tax_code, "tax_code"),
+            )
+        ),
+    )
 )
 _USED_BY = update(_INVITATION).where(_INVITATION.c.id == bindparam("invitation_id"))
 _INVITED = (
@@ -141,22 +160,19 @@ def find_invitation(*, session: Session, invitation_id: int) -> Invite | None:
     return Invite(**row._mapping) if row is not None else None
 
 
-def use_invitation(*, session: Session, invitation_id: int, now: datetime) -> bool:
-    """Marks a code used; False if another chat used it first (race-safe)."""
-    result = session.connection().execute(_USE, {"invitation_id": invitation_id, "now": now})
-    return bool(result.rowcount == 1)
-
-
 def redeem(
-    *, session: Session, invite: Invite, name: str, channel: str, chat_id: str, now: datetime
+    *, session: Session, invitation_id: int, name: str, channel: str, chat_id: str, now: datetime
 ) -> Person | None:
     """Uses the code and links the chat to the invited contact, created if the code names none.
 
-    None if another chat used the code first; nothing is written then.
+    None if the code can no longer be used (used, by another chat too, or expired): nothing is
+    written then.
     """
-    if not use_invitation(session=session, invitation_id=invite.id, now=now):
-        return None
     conn = session.connection()
+    row = conn.execute(_USE, {"invitation_id": invitation_id, "now": now}).first()
+    if row is None:
+        return None
+    invite = Invite(**row._mapping)
     found = None
     if invite.contact_id is not None:
         found = conn.execute(_INVITED, {"contact_id": invite.contact_id}).first()

@@ -208,13 +208,15 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     assert status == invitations.Redemption.OK and found is not None
     assert found.enterprise_name == "A" and found.tax_code == "0100109106"
     person = invitations.redeem(
-        session=session, invite=found, name="Bình", channel="telegram", chat_id="5", now=NOW
-    )
+        session=session, invitation_id=found.id, name="Bình", channel="telegram", chat_id="5",
+        now=NOW,
+    )  # fmt: skip
     assert person is not None and person.enterprise_id == enterprise.id and person.id != contact.id
     assert person.full_name == "Bình" and person.role == Role.CONTACT
     again = invitations.redeem(
-        session=session, invite=found, name="Chi", channel="telegram", chat_id="6", now=NOW
-    )
+        session=session, invitation_id=found.id, name="Chi", channel="telegram", chat_id="6",
+        now=NOW,
+    )  # fmt: skip
     assert again is None  # used: no second contact, no link for the second chat
     assert len(registry.list_contacts(session=session)) == 2
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="6") is None
@@ -229,12 +231,24 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
         session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise,
         contact=contact,
     )  # fmt: skip
-    _status, invite = invitations.check_invitation(session=session, code=named.code, now=NOW)
-    assert invite is not None
+    assert named.invitation.id is not None
     person = invitations.redeem(
-        session=session, invite=invite, name="Tên khác", channel="zalo", chat_id="7", now=NOW
-    )
+        session=session, invitation_id=named.invitation.id, name="Tên khác", channel="zalo",
+        chat_id="7", now=NOW,
+    )  # fmt: skip
     assert person == conversations.Person.of(contact, enterprise)
+    # an expired code is refused at the moment of use, and stays unused
+    late = invitations.create_invitation(
+        session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise,
+        valid_for=timedelta(hours=1),
+    )  # fmt: skip
+    assert late.invitation.id is not None
+    assert invitations.redeem(
+        session=session, invitation_id=late.invitation.id, name="Dũng", channel="zalo",
+        chat_id="8", now=NOW + timedelta(hours=1),
+    ) is None  # fmt: skip
+    status, _ = invitations.check_invitation(session=session, code=late.code, now=NOW)
+    assert status == invitations.Redemption.OK
 
 
 def test_invitations_expire_and_unknown_codes_are_refused(session: Session) -> None:

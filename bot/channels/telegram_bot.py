@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from collections.abc import Mapping, Sequence
+
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -17,7 +18,7 @@ class ReplyBot(ExtBot[int]):  # int: AIORateLimiter's max_retries override
     """
 
     async def send_text(
-        self, chat_id: int | str, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self, chat_id: int | str, text: str, reply_markup: dict[str, object] | None = None
     ) -> None:
         """sendMessage, the answer discarded."""
         await self._post(
@@ -28,6 +29,12 @@ class ReplyBot(ExtBot[int]):  # int: AIORateLimiter's max_retries override
         """editMessageText (its buttons removed), the answer discarded."""
         await self._post(
             "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text}
+        )
+
+    async def set_chat_commands(self, chat_id: int, commands: Sequence[Mapping[str, str]]) -> None:
+        """setMyCommands for one chat, with commands already in the Bot API's JSON shape."""
+        await self._post(
+            "setMyCommands", {"commands": commands, "scope": {"type": "chat", "chat_id": chat_id}}
         )
 
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -14,9 +15,6 @@ from telegram import Bot as TelegramBot
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
 )
@@ -124,13 +122,13 @@ def _kind_of(update: Update) -> str:
     return "other"
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are long Vietnamese sentences."""
-    if not reply.choices:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(c.label[:64], callback_data=c.token[:64])] for c in reply.choices]
-    )
+def keyboard(choices: Iterable[tuple[str, str]]) -> dict[str, object] | None:
+    """An inline keyboard as the Bot API takes it, one button per row (long Vietnamese labels).
+
+    Built as JSON directly: PTB's keyboard objects would be built only to be turned back into it.
+    """
+    rows = [[{"text": label[:64], "callback_data": token[:64]}] for token, label in choices]
+    return {"inline_keyboard": rows} if rows else None
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -157,8 +155,10 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 async def send_reply(bot: ReplyBot, chat_id: int | str, reply: Reply) -> None:
     """Sends one reply: text parts, the keyboard on the last, then any file."""
     parts = split_text(reply.text)
+    last = len(parts) - 1
     for index, part in enumerate(parts):
-        await bot.send_text(chat_id, part, keyboard(reply) if index == len(parts) - 1 else None)
+        markup = keyboard((c.token, c.label) for c in reply.choices) if index == last else None
+        await bot.send_text(chat_id, part, markup)
     if reply.file is not None and reply.file.channel_file_id:
         await bot.send_document(chat_id=chat_id, document=reply.file.channel_file_id)
     elif reply.file is not None:
@@ -189,28 +189,32 @@ async def mark_chosen(bot: ReplyBot, update: Update) -> None:
         await bot.edit_text(message.chat_id, message.message_id, f"{text}\n\n→ {label}")
 
 
-async def set_commands(
-    bot: TelegramBot, *, role: str | None, chat_id: int | None = None, language: str = "vi"
-) -> None:
-    """Publishes the command menu: everyone's per app language, or one chat's in its language.
-
-    A linked chat's menu follows the language the person chose with /lang (one call, no
-    ``language_code``), not the language of the Telegram app.
-    """
-    if chat_id is not None:
-        await bot.set_my_commands(_commands(role, language), scope=BotCommandScopeChat(chat_id))
-        return
+async def set_commands(bot: TelegramBot, *, role: str | None) -> None:
+    """Publishes everyone's command menu, once per Telegram app language."""
     scope = BotCommandScopeAllPrivateChats()
     for code in LANGUAGES:
+        commands = [BotCommand(c["command"], c["description"]) for c in _commands(role, code)]
         await bot.set_my_commands(
-            _commands(role, code), scope=scope, language_code=None if code == "vi" else code
+            commands, scope=scope, language_code=None if code == "vi" else code
         )
 
 
-def _commands(role: str | None, language: str) -> list[BotCommand]:
-    """A role's commands described in ``language``."""
+async def set_chat_commands(bot: ReplyBot, *, chat_id: int, role: str, language: str) -> None:
+    """Publishes one chat's command menu for its role, in the language chosen with /lang.
+
+    Telegram would pick a chat's menu by the app's language; one menu without
+    ``language_code`` follows the person's choice instead.
+    """
+    await bot.set_chat_commands(chat_id, _commands(role, language))
+
+
+@cache
+def _commands(role: str | None, language: str) -> tuple[dict[str, str], ...]:
+    """A role's commands described in ``language`` (the same few lists, built once)."""
     with use_language(language):
-        return [BotCommand(name, _(COMMAND_TEXTS[name])) for name in ROLE_COMMANDS[role]]
+        return tuple(
+            {"command": name, "description": _(COMMAND_TEXTS[name])} for name in ROLE_COMMANDS[role]
+        )
 
 
 class TelegramFiles:

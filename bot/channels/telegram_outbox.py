@@ -11,7 +11,7 @@ from types import TracebackType
 
 import aiohttp
 
-from bot.channels.telegram_io import CHANNEL, split_text
+from bot.channels.telegram_io import CHANNEL, keyboard, split_text
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 CAPTION_LIMIT = 1024
@@ -68,16 +68,7 @@ class TelegramSender:
 
     async def _send(self, chat: str, message: Outgoing) -> SendResult:
         chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat  # JSON as Telegram
-        markup = (
-            {
-                "inline_keyboard": [
-                    [{"text": label[:64], "callback_data": token[:64]}]
-                    for token, label in message.choices
-                ]
-            }
-            if message.choices
-            else None
-        )
+        markup = keyboard(message.choices)
         if message.image is not None:
             caption = message.text if len(message.text) <= CAPTION_LIMIT else None
             if caption is None:

@@ -141,29 +141,21 @@ def handle_confirm(ctx: Ctx) -> None:
     if ctx.choice != "yes":
         hint_and_reprompt(ctx)
         return
-    invitation = _invitation(ctx)
-    if invitation is None or invitation.status(ctx.now) != invitations.Redemption.OK:
+    invitation_id = ctx.data("invitation")
+    name = nfc(ctx.incoming.user_name)[:200] or _("Chat user %(id)s") % {"id": ctx.incoming.chat_id}
+    contact = None
+    if isinstance(invitation_id, int):
+        contact = invitations.redeem(
+            session=ctx.session,
+            invitation_id=invitation_id,
+            name=name,
+            channel=ctx.incoming.channel,
+            chat_id=ctx.incoming.chat_id,
+            now=ctx.now,
+        )
+    if contact is None:  # used meanwhile (perhaps from another chat) or expired
         ctx.goto(HOME)
         ctx.say(_("This invitation can no longer be used. Please ask the board for a new code."))
-        show_menu(ctx)
-        return
-    name = nfc(ctx.incoming.user_name)[:200] or _("Chat user %(id)s") % {"id": ctx.incoming.chat_id}
-    contact = invitations.redeem(
-        session=ctx.session,
-        invite=invitation,
-        name=name,
-        channel=ctx.incoming.channel,
-        chat_id=ctx.incoming.chat_id,
-        now=ctx.now,
-    )
-    if contact is None:
-        ctx.goto(HOME)
-        ctx.say(
-            _(
-                "This invitation code has just been used from another chat. Please ask the board "
-                "for a new code."
-            )
-        )
         show_menu(ctx)
         return
     ctx.contact = contact
