@@ -346,9 +346,9 @@ class ConversationFlow:
             if person is None:
                 return [(_("This invitation can no longer be used."), [])], None
             linked = _("Done: this chat is now linked. Welcome, %(name)s.") % {"name": name}
-            menu = self._menu(session, person)
+            text, choices = self._menu(session, person)
             session.commit()
-            return [(linked, []), menu], person
+            return [(f"{linked}\n\n{text}", choices)], person  # one message, as ours sends
 
     def _menu_for(self, person: Person | None) -> tuple[str, list[tuple[str, str]]]:
         """The menu of the person this chat was linked to (kept in chat_data, the PTB way)."""

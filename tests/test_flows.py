@@ -183,16 +183,18 @@ def test_cancel_back_help_and_unknown_commands(core, world, engine: Engine) -> N
 def test_unexpected_input_is_answered_and_the_question_repeated(core, world) -> None:  # type: ignore[no-untyped-def]
     chat = FakeChat(core)
     chat.command(f"/start {world['codes']['contact']}")
-    for send in (
-        lambda: chat.other(),
-        lambda: chat.text("x" * 4096),
-        lambda: chat.send_file(b"hi", "a.txt"),
+    for send, hint in (
+        (lambda: chat.other(), "chỉ đọc được tin nhắn chữ"),
+        (lambda: chat.text("x" * 4096), "Hệ thống chưa hiểu"),
+        (lambda: chat.send_file(b"hi", "a.txt"), "Chưa cần gửi tệp"),
     ):
         send()
-        assert chat.last.replies, "the bot is never silent"
-        assert "Đồng ý" in chat.last.replies[-1].choices[0].label  # asked again
-    assert "chỉ đọc được tin nhắn chữ" in chat.history[-6].text
-    assert "Chưa cần gửi tệp" in chat.history[-2].text
+        # one message: what went wrong, then the question again with its buttons
+        assert len(chat.last.replies) == 1, "the bot is never silent, and says it once"
+        (reply,) = chat.last.replies
+        first, _sep, rest = reply.text.partition("\n\n")
+        assert hint in first and "sẽ được liên kết" in rest
+        assert "Đồng ý" in reply.choices[0].label  # asked again
 
 
 def test_language_follows_the_user_and_lang_switches(core, world) -> None:  # type: ignore[no-untyped-def]
@@ -276,3 +278,27 @@ def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None
     assert list(incoming.iterdir()) == []  # downloads are removed after the import
     with session_for(engine) as session:
         assert len(session.exec(select(Enterprise)).all()) == 4
+
+
+def test_consecutive_texts_travel_as_one_message(tmp_path: Path) -> None:
+    from bot.core.types import Incoming, Kind, OutFile
+    from storage.conversations import ChatState
+
+    def fresh() -> Ctx:
+        state = ChatState(id=1, channel="fake", chat_id="1", updated_at=NOW)
+        incoming = Incoming(channel="fake", chat_id="1", kind=Kind.TEXT, text="?")
+        return Ctx(None, state, None, incoming, NOW, None, None)  # type: ignore[arg-type]
+
+    ctx = fresh()
+    ctx.say("Đã lưu.")
+    ctx.say("Danh mục chính", [("help", "Trợ giúp")])
+    (reply,) = ctx.result.replies
+    assert reply.text == "Đã lưu.\n\nDanh mục chính" and reply.choices[0].label == "Trợ giúp"
+    ctx.say("Sau nút bấm")  # a message with buttons ends there
+    assert [r.text for r in ctx.result.replies][1:] == ["Sau nút bấm"]
+    ctx.say("Tệp", file=OutFile(tmp_path / "a.xlsx", "a.xlsx"))  # files go on their own
+    assert len(ctx.result.replies) == 3 and ctx.result.replies[2].text == "Tệp"
+    ctx = fresh()
+    ctx.say("x" * 4000)
+    ctx.say("y" * 95)  # 4,097 characters together: over Telegram's limit
+    assert [len(r.text) for r in ctx.result.replies] == [4000, 95]

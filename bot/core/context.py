@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.core.types import Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
+from bot.core.types import MAX_TEXT, Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
 from bot.settings import Settings
 from storage.conversations import ChatState, Person
 from storage.models import Role
@@ -53,6 +53,16 @@ class Ctx:
             earlier = [str(k) for k in shown] if isinstance(shown, list) else []
             # Buttons stay valid until the step changes; typed numbers mean the latest list only.
             self.set_data(**{BUTTONS: list(dict.fromkeys(earlier + keys)), NUMBERED: keys})
+        last = self.result.replies[-1] if self.result.replies else None
+        if (
+            last is not None
+            and not last.choices
+            and last.file is None
+            and file is None
+            and len(last.text) + 2 + len(text) <= MAX_TEXT
+        ):  # one message rather than two: Telegram and Zalo count messages, people too
+            self.result.replies[-1] = Reply(f"{last.text}\n\n{text}", tokens)
+            return
         self.result.replies.append(Reply(text, tokens, file))
 
     def end_update(self) -> None:
