@@ -8,9 +8,11 @@ from sqlalchemy import Table, insert
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent
+from storage.text import clip
 
 _EVENT: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 _RECORD = insert(_EVENT)
+_ACTOR_MAX, _TARGET_MAX = 100, 200  # the columns' lengths: PostgreSQL refuses longer text
 
 
 def record(
@@ -23,7 +25,8 @@ def record(
     details: dict[str, object] | None = None,
 ) -> None:
     """Adds one audit event to the caller's transaction (one prepared INSERT, no ORM object)."""
-    values = {"at": now, "actor": actor, "action": action, "target": target}
+    target = clip(target, _TARGET_MAX) if target is not None else None
+    values = {"at": now, "actor": clip(actor, _ACTOR_MAX), "action": action, "target": target}
     session.connection().execute(_RECORD, {**values, "details": details or {}})
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
@@ -75,6 +75,7 @@ _PERSON = (
     _ENTERPRISE.c.name.label("p_enterprise_name"),
     _ENTERPRISE.c.tax_code.label("p_tax_code"),
 )
+_KEY = (_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id"))
 _LOAD = (
     select(*(_CONV.c[name] for name in _STATE_FIELDS), *_PERSON)
     .select_from(
@@ -84,10 +85,13 @@ _LOAD = (
         .outerjoin(_CONTACT, _CONTACT.c.id == _LINK.c.contact_id)
         .outerjoin(_ENTERPRISE, _ENTERPRISE.c.id == _CONTACT.c.enterprise_id)
     )
-    .where(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id"))
-    .with_for_update(of=_CONV)  # PostgreSQL: one update per chat at a time; SQLite ignores it
+    .where(*_KEY)
 )
+# PostgreSQL: one update per chat at a time. The lock is taken by its own statement: a read that
+# waits for a lock sees the locked row anew but the joined rows (the link) as they were before.
+_LOCK = select(_CONV.c.id).where(*_KEY).with_for_update()
 _CREATE = insert_ignore(_CONV, ("channel", "chat_id"))
+_RECREATE = insert(_CONV).returning(_CONV.c.id)
 _SAVE = update(_CONV).where(_CONV.c.id == bindparam("state_id"))  # SET: the values given
 
 
@@ -97,9 +101,12 @@ def open_chat(
     """The chat's state (created on first contact) and the person linked to it, locked."""
     conn = session.connection()
     keys = {"channel": channel, "chat_id": chat_id}
+    fresh = {"updated_at": now, "step": "", "data": {}, "version": 0, "failed_codes": 0}
+    if conn.dialect.name == "postgresql" and conn.execute(_LOCK, keys).first() is None:
+        conn.execute(_CREATE.on(conn), {**keys, **fresh})  # another worker may do it too
+        conn.execute(_LOCK, keys).one()
     row = conn.execute(_LOAD, keys).first()
-    if row is None:  # first contact; another worker may create it at the same moment
-        fresh = {"updated_at": now, "step": "", "data": {}, "version": 0, "failed_codes": 0}
+    if row is None:  # SQLite's first contact (SQLite has one writer at a time anyway)
         conn.execute(_CREATE.on(conn), {**keys, **fresh})
         row = conn.execute(_LOAD, keys).one()
     return _state(row._mapping), _person(row._mapping)
@@ -110,7 +117,11 @@ def save_chat(*, session: Session, state: ChatState) -> None:
     values: dict[str, Any] = {name: getattr(state, name) for name in _STATE_FIELDS}
     values["state_id"] = values.pop("id")
     del values["channel"], values["chat_id"]
-    session.connection().execute(_SAVE, values)
+    conn = session.connection()
+    if conn.execute(_SAVE, values).rowcount == 0:  # created in a transaction a step rolled back
+        del values["state_id"]
+        keys = {"channel": state.channel, "chat_id": state.chat_id}
+        state.id = conn.execute(_RECREATE, {**keys, **values}).scalar_one()
 
 
 def _state(mapping: RowMapping) -> ChatState:

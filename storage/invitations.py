@@ -113,19 +113,7 @@ _USE = (  # single use, race-safe: the code is taken by whichever chat's UPDATE 
         _INVITATION.c.expires_at > _NOW,
     )
     .values(used_at=_NOW)
-    .returning(
-        *(_INVITATION.c[name] for name in _FIELDS),
-        *(
-            select(column)
-            .where(_ENTERPRISE.c.id == _INVITATION.c.enterprise_id)
-            .scalar_subquery()
-            .label(label)
-            for column, label in (
-                (_ENTERPRISE.c.name, "enterprise_name"),
-                (_ENTERPRISE.c.tax_code, "tax_code"),
-            )
-        ),
-    )
+    .returning(_INVITATION.c.role, _INVITATION.c.enterprise_id, _INVITATION.c.contact_id)
 )
 _USED_BY = update(_INVITATION).where(_INVITATION.c.id == bindparam("invitation_id"))
 _INVITED = (
@@ -141,6 +129,9 @@ _INVITED = (
     .where(_CONTACT.c.id == bindparam("contact_id"))
 )
 _NEW_CONTACT = insert(_CONTACT).returning(_CONTACT.c.id)
+_ENTERPRISE_NAME = select(_ENTERPRISE.c.name, _ENTERPRISE.c.tax_code).where(
+    _ENTERPRISE.c.id == bindparam("enterprise_id")
+)
 
 
 def check_invitation(
@@ -172,20 +163,23 @@ def redeem(
     row = conn.execute(_USE, {"invitation_id": invitation_id, "now": now}).first()
     if row is None:
         return None
-    invite = Invite(**row._mapping)
+    used = row._mapping
     found = None
-    if invite.contact_id is not None:
-        found = conn.execute(_INVITED, {"contact_id": invite.contact_id}).first()
+    if used["contact_id"] is not None:
+        found = conn.execute(_INVITED, {"contact_id": used["contact_id"]}).first()
     if found is not None:
         person = Person(*found)
     else:
-        role = invite.role if invite.role in tuple(Role) else Role.CONTACT
-        values = {"enterprise_id": invite.enterprise_id, "full_name": name, "role": role}
+        role = used["role"] if used["role"] in tuple(Role) else Role.CONTACT
+        enterprise_id = used["enterprise_id"]
+        values = {"enterprise_id": enterprise_id, "full_name": name, "role": role}
         contact_id = conn.execute(_NEW_CONTACT, {**values, "created_at": now}).scalar_one()
-        person = Person(
-            contact_id, invite.enterprise_id, name, role, invite.enterprise_name, invite.tax_code
-        )
-    conn.execute(_USED_BY, {"invitation_id": invite.id, "used_by_contact_id": person.id})
+        named = None
+        if enterprise_id is not None:
+            named = conn.execute(_ENTERPRISE_NAME, {"enterprise_id": enterprise_id}).first()
+        enterprise_name, tax_code = named if named is not None else (None, None)
+        person = Person(contact_id, enterprise_id, name, role, enterprise_name, tax_code)
+    conn.execute(_USED_BY, {"invitation_id": invitation_id, "used_by_contact_id": person.id})
     links.link_chat(
         session=session, contact_id=person.id, channel=channel, chat_id=chat_id, now=now
     )
@@ -195,6 +189,6 @@ def redeem(
         action="contact.link",
         now=now,
         target=f"{channel}:{chat_id}",
-        details={"invitation": invite.id, "role": invite.role, "enterprise": invite.tax_code},
+        details={"invitation": invitation_id, "role": used["role"], "enterprise": person.tax_code},
     )
     return person

@@ -198,8 +198,9 @@ def import_enterprises(
 ) -> ImportReport:
     """Upserts enterprises by MST from one file in one transaction; bad rows never block good ones.
 
-    Raises TableFileError when the file as a whole cannot be read; nothing is stored then.
-    With ``commit=False`` the caller commits, together with whatever else it wrote.
+    Raises TableFileError when the file as a whole cannot be read; nothing is stored then, and
+    the caller's transaction goes on. With ``commit=False`` the caller commits, together with
+    whatever else it wrote.
     """
     for sheet, rows in read_sheets(path, max_bytes=max_bytes):
         found = find_header(rows, ALIASES, REQUIRED)
@@ -207,14 +208,16 @@ def import_enterprises(
             continue
         header_row, columns = found
         report = ImportReport(sheet=sheet, header_row=header_row, columns=columns)
+        savepoint = session.begin_nested()  # a refused file undoes only its own rows
         try:
             _apply_rows(session, report, rows, now, create_zones=create_zones, max_rows=max_rows)
         except BaseException:
-            session.rollback()
+            savepoint.rollback()
             raise
         if dry_run:
-            session.rollback()
+            savepoint.rollback()
         else:
+            savepoint.commit()
             if commit:
                 session.commit()
             report.saved = True

@@ -16,6 +16,11 @@ def nfc(value: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+def clip(value: str, limit: int) -> str:
+    """Fits free text (a sent file's name…) into a column, marking the cut with "…"."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def search_key(value: str) -> str:
     """Folds case, every diacritic, đ and punctuation away: for headers, zones and search."""
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))

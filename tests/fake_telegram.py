@@ -1319,6 +1319,20 @@ class FakeTelegram:
         with self._cond:
             return self.commands.get(key)
 
+    def menu_shown(self, chat_id: int, app_language: str) -> list[str]:
+        """The descriptions a private chat's user sees, by Telegram's order of precedence.
+
+        Bot API, "Determining list of commands": the chat scope with the user's language, the
+        chat scope, then all private chats and the default scope, each with then without it.
+        """
+        scopes = [{"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"}, None]
+        for scope in scopes:
+            for language in (app_language, ""):
+                found = self.commands_for(scope, language)
+                if found is not None:
+                    return [str(command["description"]) for command in found]
+        return []
+
     def _set_my_commands(self, params: dict[str, Any], _uploads: dict[str, _Upload]) -> bool:
         """Validate like Telegram (lowercase names, 1-256 char descriptions) and store."""
         commands = params.get("commands")

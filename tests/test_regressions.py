@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from scheduler import planner
-from storage import campaigns, invitations, registrations, registry
+from storage import campaigns, conversations, invitations, registrations, registry
 from storage.engine import session_for
 from storage.models import Conversation, Enterprise, MilestoneKind, Nominee, Report, Role
 from tests.conftest import NOW
@@ -123,3 +126,45 @@ def test_an_extension_after_reminders_starts_a_fresh_series(session: Session) ->
         planner.plan(session=session, now=local(day, hour=10), tz=HCM)
     steps = {r.step for r in _rows(session)[before:] if r.enterprise_id == enterprise.id}
     assert {7, 3, 1, 0} <= steps
+
+
+def test_an_update_that_waited_for_the_chat_sees_the_link_made_meanwhile(engine: Engine) -> None:
+    """PostgreSQL: a read that waits for a row lock sees joined rows as they were before."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    with session_for(engine) as session:
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="A", now=NOW
+        )
+        issued = invitations.create_invitation(
+            session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise
+        )
+        conversations.open_chat(session=session, channel="telegram", chat_id="9", now=NOW)
+        session.commit()
+    assert issued.invitation.id is not None
+    first = session_for(engine)
+    state, person = conversations.open_chat(session=first, channel="telegram", chat_id="9", now=NOW)
+    assert person is None
+    seen: dict[str, object] = {}
+
+    def second_update() -> None:
+        with session_for(engine) as second:
+            seen["chat"] = conversations.open_chat(
+                session=second, channel="telegram", chat_id="9", now=NOW
+            )
+
+    waiting = threading.Thread(target=second_update)
+    waiting.start()
+    time.sleep(0.3)  # the second update now waits for the chat's row
+    assert waiting.is_alive()
+    linked = invitations.redeem(
+        session=first, invitation_id=issued.invitation.id, name="An", channel="telegram",
+        chat_id="9", now=NOW,
+    )  # fmt: skip
+    state.step = "after-link"
+    conversations.save_chat(session=first, state=state)
+    first.commit()
+    first.close()
+    waiting.join(10)
+    later_state, later_person = seen["chat"]  # type: ignore[misc]
+    assert later_state.step == "after-link" and later_person == linked

@@ -31,6 +31,16 @@ def test_instants_come_back_aware_utc(engine: Engine) -> None:
     assert event.at == datetime(2026, 4, 14, 16, 59, tzinfo=UTC)
 
 
+def test_audit_keeps_long_targets_within_their_column(session: Session) -> None:
+    name = "Danh sách doanh nghiệp KCN " * 20 + ".xlsx"  # a sent file's name, 541 characters
+    audit.record(session=session, actor="contact:1", action="enterprises.import", now=NOW,
+                 target=name)  # fmt: skip
+    session.commit()  # PostgreSQL refuses text longer than the column
+    (event,) = audit.list_events(session=session)
+    assert event.target is not None and len(event.target) == 200
+    assert event.target.startswith("Danh sách") and event.target.endswith("…")
+
+
 def test_naive_datetimes_are_refused(session: Session) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         audit.record(session=session, actor="t", action="x", now=datetime(2026, 1, 1))
@@ -272,3 +282,31 @@ def test_invitations_expire_and_unknown_codes_are_refused(session: Session) -> N
         invitations.create_invitation(session=session, role=Role.CONTACT, created_by="t", now=NOW)
     admin = invitations.create_invitation(session=session, role=Role.ADMIN, created_by="t", now=NOW)
     assert admin.invitation.enterprise_id is None
+
+
+def test_a_redeemed_code_names_its_own_enterprise(session: Session) -> None:
+    names = {"0100109106": "A", "0101243150": "B", "0300588569": "C"}
+    made = [
+        registry.add_enterprise(session=session, tax_code=tax, name=name, now=NOW)
+        for tax, name in names.items()
+    ]
+    issued = invitations.create_invitation(
+        session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=made[2]
+    )
+    assert issued.invitation.id is not None and issued.invitation.id != made[2].id
+    person = invitations.redeem(
+        session=session, invitation_id=issued.invitation.id, name="X", channel="telegram",
+        chat_id="1", now=NOW,
+    )  # fmt: skip
+    assert person is not None and person.enterprise_id == made[2].id
+    assert (person.enterprise_name, person.tax_code) == ("C", "0300588569")
+
+
+def test_a_chat_state_outlives_a_rollback_of_its_first_transaction(session: Session) -> None:
+    state, _ = conversations.open_chat(session=session, channel="telegram", chat_id="5", now=NOW)
+    session.rollback()  # e.g. a step undid its own work, and the new chat's row went with it
+    state.step, state.last_update_id = "somewhere", 12
+    conversations.save_chat(session=session, state=state)
+    session.commit()
+    again, _ = conversations.open_chat(session=session, channel="telegram", chat_id="5", now=NOW)
+    assert (again.id, again.step, again.last_update_id) == (state.id, "somewhere", 12)

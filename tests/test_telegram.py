@@ -142,18 +142,20 @@ async def test_onboarding_over_polling(fake: FakeTelegram, db: Engine, polling: 
     edited = await fake.await_for("editMessageText")
     assert _text(edited[-1]).endswith("→ Đồng ý, liên kết")
     scoped = await fake.await_for(
-        "setMyCommands", lambda c: (c.params.get("scope") or {}).get("type") == "chat"
-    )
-    assert len(scoped) == 1 and "language_code" not in scoped[0].params  # the chat's language
-    names = {cmd["command"]: cmd["description"] for cmd in scoped[0].params["commands"]}
-    assert "import" not in names and "menu" in names
-    assert names["menu"] == "Danh mục chính"
-    await _say(fake, "/lang en", "Language: English")
-    scoped = await fake.await_for(
         "setMyCommands", lambda c: (c.params.get("scope") or {}).get("type") == "chat", count=2
     )
-    english = {cmd["command"]: cmd["description"] for cmd in scoped[1].params["commands"]}
-    assert english.keys() == names.keys() and english["menu"] == "Main menu"
+    names = [cmd["command"] for cmd in scoped[-1].params["commands"]]
+    assert "import" not in names and "menu" in names
+    # until /lang, the menu follows the app's language, as the replies do
+    assert "Danh mục chính" in fake.menu_shown(CHAT, "vi")
+    assert "Main menu" in fake.menu_shown(CHAT, "en")
+    await _say(fake, "/lang en", "Language: English")
+    await fake.await_for("deleteMyCommands")
+    assert "Main menu" in fake.menu_shown(CHAT, "vi")  # the chosen language wins
+    await _say(fake, "/lang vi", "Ngôn ngữ: tiếng Việt")
+    await fake.await_for("deleteMyCommands", count=2)
+    assert fake.menu_shown(CHAT, "en") == fake.menu_shown(CHAT, "vi")
+    assert "Danh mục chính" in fake.menu_shown(CHAT, "en")
     with session_for(db) as session:
         contact = links.contact_for_chat(session=session, channel="telegram", chat_id=str(CHAT))
         assert contact is not None and contact.full_name == "An"

@@ -47,6 +47,7 @@ class TelegramChannel:
     def __init__(self, core: Core, on_board_notice: Callable[[], None] | None = None) -> None:
         self.core = core
         self.on_board_notice = on_board_notice
+        # Idle between updates; the interpreter joins it at exit, so an Application may restart.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thidua-core")
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
@@ -80,7 +81,7 @@ class TelegramChannel:
                     bot,
                     chat_id=int(incoming.chat_id),
                     role=result.menu_role,
-                    language=result.language,
+                    chosen_language=result.chosen_language,
                 )
         except Forbidden:
             await self._unreachable(incoming.chat_id)
@@ -112,18 +113,8 @@ def build_application(
     drops Telegram's pacing, for measuring processing alone.
     """
     channel = TelegramChannel(core, on_board_notice)
-
-    async def stop_worker(_application: Application) -> None:
-        channel.worker.shutdown(wait=False)  # idle by now: no update is being handled
-
     bot = reply_bot(settings, request=request, rate_limited=rate_limited)
-    application = (
-        Application.builder()
-        .bot(bot)
-        .post_init(_announce_commands)
-        .post_shutdown(stop_worker)
-        .build()
-    )
+    application = Application.builder().bot(bot).post_init(_announce_commands).build()
     application.add_handler(TypeHandler(Update, channel.handle_update))
     application.add_error_handler(_log_error)
     return application

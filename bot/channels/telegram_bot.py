@@ -31,11 +31,16 @@ class ReplyBot(ExtBot[int]):  # int: AIORateLimiter's max_retries override
             "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text}
         )
 
-    async def set_chat_commands(self, chat_id: int, commands: Sequence[Mapping[str, str]]) -> None:
+    async def set_chat_commands(
+        self,
+        chat_id: int,
+        commands: Sequence[Mapping[str, str]],
+        language_code: str | None = None,
+    ) -> None:
         """setMyCommands for one chat, with commands already in the Bot API's JSON shape."""
-        await self._post(
-            "setMyCommands", {"commands": commands, "scope": {"type": "chat", "chat_id": chat_id}}
-        )
+        scope = {"type": "chat", "chat_id": chat_id}
+        data = {"commands": commands, "scope": scope, "language_code": language_code}
+        await self._post("setMyCommands", data)  # None values are dropped by PTB
 
 
 def reply_bot(

@@ -15,13 +15,14 @@ from telegram import Bot as TelegramBot
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     Message,
     Update,
 )
 
 from bot.channels.telegram_bot import ReplyBot
 from bot.core.types import MAX_TEXT, FileRef, FileTooLarge, Incoming, Kind, Reply
-from bot.i18n import LANGUAGES, N_, _, use_language
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, use_language
 from storage.models import Role
 
 CHANNEL = "telegram"
@@ -195,17 +196,28 @@ async def set_commands(bot: TelegramBot, *, role: str | None) -> None:
     for code in LANGUAGES:
         commands = [BotCommand(c["command"], c["description"]) for c in _commands(role, code)]
         await bot.set_my_commands(
-            commands, scope=scope, language_code=None if code == "vi" else code
+            commands, scope=scope, language_code=None if code == DEFAULT_LANGUAGE else code
         )
 
 
-async def set_chat_commands(bot: ReplyBot, *, chat_id: int, role: str, language: str) -> None:
-    """Publishes one chat's command menu for its role, in the language chosen with /lang.
+async def set_chat_commands(
+    bot: ReplyBot, *, chat_id: int, role: str, chosen_language: str | None
+) -> None:
+    """Publishes one chat's command menu for its role.
 
-    Telegram would pick a chat's menu by the app's language; one menu without
-    ``language_code`` follows the person's choice instead.
+    Until the person picks a language with /lang, Telegram shows the menu in the app's language,
+    as the replies follow it too; after, one menu in the chosen language, and no per-language
+    menu left to take precedence over it.
     """
-    await bot.set_chat_commands(chat_id, _commands(role, language))
+    if chosen_language is None:
+        for code in LANGUAGES:
+            language_code = None if code == DEFAULT_LANGUAGE else code
+            await bot.set_chat_commands(chat_id, _commands(role, code), language_code)
+        return
+    await bot.set_chat_commands(chat_id, _commands(role, chosen_language))
+    for code in LANGUAGES:
+        if code != DEFAULT_LANGUAGE:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id), language_code=code)
 
 
 @cache

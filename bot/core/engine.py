@@ -61,6 +61,7 @@ class Core:
                     session.rollback()
                     return Result([_failure_reply()], language=language)
                 ctx.result.language = ctx.conv.language or language
+                ctx.result.chosen_language = ctx.conv.language
                 self._queue_board_notices(ctx)
             if incoming.update_id is not None:
                 conv.last_update_id = incoming.update_id

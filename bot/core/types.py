@@ -80,6 +80,7 @@ class Result:
     replies: list[Reply] = field(default_factory=list)
     menu_role: str | None = None
     language: str = "vi"
+    chosen_language: str | None = None  # set with /lang; None: the app's language decides
     board: list[Reply] = field(default_factory=list)  # notices for the board's chat
 
 
