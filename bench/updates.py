@@ -310,7 +310,9 @@ class ConversationFlow:
         from storage.engine import session_for
 
         with session_for(self.engine) as session, use_language("vi"):
-            status, invite = invitations.check_invitation(session=session, code=code, now=NOW)
+            status, invite = invitations.check_invitation(
+                conn=session.connection(), code=code, now=NOW
+            )
             if status != invitations.Redemption.OK or invite is None:
                 return _("This invitation code is not valid."), None, []
             target = _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
@@ -336,7 +338,7 @@ class ConversationFlow:
             if data != "confirm:yes" or invitation_id is None:
                 return [(_("Cancelled. This chat was not linked."), [])], None
             person = invitations.redeem(
-                session=session,
+                conn=session.connection(),
                 invitation_id=invitation_id,
                 name=name,
                 channel="telegram",
@@ -378,7 +380,7 @@ class ConversationFlow:
                 % {"name": person.enterprise_name, "tax": person.tax_code}
             )
         choices: list[tuple[str, str]] = []
-        schedule = campaigns.schedule(session=session, enterprise_id=person.enterprise_id)
+        schedule = campaigns.schedule(conn=session.connection(), enterprise_id=person.enterprise_id)
         if schedule is not None:
             lines.append(_("Emulation campaign %(year)s:") % {"year": schedule.year})
             for kind, due in sorted(schedule.dues.items(), key=lambda item: item[1]):

@@ -71,7 +71,7 @@ def chat(app: AppContext, as_contact: int | None) -> None:
             if contact is None:
                 raise click.ClickException(_("No contact #%(id)s.") % {"id": as_contact})
             links.link_chat(
-                session=session,
+                conn=session.connection(),
                 contact_id=as_contact,
                 channel=CHANNEL,
                 chat_id=chat_id,

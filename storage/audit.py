@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent
@@ -24,10 +25,30 @@ def record(
     target: str | None = None,
     details: dict[str, object] | None = None,
 ) -> None:
-    """Adds one audit event to the caller's transaction (one prepared INSERT, no ORM object)."""
+    """Adds one audit event to the caller's transaction."""
+    write(
+        conn=session.connection(),
+        actor=actor,
+        action=action,
+        now=now,
+        target=target,
+        details=details,
+    )
+
+
+def write(
+    *,
+    conn: Connection,
+    actor: str,
+    action: str,
+    now: datetime,
+    target: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """The same, on a connection (one prepared INSERT, no ORM object)."""
     target = clip(target, _TARGET_MAX) if target is not None else None
     values = {"at": now, "actor": clip(actor, _ACTOR_MAX), "action": action, "target": target}
-    session.connection().execute(_RECORD, {**values, "details": details or {}})
+    conn.execute(_RECORD, {**values, "details": details or {}})
 
 
 def list_events(*, session: Session, limit: int = 100) -> list[AuditEvent]:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.models import Campaign, Extension, Milestone, MilestoneKind, Regime
@@ -118,9 +119,9 @@ _SCHEDULE = (  # every menu shows it: one prepared statement
 )
 
 
-def schedule(*, session: Session, enterprise_id: int | None) -> Schedule | None:
+def schedule(*, conn: Connection, enterprise_id: int | None) -> Schedule | None:
     """The latest campaign's year and cut-offs for an enterprise (None: board and admins)."""
-    rows = session.connection().execute(_SCHEDULE, {"enterprise_id": enterprise_id}).all()
+    rows = conn.execute(_SCHEDULE, {"enterprise_id": enterprise_id}).all()
     if not rows:
         return None
     dues = {

@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
-from sqlalchemy.engine import RowMapping
-from sqlmodel import Session
+from sqlalchemy.engine import Connection, RowMapping
 
 from storage.models import ChatLink, Contact, Conversation, Enterprise
 from storage.upsert import insert_ignore
@@ -96,10 +95,9 @@ _SAVE = update(_CONV).where(_CONV.c.id == bindparam("state_id"))  # SET: the val
 
 
 def open_chat(
-    *, session: Session, channel: str, chat_id: str, now: datetime
+    *, conn: Connection, channel: str, chat_id: str, now: datetime
 ) -> tuple[ChatState, Person | None]:
     """The chat's state (created on first contact) and the person linked to it, locked."""
-    conn = session.connection()
     keys = {"channel": channel, "chat_id": chat_id}
     fresh = {"updated_at": now, "step": "", "data": {}, "version": 0, "failed_codes": 0}
     if conn.dialect.name == "postgresql" and conn.execute(_LOCK, keys).first() is None:
@@ -112,12 +110,11 @@ def open_chat(
     return _state(row._mapping), _person(row._mapping)
 
 
-def save_chat(*, session: Session, state: ChatState) -> None:
+def save_chat(*, conn: Connection, state: ChatState) -> None:
     """Writes the state back in the caller's transaction (with whatever the step wrote)."""
     values: dict[str, Any] = {name: getattr(state, name) for name in _STATE_FIELDS}
     values["state_id"] = values.pop("id")
     del values["channel"], values["chat_id"]
-    conn = session.connection()
     if conn.execute(_SAVE, values).rowcount == 0:  # created in a transaction a step rolled back
         del values["state_id"]
         keys = {"channel": state.channel, "chat_id": state.chat_id}

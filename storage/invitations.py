@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from storage import audit, links
@@ -135,31 +136,30 @@ _ENTERPRISE_NAME = select(_ENTERPRISE.c.name, _ENTERPRISE.c.tax_code).where(
 
 
 def check_invitation(
-    *, session: Session, code: str, now: datetime
+    *, conn: Connection, code: str, now: datetime
 ) -> tuple[Redemption, Invite | None]:
     """Looks a code up without using it, so the person can confirm first."""
-    row = session.connection().execute(_BY_HASH, {"code_hash": _hash(code)}).first()
+    row = conn.execute(_BY_HASH, {"code_hash": _hash(code)}).first()
     if row is None:
         return Redemption.UNKNOWN, None
     invite = Invite(**row._mapping)
     return invite.status(now), invite
 
 
-def find_invitation(*, session: Session, invitation_id: int) -> Invite | None:
+def find_invitation(*, conn: Connection, invitation_id: int) -> Invite | None:
     """The invitation a chat is confirming, as it is now."""
-    row = session.connection().execute(_BY_ID, {"invitation_id": invitation_id}).first()
+    row = conn.execute(_BY_ID, {"invitation_id": invitation_id}).first()
     return Invite(**row._mapping) if row is not None else None
 
 
 def redeem(
-    *, session: Session, invitation_id: int, name: str, channel: str, chat_id: str, now: datetime
+    *, conn: Connection, invitation_id: int, name: str, channel: str, chat_id: str, now: datetime
 ) -> Person | None:
     """Uses the code and links the chat to the invited contact, created if the code names none.
 
     None if the code can no longer be used (used, by another chat too, or expired): nothing is
     written then.
     """
-    conn = session.connection()
     row = conn.execute(_USE, {"invitation_id": invitation_id, "now": now}).first()
     if row is None:
         return None
@@ -180,11 +180,9 @@ def redeem(
         enterprise_name, tax_code = named if named is not None else (None, None)
         person = Person(contact_id, enterprise_id, name, role, enterprise_name, tax_code)
     conn.execute(_USED_BY, {"invitation_id": invitation_id, "used_by_contact_id": person.id})
-    links.link_chat(
-        session=session, contact_id=person.id, channel=channel, chat_id=chat_id, now=now
-    )
-    audit.record(
-        session=session,
+    links.link_chat(conn=conn, contact_id=person.id, channel=channel, chat_id=chat_id, now=now)
+    audit.write(
+        conn=conn,
         actor=f"contact:{person.id}",
         action="contact.link",
         now=now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Table, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.models import ChatLink, Contact
@@ -25,10 +26,9 @@ def contact_for_chat(*, session: Session, channel: str, chat_id: str) -> Contact
 
 
 def link_chat(
-    *, session: Session, contact_id: int, channel: str, chat_id: str, now: datetime
+    *, conn: Connection, contact_id: int, channel: str, chat_id: str, now: datetime
 ) -> None:
     """Links a chat to a contact, replacing whatever that chat was linked to before."""
-    conn = session.connection()
     values = {"channel": channel, "chat_id": chat_id, "contact_id": contact_id}
     conn.execute(_LINK_CHAT.on(conn), {**values, "reachable": True, "linked_at": now})
 

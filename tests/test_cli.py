@@ -206,7 +206,11 @@ def test_reminders_plan_shows_who_would_get_what(thidua, tmp_path: Path) -> None
     with session_for(engine) as session:
         contact = registry.list_contacts(session=session)[0]
         links.link_chat(
-            session=session, contact_id=contact.id, channel="telegram", chat_id="77", now=NOW
+            conn=session.connection(),
+            contact_id=contact.id,
+            channel="telegram",
+            chat_id="77",
+            now=NOW,
         )
         session.commit()
     code, out, _ = thidua("reminders", "plan", "--at", "2026-04-11T09:00")

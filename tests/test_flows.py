@@ -14,7 +14,15 @@ from sqlmodel import select
 from bot.core.context import STEPS, Ctx, Step, register
 from storage import links, registry
 from storage.engine import session_for
-from storage.models import AuditEvent, ChatLink, Contact, Conversation, Enterprise, Role
+from storage.models import (
+    AuditEvent,
+    ChatLink,
+    Contact,
+    Conversation,
+    Enterprise,
+    Invitation,
+    Role,
+)
 from tests.conftest import NOW
 from tests.factories import Clock, registry_rows, seed_world, write_xlsx
 from tests.fake_channel import FakeChat, make_core
@@ -240,6 +248,39 @@ def test_a_failing_step_apologises_and_saves_nothing(core, world, engine: Engine
             assert registry.find_zone(session=session, name="KCN Nửa Chừng") is None
     finally:
         STEPS.pop("test.boom")
+
+
+def test_a_failing_first_update_rolls_back_orm_and_core_writes(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.commands import COMMANDS
+    from storage import audit, invitations
+
+    with session_for(engine) as session:
+        before = len(audit.list_events(session=session))
+        invitation_id = session.exec(select(Invitation.id).where(Invitation.role == Role.CONTACT))
+        invitation_id = invitation_id.first()
+
+    def explode(ctx: Ctx) -> None:
+        registry.add_zone(session=ctx.session, name="KCN Nửa Chừng")  # ORM, flushed
+        audit.write(conn=ctx.conn, actor="t", action="boom", now=ctx.now)  # Core
+        assert invitations.redeem(
+            conn=ctx.conn, invitation_id=invitation_id, name="N", channel="fake",
+            chat_id=ctx.incoming.chat_id, now=ctx.now,
+        )  # fmt: skip
+        raise RuntimeError("boom")
+
+    COMMANDS["boom"] = explode
+    try:
+        chat = FakeChat(core, "first")
+        chat.command("/boom")
+        assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
+    finally:
+        del COMMANDS["boom"]
+    with session_for(engine) as session:
+        assert registry.find_zone(session=session, name="KCN Nửa Chừng") is None
+        assert len(audit.list_events(session=session)) == before
+        assert session.get(Invitation, invitation_id).used_at is None  # type: ignore[union-attr]
+        assert links.contact_for_chat(session=session, channel="fake", chat_id="first") is None
+        assert not session.exec(select(Conversation).where(Conversation.chat_id == "first")).all()
 
 
 def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]

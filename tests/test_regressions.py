@@ -139,18 +139,20 @@ def test_an_update_that_waited_for_the_chat_sees_the_link_made_meanwhile(engine:
         issued = invitations.create_invitation(
             session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=enterprise
         )
-        conversations.open_chat(session=session, channel="telegram", chat_id="9", now=NOW)
+        conversations.open_chat(conn=session.connection(), channel="telegram", chat_id="9", now=NOW)
         session.commit()
     assert issued.invitation.id is not None
     first = session_for(engine)
-    state, person = conversations.open_chat(session=first, channel="telegram", chat_id="9", now=NOW)
+    state, person = conversations.open_chat(
+        conn=first.connection(), channel="telegram", chat_id="9", now=NOW
+    )
     assert person is None
     seen: dict[str, object] = {}
 
     def second_update() -> None:
         with session_for(engine) as second:
             seen["chat"] = conversations.open_chat(
-                session=second, channel="telegram", chat_id="9", now=NOW
+                conn=second.connection(), channel="telegram", chat_id="9", now=NOW
             )
 
     waiting = threading.Thread(target=second_update)
@@ -158,11 +160,11 @@ def test_an_update_that_waited_for_the_chat_sees_the_link_made_meanwhile(engine:
     time.sleep(0.3)  # the second update now waits for the chat's row
     assert waiting.is_alive()
     linked = invitations.redeem(
-        session=first, invitation_id=issued.invitation.id, name="An", channel="telegram",
+        conn=first.connection(), invitation_id=issued.invitation.id, name="An", channel="telegram",
         chat_id="9", now=NOW,
     )  # fmt: skip
     state.step = "after-link"
-    conversations.save_chat(session=first, state=state)
+    conversations.save_chat(conn=first.connection(), state=state)
     first.commit()
     first.close()
     waiting.join(10)

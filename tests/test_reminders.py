@@ -76,7 +76,7 @@ def _world(session: Session) -> dict[str, int]:
                 enterprise=enterprise, role=Role.CONTACT,
             )  # fmt: skip
             links.link_chat(
-                session=session, contact_id=contact.id, channel="telegram",
+                conn=session.connection(), contact_id=contact.id, channel="telegram",
                 chat_id=f"{index}{person}", now=local(1, 1),
             )  # fmt: skip
     session.commit()

@@ -155,11 +155,15 @@ def test_a_chat_links_to_one_contact_and_a_contact_may_have_many_chats(session: 
         registry.add_contact(session=session, full_name=name, now=NOW, enterprise=enterprise)
         for name in ("Một", "Hai")
     )
-    links.link_chat(session=session, contact_id=first.id, channel="telegram", chat_id="42", now=NOW)
-    links.link_chat(session=session, contact_id=first.id, channel="zalo", chat_id="z-9", now=NOW)
+    links.link_chat(
+        conn=session.connection(), contact_id=first.id, channel="telegram", chat_id="42", now=NOW
+    )
+    links.link_chat(
+        conn=session.connection(), contact_id=first.id, channel="zalo", chat_id="z-9", now=NOW
+    )
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="42") == first
     links.link_chat(
-        session=session, contact_id=second.id, channel="telegram", chat_id="42", now=NOW
+        conn=session.connection(), contact_id=second.id, channel="telegram", chat_id="42", now=NOW
     )
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="42") == second
     assert [link.channel for link in links.chat_links(session=session, contact=first)] == ["zalo"]
@@ -169,14 +173,20 @@ def test_a_chat_links_to_one_contact_and_a_contact_may_have_many_chats(session: 
 
 
 def test_conversations_are_created_once_per_chat(session: Session) -> None:
-    one, person = conversations.open_chat(session=session, channel="telegram", chat_id="7", now=NOW)
+    one, person = conversations.open_chat(
+        conn=session.connection(), channel="telegram", chat_id="7", now=NOW
+    )
     assert person is None and one.step == "" and one.data == {} and one.updated_at == NOW
     one.step, one.data, one.failed_since = "onboarding.confirm", {"invitation": 3}, NOW
-    conversations.save_chat(session=session, state=one)
+    conversations.save_chat(conn=session.connection(), state=one)
     session.commit()
-    again, _ = conversations.open_chat(session=session, channel="telegram", chat_id="7", now=NOW)
+    again, _ = conversations.open_chat(
+        conn=session.connection(), channel="telegram", chat_id="7", now=NOW
+    )
     assert again == one and again.failed_since == NOW  # aware UTC on SQLite too
-    other, _ = conversations.open_chat(session=session, channel="zalo", chat_id="7", now=NOW)
+    other, _ = conversations.open_chat(
+        conn=session.connection(), channel="zalo", chat_id="7", now=NOW
+    )
     assert other.id != one.id and other.step == ""
 
 
@@ -184,12 +194,12 @@ def test_a_chat_is_read_with_the_person_and_enterprise_it_is_linked_to(session: 
     enterprise = _enterprise(session)
     contact = registry.add_contact(session=session, full_name="An", now=NOW, enterprise=enterprise)
     assert contact.id is not None
-    conversations.open_chat(session=session, channel="telegram", chat_id="8", now=NOW)
+    conversations.open_chat(conn=session.connection(), channel="telegram", chat_id="8", now=NOW)
     links.link_chat(
-        session=session, contact_id=contact.id, channel="telegram", chat_id="8", now=NOW
+        conn=session.connection(), contact_id=contact.id, channel="telegram", chat_id="8", now=NOW
     )
     _state, person = conversations.open_chat(
-        session=session, channel="telegram", chat_id="8", now=NOW
+        conn=session.connection(), channel="telegram", chat_id="8", now=NOW
     )
     assert person == conversations.Person.of(contact, enterprise)
     assert person is not None and person.tax_code == "0100109106" and person.role == Role.CONTACT
@@ -214,25 +224,35 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     stored = session.exec(select(Invitation.code_hash)).all()
     assert issued.code not in stored
     assert issued.invitation.expires_at == NOW + timedelta(days=30)
-    status, found = invitations.check_invitation(session=session, code=issued.code, now=NOW)
+    status, found = invitations.check_invitation(
+        conn=session.connection(), code=issued.code, now=NOW
+    )
     assert status == invitations.Redemption.OK and found is not None
     assert found.enterprise_name == "A" and found.tax_code == "0100109106"
     person = invitations.redeem(
-        session=session, invitation_id=found.id, name="Bình", channel="telegram", chat_id="5",
+        conn=session.connection(),
+        invitation_id=found.id,
+        name="Bình",
+        channel="telegram",
+        chat_id="5",
         now=NOW,
-    )  # fmt: skip
+    )
     assert person is not None and person.enterprise_id == enterprise.id and person.id != contact.id
     assert person.full_name == "Bình" and person.role == Role.CONTACT
     again = invitations.redeem(
-        session=session, invitation_id=found.id, name="Chi", channel="telegram", chat_id="6",
+        conn=session.connection(),
+        invitation_id=found.id,
+        name="Chi",
+        channel="telegram",
+        chat_id="6",
         now=NOW,
-    )  # fmt: skip
+    )
     assert again is None  # used: no second contact, no link for the second chat
     assert len(registry.list_contacts(session=session)) == 2
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="6") is None
     linked = links.contact_for_chat(session=session, channel="telegram", chat_id="5")
     assert linked is not None and linked.id == person.id
-    status, _ = invitations.check_invitation(session=session, code=issued.code, now=NOW)
+    status, _ = invitations.check_invitation(conn=session.connection(), code=issued.code, now=NOW)
     assert status == invitations.Redemption.USED
     session.expire_all()
     assert session.get(Invitation, found.id).used_by_contact_id == person.id  # type: ignore[union-attr]
@@ -243,9 +263,13 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     )  # fmt: skip
     assert named.invitation.id is not None
     person = invitations.redeem(
-        session=session, invitation_id=named.invitation.id, name="Tên khác", channel="zalo",
-        chat_id="7", now=NOW,
-    )  # fmt: skip
+        conn=session.connection(),
+        invitation_id=named.invitation.id,
+        name="Tên khác",
+        channel="zalo",
+        chat_id="7",
+        now=NOW,
+    )
     assert person == conversations.Person.of(contact, enterprise)
     # an expired code is refused at the moment of use, and stays unused
     late = invitations.create_invitation(
@@ -254,10 +278,10 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     )  # fmt: skip
     assert late.invitation.id is not None
     assert invitations.redeem(
-        session=session, invitation_id=late.invitation.id, name="Dũng", channel="zalo",
+        conn=session.connection(), invitation_id=late.invitation.id, name="Dũng", channel="zalo",
         chat_id="8", now=NOW + timedelta(hours=1),
     ) is None  # fmt: skip
-    status, _ = invitations.check_invitation(session=session, code=late.code, now=NOW)
+    status, _ = invitations.check_invitation(conn=session.connection(), code=late.code, now=NOW)
     assert status == invitations.Redemption.OK
 
 
@@ -272,10 +296,10 @@ def test_invitations_expire_and_unknown_codes_are_refused(session: Session) -> N
         valid_for=timedelta(days=1),
     )
     later = NOW + timedelta(days=1)
-    assert invitations.check_invitation(session=session, code=issued.code, now=later)[0] == (
-        invitations.Redemption.EXPIRED
-    )
-    assert invitations.check_invitation(session=session, code="nope", now=NOW)[0] == (
+    assert invitations.check_invitation(conn=session.connection(), code=issued.code, now=later)[
+        0
+    ] == (invitations.Redemption.EXPIRED)
+    assert invitations.check_invitation(conn=session.connection(), code="nope", now=NOW)[0] == (
         invitations.Redemption.UNKNOWN
     )
     with pytest.raises(RegistryError):
@@ -295,18 +319,26 @@ def test_a_redeemed_code_names_its_own_enterprise(session: Session) -> None:
     )
     assert issued.invitation.id is not None and issued.invitation.id != made[2].id
     person = invitations.redeem(
-        session=session, invitation_id=issued.invitation.id, name="X", channel="telegram",
-        chat_id="1", now=NOW,
-    )  # fmt: skip
+        conn=session.connection(),
+        invitation_id=issued.invitation.id,
+        name="X",
+        channel="telegram",
+        chat_id="1",
+        now=NOW,
+    )
     assert person is not None and person.enterprise_id == made[2].id
     assert (person.enterprise_name, person.tax_code) == ("C", "0300588569")
 
 
 def test_a_chat_state_outlives_a_rollback_of_its_first_transaction(session: Session) -> None:
-    state, _ = conversations.open_chat(session=session, channel="telegram", chat_id="5", now=NOW)
+    state, _ = conversations.open_chat(
+        conn=session.connection(), channel="telegram", chat_id="5", now=NOW
+    )
     session.rollback()  # e.g. a step undid its own work, and the new chat's row went with it
     state.step, state.last_update_id = "somewhere", 12
-    conversations.save_chat(session=session, state=state)
+    conversations.save_chat(conn=session.connection(), state=state)
     session.commit()
-    again, _ = conversations.open_chat(session=session, channel="telegram", chat_id="5", now=NOW)
+    again, _ = conversations.open_chat(
+        conn=session.connection(), channel="telegram", chat_id="5", now=NOW
+    )
     assert (again.id, again.step, again.last_update_id) == (state.id, "somewhere", 12)

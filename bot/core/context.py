@@ -1,4 +1,4 @@
-"""What a step sees: the session, the chat's state and person, the clock, and a way to answer."""
+"""What a step sees: the database, the chat's state and person, the clock, and a way to answer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.core.types import MAX_TEXT, Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
@@ -18,9 +19,13 @@ from storage.models import Role
 
 @dataclass
 class Ctx:
-    """One update being answered; replies accumulate in ``result``."""
+    """One update being answered; replies accumulate in ``result``.
 
-    session: Session
+    ``conn`` is the update's transaction. ``session`` is an ORM session in that same transaction,
+    made on first use: the everyday updates (menu, buttons, onboarding) need no ORM at all.
+    """
+
+    conn: Connection
     conv: ChatState
     contact: Person | None
     incoming: Incoming
@@ -29,6 +34,29 @@ class Ctx:
     files: FilePort | None
     result: Result = field(default_factory=Result)
     choice: str = ""  # the key of the choice made, already checked against the current version
+    _session: Session | None = field(default=None, init=False, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of this update; it never commits, the engine does."""
+        if self._session is None:
+            self._session = Session(
+                bind=self.conn,
+                expire_on_commit=False,
+                autoflush=False,  # steps flush what later queries must see
+                join_transaction_mode="rollback_only",
+            )
+        return self._session
+
+    def flush(self) -> None:
+        """Writes what steps left pending in the ORM session, before the engine commits."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        """Lets go of the ORM session (its objects stay readable)."""
+        if self._session is not None:
+            self._session.close()
 
     @property
     def role(self) -> str | None:

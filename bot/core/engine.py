@@ -38,36 +38,35 @@ class Core:
         """Answers one input; never raises for a person's mistake or a step's bug."""
         incoming = _normalised(incoming)
         now = self.clock()
-        with session_for(self.engine) as session:
-            # Steps flush what later queries must see; the conversation row is written once.
-            session.autoflush = False
+        with self.engine.connect() as conn:
             conv, contact = conversations.open_chat(
-                session=session,
-                channel=incoming.channel,
-                chat_id=incoming.chat_id,
-                now=now,
+                conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
             )
             if _already_seen(conv.last_update_id, incoming.update_id):
                 log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
                 return Result()
             language = conv.language or pick_language(incoming.language_code)
-            ctx = Ctx(session, conv, contact, incoming, now, self.settings, files)
-            with use_language(language):
-                try:
-                    commands.route(ctx)
-                    ctx.end_update()
-                except Exception:
-                    log.exception("step %r failed on %s input", conv.step, incoming.kind)
-                    session.rollback()
-                    return Result([_failure_reply()], language=language)
-                ctx.result.language = ctx.conv.language or language
-                ctx.result.chosen_language = ctx.conv.language
-                self._queue_board_notices(ctx)
+            ctx = Ctx(conn, conv, contact, incoming, now, self.settings, files)
+            try:
+                with use_language(language):
+                    try:
+                        commands.route(ctx)
+                        ctx.end_update()
+                        ctx.result.language = ctx.conv.language or language
+                        ctx.result.chosen_language = ctx.conv.language
+                        self._queue_board_notices(ctx)
+                        ctx.flush()
+                    except Exception:
+                        log.exception("step %r failed on %s input", conv.step, incoming.kind)
+                        conn.rollback()
+                        return Result([_failure_reply()], language=language)
+            finally:
+                ctx.close()
             if incoming.update_id is not None:
                 conv.last_update_id = incoming.update_id
             conv.updated_at = now
-            conversations.save_chat(session=session, state=conv)
-            session.commit()
+            conversations.save_chat(conn=conn, state=conv)
+            conn.commit()
             return ctx.result
 
     def _queue_board_notices(self, ctx: Ctx) -> None:

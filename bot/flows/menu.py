@@ -42,7 +42,7 @@ def show_menu(ctx: Ctx) -> None:
             % {"name": ctx.contact.enterprise_name, "tax": ctx.contact.tax_code}
         )
     # an extension moves this enterprise's cut-off
-    schedule = campaigns.schedule(session=ctx.session, enterprise_id=ctx.contact.enterprise_id)
+    schedule = campaigns.schedule(conn=ctx.conn, enterprise_id=ctx.contact.enterprise_id)
     tz = ctx.settings.tz
     if schedule is None:
         lines.append(_("The board has not opened a campaign yet."))

@@ -37,9 +37,7 @@ def start(ctx: Ctx) -> None:
         return
     status, invitation = (invitations.Redemption.UNKNOWN, None)
     if CODE_SHAPE.match(code):
-        status, invitation = invitations.check_invitation(
-            session=ctx.session, code=code, now=ctx.now
-        )
+        status, invitation = invitations.check_invitation(conn=ctx.conn, code=code, now=ctx.now)
     if status == invitations.Redemption.OK and invitation is not None:
         ctx.goto(CONFIRM, invitation=invitation.id)
         _ask_confirm(ctx, invitation)
@@ -99,7 +97,7 @@ def _invitation(ctx: Ctx) -> invitations.Invite | None:
     invitation_id = ctx.data("invitation")
     if not isinstance(invitation_id, int):
         return None
-    return invitations.find_invitation(session=ctx.session, invitation_id=invitation_id)
+    return invitations.find_invitation(conn=ctx.conn, invitation_id=invitation_id)
 
 
 def prompt_confirm(ctx: Ctx) -> None:
@@ -146,7 +144,7 @@ def handle_confirm(ctx: Ctx) -> None:
     contact = None
     if isinstance(invitation_id, int):
         contact = invitations.redeem(
-            session=ctx.session,
+            conn=ctx.conn,
             invitation_id=invitation_id,
             name=name,
             channel=ctx.incoming.channel,
