@@ -1,4 +1,4 @@
-"""Conversation state per chat, read with its linked person in one statement and row-locked.
+"""Conversation state per chat, read together with the person linked to the chat, row-locked.
 
 Every update reads and writes this row, so it goes through prepared SQLAlchemy Core statements
 (compiled once, cached) rather than ORM objects: the ORM's identity map and unit of work cost
