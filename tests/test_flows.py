@@ -343,3 +343,16 @@ def test_consecutive_texts_travel_as_one_message(tmp_path: Path) -> None:
     ctx.say("x" * 4000)
     ctx.say("y" * 95)  # 4,097 characters together: over Telegram's limit
     assert [len(r.text) for r in ctx.result.replies] == [4000, 95]
+
+
+def test_typed_words_pick_a_choice_only_when_they_name_one() -> None:
+    from bot.core.commands import _typed_choice
+
+    keys, labels = ["keep", "skip"], ["Giữ nguyên: 1.500", "Bỏ qua"]
+    assert _typed_choice("  GIỮ NGUYÊN ", keys, labels) == "keep"
+    assert _typed_choice("giu nguyen: 1.500", keys, labels) == "keep"
+    assert _typed_choice("bo qua!", keys, labels) == "skip"
+    assert _typed_choice("1", keys, labels) == ""  # a value
+    assert _typed_choice("giữ", keys, labels) == ""  # not the whole words
+    assert _typed_choice("Có", ["a", "b"], ["Có", "Cổ"]) == ""  # the same once folded: neither
+    assert _typed_choice("Bỏ qua", keys, "not a list") == ""  # an old conversation's data

@@ -124,3 +124,17 @@ def test_midyear_review_uses_the_short_set(chat: FakeChat) -> None:
     chat.press("Báo cáo sơ kết 6 tháng — hạn thứ Ba, 30/06/2026")
     chat.press("Nhập số liệu")
     assert "Bước 1/7:" in chat.said
+
+
+def test_keep_can_be_typed_where_numbers_are_values(chat: FakeChat, engine: Engine) -> None:
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    chat.text("1.500")
+    chat.command("/menu")
+    chat.press(YEAR_END)
+    asked = chat.press("Nhập số liệu")[-1]
+    assert asked.typed and "Giữ nguyên: 1.500" in [c.label for c in asked.choices]
+    chat.text("giu nguyen")  # what a phone without a Vietnamese keyboard sends
+    assert "Bước 2/16" in chat.said
+    chat.text("1")  # a value here, not the first choice
+    assert _figures(engine) == {"workers_total": 1500, "workers_female": 1}

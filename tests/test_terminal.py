@@ -105,3 +105,21 @@ def test_readme_run_command_opens_the_demo_chat(tmp_path: Path) -> None:
     assert "Tài khoản chat này sẽ được liên kết với:" in result.stdout
     assert "Đã liên kết tài khoản chat này." in result.stdout
     assert "Danh mục chính" in result.stdout
+
+
+def test_choices_of_a_step_reading_values_are_shown_as_words(tmp_path: Path) -> None:
+    from bot.core.types import Choice, Reply
+
+    out = io.StringIO()
+    channel = TerminalChannel(
+        None,  # type: ignore[arg-type]  (rendering only)
+        chat_id="local", user_name="An", stdin=io.StringIO(""), stdout=out,
+        outbox=tmp_path / "outbox",
+    )  # fmt: skip
+    keep = (Choice("3:keep", "Giữ nguyên: 1.500"), Choice("3:skip", "Bỏ qua"))
+    channel.render(Reply("Bước 1/16: Tổng số lao động", keep, typed=True))
+    channel.render(Reply("Chọn:", keep))
+    lines = out.getvalue().splitlines()
+    assert "  • Giữ nguyên: 1.500" in lines and "  • Bỏ qua" in lines  # typed as words
+    assert any("gõ một trong các lựa chọn" in line for line in lines)
+    assert "  1. Giữ nguyên: 1.500" in lines  # where numbers pick

@@ -83,8 +83,10 @@ class TerminalChannel:
     def render(self, reply: Reply) -> None:
         """Prints a reply: its text, numbered choices, and where an attached file was saved."""
         self._print(reply.text)
+        if reply.typed:  # numbers are values in this step
+            self._print("  " + _("(type one of these to choose it; anything else is an answer)"))
         for number, choice in enumerate(reply.choices, start=1):
-            self._print(f"  {number}. {choice.label}")
+            self._print(f"  • {choice.label}" if reply.typed else f"  {number}. {choice.label}")
         if reply.file is not None:
             self.outbox.mkdir(parents=True, exist_ok=True)
             target = self.outbox / Path(reply.file.name).name

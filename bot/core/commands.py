@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.context import BUTTONS, NUMBERED, STEPS, Ctx, StepHandler
+from bot.core.context import BUTTONS, NUMBERED, STEPS, TYPED, Ctx, StepHandler
 from bot.core.types import Kind
 from bot.i18n import _
+from storage.text import search_key
 
 COMMANDS: dict[str, StepHandler] = {}
 HOME = ""  # the step name of "no flow in progress": the main menu
@@ -47,6 +48,22 @@ def reprompt(ctx: Ctx) -> None:
     STEPS[ctx.conv.step if ctx.conv.step in STEPS else HOME].prompt(ctx)
 
 
+def _typed_choice(text: str, keys: list[str], labels: object) -> str:
+    """The choice whose label (or its words before ":", as in "Keep: 1.500") was typed, if any.
+
+    Case, diacritics and punctuation do not matter ("giu nguyen" is "Giữ nguyên").
+    """
+    if not isinstance(labels, list) or len(labels) != len(keys):
+        return ""
+    typed = search_key(text)
+    found = [
+        key
+        for key, label in zip(keys, labels, strict=True)
+        if typed and typed in (search_key(str(label)), search_key(str(label).split(":")[0]))
+    ]
+    return found[0] if len(found) == 1 else ""
+
+
 def route(ctx: Ctx) -> None:
     """Dispatches the input to a command, the current step, or the menu."""
     incoming = ctx.incoming
@@ -69,6 +86,8 @@ def route(ctx: Ctx) -> None:
         number = int(incoming.text.strip())
         if 1 <= number <= len(numbered):
             ctx.choice = numbered[number - 1]
+    elif incoming.kind == Kind.TEXT and free_text:
+        ctx.choice = _typed_choice(incoming.text, numbered, ctx.data(TYPED, []))
     global_choice = CHOICES.handlers.get(ctx.choice.partition(":")[0]) if ctx.choice else None
     if global_choice is not None:
         global_choice(ctx)

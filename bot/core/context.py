@@ -76,11 +76,17 @@ class Ctx:
         """Adds a reply; choices are (key, label) pairs valid until the step changes."""
         tokens = tuple(Choice(f"{self.conv.version}:{key}", label) for key, label in choices)
         keys = [key for key, _ in choices]
+        step = STEPS.get(self.conv.step)
+        typed = bool(keys) and step is not None and step.free_text
         if keys:
             shown = self.conv.data.get(BUTTONS, [])
             earlier = [str(k) for k in shown] if isinstance(shown, list) else []
             # Buttons stay valid until the step changes; typed numbers mean the latest list only.
             self.set_data(**{BUTTONS: list(dict.fromkeys(earlier + keys)), NUMBERED: keys})
+        if typed:  # numbers are values here: a channel without buttons types a choice's words
+            self.set_data(**{TYPED: [label for _, label in choices]})
+        elif keys and TYPED in self.conv.data:
+            self.conv.data = {k: v for k, v in self.conv.data.items() if k != TYPED}
         last = self.result.replies[-1] if self.result.replies else None
         if (
             last is not None
@@ -89,15 +95,16 @@ class Ctx:
             and file is None
             and len(last.text) + 2 + len(text) <= MAX_TEXT
         ):  # one message rather than two: Telegram and Zalo count messages, people too
-            self.result.replies[-1] = Reply(f"{last.text}\n\n{text}", tokens)
+            self.result.replies[-1] = Reply(f"{last.text}\n\n{text}", tokens, typed=typed)
             return
-        self.result.replies.append(Reply(text, tokens, file))
+        self.result.replies.append(Reply(text, tokens, file, typed))
 
     def end_update(self) -> None:
         """After the answer: typed numbers pick from its last list only if it ended with one."""
         last = self.result.replies[-1] if self.result.replies else None
         if (last is None or not last.choices) and NUMBERED in self.conv.data:
-            self.conv.data = {k: v for k, v in self.conv.data.items() if k != NUMBERED}
+            listed = (NUMBERED, TYPED)
+            self.conv.data = {k: v for k, v in self.conv.data.items() if k not in listed}
 
     def goto(self, step: str, **data: object) -> None:
         """Moves to ``step`` with fresh step data; buttons shown before now become stale."""
@@ -131,6 +138,7 @@ class Ctx:
 StepHandler = Callable[[Ctx], None]
 BUTTONS = "_choices"  # keys of buttons shown in this step (checked against pressed tokens)
 NUMBERED = "_numbered"  # keys of the last list shown, which typed numbers pick from
+TYPED = "_typed"  # in free-text steps, the labels of that list, which typed words pick from
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     file: OutFile | None = None
+    typed: bool = False  # the step reads typed values: choices are picked by their words, not 1, 2…
 
 
 @dataclass

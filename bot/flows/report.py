@@ -199,8 +199,7 @@ def handle_figure(ctx: Ctx) -> None:
     fields = figures_for(where.kind)
     figure = fields[_index(ctx)]
     draft = _draft(ctx, where)
-    pressed = ctx.incoming.kind == Kind.CHOICE
-    if not (pressed and ctx.choice in ("keep", "skip")):
+    if ctx.choice not in ("keep", "skip"):  # pressed, or its words typed
         if figure.kind == FigureKind.CHOICE:
             typed = ctx.choice[2:] if ctx.choice.startswith("c:") else ""
         elif ctx.incoming.kind == Kind.TEXT and not ctx.choice:
