@@ -374,7 +374,8 @@ class FakeTelegram:
         self._next_callback_id = 1
         self._callback_ids: set[str] = set()
         self._blocked: set[int | str] = set()
-        self._rate_limits: dict[str, list[int]] = {}  # method (lower) -> [retry_after, ...]
+        # method (lower) -> [retry_after, ...]; None lets one call through
+        self._rate_limits: dict[str, list[int | None]] = {}
         self._poll_generation = 0
         self._active_requests = 0
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
@@ -903,10 +904,13 @@ class FakeTelegram:
         with self._cond:
             self._blocked.discard(chat_id)
 
-    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """The next `times` calls to `method` answer 429 with parameters.retry_after."""
+    def rate_limit_next(
+        self, method: str, retry_after: int = 1, times: int = 1, *, after: int = 0
+    ) -> None:
+        """After `after` more calls to `method`, the next `times` answer 429 with retry_after."""
         with self._cond:
-            self._rate_limits.setdefault(method.lower(), []).extend([retry_after] * times)
+            queue = self._rate_limits.setdefault(method.lower(), [])
+            queue.extend([None] * after + [retry_after] * times)
 
     # ----------------------------------------------------------------- webhook helpers
 
@@ -1019,8 +1023,8 @@ class FakeTelegram:
         key = method.lower()
         with self._cond:
             queued = self._rate_limits.get(key)
-            if queued:
-                retry_after = queued.pop(0)
+            retry_after = queued.pop(0) if queued else None
+            if retry_after is not None:
                 raise _ApiError(
                     429,
                     f"Too Many Requests: retry after {retry_after}",

@@ -401,3 +401,20 @@ async def test_outbox_sender_maps_telegram_answers(fake: FakeTelegram, tmp_path:
         assert upload.params["caption"] == "Tin tổng hợp"
         wrong = await sender("zalo", "1", Outgoing("x"))
         assert wrong.outcome == Outcome.FAILED
+
+
+async def test_a_message_begun_is_finished_not_sent_again(fake: FakeTelegram) -> None:
+    from bot.channels.telegram_outbox import TelegramSender
+    from scheduler.dispatcher import Outcome, Outgoing
+
+    long_text = "\n".join(f"Dòng {n}: doanh nghiệp chưa nộp báo cáo" for n in range(300))
+    async with TelegramSender(fake.token, base_url=fake.base_url) as sender:
+        fake.rate_limit_next("sendMessage", retry_after=1, after=1)  # the second part is refused
+        before = len(fake.calls_to("sendMessage"))
+        result = await sender("telegram", "42", Outgoing(long_text))
+    assert result.outcome == Outcome.SENT
+    calls = fake.calls_to("sendMessage")[before:]
+    statuses = [call.status for call in calls]
+    assert statuses == [200, 429, 200] + [200] * (len(calls) - 3)
+    texts = [call.params["text"] for call in calls if call.status == 200]
+    assert "\n".join(texts) == long_text  # every part once, in order

@@ -6,7 +6,9 @@ and PTB's httpx transport tops out near 500 requests/s on a small machine, aioht
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from types import TracebackType
 
 import aiohttp
@@ -15,6 +17,10 @@ from bot.channels.telegram_io import CHANNEL, keyboard, split_text
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 CAPTION_LIMIT = 1024
+CONTINUE_ATTEMPTS = 4  # a message already begun: tries of each later part before giving up
+CONTINUE_WAIT = 30.0  # at most this many seconds between them, whatever Telegram asks
+_Body = dict[str, object] | aiohttp.FormData
+_Call = tuple[str, Callable[[], _Body]]
 
 
 class TelegramSender:
@@ -67,56 +73,74 @@ class TelegramSender:
             return SendResult(Outcome.RETRY, 0.0, self._clean(repr(trouble)))
 
     async def _send(self, chat: str, message: Outgoing) -> SendResult:
-        chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat  # JSON as Telegram
-        markup = keyboard(message.choices)
-        if message.image is not None:
-            caption = message.text if len(message.text) <= CAPTION_LIMIT else None
-            if caption is None:
-                for part in split_text(message.text):
-                    result = await self._call("sendMessage", {"chat_id": chat_id, "text": part})
-                    if result.outcome != Outcome.SENT:
-                        return result
-            form = aiohttp.FormData()
-            form.add_field("chat_id", str(chat_id))
-            if caption:
-                form.add_field("caption", caption)
-            if markup:
-                form.add_field("reply_markup", json.dumps(markup, ensure_ascii=False))
-            form.add_field(
-                "photo",
-                message.image.read_bytes(),
-                filename=message.image.name,
-                content_type="image/png",
-            )
-            return await self._call("sendPhoto", form)
-        parts = split_text(message.text)
-        if message.document is not None or message.document_id:
-            for part in parts:
-                result = await self._call("sendMessage", {"chat_id": chat_id, "text": part})
-                if result.outcome != Outcome.SENT:
-                    return result
-            if message.document_id:
-                return await self._call(
-                    "sendDocument", {"chat_id": chat_id, "document": message.document_id}
-                )
-            assert message.document is not None
-            if not message.document.is_file():
-                return SendResult(Outcome.FAILED, error="the stored document is missing")
-            form = aiohttp.FormData()
-            form.add_field("chat_id", str(chat_id))
-            form.add_field(
-                "document", message.document.read_bytes(),
-                filename=message.document_name or message.document.name,
-            )  # fmt: skip
-            return await self._call("sendDocument", form)
-        for index, part in enumerate(parts):
-            payload: dict[str, object] = {"chat_id": chat_id, "text": part}
-            if markup and index == len(parts) - 1:
-                payload["reply_markup"] = markup
-            result = await self._call("sendMessage", payload)
+        """Sends the message's calls in order; once the first went out, the rest are finished here.
+
+        The dispatcher retries a message as a whole, which would send its first parts again:
+        a later part refused for flooding waits and is retried in place instead.
+        """
+        calls = self._calls(int(chat) if chat.lstrip("-").isdigit() else chat, message)
+        if isinstance(calls, SendResult):
+            return calls
+        for index, (method, body) in enumerate(calls):
+            result = await (self._call(method, body()) if index == 0 else self._then(method, body))
             if result.outcome != Outcome.SENT:
                 return result
         return SendResult(Outcome.SENT)
+
+    def _calls(self, chat_id: int | str, message: Outgoing) -> list[_Call] | SendResult:
+        """The Bot API calls that make up a message (text parts, then a photo or document)."""
+        markup = keyboard(message.choices)
+
+        def text(part: str, with_markup: bool = False) -> _Call:
+            body: dict[str, object] = {"chat_id": chat_id, "text": part}
+            if with_markup and markup:
+                body["reply_markup"] = markup
+            return "sendMessage", lambda: body
+
+        if message.image is not None:
+            image = message.image
+            caption = message.text if len(message.text) <= CAPTION_LIMIT else None
+            parts = [] if caption is not None else split_text(message.text)
+
+            def photo() -> aiohttp.FormData:  # a form is sent once: one per attempt
+                form = aiohttp.FormData()
+                form.add_field("chat_id", str(chat_id))
+                if caption:
+                    form.add_field("caption", caption)
+                if markup:
+                    form.add_field("reply_markup", json.dumps(markup, ensure_ascii=False))
+                form.add_field(
+                    "photo", image.read_bytes(), filename=image.name, content_type="image/png"
+                )
+                return form
+
+            return [*(text(part) for part in parts), ("sendPhoto", photo)]
+        parts = split_text(message.text)
+        if message.document_id:
+            by_id: dict[str, object] = {"chat_id": chat_id, "document": message.document_id}
+            return [*(text(part) for part in parts), ("sendDocument", lambda: by_id)]
+        if message.document is not None:
+            document, name = message.document, message.document_name or message.document.name
+            if not document.is_file():
+                return SendResult(Outcome.FAILED, error="the stored document is missing")
+
+            def upload() -> aiohttp.FormData:
+                form = aiohttp.FormData()
+                form.add_field("chat_id", str(chat_id))
+                form.add_field("document", document.read_bytes(), filename=name)
+                return form
+
+            return [*(text(part) for part in parts), ("sendDocument", upload)]
+        return [text(part, index == len(parts) - 1) for index, part in enumerate(parts)]
+
+    async def _then(self, method: str, body: Callable[[], _Body]) -> SendResult:
+        """A later call of a message already begun: a flood refusal is waited out here."""
+        for _attempt in range(CONTINUE_ATTEMPTS):
+            result = await self._call(method, body())
+            if result.outcome != Outcome.RETRY:
+                return result
+            await asyncio.sleep(min(result.retry_after, CONTINUE_WAIT))
+        return result
 
     async def _call(self, method: str, body: dict[str, object] | aiohttp.FormData) -> SendResult:
         """One Bot API call, its answer mapped to an outcome the dispatcher understands."""
