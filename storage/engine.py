@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 
@@ -32,6 +32,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def begin_update(conn: Connection) -> None:
+    """Starts the update's transaction now, with the write lock on SQLite.
+
+    pysqlite would begin only at the first write: a SAVEPOINT before it would be the outermost
+    transaction, and its RELEASE would commit the update halfway. Taking the lock at once also
+    spares a read-then-write update the "database is locked" SQLite answers without waiting
+    when another write came in between.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_for(engine: Engine) -> Session:

@@ -170,3 +170,71 @@ def test_an_update_that_waited_for_the_chat_sees_the_link_made_meanwhile(engine:
     waiting.join(10)
     later_state, later_person = seen["chat"]  # type: ignore[misc]
     assert later_state.step == "after-link" and later_person == linked
+
+
+def test_a_step_failing_after_an_import_leaves_no_imported_rows(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the import's SAVEPOINT was the outermost transaction, and its RELEASE a commit."""
+    from bot.flows import registry_chat
+    from tests.factories import registry_rows, write_xlsx
+
+    codes, _ = seed_world(engine, NOW)
+    admin = FakeChat(make_core(engine, tmp_path, lambda: NOW), "a")
+    admin.command(f"/start {codes['admin']}")
+    admin.press("Đồng ý")
+    admin.command("/import")
+    with session_for(engine) as session:
+        before = len(session.exec(select(Enterprise)).all())
+
+    def audit_fails(**_kwargs: object) -> None:
+        raise RuntimeError("audit failed")
+
+    monkeypatch.setattr(registry_chat.audit, "record", audit_fails)
+    sheet = write_xlsx(tmp_path / "up.xlsx", registry_rows(3, zones=("KCN Quế Võ",)))
+    admin.send_file(sheet.read_bytes(), "up.xlsx")
+    assert "Dữ liệu đã lưu trước đó không bị mất" in admin.said
+    with session_for(engine) as session:
+        assert len(session.exec(select(Enterprise)).all()) == before
+
+
+def test_a_submission_whose_receipt_fails_is_not_submitted(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same on a registration: stamped in a savepoint, then the step failed."""
+    from storage.models import Delivery, Registration, RegistrationStatus
+
+    chat = _linked(engine, tmp_path)
+    chat.press(REG)
+    chat.press("Bước 1/3")
+    chat.press("Thêm tập thể")
+    chat.press("Công ty TNHH Hoà Bình")
+    chat.press("Tập thể lao động xuất sắc")
+    chat.press("Bằng khen của Chủ tịch")
+    chat.press("Tiếp tục: Bước 2/3")
+    chat.press("Tiếp tục: Bước 3/3")
+
+    def count_fails(**_kwargs: object) -> int:
+        raise RuntimeError("count failed")
+
+    monkeypatch.setattr(registrations, "enterprises_registered", count_fails)
+    chat.press("Xác nhận và nộp")
+    assert "DK-2026" not in chat.said and "không bị mất" in chat.said
+    with session_for(engine) as session:
+        submitted = Registration.status == RegistrationStatus.SUBMITTED
+        assert not session.exec(select(Registration).where(submitted)).all()
+        assert not session.exec(select(Delivery).where(Delivery.kind == "notice")).all()
+
+
+def test_a_refused_commit_is_answered_with_an_apology(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: an error saving the chat's state escaped the core, and the person heard nothing."""
+
+    def locked(**_kwargs: object) -> None:
+        raise RuntimeError("database is locked")
+
+    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW), "s")
+    monkeypatch.setattr(conversations, "save_chat", locked)
+    chat.command("/help")
+    assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said

@@ -242,7 +242,11 @@ class TelegramFiles:
         if file.size is not None and file.size > limit:
             raise FileTooLarge(file.size, limit)
         future = asyncio.run_coroutine_threadsafe(self._download(file, dest, limit), self.loop)
-        return future.result(timeout=300)
+        try:
+            return future.result(timeout=300)
+        except TimeoutError:
+            future.cancel()  # or it would go on writing a file the step has given up on
+            raise
 
     async def _download(self, file: FileRef, dest: Path, limit: int) -> int:
         """Streams the file to disk in chunks (PTB's own download holds it whole in memory)."""

@@ -18,7 +18,7 @@ from bot.i18n import _, pick_language, use_language
 from bot.settings import Settings
 from scheduler import planner
 from storage import conversations, links
-from storage.engine import session_for
+from storage.engine import begin_update, session_for
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Core:
         incoming = _normalised(incoming)
         now = self.clock()
         with self.engine.connect() as conn:
+            begin_update(conn)
             conv, contact = conversations.open_chat(
                 conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
             )
@@ -47,27 +48,30 @@ class Core:
                 return Result()
             language = conv.language or pick_language(incoming.language_code)
             ctx = Ctx(conn, conv, contact, incoming, now, self.settings, files)
-            try:
-                with use_language(language):
-                    try:
-                        commands.route(ctx)
-                        ctx.end_update()
-                        ctx.result.language = ctx.conv.language or language
-                        ctx.result.chosen_language = ctx.conv.language
-                        self._queue_board_notices(ctx)
-                        ctx.flush()
-                    except Exception:
-                        log.exception("step %r failed on %s input", conv.step, incoming.kind)
-                        conn.rollback()
-                        return Result([_failure_reply()], language=language)
-            finally:
-                ctx.close()
-            if incoming.update_id is not None:
-                conv.last_update_id = incoming.update_id
-            conv.updated_at = now
-            conversations.save_chat(conn=conn, state=conv)
-            conn.commit()
+            with use_language(language):
+                try:
+                    self._answer(ctx, language)
+                    if incoming.update_id is not None:
+                        conv.last_update_id = incoming.update_id
+                    conv.updated_at = now
+                    conversations.save_chat(conn=conn, state=conv)
+                    conn.commit()
+                except Exception:  # a step's bug, or the database refusing the commit
+                    log.exception("step %r failed on %s input", conv.step, incoming.kind)
+                    conn.rollback()
+                    return Result([_failure_reply()], language=language)
+                finally:
+                    ctx.close()
             return ctx.result
+
+    def _answer(self, ctx: Ctx, language: str) -> None:
+        """Runs the step and writes what it left in the ORM session (not yet committed)."""
+        commands.route(ctx)
+        ctx.end_update()
+        ctx.result.language = ctx.conv.language or language
+        ctx.result.chosen_language = ctx.conv.language
+        self._queue_board_notices(ctx)
+        ctx.flush()
 
     def _queue_board_notices(self, ctx: Ctx) -> None:
         """The board's notices go into the outbox with the data they announce (one commit)."""
