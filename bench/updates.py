@@ -39,6 +39,7 @@ from bot.core.engine import Core
 from bot.core.types import Incoming, Result
 from bot.settings import Settings
 from storage.conversations import Person
+from storage.engine import WalCheckpointer
 
 CHATS = 1_000
 WARMUP = 50
@@ -494,11 +495,13 @@ def child(variant: str, chats: int, warmup: int, profile_dir: str | None) -> Non
         engine, settings, codes = _prepare(Path(folder), f"{variant}.sqlite3", warmup + chats)
         loop_profile = cProfile.Profile() if profile_dir else None
         work_profile = cProfile.Profile() if profile_dir else None
-        figures = asyncio.run(
-            _measure(
-                variant, engine, settings, codes, warmup, Path(folder), loop_profile, work_profile
-            )
-        )
+        with WalCheckpointer(engine):  # as `thidua run` serves Telegram
+            figures = asyncio.run(
+                _measure(
+                    variant, engine, settings, codes, warmup, Path(folder), loop_profile,
+                    work_profile,
+                )
+            )  # fmt: skip
         if profile_dir and loop_profile and work_profile:
             loop_profile.dump_stats(Path(profile_dir) / f"{variant}-loop.prof")
             work_profile.dump_stats(Path(profile_dir) / f"{variant}-work.prof")

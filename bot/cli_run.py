@@ -13,6 +13,7 @@ from bot.demo import seed_demo
 from bot.i18n import _
 from bot.logs import configure_logging
 from storage import audit, invitations, links, registry
+from storage.engine import WalCheckpointer
 from storage.models import Role
 
 
@@ -107,7 +108,8 @@ def run(app: AppContext) -> None:
             secrets=[token.get_secret_value(), secret.get_secret_value() if secret else ""]
         )
         click.echo(_("Starting the Telegram channel."))
-        run_telegram(app.settings, app.core())
+        with WalCheckpointer(app.engine):  # no answer waits for a checkpoint (SQLite)
+            run_telegram(app.settings, app.core())
         return
     click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
     _seed(app)

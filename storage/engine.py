@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -31,6 +35,61 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class WalCheckpointer:
+    """Copies a SQLite database's write-ahead log into it from a thread of its own.
+
+    Left to itself, SQLite checkpoints inside whichever commit grows the log past 1,000 pages,
+    and that chat's answer waits for the copy and its fsync (up to 100 ms on a small VM). The
+    long-running service switches that off and checkpoints every ``every`` seconds instead;
+    commands that run briefly keep SQLite's default. On PostgreSQL this does nothing.
+    """
+
+    def __init__(self, engine: Engine, *, every: float = 1.0) -> None:
+        self.engine = engine
+        self.every = every
+        self.runs = 0
+        self.last: tuple[int, int, int] | None = None  # busy, log frames, frames checkpointed
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> WalCheckpointer:
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _manual_checkpoints)
+            self.engine.dispose()  # pooled connections reopen with automatic checkpoints off
+            self._thread = threading.Thread(target=self._loop, name="wal-checkpoint", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self.checkpoint("TRUNCATE")  # leaves an empty log behind
+        event.remove(self.engine, "connect", _manual_checkpoints)
+        self.engine.dispose()  # connections made from now on checkpoint by themselves again
+
+    def checkpoint(self, mode: str = "PASSIVE") -> None:
+        """One checkpoint; PASSIVE never waits for readers or writers."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
+        self.runs += 1
+        self.last = (int(row[0]), int(row[1]), int(row[2]))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.checkpoint()
+            except Exception:  # a locked or busy database: the next round tries again
+                log.warning("WAL checkpoint failed; retrying in %s s", self.every, exc_info=True)
+
+
+def _manual_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -342,3 +344,29 @@ def test_a_chat_state_outlives_a_rollback_of_its_first_transaction(session: Sess
         conn=session.connection(), channel="telegram", chat_id="5", now=NOW
     )
     assert (again.id, again.step, again.last_update_id) == (state.id, "somewhere", 12)
+
+
+def test_the_service_checkpoints_sqlite_off_the_answer_path(engine: Engine) -> None:
+    from storage.engine import WalCheckpointer
+
+    def autocheckpoint() -> int:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+    with WalCheckpointer(engine, every=0.02) as checkpoints:
+        for index in range(20):
+            with session_for(engine) as session:
+                registry.add_zone(session=session, name=f"KCN {index}")
+                session.commit()
+        if engine.dialect.name != "sqlite":
+            assert checkpoints.runs == 0  # PostgreSQL: nothing to do
+            return
+        assert autocheckpoint() == 0  # no commit copies the log itself
+        deadline = time.monotonic() + 5
+        while checkpoints.runs < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert checkpoints.runs >= 2
+    assert checkpoints.last is not None and checkpoints.last[1] == 0  # log emptied at the end
+    assert autocheckpoint() == 1000  # SQLite's default again
+    database = Path(str(engine.url.database))
+    assert Path(f"{database}-wal").stat().st_size == 0
