@@ -96,7 +96,7 @@ def campaign_create(
             regime=Regime(regime) if regime else None,
         )
         audit.record(
-            session=session,
+            db=session,
             actor=app.actor,
             action="campaign.create",
             now=app.now(),
@@ -174,7 +174,7 @@ def campaign_extend(
             now=app.now(),
         )
         audit.record(
-            session=session,
+            db=session,
             actor=app.actor,
             action="campaign.extend",
             now=app.now(),
@@ -210,7 +210,7 @@ def campaign_set(
             session=session, campaign=found, kind=MilestoneKind(milestone), cutoff=cutoff
         )
         audit.record(
-            session=session,
+            db=session,
             actor=app.actor,
             action="campaign.set",
             now=app.now(),

@@ -33,7 +33,7 @@ def export(app: AppContext, what: str, file: Path, year: int | None) -> None:
                 session=session, campaign=campaign, root=app.settings.data_dir / "files", path=file
             )
         audit.record(
-            session=session, actor=app.actor, action=f"export.{what}", now=app.now(),
+            db=session, actor=app.actor, action=f"export.{what}", now=app.now(),
             target=f"campaign:{campaign.year}", details={"file": file.name},
         )  # fmt: skip
         session.commit()

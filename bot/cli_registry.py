@@ -30,7 +30,7 @@ def zones_add(app: AppContext, name: str) -> None:
     with app.session() as session:
         zone = registry.add_zone(session=session, name=name)
         audit.record(
-            session=session, actor=app.actor, action="zone.add", now=app.now(), target=zone.name
+            db=session, actor=app.actor, action="zone.add", now=app.now(), target=zone.name
         )
         session.commit()
     click.echo(_("Zone: %(name)s") % {"name": zone.name})
@@ -68,7 +68,7 @@ def enterprises_import(app: AppContext, file: Path, create_zones: bool, dry_run:
         )
         if report.saved:
             audit.record(
-                session=session,
+                db=session,
                 actor=app.actor,
                 action="enterprises.import",
                 now=app.now(),
@@ -146,7 +146,7 @@ def contacts_add(
             role=Role(role),
         )
         audit.record(
-            session=session,
+            db=session,
             actor=app.actor,
             action="contact.add",
             now=app.now(),
@@ -212,7 +212,7 @@ def invite_create(
             contact=contact,
         )
         audit.record(
-            session=session,
+            db=session,
             actor=app.actor,
             action="invite.create",
             now=now,

@@ -24,7 +24,7 @@ def _seed(app: AppContext) -> None:
             session=session, now=app.now(), tz=app.settings.tz, board_name=app.settings.board_name
         )
         if summary.enterprises or summary.campaign_year:
-            audit.record(session=session, actor=app.actor, action="demo.seed", now=app.now())
+            audit.record(db=session, actor=app.actor, action="demo.seed", now=app.now())
             session.commit()
     if summary.campaign_year:
         click.echo(_("Created the %(year)s campaign.") % {"year": summary.campaign_year})
@@ -79,7 +79,7 @@ def chat(app: AppContext, as_contact: int | None) -> None:
                 now=app.now(),
             )
             audit.record(
-                session=session,
+                db=session,
                 actor=app.actor,
                 action="contact.link",
                 now=app.now(),

@@ -18,34 +18,15 @@ _ACTOR_MAX, _TARGET_MAX = 100, 200  # the columns' lengths: PostgreSQL refuses l
 
 def record(
     *,
-    session: Session,
+    db: Session | Connection,
     actor: str,
     action: str,
     now: datetime,
     target: str | None = None,
     details: dict[str, object] | None = None,
 ) -> None:
-    """Adds one audit event to the caller's transaction."""
-    write(
-        conn=session.connection(),
-        actor=actor,
-        action=action,
-        now=now,
-        target=target,
-        details=details,
-    )
-
-
-def write(
-    *,
-    conn: Connection,
-    actor: str,
-    action: str,
-    now: datetime,
-    target: str | None = None,
-    details: dict[str, object] | None = None,
-) -> None:
-    """The same, on a connection (one prepared INSERT, no ORM object)."""
+    """Adds one audit event to the caller's transaction (one prepared INSERT, no ORM object)."""
+    conn = db if isinstance(db, Connection) else db.connection()
     target = clip(target, _TARGET_MAX) if target is not None else None
     values = {"at": now, "actor": clip(actor, _ACTOR_MAX), "action": action, "target": target}
     conn.execute(_RECORD, {**values, "details": details or {}})

@@ -181,8 +181,8 @@ def redeem(
         person = Person(contact_id, enterprise_id, name, role, enterprise_name, tax_code)
     conn.execute(_USED_BY, {"invitation_id": invitation_id, "used_by_contact_id": person.id})
     links.link_chat(conn=conn, contact_id=person.id, channel=channel, chat_id=chat_id, now=now)
-    audit.write(
-        conn=conn,
+    audit.record(
+        db=conn,
         actor=f"contact:{person.id}",
         action="contact.link",
         now=now,

@@ -261,7 +261,7 @@ def test_a_failing_first_update_rolls_back_orm_and_core_writes(core, world, engi
 
     def explode(ctx: Ctx) -> None:
         registry.add_zone(session=ctx.session, name="KCN Nửa Chừng")  # ORM, flushed
-        audit.write(conn=ctx.conn, actor="t", action="boom", now=ctx.now)  # Core
+        audit.record(db=ctx.conn, actor="t", action="boom", now=ctx.now)  # Core
         assert invitations.redeem(
             conn=ctx.conn, invitation_id=invitation_id, name="N", channel="fake",
             chat_id=ctx.incoming.chat_id, now=ctx.now,

@@ -24,7 +24,7 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 def test_instants_come_back_aware_utc(engine: Engine) -> None:
     plus7 = datetime(2026, 4, 14, 23, 59, tzinfo=timezone(timedelta(hours=7)))
     with session_for(engine) as session:
-        audit.record(session=session, actor="t", action="x", now=plus7)
+        audit.record(db=session, actor="t", action="x", now=plus7)
         session.commit()
     with session_for(engine) as session:
         event = session.exec(select(AuditEvent)).one()
@@ -35,7 +35,7 @@ def test_instants_come_back_aware_utc(engine: Engine) -> None:
 
 def test_audit_keeps_long_targets_within_their_column(session: Session) -> None:
     name = "Danh sách doanh nghiệp KCN " * 20 + ".xlsx"  # a sent file's name, 541 characters
-    audit.record(session=session, actor="contact:1", action="enterprises.import", now=NOW,
+    audit.record(db=session, actor="contact:1", action="enterprises.import", now=NOW,
                  target=name)  # fmt: skip
     session.commit()  # PostgreSQL refuses text longer than the column
     (event,) = audit.list_events(session=session)
@@ -45,7 +45,7 @@ def test_audit_keeps_long_targets_within_their_column(session: Session) -> None:
 
 def test_naive_datetimes_are_refused(session: Session) -> None:
     with pytest.raises(Exception, match="naive datetime"):
-        audit.record(session=session, actor="t", action="x", now=datetime(2026, 1, 1))
+        audit.record(db=session, actor="t", action="x", now=datetime(2026, 1, 1))
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(engine: Engine) -> None:

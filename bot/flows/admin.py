@@ -55,7 +55,7 @@ def invite(ctx: Ctx) -> None:
         valid_for=timedelta(days=ctx.settings.invite_days), enterprise=enterprise,
     )  # fmt: skip
     audit.record(
-        session=ctx.session, actor=_actor(ctx), action="invite.create", now=ctx.now,
+        db=ctx.session, actor=_actor(ctx), action="invite.create", now=ctx.now,
         target=f"invitation:{issued.invitation.id}",
         details={"role": role.value, "enterprise": enterprise.tax_code if enterprise else None},
     )  # fmt: skip
@@ -125,7 +125,7 @@ def _set(ctx: Ctx, found: Campaign, words: list[str]) -> None:
         ctx.say(render(error.code, error.params))
         return
     audit.record(
-        session=ctx.session,
+        db=ctx.session,
         actor=_actor(ctx),
         action="campaign.set",
         now=ctx.now,
@@ -172,7 +172,7 @@ def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
         granted_by=_actor(ctx), now=ctx.now,
     )  # fmt: skip
     audit.record(
-        session=ctx.session, actor=_actor(ctx), action="campaign.extend", now=ctx.now,
+        db=ctx.session, actor=_actor(ctx), action="campaign.extend", now=ctx.now,
         target=enterprise.tax_code, details={"milestone": kind.value, "until": cutoff.isoformat()},
     )  # fmt: skip
     ctx.say(

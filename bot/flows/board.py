@@ -133,7 +133,7 @@ def _remind(ctx: Ctx) -> None:
                 now=ctx.now,
             )  # fmt: skip
     audit.record(
-        session=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="reminders.manual", now=ctx.now, target=f"milestone:{stone.id}",
         details={"queued": queued},
     )  # fmt: skip
@@ -193,7 +193,7 @@ def handle_lists(ctx: Ctx) -> None:
         text = _("Year-end report documents %(year)s: %(n)s files.") % {"year": year, "n": files}
         name = f"bao-cao-tong-ket-{year}.zip"
     audit.record(
-        session=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action=f"export.{ctx.choice}", now=ctx.now, target=f"campaign:{year}",
     )  # fmt: skip
     ctx.say(text, file=OutFile(path, name))

@@ -127,7 +127,7 @@ def handle_confirm(ctx: Ctx) -> None:
             payload={"text": text, "contact": contact_id},
         )
     audit.record(
-        session=ctx.session,
+        db=ctx.session,
         actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="broadcast",
         now=ctx.now,

@@ -42,7 +42,7 @@ def export(ctx: Ctx) -> None:
     path = export_path(ctx, "registry", "xlsx")
     count = export_registry(ctx.session, path)
     audit.record(
-        session=ctx.session,
+        db=ctx.session,
         actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="export.registry",
         now=ctx.now,
@@ -108,7 +108,7 @@ def handle_import(ctx: Ctx) -> None:
     finally:
         path.unlink(missing_ok=True)
     audit.record(
-        session=ctx.session,
+        db=ctx.session,
         actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="enterprises.import",
         now=ctx.now,
