@@ -231,24 +231,18 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     )
     assert status == invitations.Redemption.OK and found is not None
     assert found.enterprise_name == "A" and found.tax_code == "0100109106"
-    person = invitations.redeem(
-        conn=session.connection(),
-        invitation_id=found.id,
-        name="Bình",
-        channel="telegram",
-        chat_id="5",
-        now=NOW,
-    )
+
+    def redeem(name: str, chat_id: str) -> conversations.Person | None:
+        assert found is not None
+        return invitations.redeem(
+            conn=session.connection(), invitation_id=found.id, name=name, channel="telegram",
+            chat_id=chat_id, now=NOW,
+        )  # fmt: skip
+
+    person = redeem("Bình", "5")
     assert person is not None and person.enterprise_id == enterprise.id and person.id != contact.id
     assert person.full_name == "Bình" and person.role == Role.CONTACT
-    again = invitations.redeem(
-        conn=session.connection(),
-        invitation_id=found.id,
-        name="Chi",
-        channel="telegram",
-        chat_id="6",
-        now=NOW,
-    )
+    again = redeem("Chi", "6")
     assert again is None  # used: no second contact, no link for the second chat
     assert len(registry.list_contacts(session=session)) == 2
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="6") is None
