@@ -207,6 +207,15 @@ def test_a_chat_is_read_with_the_person_and_enterprise_it_is_linked_to(session: 
     assert person is not None and person.tax_code == "0100109106" and person.role == Role.CONTACT
 
 
+def _redeem(
+    session: Session, invitation_id: int, chat_id: str, *, name: str = "X", now: datetime = NOW
+) -> conversations.Person | None:
+    return invitations.redeem(
+        conn=session.connection(), invitation_id=invitation_id, name=name, channel="telegram",
+        chat_id=chat_id, now=now,
+    )  # fmt: skip
+
+
 def _enterprise(session: Session):  # type: ignore[no-untyped-def]
     return registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
 
@@ -232,17 +241,10 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
     assert status == invitations.Redemption.OK and found is not None
     assert found.enterprise_name == "A" and found.tax_code == "0100109106"
 
-    def redeem(name: str, chat_id: str) -> conversations.Person | None:
-        assert found is not None
-        return invitations.redeem(
-            conn=session.connection(), invitation_id=found.id, name=name, channel="telegram",
-            chat_id=chat_id, now=NOW,
-        )  # fmt: skip
-
-    person = redeem("Bình", "5")
+    person = _redeem(session, found.id, "5", name="Bình")
     assert person is not None and person.enterprise_id == enterprise.id and person.id != contact.id
     assert person.full_name == "Bình" and person.role == Role.CONTACT
-    again = redeem("Chi", "6")
+    again = _redeem(session, found.id, "6", name="Chi")
     assert again is None  # used: no second contact, no link for the second chat
     assert len(registry.list_contacts(session=session)) == 2
     assert links.contact_for_chat(session=session, channel="telegram", chat_id="6") is None
@@ -258,14 +260,7 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
         contact=contact,
     )  # fmt: skip
     assert named.invitation.id is not None
-    person = invitations.redeem(
-        conn=session.connection(),
-        invitation_id=named.invitation.id,
-        name="Tên khác",
-        channel="zalo",
-        chat_id="7",
-        now=NOW,
-    )
+    person = _redeem(session, named.invitation.id, "7", name="Tên khác")
     assert person == conversations.Person.of(contact, enterprise)
     # an expired code is refused at the moment of use, and stays unused
     late = invitations.create_invitation(
@@ -273,10 +268,7 @@ def test_invitation_codes_are_random_hashed_and_single_use(session: Session) -> 
         valid_for=timedelta(hours=1),
     )  # fmt: skip
     assert late.invitation.id is not None
-    assert invitations.redeem(
-        conn=session.connection(), invitation_id=late.invitation.id, name="Dũng", channel="zalo",
-        chat_id="8", now=NOW + timedelta(hours=1),
-    ) is None  # fmt: skip
+    assert _redeem(session, late.invitation.id, "8", now=NOW + timedelta(hours=1)) is None
     status, _ = invitations.check_invitation(conn=session.connection(), code=late.code, now=NOW)
     assert status == invitations.Redemption.OK
 
@@ -314,14 +306,7 @@ def test_a_redeemed_code_names_its_own_enterprise(session: Session) -> None:
         session=session, role=Role.CONTACT, created_by="t", now=NOW, enterprise=made[2]
     )
     assert issued.invitation.id is not None and issued.invitation.id != made[2].id
-    person = invitations.redeem(
-        conn=session.connection(),
-        invitation_id=issued.invitation.id,
-        name="X",
-        channel="telegram",
-        chat_id="1",
-        now=NOW,
-    )
+    person = _redeem(session, issued.invitation.id, "1")
     assert person is not None and person.enterprise_id == made[2].id
     assert (person.enterprise_name, person.tax_code) == ("C", "0300588569")
 
