@@ -238,3 +238,15 @@ def test_a_refused_commit_is_answered_with_an_apology(
     monkeypatch.setattr(conversations, "save_chat", locked)
     chat.command("/help")
     assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
+
+
+def test_a_chat_that_cannot_be_opened_is_answered_with_an_apology(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(**_kwargs: object) -> None:
+        raise RuntimeError("database is locked")
+
+    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW), "s")
+    monkeypatch.setattr(conversations, "open_chat", unreachable)
+    chat.command("/help")
+    assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said

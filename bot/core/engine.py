@@ -39,10 +39,16 @@ class Core:
         incoming = _normalised(incoming)
         now = self.clock()
         with self.engine.connect() as conn:
-            begin_update(conn)
-            conv, contact = conversations.open_chat(
-                conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
-            )
+            try:
+                begin_update(conn)
+                conv, contact = conversations.open_chat(
+                    conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
+                )
+            except Exception:  # the database unreachable or locked for longer than it waits
+                log.exception("could not open the chat %s:%s", incoming.channel, incoming.chat_id)
+                language = pick_language(incoming.language_code)
+                with use_language(language):
+                    return Result([_failure_reply()], language=language)
             if _already_seen(conv.last_update_id, incoming.update_id):
                 log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
                 return Result()
