@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=5)
 FLUSH_EVERY = 0.1  # seconds between writes of sent rows
+BATCH_SECONDS = 2.0  # a batch holds about this much sending at the pace
 
 
 @dataclass(frozen=True)
@@ -219,10 +220,11 @@ async def dispatch(
     rate: float = 25.0,
     per_chat: float = 1.0,
     board: Target | None = None,
-    batch: int = 500,
+    batch: int | None = None,
     concurrency: int = 16,
 ) -> Stats:
     """Sends every due row, paced, until none is due; outcomes are saved as they come."""
+    batch = batch or batch_for(rate)
     stats = Stats()
     pacer = Pacer(rate, per_chat)
     gate = asyncio.Semaphore(concurrency)
@@ -273,6 +275,16 @@ async def dispatch(
                 await asyncio.to_thread(_unclaim, engine, [item[0] for item in rows[0]])
         await asyncio.to_thread(sent_log.flush)
     return stats
+
+
+def batch_for(rate: float) -> int:
+    """Rows per claim: about BATCH_SECONDS of sending, between 32 and 500.
+
+    The next batch is rendered while this one is sent, so a contact who submits meanwhile can
+    still be reminded once: small batches at a slow pace keep that window to a few seconds
+    (at 25 messages/s: 50 rows, 2 s), large ones at a fast pace keep the claims cheap.
+    """
+    return max(32, min(500, int(rate * BATCH_SECONDS)))
 
 
 def _unclaim(engine: Engine, ids: list[int]) -> None:

@@ -263,3 +263,11 @@ async def test_pacing_holds_the_overall_rate(engine: Engine, tmp_path: Path, rat
     for index in range(26):
         await pacer.wait(str(index))
     assert time.monotonic() - started >= 25 / rate * 0.95
+
+
+def test_batches_hold_about_two_seconds_of_sending() -> None:
+    """The next batch is rendered while this one is sent: at 25/s a late submission's window
+    is about 2 s (was 500 rows, 20 s), while the fast pace keeps batches large."""
+    assert dispatcher.batch_for(25) == 50
+    assert dispatcher.batch_for(1) == 32
+    assert dispatcher.batch_for(1000) == 500
