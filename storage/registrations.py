@@ -23,7 +23,7 @@ from storage.models import (
     RegistrationStatus,
 )
 from storage.text import nfc, vi_name_key
-from storage.versions import SubmissionBusy, stamp_submitted
+from storage.versions import SubmissionBusy, newest, stamp_submitted
 
 MAX_NAME = 200
 MAX_POSITION = 300
@@ -110,28 +110,20 @@ def latest_submitted(
     *, session: Session, campaign: Campaign, enterprise: Enterprise
 ) -> Registration | None:
     """The current (newest) submitted version, if any."""
-    return session.exec(
-        select(Registration)
-        .where(
-            Registration.campaign_id == campaign.id,
-            Registration.enterprise_id == enterprise.id,
-            Registration.status == RegistrationStatus.SUBMITTED,
-        )
-        .order_by(col(Registration.version).desc())
-    ).first()
+    return newest(
+        session=session, model=Registration, status=RegistrationStatus.SUBMITTED,
+        campaign=campaign, enterprise=enterprise,
+    )  # fmt: skip
 
 
 def find_draft(
     *, session: Session, campaign: Campaign, enterprise: Enterprise
 ) -> Registration | None:
     """The enterprise's draft, shared by all its contacts."""
-    return session.exec(
-        select(Registration).where(
-            Registration.campaign_id == campaign.id,
-            Registration.enterprise_id == enterprise.id,
-            Registration.status == RegistrationStatus.DRAFT,
-        )
-    ).first()
+    return newest(
+        session=session, model=Registration, status=RegistrationStatus.DRAFT,
+        campaign=campaign, enterprise=enterprise,
+    )  # fmt: skip
 
 
 def open_draft(

@@ -18,7 +18,7 @@ from storage.models import (
 )
 from storage.registrations import RegistrationError
 from storage.report_figures import figures_for
-from storage.versions import SubmissionBusy, stamp_submitted
+from storage.versions import SubmissionBusy, newest, stamp_submitted
 
 PREFIX = {MilestoneKind.REPORT: "BC", MilestoneKind.MIDYEAR: "SK"}
 
@@ -27,16 +27,10 @@ def latest_submitted(
     *, session: Session, campaign: Campaign, enterprise: Enterprise, kind: str
 ) -> Report | None:
     """The current submitted version of a kind of report."""
-    return session.exec(
-        select(Report)
-        .where(
-            Report.campaign_id == campaign.id,
-            Report.enterprise_id == enterprise.id,
-            Report.kind == kind,
-            Report.status == RegistrationStatus.SUBMITTED,
-        )
-        .order_by(col(Report.version).desc())
-    ).first()
+    return newest(
+        session=session, model=Report, status=RegistrationStatus.SUBMITTED, campaign=campaign,
+        enterprise=enterprise, where=(Report.kind == kind,),
+    )  # fmt: skip
 
 
 def open_draft(
@@ -44,14 +38,10 @@ def open_draft(
     contact_id: int | None,
 ) -> Report:  # fmt: skip
     """The enterprise's draft, or a new one holding the last submission's figures and files."""
-    found = session.exec(
-        select(Report).where(
-            Report.campaign_id == campaign.id,
-            Report.enterprise_id == enterprise.id,
-            Report.kind == kind,
-            Report.status == RegistrationStatus.DRAFT,
-        )
-    ).first()
+    found = newest(
+        session=session, model=Report, status=RegistrationStatus.DRAFT, campaign=campaign,
+        enterprise=enterprise, where=(Report.kind == kind,),
+    )  # fmt: skip
     if found is not None:
         return found
     assert campaign.id is not None and enterprise.id is not None

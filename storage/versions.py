@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from storage.models import Registration, RegistrationStatus, Report
+from storage.models import Campaign, Enterprise, Registration, RegistrationStatus, Report
+
+S = TypeVar("S", Registration, Report)
+
+
+def newest(
+    *,
+    session: Session,
+    model: type[S],
+    status: RegistrationStatus,
+    campaign: Campaign,
+    enterprise: Enterprise,
+    where: tuple[Any, ...] = (),
+) -> S | None:
+    """An enterprise's newest version in ``status``: its draft, or its current submission."""
+    query = select(model).where(
+        model.campaign_id == campaign.id,
+        model.enterprise_id == enterprise.id,
+        model.status == status,
+        *where,
+    )
+    return session.exec(query.order_by(col(model.version).desc())).first()
 
 
 class SubmissionBusy(RuntimeError):
