@@ -38,8 +38,10 @@ class Scope:
         return self.returned or (self.cutoff is not None and now < self.cutoff)
 
 
-def scope(ctx: Ctx) -> Scope | None:
-    """The contact's enterprise and current campaign; None for anyone else."""
+def own_milestone(
+    ctx: Ctx, kind: MilestoneKind
+) -> tuple[Campaign, Enterprise, datetime | None] | None:
+    """The contact's enterprise, the current campaign and its cut-off for ``kind``; else None."""
     if not ctx.is_role(Role.CONTACT) or ctx.contact is None or ctx.contact.enterprise_id is None:
         return None
     campaign = campaigns.get_campaign(session=ctx.session)
@@ -47,11 +49,17 @@ def scope(ctx: Ctx) -> Scope | None:
     if campaign is None or enterprise is None:
         return None
     cutoff = registrations.cutoff_for(
-        session=ctx.session,
-        campaign=campaign,
-        enterprise=enterprise,
-        kind=MilestoneKind.REGISTRATION,
+        session=ctx.session, campaign=campaign, enterprise=enterprise, kind=kind
     )
+    return campaign, enterprise, cutoff
+
+
+def scope(ctx: Ctx) -> Scope | None:
+    """The contact's enterprise and current campaign; None for anyone else."""
+    found = own_milestone(ctx, MilestoneKind.REGISTRATION)
+    if found is None:
+        return None
+    campaign, enterprise, cutoff = found
     latest = registrations.latest_submitted(
         session=ctx.session, campaign=campaign, enterprise=enterprise
     )

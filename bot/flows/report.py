@@ -8,11 +8,12 @@ from bot.core.commands import reprompt
 from bot.core.context import Ctx, Step, register
 from bot.core.types import FileTooLarge, Kind, OutFile, Reply
 from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.registration_common import own_milestone
 from bot.flows.report_text import CHOICES, EXAMPLES, label, value_text
 from bot.i18n import _, fmt_instant, last_moment
 from bot.milestone_text import deadline_words, milestone_name
 from bot.problems import render
-from storage import campaigns, files, registrations, reports, reviews
+from storage import files, registrations, reports, reviews
 from storage.files import FileRefused
 from storage.models import (
     Campaign,
@@ -20,7 +21,6 @@ from storage.models import (
     MilestoneKind,
     RegistrationStatus,
     Report,
-    Role,
     StoredFile,
 )
 from storage.registrations import RegistrationError
@@ -44,15 +44,10 @@ class Where:
 
 def _where(ctx: Ctx, kind: str | None = None) -> Where | None:
     kind = kind or str(ctx.data("kind", MilestoneKind.REPORT.value))
-    if not ctx.is_role(Role.CONTACT) or ctx.contact is None or ctx.contact.enterprise_id is None:
+    found = own_milestone(ctx, MilestoneKind(kind))
+    if found is None:
         return None
-    campaign = campaigns.get_campaign(session=ctx.session)
-    enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
-    if campaign is None or enterprise is None:
-        return None
-    cutoff = registrations.cutoff_for(
-        session=ctx.session, campaign=campaign, enterprise=enterprise, kind=MilestoneKind(kind)
-    )
+    campaign, enterprise, cutoff = found
     return Where(campaign, enterprise, kind, cutoff)
 
 
