@@ -7,6 +7,7 @@ whether the document was streamed (a few MB above the baseline) or held whole (2
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import resource
 import subprocess
@@ -23,7 +24,7 @@ NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 async def _fetch(base_url: str, file_url: str, token: str, file_id: str, dest: Path) -> int:
     from telegram import Bot
 
-    from bot.channels.telegram_io import TelegramFiles
+    from bot.channels.telegram.translate import TelegramFiles
     from bot.core.types import FileRef
 
     async with Bot(token, base_url=base_url, base_file_url=file_url) as bot:
@@ -34,7 +35,8 @@ async def _fetch(base_url: str, file_url: str, token: str, file_id: str, dest: P
 
 def child(base_url: str, file_url: str, token: str, file_id: str, folder: str) -> None:
     """Downloads and stores the document in this fresh process; prints time and memory."""
-    import bot.channels.telegram_io  # noqa: F401  (module code is not the download's memory)
+    # Loaded before the baseline: the module's code is not the download's memory.
+    importlib.import_module("bot.channels.telegram.translate")
     from storage import files
     from storage.engine import make_engine, session_for
     from storage.migrate import upgrade

@@ -20,29 +20,31 @@ CASES = ((10_000, 1000.0), (600, 25.0))  # (reminders, messages/s cap)
 
 def child(base_url: str, file_url: str, token: str, folder: str, rate: str) -> None:
     """Plans and sends everything due, at ``rate``; prints the figures."""
-    from bot.channels.telegram_outbox import TelegramSender
-    from bot.reminder_service import ReminderService
+    from bot.compose import App
     from bot.settings import Settings
-    from storage.engine import make_engine
     from storage.types import utcnow
 
-    settings = Settings(data_dir=Path(folder), telegram_token=token)  # type: ignore[arg-type]
-    engine = make_engine(f"sqlite:///{folder}/thidua.sqlite3")
+    settings = Settings(
+        data_dir=Path(folder),
+        telegram_token=token,  # type: ignore[arg-type]
+        telegram_api_url=base_url,
+        telegram_file_url=file_url,
+        reminder_rate=float(rate),
+    )
+    app = App(settings)  # as `thidua run` builds it: the channel's port, the service
 
     async def run() -> dict[str, float]:
-        async with TelegramSender(token, base_url=base_url) as sender:
-            service = ReminderService(
-                engine=engine,
-                settings=settings,
-                clock=utcnow,
-                send=sender,
-                rate=float(rate),
-            )
+        channels = app.channels(app.core(), on_board_notice=lambda: None)
+        service = app.reminder_service({channel.name: channel.port for channel in channels})
+        try:
             planned = time.perf_counter()
             await asyncio.to_thread(service.plan, utcnow())
             started = time.perf_counter()
             stats = await service.run_once()
             elapsed = time.perf_counter() - started
+        finally:
+            for channel in channels:
+                await channel.stop()
         return {"sent": stats.sent, "seconds": elapsed, "plan_seconds": started - planned}
 
     print(json.dumps(asyncio.run(run())))

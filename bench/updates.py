@@ -271,7 +271,7 @@ class ConversationFlow:
         from telegram import BotCommand, BotCommandScopeChat
         from telegram.ext import ConversationHandler
 
-        from bot.channels.telegram_io import COMMAND_TEXTS, ROLE_COMMANDS
+        from bot.channels.telegram.translate import COMMAND_TEXTS, ROLE_COMMANDS
         from bot.i18n import _, use_language
 
         query, chat = update.callback_query, update.effective_chat
@@ -368,7 +368,7 @@ class ConversationFlow:
         """The same lines and buttons as bot.flows.menu.show_menu, for a contact."""
         from bot.flows.menu import role_name
         from bot.i18n import _, fmt_date, last_moment
-        from bot.milestone_text import deadline_words, milestone_name
+        from bot.texts.milestones import deadline_words, milestone_name
         from storage import campaigns
 
         tz = self.settings.tz
@@ -488,8 +488,6 @@ class Driver:
 
 def child(variant: str, chats: int, warmup: int, profile_dir: str | None) -> None:
     """Runs one variant in this (fresh) process, pinned to one core; prints its figures as JSON."""
-    import bot.flows  # noqa: F401  (registers the steps)
-
     os.sched_setaffinity(0, {0})
     with tempfile.TemporaryDirectory() as folder:
         engine, settings, codes = _prepare(Path(folder), f"{variant}.sqlite3", warmup + chats)
@@ -520,13 +518,14 @@ async def _measure(
     work_profile: cProfile.Profile | None,
 ) -> dict[str, Any]:
     """Warms up, then times every update; returns throughput, percentiles and call counts."""
-    from bot.channels.telegram import build_application
-    from bot.channels.telegram_io import stats
+    from bot.channels.telegram.application import build_application
+    from bot.channels.telegram.translate import stats
+    from bot.compose import FLOWS
 
     request = OfflineRequest()
     flow: TimedCore | ConversationFlow
     if variant == "ours":
-        flow = TimedCore(engine=engine, settings=settings, clock=lambda: NOW)
+        flow = TimedCore(engine=engine, settings=settings, flows=FLOWS, clock=lambda: NOW)
         application = build_application(settings, flow, request=request, rate_limited=False)
     else:
         flow = ConversationFlow(engine, settings, threaded=variant == "ch-thread")

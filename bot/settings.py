@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.channels.telegram import CHANNEL as TELEGRAM
+from storage.outbox import Target
+
 
 class Settings(BaseSettings):
     """Deployment settings; nothing reads the environment anywhere else."""
@@ -29,7 +32,8 @@ class Settings(BaseSettings):
     webhook_path: str = "telegram"
     webhook_secret: SecretStr | None = None
     poll_timeout: int = Field(default=30, ge=0, le=60)
-    board_chat_id: str | None = None
+    board_chat: str | None = None  # "channel:chat id" of the board's chat, e.g. telegram:-100123
+    board_chat_id: str | None = None  # shorthand for a Telegram chat id
     board_name: str = "Ban Quản lý các Khu công nghiệp tỉnh Bắc Ninh"
     board_contact: str = "Văn phòng Ban Quản lý các KCN tỉnh Bắc Ninh"
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -54,6 +58,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
         return value or None
+
+    @field_validator("board_chat")
+    @classmethod
+    def _channel_and_chat(cls, value: str | None) -> str | None:
+        if value:
+            Target.parse(value)  # "channel:chat id"
+        return value or None
+
+    @property
+    def board(self) -> Target | None:
+        """The board's chat: THIDUA_BOARD_CHAT, else THIDUA_BOARD_CHAT_ID on Telegram."""
+        if self.board_chat:
+            return Target.parse(self.board_chat)
+        return Target(TELEGRAM, self.board_chat_id) if self.board_chat_id else None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -5,23 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from scheduler.planner import Target, enqueue
+from storage import outbox
 from storage.engine import session_for
-from storage.models import ChatLink, Delivery, DeliveryStatus
+from storage.models import Delivery, DeliveryStatus
+from storage.outbox import Target
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
-STALE_CLAIM = timedelta(minutes=5)
 FLUSH_EVERY = 0.1  # seconds between writes of sent rows
 BATCH_SECONDS = 2.0  # a batch holds about this much sending at the pace
 
@@ -56,7 +54,18 @@ class SendResult:
     error: str = ""
 
 
-Send = Callable[[str, str, Outgoing], Awaitable[SendResult]]
+Send = Callable[[str, Outgoing], Awaitable[SendResult]]  # (chat id, message) on one channel
+
+
+@dataclass(frozen=True)
+class Port:
+    """How the outbox reaches one channel: its send function and its pace."""
+
+    send: Send
+    rate: float = 25.0  # messages a second on this channel, all chats together
+    per_chat: float = 1.0  # at least this many seconds between two messages to one chat
+
+
 Render = Callable[[Session, list[Delivery]], list[Outgoing | None]]  # None: cancel, not owed
 
 
@@ -80,36 +89,30 @@ class Stats:
 class Pacer:
     """At most ``rate`` messages a second overall and one per ``per_chat`` seconds to a chat."""
 
-    def __init__(self, rate: float, per_chat: float) -> None:
+    def __init__(
+        self,
+        rate: float,
+        per_chat: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.interval = 1.0 / rate
         self.per_chat = per_chat
-        self.next_slot = time.monotonic()
+        self.clock = clock
+        self.sleep = sleep
+        self.next_slot = clock()
         self.chat_ready: dict[str, float] = {}
 
     async def wait(self, chat: str) -> None:
         """Reserves the next send slot that respects both limits, and sleeps until it."""
-        now = time.monotonic()
+        now = self.clock()
         shared = max(self.next_slot, now)
         self.next_slot = shared + self.interval  # a chat waiting on itself does not hold others
         slot = max(shared, self.chat_ready.get(chat, 0.0))
         self.chat_ready[chat] = slot + self.per_chat
         if slot > now:
-            await asyncio.sleep(slot - now)
-
-
-def release_claims(engine: Engine, now: datetime, *, older_than: timedelta = STALE_CLAIM) -> int:
-    """Returns rows claimed by a process that died to the queue (at start: all of them)."""
-    with session_for(engine) as session:
-        result = session.execute(
-            update(Delivery)
-            .where(
-                col(Delivery.status) == DeliveryStatus.CLAIMED,
-                col(Delivery.claimed_at) <= now - older_than,
-            )
-            .values(status=DeliveryStatus.PENDING)
-        )
-        session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+            await self.sleep(slot - now)
 
 
 def _claim(
@@ -118,26 +121,17 @@ def _claim(
     """Claims due rows and renders them; rows no longer owed are cancelled here."""
     claimed: list[tuple[int, str, str, Outgoing]] = []
     with session_for(engine) as session:
-        rows = session.exec(
-            select(Delivery)
-            .where(Delivery.status == DeliveryStatus.PENDING, col(Delivery.not_before) <= now)
-            .order_by(col(Delivery.not_before), col(Delivery.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = outbox.due(session, now, limit)
         cancelled: list[int] = []
-        for row, message in zip(rows, render(session, list(rows)), strict=True):
+        for row, message in zip(rows, render(session, rows), strict=True):
             assert row.id is not None
             if message is None:
                 cancelled.append(row.id)
             else:
                 claimed.append((row.id, row.channel, row.chat_id, message))
-        for ids, values in (
-            ([item[0] for item in claimed], {"status": DeliveryStatus.CLAIMED, "claimed_at": now}),
-            (cancelled, {"status": DeliveryStatus.CANCELLED}),
-        ):
-            if ids:  # one statement for the whole batch
-                session.execute(update(Delivery).where(col(Delivery.id).in_(ids)).values(**values))
+        ids = [item[0] for item in claimed]
+        outbox.set_status(session, ids, DeliveryStatus.CLAIMED, claimed_at=now)
+        outbox.set_status(session, cancelled, DeliveryStatus.CANCELLED)
         session.commit()
     return claimed
 
@@ -163,16 +157,7 @@ class SentLog:
         if not self.pending:
             return
         ids, self.pending = self.pending, []
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(Delivery)
-                .where(col(Delivery.id).in_(ids))
-                .values(
-                    status=DeliveryStatus.SENT,
-                    sent_at=self.clock(),
-                    attempts=col(Delivery.attempts) + 1,
-                )
-            )
+        outbox.mark_sent(self.engine, ids, self.clock())
 
 
 def _record(
@@ -183,57 +168,41 @@ def _record(
         row = session.get(Delivery, row_id)
         if row is None:
             return
-        row.attempts += 1
-        if result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
-            backoff = max(result.retry_after, 2.0**row.attempts)
-            row.status, row.not_before = DeliveryStatus.PENDING, now + timedelta(seconds=backoff)
-            row.error = result.error[:300]
+        if result.outcome == Outcome.RETRY:
+            outbox.mark_retry(row, wait=result.retry_after, error=result.error, now=now)
         elif result.outcome == Outcome.BLOCKED:
-            row.status, row.error = DeliveryStatus.UNREACHABLE, result.error[:300]
-            link = session.exec(
-                select(ChatLink).where(
-                    ChatLink.channel == row.channel, ChatLink.chat_id == row.chat_id
-                )
-            ).first()
-            if link is not None:
-                link.reachable = False
-                if board is not None:
-                    enqueue(
-                        session=session,
-                        key=f"unreachable:{link.id}:{link.linked_at.isoformat()}",
-                        kind="unreachable",
-                        target=board,
-                        now=now,
-                        payload={"contact": link.contact_id},
-                    )
+            outbox.mark_unreachable(session, row, error=result.error, board=board, now=now)
         else:
-            row.status, row.error = DeliveryStatus.FAILED, result.error[:300]
+            outbox.mark_failed(row, error=result.error)
         session.commit()
 
 
 async def dispatch(
     engine: Engine,
     *,
-    send: Send,
+    ports: Mapping[str, Port],
     render: Render,
     clock: Callable[[], datetime],
-    rate: float = 25.0,
-    per_chat: float = 1.0,
     board: Target | None = None,
     batch: int | None = None,
     concurrency: int = 16,
 ) -> Stats:
-    """Sends every due row, paced, until none is due; outcomes are saved as they come."""
-    batch = batch or batch_for(rate)
+    """Sends every due row through its channel's port, each channel at its own pace, until none
+    is due; outcomes are saved as they come. A row for a channel with no port fails."""
+    batch = batch or batch_for(sum(port.rate for port in ports.values()) or 1.0)
     stats = Stats()
-    pacer = Pacer(rate, per_chat)
+    pacers = {name: Pacer(port.rate, port.per_chat) for name, port in ports.items()}
     gate = asyncio.Semaphore(concurrency)
 
     async def one(row_id: int, channel: str, chat_id: str, message: Outgoing) -> None:
         async with gate:
-            await pacer.wait(f"{channel}:{chat_id}")
+            port = ports.get(channel)
             try:
-                result = await send(channel, chat_id, message)
+                if port is None:
+                    result = SendResult(Outcome.FAILED, error=f"no sender for channel {channel}")
+                else:
+                    await pacers[channel].wait(chat_id)
+                    result = await port.send(chat_id, message)
             except Exception as error:  # a channel bug must not lose the row
                 log.exception("sending delivery %s failed", row_id)
                 result = SendResult(Outcome.RETRY, 5.0, repr(error))
@@ -272,7 +241,7 @@ async def dispatch(
         if following is not None:  # claimed but not sent: back to the queue at once
             rows = await asyncio.gather(following, return_exceptions=True)
             if isinstance(rows[0], list):
-                await asyncio.to_thread(_unclaim, engine, [item[0] for item in rows[0]])
+                await asyncio.to_thread(outbox.unclaim, engine, [item[0] for item in rows[0]])
         await asyncio.to_thread(sent_log.flush)
     return stats
 
@@ -285,17 +254,6 @@ def batch_for(rate: float) -> int:
     (at 25 messages/s: 50 rows, 2 s), large ones at a fast pace keep the claims cheap.
     """
     return max(32, min(500, int(rate * BATCH_SECONDS)))
-
-
-def _unclaim(engine: Engine, ids: list[int]) -> None:
-    """Returns rows this run claimed but will not send."""
-    if ids:
-        with engine.begin() as connection:
-            connection.execute(
-                update(Delivery)
-                .where(col(Delivery.id).in_(ids))
-                .values(status=DeliveryStatus.PENDING)
-            )
 
 
 _COUNTER = {

@@ -27,10 +27,10 @@ from storage.models import (
     Nominee,
     NomineeKind,
     Registration,
-    RegistrationStatus,
     Report,
     ReportDocument,
     StoredFile,
+    SubmissionStatus,
 )
 from storage.report_figures import figures_for
 from storage.text import vi_name_key
@@ -58,7 +58,7 @@ def latest_registrations(session: Session, campaign: Campaign) -> dict[int, int]
     rows = session.exec(
         select(Registration.enterprise_id, Registration.id, Registration.version).where(
             Registration.campaign_id == campaign.id,
-            Registration.status == RegistrationStatus.SUBMITTED,
+            Registration.status == SubmissionStatus.SUBMITTED,
         )
     ).all()
     return _newest([(e, i or 0, v) for e, i, v in rows])
@@ -70,7 +70,7 @@ def latest_reports(session: Session, campaign: Campaign, kind: str) -> dict[int,
         select(Report.enterprise_id, Report.id, Report.version).where(
             Report.campaign_id == campaign.id,
             Report.kind == kind,
-            Report.status == RegistrationStatus.SUBMITTED,
+            Report.status == SubmissionStatus.SUBMITTED,
         )
     ).all()
     return _newest([(e, i or 0, v) for e, i, v in rows])

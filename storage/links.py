@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from storage.models import ChatLink, Contact
+from storage.models import ChatLink, Contact, Role
+from storage.outbox import Target
 from storage.upsert import upsert
 
 _LINK: Table = ChatLink.__table__  # type: ignore[attr-defined]
@@ -38,6 +41,19 @@ def chat_links(*, session: Session, contact: Contact) -> list[ChatLink]:
     return list(session.exec(select(ChatLink).where(ChatLink.contact_id == contact.id)))
 
 
+def contacts_and_chats(
+    *, session: Session, enterprise_ids: Collection[int]
+) -> list[tuple[Contact, ChatLink | None]]:
+    """The contacts of these enterprises, each with each of its chats (None: not linked)."""
+    query = (
+        select(Contact, ChatLink)
+        .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id), isouter=True)
+        .where(col(Contact.enterprise_id).in_(list(enterprise_ids)), Contact.role == Role.CONTACT)
+        .order_by(col(Contact.id), col(ChatLink.id))
+    )
+    return [(contact, link) for contact, link in session.exec(query)]
+
+
 def linked_contact_ids(*, session: Session) -> set[int]:
     """Contacts with at least one chat, for lists and exports."""
     return set(session.exec(select(ChatLink.contact_id).distinct()))
@@ -55,3 +71,32 @@ def mark_unreachable(*, session: Session, channel: str, chat_id: str) -> bool:
         .values(reachable=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A reachable chat of an enterprise's contact."""
+
+    enterprise_id: int
+    contact_id: int
+    link_id: int
+    target: Target
+
+
+def reachable_chats(
+    *, session: Session, enterprise_ids: Collection[int] | None = None
+) -> list[Recipient]:
+    """Every chat that can be reached of the contacts of these enterprises (None: of all)."""
+    query = (
+        select(Contact.enterprise_id, Contact.id, ChatLink)
+        .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id))
+        .where(Contact.role == Role.CONTACT, col(ChatLink.reachable).is_(True))
+        .order_by(col(Contact.enterprise_id), col(Contact.id), col(ChatLink.id))
+    )
+    if enterprise_ids is not None:
+        query = query.where(col(Contact.enterprise_id).in_(list(enterprise_ids)))
+    return [
+        Recipient(enterprise, contact, link.id or 0, Target(link.channel, link.chat_id))
+        for enterprise, contact, link in session.exec(query)
+        if enterprise is not None and contact is not None
+    ]

@@ -169,8 +169,8 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
 
 
-class RegistrationStatus(StrEnum):
-    """A registration is edited as a draft, then submitted as a numbered version."""
+class SubmissionStatus(StrEnum):
+    """A registration or a report is edited as a draft, then submitted as a numbered version."""
 
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -198,7 +198,7 @@ class Submission(SQLModel):
     campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True, ondelete="CASCADE")
     version: int
-    status: str = Field(default=RegistrationStatus.DRAFT, sa_type=String(16))
+    status: str = Field(default=SubmissionStatus.DRAFT, sa_type=String(16))
     revision: int = Field(default=0)  # bumped by every change, so a stale confirm is caught
     reference: str | None = Field(default=None, sa_type=String(24), unique=True)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -317,3 +317,6 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_type=String(300))
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+METADATA = SQLModel.metadata  # every table above (Alembic compares migrations against it)

@@ -19,7 +19,7 @@ from storage import catalogue
 from storage.catalogue import Subject
 from storage.headers import cell, find_header, header_field
 from storage.models import Nominee, NomineeKind
-from storage.registrations import MAX_NOMINEES, NomineeInput, RegistrationError, validate
+from storage.registrations import MAX_NOMINEES, NomineeInput, SubmissionError, validate
 from storage.tabular import Row, TableFileError, read_sheets
 
 ALIASES = {
@@ -46,7 +46,7 @@ COLLECTIVE_HEADER = ("STT", "Tên tập thể", "Danh hiệu thi đua", "Hình t
 
 @dataclass
 class RowError:
-    """A refused row: where it is, and why (a RegistrationError code and parameters)."""
+    """A refused row: where it is, and why (a SubmissionError code and parameters)."""
 
     sheet: str
     row: int
@@ -117,7 +117,7 @@ def _read_rows(
                     ),
                 )
             )
-        except RegistrationError as error:
+        except SubmissionError as error:
             reading.errors.append(RowError(sheet, number, error.code, error.params))
 
 

@@ -20,24 +20,15 @@ from storage.models import (
     Nominee,
     NomineeKind,
     Registration,
-    RegistrationStatus,
+    SubmissionStatus,
 )
 from storage.text import nfc, vi_name_key
-from storage.versions import SubmissionBusy, newest, stamp_submitted
+from storage.versions import SubmissionBusy, SubmissionError, newest, stamp_submitted
 
 MAX_NAME = 200
 MAX_POSITION = 300
 MAX_INITIATIVE = 500
 MAX_NOMINEES = 10_000
-
-
-class RegistrationError(ValueError):
-    """A change refused for a reason the message layer names; nothing was written."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code, params)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -111,7 +102,7 @@ def latest_submitted(
 ) -> Registration | None:
     """The current (newest) submitted version, if any."""
     return newest(
-        session=session, model=Registration, status=RegistrationStatus.SUBMITTED,
+        session=session, model=Registration, status=SubmissionStatus.SUBMITTED,
         campaign=campaign, enterprise=enterprise,
     )  # fmt: skip
 
@@ -121,7 +112,7 @@ def find_draft(
 ) -> Registration | None:
     """The enterprise's draft, shared by all its contacts."""
     return newest(
-        session=session, model=Registration, status=RegistrationStatus.DRAFT,
+        session=session, model=Registration, status=SubmissionStatus.DRAFT,
         campaign=campaign, enterprise=enterprise,
     )  # fmt: skip
 
@@ -203,39 +194,39 @@ def check_name(raw: str) -> str:
     """A nominee's name in NFC; refuses empty names, names without letters and essays."""
     name = nfc(raw or "")
     if not name:
-        raise RegistrationError("nominee_name_empty")
+        raise SubmissionError("nominee_name_empty")
     if not any(ch.isalpha() for ch in name):
-        raise RegistrationError("nominee_name_no_letters", value=name[:60])
+        raise SubmissionError("nominee_name_no_letters", value=name[:60])
     if len(name) > MAX_NAME:
-        raise RegistrationError("nominee_name_too_long", limit=MAX_NAME)
+        raise SubmissionError("nominee_name_too_long", limit=MAX_NAME)
     return name
 
 
 def validate(regime: str, row: NomineeInput) -> dict[str, object]:
-    """Checks the absolute rules of one row; returns column values or raises RegistrationError."""
+    """Checks the absolute rules of one row; returns column values or raises SubmissionError."""
     name = check_name(row.name)
     subject = Subject.INDIVIDUAL if row.kind == NomineeKind.INDIVIDUAL else Subject.COLLECTIVE
     title = catalogue.by_code(regime, row.title) or catalogue.match(regime, row.title, award=False)
     if title is None or title.is_award:
-        raise RegistrationError("title_unknown", value=nfc(row.title or "")[:80])
+        raise SubmissionError("title_unknown", value=nfc(row.title or "")[:80])
     if not title.fits(subject):
-        raise RegistrationError("title_wrong_subject", title=title.name)
+        raise SubmissionError("title_wrong_subject", title=title.name)
     award_code = None
     if row.award and row.award.strip():
         award = catalogue.by_code(regime, row.award) or catalogue.match(
             regime, row.award, award=True
         )
         if award is None or not award.is_award:
-            raise RegistrationError("award_unknown", value=nfc(row.award)[:80])
+            raise SubmissionError("award_unknown", value=nfc(row.award)[:80])
         if not award.fits(subject):
-            raise RegistrationError("title_wrong_subject", title=award.name)
+            raise SubmissionError("title_wrong_subject", title=award.name)
         award_code = award.code
     position = nfc(row.position or "") or None
     if position and len(position) > MAX_POSITION:
-        raise RegistrationError("nominee_position_too_long", limit=MAX_POSITION)
+        raise SubmissionError("nominee_position_too_long", limit=MAX_POSITION)
     initiative = nfc(row.initiative or "") or None
     if initiative and len(initiative) > MAX_INITIATIVE:
-        raise RegistrationError("nominee_initiative_too_long", limit=MAX_INITIATIVE)
+        raise SubmissionError("nominee_initiative_too_long", limit=MAX_INITIATIVE)
     return {
         "kind": row.kind.value,
         "name": name,
@@ -248,8 +239,8 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
 
 
 def _touch(draft: Registration, now: datetime, contact_id: int | None) -> None:
-    if draft.status != RegistrationStatus.DRAFT:
-        raise RegistrationError("registration_not_draft")
+    if draft.status != SubmissionStatus.DRAFT:
+        raise SubmissionError("registration_not_draft")
     draft.revision += 1
     draft.updated_at = now
     draft.updated_by = contact_id
@@ -320,7 +311,7 @@ def replace_nominees(
 ) -> None:
     """Replaces every row of a draft with already validated rows (an uploaded list)."""
     if len(rows) > MAX_NOMINEES:
-        raise RegistrationError("too_many_nominees", limit=MAX_NOMINEES)
+        raise SubmissionError("too_many_nominees", limit=MAX_NOMINEES)
     _touch(draft, now, contact_id)
     session.execute(delete(Nominee).where(col(Nominee.registration_id) == draft.id))
     if rows:
@@ -338,23 +329,23 @@ def submit(
     contact_id: int | None,
 ) -> Registration:
     """Turns the draft into the next submitted version with a receipt reference."""
-    if draft.status != RegistrationStatus.DRAFT:
-        raise RegistrationError("registration_already_submitted", version=draft.version)
+    if draft.status != SubmissionStatus.DRAFT:
+        raise SubmissionError("registration_already_submitted", version=draft.version)
     if draft.revision != expected_revision:
-        raise RegistrationError("registration_changed")
+        raise SubmissionError("registration_changed")
     if not any(count_nominees(session=session, registration=draft).values()):
-        raise RegistrationError("registration_empty")
+        raise SubmissionError("registration_empty")
     enterprise = session.get(Enterprise, draft.enterprise_id)
     assert enterprise is not None
     previous = latest_submitted(session=session, campaign=campaign, enterprise=enterprise)
     if previous is not None and _content(session, previous) == _content(session, draft):
-        raise RegistrationError("registration_unchanged", reference=previous.reference)
+        raise SubmissionError("registration_unchanged", reference=previous.reference)
     submitted = session.exec(
         select(func.count())
         .select_from(Registration)
         .where(
             Registration.campaign_id == campaign.id,
-            Registration.status == RegistrationStatus.SUBMITTED,
+            Registration.status == SubmissionStatus.SUBMITTED,
         )
     ).one()
     try:
@@ -368,7 +359,7 @@ def submit(
             contact_id=contact_id,
         )
     except SubmissionBusy:
-        raise RegistrationError("registration_busy") from None
+        raise SubmissionError("registration_busy") from None
     return draft
 
 
@@ -384,7 +375,7 @@ def enterprises_registered(*, session: Session, campaign: Campaign) -> int:
         session.exec(
             select(func.count(func.distinct(Registration.enterprise_id))).where(
                 Registration.campaign_id == campaign.id,
-                Registration.status == RegistrationStatus.SUBMITTED,
+                Registration.status == SubmissionStatus.SUBMITTED,
             )
         ).one()
     )

@@ -11,14 +11,13 @@ from storage.models import (
     Campaign,
     Enterprise,
     MilestoneKind,
-    RegistrationStatus,
     Report,
     ReportDocument,
     StoredFile,
+    SubmissionStatus,
 )
-from storage.registrations import RegistrationError
 from storage.report_figures import figures_for
-from storage.versions import SubmissionBusy, newest, stamp_submitted
+from storage.versions import SubmissionBusy, SubmissionError, newest, stamp_submitted
 
 PREFIX = {MilestoneKind.REPORT: "BC", MilestoneKind.MIDYEAR: "SK"}
 
@@ -28,7 +27,7 @@ def latest_submitted(
 ) -> Report | None:
     """The current submitted version of a kind of report."""
     return newest(
-        session=session, model=Report, status=RegistrationStatus.SUBMITTED, campaign=campaign,
+        session=session, model=Report, status=SubmissionStatus.SUBMITTED, campaign=campaign,
         enterprise=enterprise, where=(Report.kind == kind,),
     )  # fmt: skip
 
@@ -39,7 +38,7 @@ def open_draft(
 ) -> Report:  # fmt: skip
     """The enterprise's draft, or a new one holding the last submission's figures and files."""
     found = newest(
-        session=session, model=Report, status=RegistrationStatus.DRAFT, campaign=campaign,
+        session=session, model=Report, status=SubmissionStatus.DRAFT, campaign=campaign,
         enterprise=enterprise, where=(Report.kind == kind,),
     )  # fmt: skip
     if found is not None:
@@ -78,8 +77,8 @@ def open_draft(
 
 
 def _touch(report: Report, now: datetime, contact_id: int | None) -> None:
-    if report.status != RegistrationStatus.DRAFT:
-        raise RegistrationError("registration_not_draft")
+    if report.status != SubmissionStatus.DRAFT:
+        raise SubmissionError("registration_not_draft")
     report.revision += 1
     report.updated_at = now
     report.updated_by = contact_id
@@ -136,19 +135,19 @@ def submit(
     now: datetime, contact_id: int | None,
 ) -> Report:  # fmt: skip
     """Turns the draft into the next version with a receipt (BC-2026-0017)."""
-    if draft.status != RegistrationStatus.DRAFT:
-        raise RegistrationError("registration_already_submitted", version=draft.version)
+    if draft.status != SubmissionStatus.DRAFT:
+        raise SubmissionError("registration_already_submitted", version=draft.version)
     if draft.revision != expected_revision:
-        raise RegistrationError("registration_changed")
+        raise SubmissionError("registration_changed")
     if missing(draft, session=session):
-        raise RegistrationError("report_incomplete")
+        raise SubmissionError("report_incomplete")
     count = session.exec(
         select(func.count())
         .select_from(Report)
         .where(
             Report.campaign_id == campaign.id,
             Report.kind == draft.kind,
-            Report.status == RegistrationStatus.SUBMITTED,
+            Report.status == SubmissionStatus.SUBMITTED,
         )
     ).one()
     prefix = PREFIX.get(MilestoneKind(draft.kind), "BC")
@@ -163,7 +162,7 @@ def submit(
             contact_id=contact_id,
         )
     except SubmissionBusy:
-        raise RegistrationError("registration_busy") from None
+        raise SubmissionError("registration_busy") from None
     return draft
 
 
@@ -174,7 +173,7 @@ def enterprises_reported(*, session: Session, campaign: Campaign, kind: str) -> 
             select(func.count(func.distinct(Report.enterprise_id))).where(
                 Report.campaign_id == campaign.id,
                 Report.kind == kind,
-                Report.status == RegistrationStatus.SUBMITTED,
+                Report.status == SubmissionStatus.SUBMITTED,
             )
         ).one()
     )

@@ -10,9 +10,9 @@ from storage.models import (
     Campaign,
     Enterprise,
     Registration,
-    RegistrationStatus,
     Report,
     ReviewState,
+    SubmissionStatus,
 )
 
 Submission = Registration | Report
@@ -27,7 +27,7 @@ def newest_submissions(
         registrations = session.exec(
             select(Registration).where(
                 Registration.campaign_id == campaign.id,
-                Registration.status == RegistrationStatus.SUBMITTED,
+                Registration.status == SubmissionStatus.SUBMITTED,
             )
         ).all()
         rows.extend(registrations)
@@ -36,7 +36,7 @@ def newest_submissions(
             select(Report).where(
                 Report.campaign_id == campaign.id,
                 Report.kind == kind,
-                Report.status == RegistrationStatus.SUBMITTED,
+                Report.status == SubmissionStatus.SUBMITTED,
             )
         ).all()
         rows.extend(reports)

@@ -8,16 +8,26 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Campaign, Enterprise, Registration, RegistrationStatus, Report
+from storage.models import Campaign, Enterprise, Registration, Report, SubmissionStatus
 
 S = TypeVar("S", Registration, Report)
+
+
+class SubmissionError(ValueError):
+    """A change to a registration or report refused for a reason the message layer names;
+    nothing was written."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
 
 
 def newest(
     *,
     session: Session,
     model: type[S],
-    status: RegistrationStatus,
+    status: SubmissionStatus,
     campaign: Campaign,
     enterprise: Enterprise,
     where: tuple[Any, ...] = (),
@@ -51,7 +61,7 @@ def stamp_submitted(
     for serial in range(taken + 1, taken + 50):  # another worker may take a number first
         try:
             with session.begin_nested():  # a failed savepoint expires what it flushed: set all
-                draft.status = RegistrationStatus.SUBMITTED
+                draft.status = SubmissionStatus.SUBMITTED
                 draft.submitted_at = now
                 draft.submitted_by = contact_id
                 draft.updated_at = now

@@ -12,6 +12,7 @@ import openpyxl
 from sqlalchemy.engine import Engine
 
 from bot.demo import synthetic_tax_codes
+from scheduler.dispatcher import Port, Send
 from storage import campaigns, invitations, registry
 from storage.engine import session_for
 from storage.models import Role
@@ -122,3 +123,8 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def ports_for(send: Send, rate: float = 1000, per_chat: float = 0) -> dict[str, Port]:
+    """The outbox's ports for every channel the tests link chats on, all through ``send``."""
+    return {channel: Port(send, rate, per_chat) for channel in ("telegram", "fake", "terminal")}

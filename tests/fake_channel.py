@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-import bot.flows  # noqa: F401  (registers the steps)
+from bot.compose import build_core
 from bot.core.engine import Core
 from bot.core.types import FileRef, FileTooLarge, Incoming, Kind, Reply, Result
 from bot.settings import Settings
@@ -114,4 +114,4 @@ def make_core(
 ) -> Core:
     values: dict[str, object] = {"data_dir": tmp_path / "data", "board_contact": "0222 3 888 888"}
     values.update(settings)
-    return Core(engine=engine, settings=Settings(**values), clock=clock)  # type: ignore[arg-type]
+    return build_core(Settings(**values), engine, clock)  # type: ignore[arg-type]

@@ -7,13 +7,13 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.reminders import Renderer
+from bot.texts.outbox import Renderer
 from scheduler import dispatcher
 from storage import invitations, links, registry
 from storage.engine import session_for
 from storage.models import AuditEvent, Delivery, Role
 from tests.conftest import NOW
-from tests.factories import seed_world
+from tests.factories import ports_for, seed_world
 from tests.fake_channel import FakeChat, make_core
 from tests.test_reminders import FakeSender
 
@@ -83,11 +83,9 @@ async def test_queued_reminders_go_out_through_the_outbox(engine: Engine, tmp_pa
     sender = FakeSender()
     stats = await dispatcher.dispatch(
         engine,
-        send=sender,
+        ports=ports_for(sender),
         render=Renderer(board.core.settings, lambda: NOW),
         clock=lambda: NOW,
-        rate=1000,
-        per_chat=0,
     )
     assert stats.sent == 1 and sender.sent[0][0] == "c1"
     assert "còn 43 ngày — hạn thứ Ba, 14/04/2026" in sender.sent[0][1]
@@ -146,8 +144,8 @@ async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Pat
     assert "Đã xếp 1 tin nhắn" in admin.said
     sender = FakeSender()
     stats = await dispatcher.dispatch(
-        engine, send=sender, render=Renderer(board.core.settings, lambda: NOW),
-        clock=lambda: NOW, rate=1000, per_chat=0,
+        engine, ports=ports_for(sender), render=Renderer(board.core.settings, lambda: NOW),
+        clock=lambda: NOW,
     )  # fmt: skip
     assert stats.sent == 1 and sender.sent == [
         ("c1", "Kính gửi các doanh nghiệp: hạn đăng ký là 14/04. 1")

@@ -246,3 +246,17 @@ def test_campaign_set_moves_a_deadline(thidua) -> None:  # type: ignore[no-untyp
     assert code == 0 and "Báo cáo tổng kết năm: nộp trước 00:00 thứ Sáu, 11/12/2026" in out
     code, _, err = thidua("campaign", "set", "registration", "01/12/2026")
     assert code == 2 and "theo thứ tự" in err
+
+
+def test_the_board_chat_names_its_channel(thidua, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.settings import Settings
+    from storage.outbox import Target
+
+    assert Settings(board_chat="zalo:8a1b-2c").board == Target("zalo", "8a1b-2c")
+    assert Settings(board_chat_id="-1001234567").board == Target("telegram", "-1001234567")
+    assert Settings(board_chat="zalo:x", board_chat_id="-100").board == Target("zalo", "x")
+    assert Settings().board is None
+    monkeypatch.setenv("THIDUA_BOARD_CHAT", "-1001234567")  # the channel forgotten
+    code, out, err = thidua("run")
+    assert code == 2 and out == ""
+    assert "THIDUA_BOARD_CHAT" in err and "channel:chat_id" in err

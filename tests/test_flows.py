@@ -11,7 +11,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.core.context import STEPS, Ctx, Step, register
+from bot.compose import FLOWS
+from bot.core.context import Ctx
+from bot.core.engine import Core
+from bot.core.flow import Flow, Router, Step
 from storage import links, registry
 from storage.engine import session_for
 from storage.models import (
@@ -229,29 +232,32 @@ def test_repeated_updates_are_answered_once(core, world) -> None:  # type: ignor
     assert chat.command("/start", update_id=11)
 
 
+def _with_flow(core: Core, extra: Flow) -> Core:
+    """The same core with one more flow, as the composition root would build it."""
+    return Core(
+        engine=core.engine, settings=core.settings, flows=[*FLOWS, extra], clock=core.clock
+    )
+
+
 def test_a_failing_step_apologises_and_saves_nothing(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     def explode(ctx: Ctx) -> None:
         registry.add_zone(session=ctx.session, name="KCN Nửa Chừng")
         raise RuntimeError("boom")
 
-    register(Step("test.boom", prompt=explode, handle=explode))
-    try:
-        chat = FakeChat(core)
-        chat.command("/start")
-        with session_for(engine) as session:
-            conv = session.exec(select(Conversation)).one()
-            conv.step = "test.boom"
-            session.commit()
-        chat.text("anything")
-        assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
-        with session_for(engine) as session:
-            assert registry.find_zone(session=session, name="KCN Nửa Chừng") is None
-    finally:
-        STEPS.pop("test.boom")
+    boom = Flow("test", steps=(Step("test.boom", prompt=explode, handle=explode),))
+    chat = FakeChat(_with_flow(core, boom))
+    chat.command("/start")
+    with session_for(engine) as session:
+        conv = session.exec(select(Conversation)).one()
+        conv.step = "test.boom"
+        session.commit()
+    chat.text("anything")
+    assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
+    with session_for(engine) as session:
+        assert registry.find_zone(session=session, name="KCN Nửa Chừng") is None
 
 
 def test_a_failing_first_update_rolls_back_orm_and_core_writes(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
-    from bot.core.commands import COMMANDS
     from storage import audit, invitations
 
     with session_for(engine) as session:
@@ -268,13 +274,9 @@ def test_a_failing_first_update_rolls_back_orm_and_core_writes(core, world, engi
         )  # fmt: skip
         raise RuntimeError("boom")
 
-    COMMANDS["boom"] = explode
-    try:
-        chat = FakeChat(core, "first")
-        chat.command("/boom")
-        assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
-    finally:
-        del COMMANDS["boom"]
+    chat = FakeChat(_with_flow(core, Flow("test", commands={"boom": explode})), "first")
+    chat.command("/boom")
+    assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
     with session_for(engine) as session:
         assert registry.find_zone(session=session, name="KCN Nửa Chừng") is None
         assert len(audit.list_events(session=session)) == before
@@ -328,7 +330,7 @@ def test_consecutive_texts_travel_as_one_message(tmp_path: Path) -> None:
     def fresh() -> Ctx:
         state = ChatState(id=1, channel="fake", chat_id="1", updated_at=NOW)
         incoming = Incoming(channel="fake", chat_id="1", kind=Kind.TEXT, text="?")
-        return Ctx(None, state, None, incoming, NOW, None, None)  # type: ignore[arg-type]
+        return Ctx(None, state, None, incoming, NOW, None, None, Router(FLOWS))  # type: ignore[arg-type]
 
     ctx = fresh()
     ctx.say("Đã lưu.")
@@ -346,7 +348,7 @@ def test_consecutive_texts_travel_as_one_message(tmp_path: Path) -> None:
 
 
 def test_typed_words_pick_a_choice_only_when_they_name_one() -> None:
-    from bot.core.commands import _typed_choice
+    from bot.core.routing import _typed_choice
 
     keys, labels = ["keep", "skip"], ["Giữ nguyên: 1.500", "Bỏ qua"]
     assert _typed_choice("  GIỮ NGUYÊN ", keys, labels) == "keep"

@@ -19,7 +19,7 @@ from storage.models import (
     MilestoneKind,
     Nominee,
     Registration,
-    RegistrationStatus,
+    SubmissionStatus,
 )
 from tests.conftest import NOW
 from tests.factories import Clock, seed_world
@@ -67,7 +67,7 @@ def _person(chat: FakeChat, name: str, title: str, *, position: str | None = Non
 
 def _submitted(engine: Engine) -> list[Registration]:
     with session_for(engine) as session:
-        query = select(Registration).where(Registration.status == RegistrationStatus.SUBMITTED)
+        query = select(Registration).where(Registration.status == SubmissionStatus.SUBMITTED)
         return list(session.exec(query))
 
 

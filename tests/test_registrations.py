@@ -13,7 +13,7 @@ from sqlmodel import Session
 from storage import campaigns, registration_rules, registrations, registry
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
 from storage.registration_sheet import read_form, write_template
-from storage.registrations import NomineeInput, RegistrationError
+from storage.registrations import NomineeInput, SubmissionError
 from storage.tabular import TableFileError
 from storage.text import vi_name_key
 from tests.conftest import NOW
@@ -76,7 +76,7 @@ def test_a_stale_or_repeated_submit_is_refused(session: Session) -> None:
     draft = registrations.open_draft(
         session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
     )
-    with pytest.raises(RegistrationError) as empty:
+    with pytest.raises(SubmissionError) as empty:
         registrations.submit(
             session=session, draft=draft, campaign=campaign, expected_revision=0, now=NOW,
             contact_id=None,
@@ -85,7 +85,7 @@ def test_a_stale_or_repeated_submit_is_refused(session: Session) -> None:
     _add(session, draft, campaign, NomineeInput(P, "An", "LĐTT"))
     seen = draft.revision
     _add(session, draft, campaign, NomineeInput(P, "Bình", "LĐTT"))
-    with pytest.raises(RegistrationError) as changed:
+    with pytest.raises(SubmissionError) as changed:
         registrations.submit(
             session=session, draft=draft, campaign=campaign, expected_revision=seen, now=NOW,
             contact_id=None,
@@ -95,7 +95,7 @@ def test_a_stale_or_repeated_submit_is_refused(session: Session) -> None:
         session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
         now=NOW, contact_id=None,
     )  # fmt: skip
-    with pytest.raises(RegistrationError) as twice:
+    with pytest.raises(SubmissionError) as twice:
         registrations.submit(
             session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
             now=NOW, contact_id=None,
@@ -117,7 +117,7 @@ def test_a_stale_or_repeated_submit_is_refused(session: Session) -> None:
     ],
 )
 def test_absolute_rules_refuse_a_row(row: NomineeInput, code: str) -> None:
-    with pytest.raises(RegistrationError) as caught:
+    with pytest.raises(SubmissionError) as caught:
         registrations.validate("nd152-2025", row)
     assert caught.value.code == code
 

@@ -202,7 +202,7 @@ def test_a_submission_whose_receipt_fails_is_not_submitted(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same on a registration: stamped in a savepoint, then the step failed."""
-    from storage.models import Delivery, Registration, RegistrationStatus
+    from storage.models import Delivery, Registration, SubmissionStatus
 
     chat = _linked(engine, tmp_path)
     chat.press(REG)
@@ -221,7 +221,7 @@ def test_a_submission_whose_receipt_fails_is_not_submitted(
     chat.press("Xác nhận và nộp")
     assert "DK-2026" not in chat.said and "không bị mất" in chat.said
     with session_for(engine) as session:
-        submitted = Registration.status == RegistrationStatus.SUBMITTED
+        submitted = Registration.status == SubmissionStatus.SUBMITTED
         assert not session.exec(select(Registration).where(submitted)).all()
         assert not session.exec(select(Delivery).where(Delivery.kind == "notice")).all()
 

@@ -9,27 +9,30 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.reminder_service import ReminderService
 from bot.settings import Settings
+from bot.texts.outbox import Renderer
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
+from scheduler.service import ReminderService
 from storage.engine import session_for
 from storage.models import Delivery, DeliveryStatus
-from tests.test_reminders import _world, local
+from tests.factories import ports_for
+from tests.test_reminders import HCM, _world, local
 
 
 class Recorder:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    async def __call__(self, channel: str, chat_id: str, message: Outgoing) -> SendResult:
+    async def __call__(self, chat_id: str, message: Outgoing) -> SendResult:
         self.sent.append(chat_id)
         return SendResult(Outcome.SENT)
 
 
 def _service(engine: Engine, tmp_path: Path, send: Recorder) -> ReminderService:
+    clock = lambda: local(7)  # noqa: E731
     return ReminderService(
-        engine=engine, settings=Settings(data_dir=tmp_path), clock=lambda: local(7), send=send,
-        rate=1000,
+        engine=engine, ports=ports_for(send), render=Renderer(Settings(data_dir=tmp_path), clock),
+        clock=clock, tz=HCM,
     )  # fmt: skip
 
 

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.reminders import Renderer
 from bot.settings import Settings
+from bot.texts.outbox import Renderer
 from scheduler import dispatcher, planner
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
-from scheduler.planner import Target
 from scheduler.policy import latest_due, step_times
 from storage import campaigns, links, registrations, registry
 from storage.engine import session_for
@@ -27,7 +26,9 @@ from storage.models import (
     NomineeKind,
     Role,
 )
+from storage.outbox import Target
 from storage.registrations import NomineeInput
+from tests.factories import ports_for
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 CUTOFF = datetime(2026, 4, 14, 17, 0, tzinfo=UTC)  # before 15/04 in Hà Nội
@@ -162,7 +163,7 @@ class FakeSender:
         self.answers = answers or {}
         self.sent: list[tuple[str, str]] = []
 
-    async def __call__(self, channel: str, chat_id: str, message: Outgoing) -> SendResult:
+    async def __call__(self, chat_id: str, message: Outgoing) -> SendResult:
         result = self.answers.get(chat_id, SendResult(Outcome.SENT))
         if result.outcome == Outcome.SENT:
             self.sent.append((chat_id, message.text))
@@ -180,7 +181,7 @@ async def test_dispatch_outcomes(engine: Engine, tmp_path: Path) -> None:
     })  # fmt: skip
     renderer = Renderer(Settings(data_dir=tmp_path), lambda: local(7))
     stats = await dispatcher.dispatch(
-        engine, send=sender, render=renderer, clock=lambda: local(7), rate=1000, per_chat=0,
+        engine, ports=ports_for(sender), render=renderer, clock=lambda: local(7),
         board=BOARD,
     )  # fmt: skip
     assert (stats.sent, stats.retried, stats.blocked) == (3, 1, 1)  # 2 reminders + board notice
@@ -202,17 +203,15 @@ async def test_dispatch_outcomes(engine: Engine, tmp_path: Path) -> None:
         assert len(session.exec(select(Delivery).where(Delivery.kind == "unreachable")).all()) == 1
     again = await dispatcher.dispatch(
         engine,
-        send=sender,
+        ports=ports_for(sender),
         render=renderer,
         clock=lambda: local(7) + timedelta(seconds=2),
-        rate=1000,
-        per_chat=0,
         board=BOARD,
     )
     assert again.sent == 0  # the flood-limited one waits for its retry_after
     later = await dispatcher.dispatch(
-        engine, send=FakeSender(), render=renderer, clock=lambda: local(7, minute=35), rate=1000,
-        per_chat=0, board=BOARD,
+        engine, ports=ports_for(FakeSender()), render=renderer,
+        clock=lambda: local(7, minute=35), board=BOARD,
     )  # fmt: skip
     assert later.sent == 1
 
@@ -240,8 +239,8 @@ async def test_a_submission_between_planning_and_sending_cancels_the_reminder(
         session.commit()
     sender = FakeSender()
     stats = await dispatcher.dispatch(
-        engine, send=sender, render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)),
-        clock=lambda: local(7), rate=1000, per_chat=0,
+        engine, ports=ports_for(sender),
+        render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)), clock=lambda: local(7),
     )  # fmt: skip
     assert stats.sent == 2 and {chat for chat, _ in sender.sent} == {"10", "11"}
 
@@ -271,3 +270,51 @@ def test_batches_hold_about_two_seconds_of_sending() -> None:
     assert dispatcher.batch_for(25) == 50
     assert dispatcher.batch_for(1) == 32
     assert dispatcher.batch_for(1000) == 500
+
+
+async def test_pacing_keeps_each_chat_apart_on_a_fake_clock() -> None:
+    """All queued at one instant: the rate spaces everyone, the per-chat pause spaces one chat."""
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    pacer = dispatcher.Pacer(10, per_chat=1.0, clock=lambda: 0.0, sleep=sleep)
+    sent_at = []
+    for chat in ["a", "a", "b", "a", "c"]:
+        before = len(waited)
+        await pacer.wait(chat)
+        sent_at.append(waited[-1] if len(waited) > before else 0.0)
+    assert sent_at == pytest.approx([0.0, 1.0, 0.2, 2.0, 0.4])
+
+
+async def test_each_channel_has_its_own_sender_and_an_unknown_one_fails(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from bot.settings import Settings
+    from storage import outbox
+
+    with session_for(engine) as session:
+        for index, channel in enumerate(["telegram", "zalo", "pigeon"]):
+            outbox.enqueue(
+                session=session, key=f"b{index}", kind="broadcast",
+                target=Target(channel, f"chat-{channel}"), now=local(7),
+                payload={"text": f"tin {channel}"},
+            )  # fmt: skip
+        session.commit()
+    telegram, zalo = FakeSender(), FakeSender()
+    stats = await dispatcher.dispatch(
+        engine,
+        ports={
+            "telegram": dispatcher.Port(telegram, 1000, 0),
+            "zalo": dispatcher.Port(zalo, 1000, 0),
+        },
+        render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)),
+        clock=lambda: local(7),
+    )
+    assert telegram.sent == [("chat-telegram", "tin telegram")]
+    assert zalo.sent == [("chat-zalo", "tin zalo")]
+    assert (stats.sent, stats.failed) == (2, 1)
+    with session_for(engine) as session:
+        failed = session.exec(select(Delivery).where(Delivery.chat_id == "chat-pigeon")).one()
+        assert failed.status == DeliveryStatus.FAILED and "pigeon" in (failed.error or "")

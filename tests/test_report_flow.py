@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from storage.engine import session_for
-from storage.models import RegistrationStatus, Report, StoredFile
+from storage.models import Delivery, Report, StoredFile, SubmissionStatus
 from tests.conftest import NOW
 from tests.factories import seed_world
 from tests.fake_channel import FakeChat, make_core
@@ -92,7 +92,7 @@ def test_the_whole_report_from_menu_to_receipt(chat: FakeChat, engine: Engine) -
     with session_for(engine) as session:
         stored = session.exec(select(StoredFile)).all()
         assert len(stored) == 1 and notice.file.path.name == stored[0].sha256
-        assert session.exec(select(Report)).one().status == RegistrationStatus.SUBMITTED
+        assert session.exec(select(Report)).one().status == SubmissionStatus.SUBMITTED
 
 
 def test_refused_values_leave_saved_figures_alone_and_drafts_survive(
@@ -138,3 +138,41 @@ def test_keep_can_be_typed_where_numbers_are_values(chat: FakeChat, engine: Engi
     assert "Bước 2/16" in chat.said
     chat.text("1")  # a value here, not the first choice
     assert _figures(engine) == {"workers_total": 1500, "workers_female": 1}
+
+
+def _submit_year_end(chat: FakeChat) -> None:
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    _answer_all(chat)
+    chat.send_file(PDF, "bao-cao.pdf")
+    chat.press("Chuyển sang xem lại")
+    chat.press("Xác nhận và nộp")
+
+
+def _notice_payload(engine: Engine) -> dict[str, object]:
+    with session_for(engine) as session:
+        notice = session.exec(select(Delivery).where(Delivery.kind == "notice")).one()
+        return {"channel": notice.channel, "chat": notice.chat_id, **notice.payload}
+
+
+def test_the_board_gets_the_document_by_id_only_on_the_channel_that_gave_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A file id means nothing on another channel: there the stored file is uploaded."""
+    codes, _ = seed_world(engine, NOW)
+    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW, board_chat="fake:-100"), "r1")
+    chat.command(f"/start {codes['contact']}")
+    chat.press("Đồng ý")
+    _submit_year_end(chat)
+    same = _notice_payload(engine)
+    assert (same["channel"], same["chat"]) == ("fake", "-100")
+    assert same["file_id"] and Path(str(same["file_path"])).read_bytes() == PDF
+
+
+def test_a_board_chat_on_another_channel_gets_the_file_uploaded(
+    chat: FakeChat, engine: Engine
+) -> None:
+    _submit_year_end(chat)
+    other = _notice_payload(engine)
+    assert (other["channel"], other["chat"]) == ("telegram", "-100")  # THIDUA_BOARD_CHAT_ID
+    assert other["file_id"] is None and Path(str(other["file_path"])).read_bytes() == PDF

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from storage import campaigns, files, registry, reports
 from storage.files import FileRefused
 from storage.models import MilestoneKind, StoredFile
-from storage.registrations import RegistrationError
 from storage.report_figures import FIGURES, FigureError, figures_for, parse_amount, read_figure
+from storage.versions import SubmissionError
 from tests.conftest import NOW
 
 BY_KEY = {f.key: f for f in FIGURES}
@@ -102,7 +102,7 @@ def test_reports_become_versions_only_when_complete(session: Session, tmp_path: 
             session=session, report=draft, key=figure.key, value=1, now=NOW, contact_id=None
         )
     assert reports.missing(draft, session=session) == ["signed"]
-    with pytest.raises(RegistrationError) as incomplete:
+    with pytest.raises(SubmissionError) as incomplete:
         reports.submit(
             session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
             now=NOW, contact_id=None,

@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.reminders import Renderer
+from bot.texts.outbox import Renderer
 from scheduler import dispatcher
 from storage.engine import session_for
 from storage.models import AuditEvent, Registration
 from tests.conftest import NOW
-from tests.factories import Clock, seed_world
+from tests.factories import Clock, ports_for, seed_world
 from tests.fake_channel import FakeChat, make_core
 from tests.test_registration_flow import REG, _person
 from tests.test_reminders import FakeSender
@@ -45,8 +45,7 @@ async def test_returned_with_a_comment_reopens_after_the_cutoff(
     assert "DK-2026-0001 nay ở trạng thái: trả lại để sửa" in board.said
     sender = FakeSender()
     await dispatcher.dispatch(
-        engine, send=sender, render=Renderer(core.settings, clock), clock=clock, rate=1000,
-        per_chat=0,
+        engine, ports=ports_for(sender), render=Renderer(core.settings, clock), clock=clock,
     )  # fmt: skip
     assert [chat for chat, _ in sender.sent] == ["c1"]
     notice = sender.sent[0][1]

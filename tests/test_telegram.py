@@ -14,17 +14,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-import bot.flows  # noqa: F401  (registers the steps)
-from bot.channels.telegram import build_application
-from bot.channels.telegram_io import split_text, stats
-from bot.core.engine import Core
+from bot.channels.telegram.application import TelegramChannel, build_application
+from bot.channels.telegram.translate import split_text, stats
+from bot.compose import build_core
 from bot.settings import Settings
 from storage import links
 from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
 from storage.models import ChatLink
 from tests.conftest import NOW
-from tests.factories import registry_rows, seed_world, write_xlsx
+from tests.factories import ports_for, registry_rows, seed_world, write_xlsx
 from tests.fake_telegram import Call, FakeTelegram
 
 CHAT = 5001
@@ -60,18 +59,13 @@ def _codes(engine: Engine) -> dict[str, str]:
 
 @pytest.fixture
 async def polling(fake: FakeTelegram, db: Engine, tmp_path: Path) -> AsyncIterator[Any]:
-    settings = _settings(fake, tmp_path)
-    application = build_application(settings, Core(engine=db, settings=settings, clock=lambda: NOW))
-    async with application:
-        await application.post_init(application)  # type: ignore[misc]
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
+    settings = _settings(fake, tmp_path).model_copy(update={"poll_timeout": 1})
+    channel = TelegramChannel(settings, build_core(settings, db, lambda: NOW))
+    await channel.start()  # as the service starts it: menus published, then long polling
+    try:
+        yield channel.application
+    finally:
+        await channel.stop()
 
 
 def _text(call: Call) -> str:
@@ -111,16 +105,15 @@ async def _press(fake: FakeTelegram, ask: Call, label: str, expect: str, chat: i
 
 async def _flush_outbox(fake: FakeTelegram, db: Engine, tmp_path: Path) -> None:
     """Sends what the outbox holds (the bot process's scheduler does this every minute)."""
-    from bot.channels.telegram_outbox import TelegramSender
-    from bot.reminders import Renderer
+    from bot.channels.telegram.sender import TelegramSender
+    from bot.texts.outbox import Renderer
     from scheduler import dispatcher
 
     settings = _settings(fake, tmp_path)
     async with TelegramSender(fake.token, base_url=fake.base_url) as sender:
         await dispatcher.dispatch(
-            db, send=sender, render=Renderer(settings, lambda: NOW), clock=lambda: NOW,
-            rate=1000, per_chat=0,
-        )  # fmt: skip
+            db, ports=ports_for(sender), render=Renderer(settings, lambda: NOW), clock=lambda: NOW,
+                    )  # fmt: skip
 
 
 async def _onboard(fake: FakeTelegram, code: str, chat: int = CHAT) -> Call:
@@ -243,7 +236,7 @@ def _free_port() -> int:
 async def test_onboarding_over_webhook(fake: FakeTelegram, db: Engine, tmp_path: Path) -> None:
     codes = _codes(db)
     settings = _settings(fake, tmp_path)
-    application = build_application(settings, Core(engine=db, settings=settings, clock=lambda: NOW))
+    application = build_application(settings, build_core(settings, db, lambda: NOW))
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     async with application:
@@ -374,14 +367,14 @@ async def test_year_end_report_document_over_telegram(
 
 
 async def test_outbox_sender_maps_telegram_answers(fake: FakeTelegram, tmp_path: Path) -> None:
-    from bot.channels.telegram_outbox import TelegramSender
-    from bot.charts import zone_chart
+    from bot.channels.telegram.sender import TelegramSender
+    from bot.texts.charts import zone_chart
     from scheduler.dispatcher import Outcome, Outgoing
 
     chart = tmp_path / "chart.png"
     zone_chart(chart, title="T", zones=["KCN A"], done=[1], owed=[2], labels=("Đã nộp", "Chưa nộp"))
     async with TelegramSender(fake.token, base_url=fake.base_url) as sender:
-        sent = await sender("telegram", "42", Outgoing("Nhắc", (("g:open:registration", "Mở"),)))
+        sent = await sender("42", Outgoing("Nhắc", (("g:open:registration", "Mở"),)))
         assert sent.outcome == Outcome.SENT
         call = fake.calls_to("sendMessage")[-1]
         assert (
@@ -389,29 +382,27 @@ async def test_outbox_sender_maps_telegram_answers(fake: FakeTelegram, tmp_path:
             == "g:open:registration"
         )
         fake.rate_limit_next("sendMessage", retry_after=7)
-        flood = await sender("telegram", "42", Outgoing("x"))
+        flood = await sender("42", Outgoing("x"))
         assert (flood.outcome, flood.retry_after) == (Outcome.RETRY, 7.0)
         fake.block_chat(43)
-        blocked = await sender("telegram", "43", Outgoing("x"))
+        blocked = await sender("43", Outgoing("x"))
         assert blocked.outcome == Outcome.BLOCKED and fake.token not in blocked.error
-        photo = await sender("telegram", "-100", Outgoing("Tin tổng hợp", image=chart))
+        photo = await sender("-100", Outgoing("Tin tổng hợp", image=chart))
         assert photo.outcome == Outcome.SENT
         upload = fake.calls_to("sendPhoto")[-1]
         assert next(iter(upload.files.values())).startswith(b"\x89PNG")
         assert upload.params["caption"] == "Tin tổng hợp"
-        wrong = await sender("zalo", "1", Outgoing("x"))
-        assert wrong.outcome == Outcome.FAILED
 
 
 async def test_a_message_begun_is_finished_not_sent_again(fake: FakeTelegram) -> None:
-    from bot.channels.telegram_outbox import TelegramSender
+    from bot.channels.telegram.sender import TelegramSender
     from scheduler.dispatcher import Outcome, Outgoing
 
     long_text = "\n".join(f"Dòng {n}: doanh nghiệp chưa nộp báo cáo" for n in range(300))
     async with TelegramSender(fake.token, base_url=fake.base_url) as sender:
         fake.rate_limit_next("sendMessage", retry_after=1, after=1)  # the second part is refused
         before = len(fake.calls_to("sendMessage"))
-        result = await sender("telegram", "42", Outgoing(long_text))
+        result = await sender("42", Outgoing(long_text))
     assert result.outcome == Outcome.SENT
     calls = fake.calls_to("sendMessage")[before:]
     statuses = [call.status for call in calls]

@@ -1,9 +1,10 @@
-"""What a step sees: the database, the chat's state and person, the clock, and a way to answer."""
+"""What a step sees: the database, the chat's state and person, the clock, the flows, and a way
+to answer."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from bot.core.flow import Router
 from bot.core.types import MAX_TEXT, Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
 from bot.settings import Settings
 from storage.conversations import ChatState, Person
@@ -32,6 +34,7 @@ class Ctx:
     now: datetime
     settings: Settings
     files: FilePort | None
+    router: Router
     result: Result = field(default_factory=Result)
     choice: str = ""  # the key of the choice made, already checked against the current version
     _session: Session | None = field(default=None, init=False, repr=False)
@@ -76,7 +79,7 @@ class Ctx:
         """Adds a reply; choices are (key, label) pairs valid until the step changes."""
         tokens = tuple(Choice(f"{self.conv.version}:{key}", label) for key, label in choices)
         keys = [key for key, _ in choices]
-        step = STEPS.get(self.conv.step)
+        step = self.router.steps.get(self.conv.step)
         typed = bool(keys) and step is not None and step.free_text
         if keys:
             shown = self.conv.data.get(BUTTONS, [])
@@ -135,27 +138,6 @@ class Ctx:
         return dest
 
 
-StepHandler = Callable[[Ctx], None]
 BUTTONS = "_choices"  # keys of buttons shown in this step (checked against pressed tokens)
 NUMBERED = "_numbered"  # keys of the last list shown, which typed numbers pick from
 TYPED = "_typed"  # in free-text steps, the labels of that list, which typed words pick from
-
-
-@dataclass(frozen=True)
-class Step:
-    """A step of a flow: how it asks, how it reads the answer, and where /back leads."""
-
-    name: str
-    prompt: StepHandler
-    handle: StepHandler
-    back: str | Callable[[Ctx], str] | None = None  # a step, or a function choosing one
-    free_text: bool = False  # typed numbers are values here (a figure, a row number), not choices
-
-
-STEPS: dict[str, Step] = {}
-
-
-def register(step: Step) -> Step:
-    """Adds a step to the registry the engine dispatches on."""
-    STEPS[step.name] = step
-    return step

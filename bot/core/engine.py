@@ -5,74 +5,92 @@ from __future__ import annotations
 import logging
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from bot.core import commands
+from bot.core import routing
 from bot.core.context import Ctx
+from bot.core.flow import Flow, Router
 from bot.core.types import FilePort, Incoming, Reply, Result
 from bot.i18n import _, pick_language, use_language
 from bot.settings import Settings
-from scheduler import planner
-from storage import conversations, links
+from storage import conversations, links, outbox
 from storage.engine import begin_update, session_for
+from storage.outbox import Target
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 
 class Core:
-    """The conversation engine every channel talks to."""
+    """The conversation engine every channel talks to; it answers with the flows it is given."""
 
     def __init__(
-        self, *, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        flows: Iterable[Flow],
+        board: Target | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
         self.settings = settings
+        self.router = Router(flows)
+        self.board = board
         self.clock = clock
 
     def handle(self, incoming: Incoming, *, files: FilePort | None = None) -> Result:
-        """Answers one input; never raises for a person's mistake or a step's bug."""
+        """Answers one input; never raises for a person's mistake, a step's bug or the database."""
         incoming = _normalised(incoming)
         now = self.clock()
-        with self.engine.connect() as conn:
+        try:
+            conn = self.engine.connect()
+        except Exception:  # the database server down or unreachable
+            log.exception("no database connection for %s:%s", incoming.channel, incoming.chat_id)
+            return _apology(incoming)
+        with conn:
+            return self._handle_on(conn, incoming, now, files)
+
+    def _handle_on(
+        self, conn: Connection, incoming: Incoming, now: datetime, files: FilePort | None
+    ) -> Result:
+        """Opens the chat, runs its step, and saves state and data in one transaction."""
+        try:
+            begin_update(conn)
+            conv, contact = conversations.open_chat(
+                conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
+            )
+        except Exception:  # the database gone or locked for longer than it waits
+            log.exception("could not open the chat %s:%s", incoming.channel, incoming.chat_id)
+            return _apology(incoming)
+        if _already_seen(conv.last_update_id, incoming.update_id):
+            log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
+            return Result()
+        language = conv.language or pick_language(incoming.language_code)
+        ctx = Ctx(conn, conv, contact, incoming, now, self.settings, files, self.router)
+        with use_language(language):
             try:
-                begin_update(conn)
-                conv, contact = conversations.open_chat(
-                    conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
-                )
-            except Exception:  # the database unreachable or locked for longer than it waits
-                log.exception("could not open the chat %s:%s", incoming.channel, incoming.chat_id)
-                language = pick_language(incoming.language_code)
-                with use_language(language):
-                    return Result([_failure_reply()], language=language)
-            if _already_seen(conv.last_update_id, incoming.update_id):
-                log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
-                return Result()
-            language = conv.language or pick_language(incoming.language_code)
-            ctx = Ctx(conn, conv, contact, incoming, now, self.settings, files)
-            with use_language(language):
-                try:
-                    self._answer(ctx, language)
-                    if incoming.update_id is not None:
-                        conv.last_update_id = incoming.update_id
-                    conv.updated_at = now
-                    conversations.save_chat(conn=conn, state=conv)
-                    conn.commit()
-                except Exception:  # a step's bug, or the database refusing the commit
-                    log.exception("step %r failed on %s input", conv.step, incoming.kind)
-                    conn.rollback()
-                    return Result([_failure_reply()], language=language)
-                finally:
-                    ctx.close()
-            return ctx.result
+                self._answer(ctx, language)
+                if incoming.update_id is not None:
+                    conv.last_update_id = incoming.update_id
+                conv.updated_at = now
+                conversations.save_chat(conn=conn, state=conv)
+                conn.commit()
+            except Exception:  # a step's bug, or the database refusing the commit
+                log.exception("step %r failed on %s input", conv.step, incoming.kind)
+                conn.rollback()
+                return Result([_failure_reply()], language=language)
+            finally:
+                ctx.close()
+        return ctx.result
 
     def _answer(self, ctx: Ctx, language: str) -> None:
         """Runs the step and writes what it left in the ORM session (not yet committed)."""
-        commands.route(ctx)
+        routing.route(ctx)
         ctx.end_update()
         ctx.result.language = ctx.conv.language or language
         ctx.result.chosen_language = ctx.conv.language
@@ -81,23 +99,24 @@ class Core:
 
     def _queue_board_notices(self, ctx: Ctx) -> None:
         """The board's notices go into the outbox with the data they announce (one commit)."""
-        board = self.settings.board_chat_id
+        board = self.board
         for notice in ctx.result.board:
-            if not board:
-                log.info("board notice (no THIDUA_BOARD_CHAT_ID): %s", notice.text)
+            if board is None:
+                log.info("board notice (no THIDUA_BOARD_CHAT): %s", notice.text)
                 continue
             payload: dict[str, object] = {"text": notice.text}
             if notice.file is not None:
+                same_channel = notice.file.channel == board.channel  # ids are per channel
                 payload.update(
                     file_path=str(notice.file.path),
                     file_name=notice.file.name,
-                    file_id=notice.file.channel_file_id,
+                    file_id=notice.file.channel_file_id if same_channel else None,
                 )
-            planner.enqueue(
+            outbox.enqueue(
                 session=ctx.session,
                 key=f"notice:{uuid.uuid4().hex}",
                 kind="notice",
-                target=planner.Target("telegram", board),
+                target=board,
                 now=ctx.now,
                 payload=payload,
             )
@@ -123,6 +142,13 @@ def _normalised(incoming: Incoming) -> Incoming:
         args=unicodedata.normalize("NFC", incoming.args).strip(),
         user_name=unicodedata.normalize("NFC", incoming.user_name).strip(),
     )
+
+
+def _apology(incoming: Incoming) -> Result:
+    """The apology, in the sender's app language, when the chat could not even be opened."""
+    language = pick_language(incoming.language_code)
+    with use_language(language):
+        return Result([_failure_reply()], language=language)
 
 
 def _failure_reply() -> Reply:

@@ -61,7 +61,8 @@ class OutFile:
 
     path: Path
     name: str
-    channel_file_id: str | None = None  # Telegram's id of the same file: re-sent without upload
+    channel_file_id: str | None = None  # the channel's id of the same file: re-sent, not uploaded
+    channel: str | None = None  # the channel that id belongs to (ids mean nothing elsewhere)
 
 
 @dataclass(frozen=True)

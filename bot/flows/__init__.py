@@ -1,13 +1,1 @@
-"""Conversation flows; importing this package registers their steps and commands."""
-
-from bot.flows import (  # noqa: F401  (registers the steps and commands)
-    admin,
-    board,
-    broadcast,
-    menu,
-    onboarding,
-    registration,
-    registry_chat,
-    report,
-    review,
-)
+"""Conversation flows, one module each; each exposes ``flow``, composed in bot.compose."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.core.commands import command
 from bot.core.context import Ctx
+from bot.core.flow import Flow
 from bot.flows.registry_chat import refuse
 from bot.i18n import _, fmt_instant, last_moment
-from bot.milestone_text import deadline_words, milestone_name
-from bot.problems import render
+from bot.texts.milestones import deadline_words, milestone_name
+from bot.texts.problems import render
 from storage import audit, campaigns, invitations, registrations, registry
 from storage.identifiers import IdentifierError
 from storage.models import Campaign, MilestoneKind, Role
@@ -24,7 +24,6 @@ def _actor(ctx: Ctx) -> str:
     return f"contact:{ctx.contact.id if ctx.contact else '?'}"
 
 
-@command("invite")
 def invite(ctx: Ctx) -> None:
     """/invite <tax code> for an enterprise contact, /invite board, /invite admin."""
     if refuse(ctx, Role.ADMIN):
@@ -73,7 +72,6 @@ def invite(ctx: Ctx) -> None:
     ctx.say("\n".join(lines))
 
 
-@command("campaign")
 def campaign(ctx: Ctx) -> None:
     """Shows the deadlines; admins extend one enterprise: /campaign extend <MST> <dd/mm/yyyy>."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
@@ -180,3 +178,6 @@ def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
         % {"enterprise": enterprise.name, "milestone": milestone_name(kind).lower(),
            "when": fmt_instant(last_moment(cutoff), ctx.settings.tz)}
     )  # fmt: skip
+
+
+flow = Flow("admin", commands={"invite": invite, "campaign": campaign})

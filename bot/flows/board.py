@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
-from bot.core.commands import HOME, command
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile
-from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registry_chat import export_path, refuse
 from bot.i18n import _
-from bot.milestone_text import deadline_words, milestone_name
-from bot.progress_text import milestone_chart, zone_lines
-from scheduler import planner
-from storage import audit, campaigns, exports
-from storage.models import ChatLink, Contact, Milestone, Role
+from bot.texts.milestones import deadline_words, milestone_name
+from bot.texts.progress import milestone_chart, zone_lines
+from storage import audit, campaigns, exports, links, outbox
+from storage.models import Milestone, Role
+from storage.progress import progress
 
 OWING = "board.owing"
 LISTS = "board.lists"
@@ -26,7 +24,6 @@ def _milestones(ctx: Ctx) -> list[Milestone]:
     return campaigns.milestones(session=ctx.session, campaign=campaign) if campaign else []
 
 
-@command("progress")
 def show_progress(ctx: Ctx) -> None:
     """Counts per milestone and zone, and the chart of the nearest open milestone."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
@@ -38,7 +35,7 @@ def show_progress(ctx: Ctx) -> None:
     tz = ctx.settings.tz
     lines: list[str] = []
     for stone in stones:
-        state = planner.progress(ctx.session, stone)
+        state = progress(ctx.session, stone)
         share = round(100 * state.sent / state.total) if state.total else 0
         lines.append(
             _("%(name)s: %(done)s/%(total)s sent (%(share)s%%); %(deadline)s")
@@ -47,11 +44,10 @@ def show_progress(ctx: Ctx) -> None:
         )  # fmt: skip
         lines += zone_lines(state)
     nearest = next((s for s in stones if ctx.now < s.due_at), stones[-1])
-    chart = milestone_chart(ctx.settings, nearest, planner.progress(ctx.session, nearest), ctx.now)
+    chart = milestone_chart(ctx.settings, nearest, progress(ctx.session, nearest), ctx.now)
     ctx.say("\n".join(lines), file=OutFile(chart, chart.name))
 
 
-@command("owing")
 def start_owing(ctx: Ctx) -> None:
     """Asks which milestone, then lists who still owes it."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
@@ -64,7 +60,7 @@ def prompt_owing(ctx: Ctx) -> None:
     """Offers the campaign's milestones."""
     stones = _milestones(ctx)
     if not stones:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         ctx.say(_("The board has not opened a campaign yet."))
         return
     choices = [(f"m:{s.id}", milestone_name(s.kind)) for s in stones]
@@ -74,7 +70,7 @@ def prompt_owing(ctx: Ctx) -> None:
 def handle_owing(ctx: Ctx) -> None:
     """Lists the owing enterprises with their contacts' reachability; offers to remind them."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         return
     if ctx.choice == "remind":
         _remind(ctx)
@@ -83,14 +79,10 @@ def handle_owing(ctx: Ctx) -> None:
     if stone is None:
         hint_and_reprompt(ctx)
         return
-    state = planner.progress(ctx.session, stone)
-    owing_ids = [e.id for e in state.owing]
+    state = progress(ctx.session, stone)
+    owing_ids = [e.id for e in state.owing if e.id]
     reach: dict[int, list[str]] = {}
-    for contact, link in ctx.session.exec(
-        select(Contact, ChatLink)
-        .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id), isouter=True)
-        .where(col(Contact.enterprise_id).in_(owing_ids), Contact.role == Role.CONTACT)
-    ):
+    for contact, link in links.contacts_and_chats(session=ctx.session, enterprise_ids=owing_ids):
         if link is None:
             mark = _("not linked")
         elif link.reachable:
@@ -120,29 +112,24 @@ def _remind(ctx: Ctx) -> None:
         return
     minute = ctx.now.strftime("%Y%m%d%H%M")  # a second tap in the same minute adds nothing
     queued = 0
-    for enterprise in planner.progress(ctx.session, stone).owing:
-        for contact, link in ctx.session.exec(
-            select(Contact, ChatLink)
-            .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id))
-            .where(Contact.enterprise_id == enterprise.id, col(ChatLink.reachable).is_(True))
-        ):
-            queued += planner.enqueue_reminder(
-                session=ctx.session, milestone=stone, enterprise_id=enterprise.id or 0,
-                contact_id=contact.id or 0, target=planner.Target(link.channel, link.chat_id),
-                key=f"manual:{stone.id}:{enterprise.id}:{contact.id}:{link.channel}:{link.chat_id}:{minute}",
-                now=ctx.now,
-            )  # fmt: skip
+    owing = [e.id for e in progress(ctx.session, stone).owing if e.id]
+    for chat in links.reachable_chats(session=ctx.session, enterprise_ids=owing):
+        queued += outbox.enqueue_reminder(
+            session=ctx.session, milestone_id=stone.id or 0, enterprise_id=chat.enterprise_id,
+            contact_id=chat.contact_id, target=chat.target,
+            key=f"manual:{stone.id}:{chat.enterprise_id}:{chat.contact_id}:{chat.target}:{minute}",
+            now=ctx.now,
+        )  # fmt: skip
     audit.record(
         db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="reminders.manual", now=ctx.now, target=f"milestone:{stone.id}",
         details={"queued": queued},
     )  # fmt: skip
-    ctx.goto(HOME)
+    ctx.goto(MAIN_MENU)
     ctx.say(_("%(n)s reminders are queued and go out within a minute.") % {"n": queued})
     show_menu(ctx)
 
 
-@command("lists")
 def start_lists(ctx: Ctx) -> None:
     """Offers the aggregated lists the board sends upward."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
@@ -166,7 +153,7 @@ def prompt_lists(ctx: Ctx) -> None:
 def handle_lists(ctx: Ctx) -> None:
     """Builds the chosen list and sends it as a file."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         return
     campaign = campaigns.get_campaign(session=ctx.session)
     if campaign is None or ctx.choice not in ("registrations", "figures", "documents"):
@@ -200,8 +187,13 @@ def handle_lists(ctx: Ctx) -> None:
     prompt_lists(ctx)
 
 
-register(Step(OWING, prompt=prompt_owing, handle=handle_owing, back=HOME))
-register(Step(LISTS, prompt=prompt_lists, handle=handle_lists, back=HOME))
-MENU_ACTIONS["progress"] = show_progress
-MENU_ACTIONS["owing"] = start_owing
-MENU_ACTIONS["lists"] = start_lists
+_ENTRIES = {"progress": show_progress, "owing": start_owing, "lists": start_lists}
+flow = Flow(
+    "board",
+    steps=(
+        Step(OWING, prompt=prompt_owing, handle=handle_owing, back=MAIN_MENU),
+        Step(LISTS, prompt=prompt_lists, handle=handle_lists, back=MAIN_MENU),
+    ),
+    commands=_ENTRIES,
+    menu=_ENTRIES,
+)

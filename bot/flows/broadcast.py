@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
-from bot.core.commands import HOME, command
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registry_chat import refuse
 from bot.i18n import _
-from bot.milestone_text import milestone_name
-from scheduler import planner
-from storage import audit, campaigns
-from storage.models import ChatLink, Contact, Milestone, Role
+from bot.texts.milestones import milestone_name
+from storage import audit, campaigns, links, outbox
+from storage.models import Milestone, Role
+from storage.progress import progress
 from storage.text import nfc
 
 TEXT, AUDIENCE, CONFIRM = "bc.text", "bc.audience", "bc.confirm"
 MAX_TEXT = 2000  # Zalo's limit, so one text fits every channel
 
 
-@command("broadcast")
 def start_broadcast(ctx: Ctx) -> None:
     """Asks an admin for the message."""
     if refuse(ctx, Role.ADMIN):
@@ -40,7 +37,7 @@ def prompt_text(ctx: Ctx) -> None:
 def handle_text(ctx: Ctx) -> None:
     """Keeps the text, then asks who should get it."""
     if refuse(ctx, Role.ADMIN):
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         return
     if ctx.incoming.kind != Kind.TEXT:
         hint_and_reprompt(ctx)
@@ -65,22 +62,13 @@ def prompt_audience(ctx: Ctx) -> None:
     ctx.say(_("Who should get it?"), choices)
 
 
-def _targets(ctx: Ctx, audience: str) -> list[tuple[int, str, str]]:
-    """(contact, channel, chat) of every reachable chat in the audience."""
-    query = (
-        select(Contact.id, Contact.enterprise_id, ChatLink.channel, ChatLink.chat_id)
-        .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id))
-        .where(Contact.role == Role.CONTACT, col(ChatLink.reachable).is_(True))
-    )
-    owing: set[int | None] | None = None
-    if audience.startswith("m:"):
-        stone = ctx.session.get(Milestone, int(audience[2:]))
-        owing = {e.id for e in planner.progress(ctx.session, stone).owing} if stone else set()
-    return [
-        (contact or 0, channel, chat)
-        for contact, enterprise, channel, chat in ctx.session.exec(query).all()
-        if owing is None or enterprise in owing
-    ]
+def _targets(ctx: Ctx, audience: str) -> list[links.Recipient]:
+    """Every reachable chat of the audience: all contacts, or those of enterprises still owing."""
+    if not audience.startswith("m:"):
+        return links.reachable_chats(session=ctx.session)
+    stone = ctx.session.get(Milestone, int(audience[2:]))
+    owing = [e.id for e in progress(ctx.session, stone).owing if e.id] if stone else []
+    return links.reachable_chats(session=ctx.session, enterprise_ids=owing)
 
 
 def handle_audience(ctx: Ctx) -> None:
@@ -105,10 +93,10 @@ def prompt_confirm(ctx: Ctx) -> None:
 def handle_confirm(ctx: Ctx) -> None:
     """Queues one outbox row per chat; the dispatcher sends them paced."""
     if refuse(ctx, Role.ADMIN):
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         return
     if ctx.choice == "no":
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         ctx.say(_("Cancelled. Nothing was sent."))
         show_menu(ctx)
         return
@@ -117,14 +105,14 @@ def handle_confirm(ctx: Ctx) -> None:
         return
     text, audience = str(ctx.data("text")), str(ctx.data("audience"))
     queued = 0
-    for contact_id, channel, chat_id in _targets(ctx, audience):
-        queued += planner.enqueue(
+    for recipient in _targets(ctx, audience):
+        queued += outbox.enqueue(
             session=ctx.session,
-            key=f"broadcast:{ctx.conv.id}:{ctx.conv.version}:{channel}:{chat_id}",
+            key=f"broadcast:{ctx.conv.id}:{ctx.conv.version}:{recipient.target}",
             kind="broadcast",
-            target=planner.Target(channel, chat_id),
+            target=recipient.target,
             now=ctx.now,
-            payload={"text": text, "contact": contact_id},
+            payload={"text": text, "contact": recipient.contact_id},
         )
     audit.record(
         db=ctx.session,
@@ -134,14 +122,17 @@ def handle_confirm(ctx: Ctx) -> None:
         target=audience,
         details={"queued": queued, "text": text[:200]},
     )
-    ctx.goto(HOME)
+    ctx.goto(MAIN_MENU)
     ctx.say(_("%(n)s messages are queued and go out within a minute.") % {"n": queued})
     show_menu(ctx)
 
 
-for name, prompt, handle in (
-    (TEXT, prompt_text, handle_text),
-    (AUDIENCE, prompt_audience, handle_audience),
-    (CONFIRM, prompt_confirm, handle_confirm),
-):
-    register(Step(name, prompt=prompt, handle=handle, back=HOME, free_text=name == TEXT))
+flow = Flow(
+    "broadcast",
+    steps=(
+        Step(TEXT, prompt=prompt_text, handle=handle_text, back=MAIN_MENU, free_text=True),
+        Step(AUDIENCE, prompt=prompt_audience, handle=handle_audience, back=MAIN_MENU),
+        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=MAIN_MENU),
+    ),
+    commands={"broadcast": start_broadcast},
+)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.commands import CHOICES, HOME, command, reprompt
-from bot.core.context import BUTTONS, NUMBERED, STEPS, Ctx, Step, StepHandler, register
+from bot.core.context import BUTTONS, NUMBERED, Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import reprompt
 from bot.core.types import FileTooLarge, Kind
 from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
-from bot.milestone_text import deadline_words, milestone_name
-from bot.problems import render
+from bot.texts.milestones import deadline_words, milestone_name
+from bot.texts.problems import render
 from storage import campaigns
 from storage.models import Role
 
@@ -80,8 +81,9 @@ def not_linked_text(ctx: Ctx) -> str:
 
 def handle_home(ctx: Ctx) -> None:
     """Reads a menu choice; anything else gets a hint and the menu again."""
-    if ctx.choice in MENU_ACTIONS:
-        MENU_ACTIONS[ctx.choice](ctx)
+    action = ctx.router.menu.get(ctx.choice)
+    if action is not None:
+        action(ctx)
     elif ctx.choice.startswith("ms:"):
         ctx.say(
             _(
@@ -106,19 +108,13 @@ def hint_and_reprompt(ctx: Ctx) -> None:
     reprompt(ctx)
 
 
-register(Step(HOME, prompt=show_menu, handle=handle_home))
-MENU_ACTIONS: dict[str, StepHandler] = {}  # menu keys other flows answer (export, import…)
-
-
-@command("menu")
 def menu_command(ctx: Ctx) -> None:
     """Leaves any step (data already saved stays) and shows the menu."""
     if ctx.conv.step:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
     show_menu(ctx)
 
 
-@command("help")
 def help_command(ctx: Ctx) -> None:
     """Shows the help (the same as the menu's Help button)."""
     show_help(ctx)
@@ -150,21 +146,19 @@ def show_help(ctx: Ctx) -> None:
     ctx.say("\n".join(lines))
 
 
-@command("cancel")
 def cancel(ctx: Ctx) -> None:
     """Leaves the current step; nothing saved is undone."""
     if ctx.conv.step:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         ctx.say(_("Stopped. Everything you had saved is kept."))
     else:
         ctx.say(_("There is nothing to stop."))
     show_menu(ctx)
 
 
-@command("back")
 def back(ctx: Ctx) -> None:
     """Returns to the previous step where the flow has one."""
-    step = STEPS.get(ctx.conv.step)
+    step = ctx.router.steps.get(ctx.conv.step)
     if step is None or step.back is None:
         ctx.say(_("There is no earlier step here."))
         reprompt(ctx)
@@ -175,7 +169,6 @@ def back(ctx: Ctx) -> None:
     reprompt(ctx)
 
 
-@command("lang")
 def language(ctx: Ctx) -> None:
     """Switches the chat's language (/lang en, /lang vi), or offers both."""
     wanted = ctx.incoming.args.strip().lower()[:2]
@@ -188,7 +181,6 @@ def language(ctx: Ctx) -> None:
     switch_language(ctx, wanted)
 
 
-@CHOICES.handler("lang")
 def language_choice(ctx: Ctx) -> None:
     """Reads a language button, whatever step the chat is in."""
     switch_language(ctx, ctx.choice.partition(":")[2])
@@ -204,17 +196,13 @@ def switch_language(ctx: Ctx, code: str) -> None:
         reprompt(ctx)
 
 
-MENU_ACTIONS["help"] = show_help
-
-
-@CHOICES.handler("open")
 def open_from_anywhere(ctx: Ctx) -> None:
     """A reminder's button ("g:open:registration"): opens that milestone's flow, from any step."""
-    action = MENU_ACTIONS.get("ms:" + ctx.choice.partition(":")[2])
+    action = ctx.router.menu.get("ms:" + ctx.choice.partition(":")[2])
     if action is None or ctx.contact is None:
         show_menu(ctx)
         return
-    ctx.goto(HOME)
+    ctx.goto(MAIN_MENU)
     action(ctx)
 
 
@@ -230,3 +218,18 @@ def receive_spreadsheet(ctx: Ctx) -> Path | None:
     except FileTooLarge as too_large:
         ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
         return None
+
+
+flow = Flow(
+    "menu",
+    steps=(Step(MAIN_MENU, prompt=show_menu, handle=handle_home),),
+    commands={
+        "menu": menu_command,
+        "help": help_command,
+        "cancel": cancel,
+        "back": back,
+        "lang": language,
+    },
+    menu={"help": show_help},
+    choices={"lang": language_choice, "open": open_from_anywhere},
+)

@@ -6,8 +6,8 @@ import math
 import re
 from datetime import timedelta
 
-from bot.core.commands import HOME, command
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.flows.menu import hint_and_reprompt, not_linked_text, role_name, show_menu
 from bot.i18n import _, fmt_instant
 from storage import invitations
@@ -19,7 +19,6 @@ FAILED_WINDOW = timedelta(minutes=15)
 CONFIRM = "onboarding.confirm"
 
 
-@command("start")
 def start(ctx: Ctx) -> None:
     """With a code: checks it and asks to confirm. Without: the menu, or how to get a code."""
     code = ctx.incoming.args.strip()
@@ -30,7 +29,7 @@ def start(ctx: Ctx) -> None:
                 % {"board": ctx.settings.board_name}
             )
         if ctx.conv.step:
-            ctx.goto(HOME)
+            ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     if _throttled(ctx):
@@ -104,7 +103,7 @@ def prompt_confirm(ctx: Ctx) -> None:
     """Shows who the chat is about to be linked to and asks to confirm."""
     invitation = _invitation(ctx)
     if invitation is None:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     _ask_confirm(ctx, invitation)
@@ -132,7 +131,7 @@ def _ask_confirm(ctx: Ctx, invitation: invitations.Invite) -> None:
 def handle_confirm(ctx: Ctx) -> None:
     """Links the chat on "yes"; leaves it unlinked on "no"; asks again otherwise."""
     if ctx.choice == "no":
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         ctx.say(_("Cancelled. This chat was not linked."))
         show_menu(ctx)
         return
@@ -152,16 +151,20 @@ def handle_confirm(ctx: Ctx) -> None:
             now=ctx.now,
         )
     if contact is None:  # used meanwhile (perhaps from another chat) or expired
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         ctx.say(_("This invitation can no longer be used. Please ask the board for a new code."))
         show_menu(ctx)
         return
     ctx.contact = contact
     ctx.conv.failed_codes, ctx.conv.failed_since = 0, None
     ctx.result.menu_role = contact.role
-    ctx.goto(HOME)
+    ctx.goto(MAIN_MENU)
     ctx.say(_("Done: this chat is now linked. Welcome, %(name)s.") % {"name": contact.full_name})
     show_menu(ctx)
 
 
-register(Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=HOME))
+flow = Flow(
+    "onboarding",
+    steps=(Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=MAIN_MENU),),
+    commands={"start": start},
+)

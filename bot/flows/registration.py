@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from collections import Counter
-from pathlib import Path
 
-from bot.core.commands import reprompt
-from bot.core.context import Ctx, Step, register
-from bot.core.types import OutFile, Reply
-from bot.flows import registration_edit  # noqa: F401  (registers steps 1 and 2)
-from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, receive_spreadsheet, show_menu
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import reprompt
+from bot.core.types import Reply
+from bot.flows import registration_edit, registration_form
+from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import (
-    ACTIONS,
     COLLECTIVES,
-    HOME,
     INDIVIDUALS,
+    OVERVIEW,
     REVIEW,
     STEP_NAMES,
     Scope,
@@ -25,9 +22,9 @@ from bot.flows.registration_common import (
     scope,
     title_name,
 )
-from bot.i18n import _, fmt_instant, fmt_number, last_moment
-from bot.milestone_text import deadline_words
-from bot.problems import render
+from bot.i18n import _, fmt_instant, last_moment
+from bot.texts.milestones import deadline_words
+from bot.texts.problems import render
 from storage import registration_rules, registrations
 from storage.models import (
     Contact,
@@ -35,15 +32,9 @@ from storage.models import (
     Nominee,
     NomineeKind,
     Registration,
-    RegistrationStatus,
+    SubmissionStatus,
 )
-from storage.registration_sheet import read_form, write_template
-from storage.registrations import RegistrationError
-from storage.tabular import TableFileError
-
-UPLOAD = "reg.upload"
-UPLOADED = "reg.uploaded"
-CHAT_ERRORS = 15
+from storage.versions import SubmissionError
 
 
 def open_registration(ctx: Ctx) -> None:
@@ -61,7 +52,7 @@ def open_registration(ctx: Ctx) -> None:
     if not where.is_open(ctx.now):
         _closed(ctx, where)
         return
-    ctx.goto(HOME)
+    ctx.goto(OVERVIEW)
     prompt_home(ctx)
 
 
@@ -80,7 +71,7 @@ def _closed(ctx: Ctx, where: Scope) -> None:
     )
     if submitted is not None:
         ctx.say(_submission_text(ctx, where, submitted))
-    ctx.goto("")
+    ctx.goto(MAIN_MENU)
     show_menu(ctx)
 
 
@@ -91,7 +82,7 @@ def prompt_home(ctx: Ctx) -> None:
         if where is not None:
             _closed(ctx, where)
         else:
-            ctx.goto("")
+            ctx.goto(MAIN_MENU)
             show_menu(ctx)
         return
     found = registrations.find_draft(
@@ -138,178 +129,22 @@ def handle_home(ctx: Ctx) -> None:
     if ctx.choice in targets:
         ctx.goto(targets[ctx.choice])
         reprompt(ctx)
-    elif ctx.choice in ACTIONS:
-        ACTIONS[ctx.choice](ctx)
+    elif ctx.choice in registration_form.ACTIONS:
+        registration_form.ACTIONS[ctx.choice](ctx)
     elif ctx.choice == "view":
         view_submitted(ctx)
     elif ctx.choice == "menu":
-        ctx.goto("")
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
     else:
         hint_and_reprompt(ctx)
-
-
-def send_template(ctx: Ctx) -> None:
-    """Sends the form to fill, already holding the draft's rows so it can be edited and returned."""
-    where = scope(ctx)
-    if where is None:
-        return
-    folder = ctx.settings.data_dir / "forms"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"registration-{where.enterprise.id}-{ctx.conv.version}.xlsx"
-    rows = registrations.nominees(session=ctx.session, registration=draft(ctx, where))
-    write_template(
-        path,
-        regime=where.campaign.regime,
-        year=where.campaign.year,
-        enterprise=where.enterprise.name,
-        rows=rows,
-    )
-    ctx.say(
-        _(
-            "Here is the registration form with your current rows. Fill in the sheets “Cá nhân”"
-            " and “Tập thể” (the titles are in drop-down lists), then send the file back here."
-        ),
-        file=OutFile(
-            path, f"dang-ky-thi-dua-{where.campaign.year}-{where.enterprise.tax_code}.xlsx"
-        ),
-    )
-    reprompt(ctx)
-
-
-def start_upload(ctx: Ctx) -> None:
-    """Asks for the filled form."""
-    ctx.goto(UPLOAD)
-    prompt_upload(ctx)
-
-
-def prompt_upload(ctx: Ctx) -> None:
-    """Says what file to send and what it will do."""
-    ctx.say(
-        _(
-            "Please send the filled registration form (.xlsx, at most %(mb)s MB). You will see"
-            " what it holds before it replaces the rows of your draft. Type /back to return."
-        )
-        % {"mb": ctx.settings.import_max_mb}
-    )
-
-
-def handle_upload(ctx: Ctx) -> None:
-    """Reads the form; shows valid rows and refused rows; asks before replacing the draft."""
-    where = scope(ctx)
-    if where is None:
-        hint_and_reprompt(ctx)
-        return
-    path = receive_spreadsheet(ctx)
-    if path is None:
-        return
-    limit = ctx.settings.import_max_mb * 1024 * 1024
-    stored = _keep_upload(ctx, path)
-    try:
-        reading = read_form(stored, regime=where.campaign.regime, max_bytes=limit)
-    except TableFileError as error:
-        stored.unlink(missing_ok=True)  # a refused file is not kept
-        ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
-        return
-    lines = [
-        _(
-            "The file holds %(collectives)s collectives and %(individuals)s individuals that can "
-            "be registered."
-        )
-        % {
-            "collectives": reading.count(NomineeKind.COLLECTIVE),
-            "individuals": reading.count(NomineeKind.INDIVIDUAL),
-        }
-    ]
-    if reading.errors:
-        lines.append(_("%(n)s rows were refused:") % {"n": len(reading.errors)})
-        lines += [
-            _("Sheet “%(sheet)s”, row %(row)s: %(reason)s")
-            % {"sheet": e.sheet, "row": e.row, "reason": render(e.code, e.params)}
-            for e in reading.errors[:CHAT_ERRORS]
-        ]
-        if len(reading.errors) > CHAT_ERRORS:
-            lines.append(
-                _("… and %(n)s more rejected rows.")
-                % {"n": fmt_number(len(reading.errors) - CHAT_ERRORS)}
-            )
-    if not reading.rows:
-        stored.unlink(missing_ok=True)
-        lines.append(_("Nothing was changed. Please correct the file and send it again."))
-        ctx.say("\n".join(lines))
-        return
-    ctx.goto(UPLOADED, file=stored.name)
-    lines.append(
-        _("Replace the rows of your draft with these %(n)s rows?")
-        % {"n": fmt_number(len(reading.rows))}
-    )
-    ctx.say(
-        "\n".join(lines),
-        [("apply", _("Yes, use this list")), ("again", _("No, I will send another file"))],
-    )
-
-
-def _keep_upload(ctx: Ctx, path: Path) -> Path:
-    """Moves a download to uploads/<sha256>.xlsx: content-addressed, never the sender's name."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    folder = ctx.settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest.hexdigest()}.xlsx"
-    if target.exists():
-        path.unlink()
-    else:
-        shutil.move(path, target)
-    return target
-
-
-def prompt_uploaded(ctx: Ctx) -> None:
-    """Asks again whether to use the uploaded list."""
-    ctx.say(
-        _("Replace the rows of your draft with the list from the file you sent?"),
-        [("apply", _("Yes, use this list")), ("again", _("No, I will send another file"))],
-    )
-
-
-def handle_uploaded(ctx: Ctx) -> None:
-    """Replaces the draft's rows with the file's valid rows, on "yes"."""
-    where = scope(ctx)
-    if ctx.choice == "again":
-        ctx.goto(UPLOAD)
-        prompt_upload(ctx)
-        return
-    if ctx.choice != "apply" or where is None:
-        hint_and_reprompt(ctx)
-        return
-    stored = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
-    if not stored.is_file() or stored.parent.name != "uploads":
-        ctx.say(_("The file is no longer available. Please send it again."))
-        ctx.goto(UPLOAD)
-        prompt_upload(ctx)
-        return
-    reading = read_form(stored, regime=where.campaign.regime, max_bytes=stored.stat().st_size + 1)
-    registrations.replace_nominees(
-        session=ctx.session,
-        draft=draft(ctx, where),
-        rows=reading.rows,
-        now=ctx.now,
-        contact_id=ctx.contact.id if ctx.contact else None,
-    )
-    ctx.say(
-        _("The draft now holds the %(n)s rows from the file. It is saved.")
-        % {"n": fmt_number(len(reading.rows))}
-    )
-    ctx.goto(REVIEW)
-    prompt_review(ctx)
 
 
 def prompt_review(ctx: Ctx) -> None:
     """Step 3: totals per title, warnings with their legal basis, then submit."""
     where = scope(ctx)
     if where is None:
-        ctx.goto("")
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     current = draft(ctx, where)
@@ -354,7 +189,7 @@ def warning_text(warning: registration_rules.Warning) -> str:
 def handle_review(ctx: Ctx) -> None:
     """Submits the draft the person reviewed; a draft changed meanwhile is shown again."""
     if ctx.choice == "edit":
-        ctx.goto(HOME)
+        ctx.goto(OVERVIEW)
         prompt_home(ctx)
         return
     if ctx.choice != "submit":
@@ -367,7 +202,7 @@ def handle_review(ctx: Ctx) -> None:
         _closed(ctx, where)
         return
     reviewed = ctx.session.get(Registration, ctx.data("draft") or 0)
-    if reviewed is not None and reviewed.status != RegistrationStatus.DRAFT:
+    if reviewed is not None and reviewed.status != SubmissionStatus.DRAFT:
         ctx.say(_already_text(ctx, reviewed))
         ctx.goto(REVIEW)
         prompt_review(ctx)
@@ -383,7 +218,7 @@ def handle_review(ctx: Ctx) -> None:
             now=ctx.now,
             contact_id=ctx.contact.id if ctx.contact else None,
         )
-    except RegistrationError as error:
+    except SubmissionError as error:
         ctx.say(
             _changed_text(ctx, current)
             if error.code == "registration_changed"
@@ -422,7 +257,7 @@ def _already_text(ctx: Ctx, done: Registration) -> str:
 
 def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
     """Tells the contact the receipt, and the board the news with the campaign's progress."""
-    ctx.goto("")
+    ctx.goto(MAIN_MENU)
     ctx.say(_submission_text(ctx, where, done))
     rows = registrations.nominees(session=ctx.session, registration=done)
     warnings = registration_rules.check(where.campaign.regime, rows)
@@ -492,9 +327,13 @@ def view_submitted(ctx: Ctx) -> None:
     reprompt(ctx)
 
 
-register(Step(HOME, prompt=prompt_home, handle=handle_home, back=""))
-register(Step(REVIEW, prompt=prompt_review, handle=handle_review, back=INDIVIDUALS))
-register(Step(UPLOAD, prompt=prompt_upload, handle=handle_upload, back=HOME))
-register(Step(UPLOADED, prompt=prompt_uploaded, handle=handle_uploaded, back=UPLOAD))
-ACTIONS.update(template=send_template, upload=start_upload)
-MENU_ACTIONS[f"ms:{MilestoneKind.REGISTRATION.value}"] = open_registration
+flow = Flow(
+    "registration",
+    steps=(
+        Step(OVERVIEW, prompt=prompt_home, handle=handle_home, back=MAIN_MENU),
+        *registration_edit.STEPS,
+        Step(REVIEW, prompt=prompt_review, handle=handle_review, back=INDIVIDUALS),
+        *registration_form.STEPS,
+    ),
+    menu={f"ms:{MilestoneKind.REGISTRATION.value}": open_registration},
+)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.context import Ctx, StepHandler
+from bot.core.context import Ctx
 from bot.i18n import N_, _
 from storage import campaigns, catalogue, registrations, reviews
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, Registration, Role
 
-HOME = "reg.home"
+OVERVIEW = "reg.home"  # the registration's own start page (not the main menu)
 COLLECTIVES = "reg.collectives"
 INDIVIDUALS = "reg.individuals"
 REVIEW = "reg.review"
 LIST_PREVIEW = 30  # rows listed in chat; the workbook has them all
-ACTIONS: dict[str, StepHandler] = {}  # "template", "upload": answered by bot.flows.registration
 
 STEP_NAMES = {
     COLLECTIVES: N_("Step 1/3: collectives"),

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from bot.core.commands import reprompt
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import Step
+from bot.core.routing import reprompt
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt
 from bot.flows.registration_common import (
-    ACTIONS,
     COLLECTIVES,
-    HOME,
     INDIVIDUALS,
+    OVERVIEW,
     REVIEW,
     STEP_NAMES,
     draft,
     rows_text,
     scope,
 )
+from bot.flows.registration_form import ACTIONS
 from bot.i18n import N_, _
-from bot.problems import render
+from bot.texts.problems import render
 from storage import catalogue, registrations
 from storage.catalogue import Subject
 from storage.models import Nominee, NomineeKind
-from storage.registrations import NomineeInput, RegistrationError
+from storage.registrations import NomineeInput, SubmissionError
 
 NAME, POSITION, TITLE, AWARD, INITIATIVE = (
     "reg.name", "reg.position", "reg.title", "reg.award", "reg.initiative",
@@ -48,7 +49,7 @@ def prompt_list(ctx: Ctx) -> None:
     """Shows step 1 (collectives) or 2 (individuals) with what the draft holds."""
     where = scope(ctx)
     if where is None:
-        ctx.goto(HOME)
+        ctx.goto(OVERVIEW)
         return
     kind = NomineeKind.COLLECTIVE if ctx.conv.step == COLLECTIVES else NomineeKind.INDIVIDUAL
     rows = _rows(ctx, kind)
@@ -86,7 +87,7 @@ def handle_list(ctx: Ctx) -> None:
     elif ctx.choice == "next":
         ctx.goto(INDIVIDUALS if kind == NomineeKind.COLLECTIVE else REVIEW)
     elif ctx.choice == "home":
-        ctx.goto(HOME)
+        ctx.goto(OVERVIEW)
     elif ctx.choice in ACTIONS:
         ACTIONS[ctx.choice](ctx)
         return
@@ -157,7 +158,7 @@ def handle_name(ctx: Ctx) -> None:
         return
     try:
         name = registrations.check_name(ctx.incoming.text)
-    except RegistrationError as error:
+    except SubmissionError as error:
         ctx.say(render(error.code, error.params))
         prompt_name(ctx)
         return
@@ -269,7 +270,7 @@ def _save(ctx: Ctx) -> None:
     """Writes the entered row into the draft and returns to its list."""
     where = scope(ctx)
     if where is None:
-        ctx.goto(HOME)
+        ctx.goto(OVERVIEW)
         return
     row = _row(ctx)
     kind = _kind(ctx)
@@ -300,7 +301,7 @@ def _save(ctx: Ctx) -> None:
                 now=ctx.now, contact_id=contact_id,
             )  # fmt: skip
             ctx.say(_("Added: %(name)s. The draft is saved.") % {"name": entry.name})
-    except RegistrationError as error:
+    except SubmissionError as error:
         ctx.say(render(error.code, error.params))
     ctx.goto(LIST_OF[kind.value])
     _prompt_current(ctx)
@@ -366,14 +367,16 @@ def _list_of_kind(ctx: Ctx) -> str:
     return LIST_OF[_kind(ctx).value]
 
 
-for name, prompt, handle, back in (
-    (COLLECTIVES, prompt_list, handle_list, HOME),
-    (INDIVIDUALS, prompt_list, handle_list, COLLECTIVES),
-    (NAME, prompt_name, handle_name, _list_of_kind),
-    (POSITION, prompt_position, handle_position, NAME),
-    (TITLE, prompt_title, handle_title, _list_of_kind),
-    (AWARD, prompt_award, handle_award, TITLE),
-    (INITIATIVE, prompt_initiative, handle_initiative, AWARD),
-    (PICK, prompt_pick, handle_pick, _list_of_kind),
-):
-    register(Step(name, prompt=prompt, handle=handle, back=back, free_text=name in FREE_TEXT))
+STEPS = tuple(
+    Step(name, prompt=prompt, handle=handle, back=back, free_text=name in FREE_TEXT)
+    for name, prompt, handle, back in (
+        (COLLECTIVES, prompt_list, handle_list, OVERVIEW),
+        (INDIVIDUALS, prompt_list, handle_list, COLLECTIVES),
+        (NAME, prompt_name, handle_name, _list_of_kind),
+        (POSITION, prompt_position, handle_position, NAME),
+        (TITLE, prompt_title, handle_title, _list_of_kind),
+        (AWARD, prompt_award, handle_award, TITLE),
+        (INITIATIVE, prompt_initiative, handle_initiative, AWARD),
+        (PICK, prompt_pick, handle_pick, _list_of_kind),
+    )
+)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.core.commands import HOME, command
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile
-from bot.flows.menu import MENU_ACTIONS, receive_spreadsheet, show_menu
+from bot.flows.menu import receive_spreadsheet, show_menu
 from bot.i18n import _, fmt_number
-from bot.problems import render
-from bot.registry_views import export_registry, row_line
+from bot.texts.problems import render
+from bot.texts.registry import export_registry, row_line
 from storage import audit
 from storage.models import Role
 from storage.registry_import import ImportReport, Outcome, import_enterprises
@@ -34,7 +34,6 @@ def refuse(ctx: Ctx, *roles: Role) -> bool:
     return True
 
 
-@command("export")
 def export(ctx: Ctx) -> None:
     """Sends the enterprise list as a workbook (board and admins)."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
@@ -66,7 +65,6 @@ def export_path(ctx: Ctx, kind: str, suffix: str) -> Path:
     return folder / f"{kind}-{ctx.conv.id}-{time.time_ns()}.{suffix}"
 
 
-@command("import")
 def start_import(ctx: Ctx) -> None:
     """Asks an admin for the enterprise list file."""
     if refuse(ctx, Role.ADMIN):
@@ -90,7 +88,7 @@ def prompt_import(ctx: Ctx) -> None:
 def handle_import(ctx: Ctx) -> None:
     """Fetches the sent file, imports it, and reports per row; the state stays on errors."""
     if refuse(ctx, Role.ADMIN):
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         return
     path = receive_spreadsheet(ctx)
     if path is None:
@@ -115,7 +113,7 @@ def handle_import(ctx: Ctx) -> None:
         target=file.name or "",
         details={o.value: report.count(o) for o in Outcome},
     )
-    ctx.goto(HOME)
+    ctx.goto(MAIN_MENU)
     ctx.say(_import_summary(report))
     show_menu(ctx)
 
@@ -140,6 +138,9 @@ def _import_summary(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-register(Step(IMPORT, prompt=prompt_import, handle=handle_import, back=HOME))
-MENU_ACTIONS["export"] = export
-MENU_ACTIONS["import"] = start_import
+flow = Flow(
+    "registry",
+    steps=(Step(IMPORT, prompt=prompt_import, handle=handle_import, back=MAIN_MENU),),
+    commands={"export": export, "import": start_import},
+    menu={"export": export, "import": start_import},
+)

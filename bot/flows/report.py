@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.commands import reprompt
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import reprompt
 from bot.core.types import FileTooLarge, Kind, OutFile, Reply
-from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
-from bot.flows.report_text import CHOICES, EXAMPLES, label, value_text
 from bot.i18n import _, fmt_instant, last_moment
-from bot.milestone_text import deadline_words, milestone_name
-from bot.problems import render
+from bot.texts.milestones import deadline_words, milestone_name
+from bot.texts.problems import render
+from bot.texts.report import CHOICES, EXAMPLES, label, value_text
 from storage import files, registrations, reports, reviews
 from storage.files import FileRefused
 from storage.models import (
     Campaign,
     Enterprise,
     MilestoneKind,
-    RegistrationStatus,
     Report,
     StoredFile,
+    SubmissionStatus,
 )
-from storage.registrations import RegistrationError
 from storage.report_figures import FigureError, FigureKind, figures_for, read_figure
+from storage.versions import SubmissionError
 
-HOME, FIGURE, DOCUMENT, EXTRA, REVIEW = (
+OVERVIEW, FIGURE, DOCUMENT, EXTRA, REVIEW = (
     "rep.home", "rep.figure", "rep.document", "rep.extra", "rep.review",
 )  # fmt: skip
 DOCUMENT_LIMIT = 20 * 1024 * 1024  # what a bot may download from Telegram
@@ -95,7 +96,7 @@ def open_report(ctx: Ctx, kind: str) -> None:
         )
         show_menu(ctx)
         return
-    ctx.goto(HOME, kind=kind)
+    ctx.goto(OVERVIEW, kind=kind)
     prompt_home(ctx)
 
 
@@ -103,7 +104,7 @@ def prompt_home(ctx: Ctx) -> None:
     """The overview: deadline, figures given, documents, what was submitted."""
     where = _where(ctx)
     if where is None:
-        ctx.goto("")
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     draft = _draft(ctx, where)
@@ -149,7 +150,7 @@ def handle_home(ctx: Ctx) -> None:
     elif ctx.choice in ("document", "extra", "review"):
         ctx.goto({"document": DOCUMENT, "extra": EXTRA, "review": REVIEW}[ctx.choice], kind=kind)
     elif ctx.choice == "menu":
-        ctx.goto("")
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     else:
@@ -369,18 +370,18 @@ def handle_review(ctx: Ctx) -> None:
     if where is None:
         return
     if ctx.choice == "edit":
-        ctx.goto(HOME, kind=where.kind)
+        ctx.goto(OVERVIEW, kind=where.kind)
         reprompt(ctx)
         return
     if ctx.choice != "submit":
         hint_and_reprompt(ctx)
         return
     if not _open(where, ctx):
-        ctx.goto("")
+        ctx.goto(MAIN_MENU)
         open_report(ctx, where.kind)
         return
     reviewed = ctx.session.get(Report, ctx.data("draft") or 0)
-    if reviewed is not None and reviewed.status != RegistrationStatus.DRAFT:
+    if reviewed is not None and reviewed.status != SubmissionStatus.DRAFT:
         ctx.say(render("registration_already_submitted", {"version": reviewed.version}))
         prompt_review(ctx)
         return
@@ -391,7 +392,7 @@ def handle_review(ctx: Ctx) -> None:
             expected_revision=revision if isinstance(revision, int) else -1, now=ctx.now,
             contact_id=ctx.contact.id if ctx.contact else None,
         )  # fmt: skip
-    except RegistrationError as error:
+    except SubmissionError as error:
         ctx.say(render(error.code, error.params))
         prompt_review(ctx)
         return
@@ -400,7 +401,7 @@ def handle_review(ctx: Ctx) -> None:
 
 def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
     """The receipt for the contact; the key figures and the signed document for the board."""
-    ctx.goto("")
+    ctx.goto(MAIN_MENU)
     when = fmt_instant(done.submitted_at, ctx.settings.tz) if done.submitted_at else "—"
     ctx.say(
         _("Submitted. Receipt %(reference)s, version %(version)s, at %(when)s.")
@@ -431,26 +432,27 @@ def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
     if signed is not None:
         stored = ctx.session.get(StoredFile, signed.file_id)
         if stored is not None:
-            channel_id = signed.channel_file_id if signed.channel == "telegram" else None
             attachment = OutFile(
-                files.path_of(stored, ctx.settings.data_dir / "files"), signed.name, channel_id
+                files.path_of(stored, ctx.settings.data_dir / "files"),
+                signed.name,
+                signed.channel_file_id,
+                signed.channel,
             )
     ctx.result.board.append(Reply("\n".join(notice), file=attachment))
     show_menu(ctx)
 
 
-for name, prompt, handle, back in (
-    (HOME, prompt_home, handle_home, ""),
-    (FIGURE, prompt_figure, handle_figure, HOME),
-    (DOCUMENT, prompt_document, handle_document, HOME),
-    (EXTRA, prompt_extra, handle_extra, DOCUMENT),
-    (REVIEW, prompt_review, handle_review, HOME),
-):
-    register(Step(name, prompt=prompt, handle=handle, back=back, free_text=name == FIGURE))
-
-MENU_ACTIONS[f"ms:{MilestoneKind.REPORT.value}"] = lambda ctx: open_report(
-    ctx, MilestoneKind.REPORT
-)
-MENU_ACTIONS[f"ms:{MilestoneKind.MIDYEAR.value}"] = lambda ctx: open_report(
-    ctx, MilestoneKind.MIDYEAR
+flow = Flow(
+    "report",
+    steps=(
+        Step(OVERVIEW, prompt=prompt_home, handle=handle_home, back=MAIN_MENU),
+        Step(FIGURE, prompt=prompt_figure, handle=handle_figure, back=OVERVIEW, free_text=True),
+        Step(DOCUMENT, prompt=prompt_document, handle=handle_document, back=OVERVIEW),
+        Step(EXTRA, prompt=prompt_extra, handle=handle_extra, back=DOCUMENT),
+        Step(REVIEW, prompt=prompt_review, handle=handle_review, back=OVERVIEW),
+    ),
+    menu={
+        f"ms:{MilestoneKind.REPORT.value}": lambda ctx: open_report(ctx, MilestoneKind.REPORT),
+        f"ms:{MilestoneKind.MIDYEAR.value}": lambda ctx: open_report(ctx, MilestoneKind.MIDYEAR),
+    },
 )

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
-from bot.core.commands import HOME, command, reprompt
-from bot.core.context import Ctx, Step, register
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import reprompt
 from bot.core.types import Kind
-from bot.flows.menu import MENU_ACTIONS, hint_and_reprompt, show_menu
+from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registry_chat import refuse
-from bot.i18n import N_, _, fmt_instant
-from bot.milestone_text import milestone_name
-from scheduler import planner
-from storage import audit, campaigns, reviews
-from storage.models import ChatLink, Contact, MilestoneKind, Registration, Report, ReviewState, Role
+from bot.i18n import _, fmt_instant
+from bot.texts.milestones import milestone_name, review_state_name
+from storage import audit, campaigns, links, outbox, reviews
+from storage.models import MilestoneKind, Registration, Report, ReviewState, Role
 from storage.text import nfc
 
 KIND, PICK, STATE, COMMENT = "rv.kind", "rv.pick", "rv.state", "rv.comment"
 LISTED = 30
-STATE_NAMES = {
-    ReviewState.RECEIVED: N_("received"),
-    ReviewState.HAS_ISSUES: N_("has issues"),
-    ReviewState.APPROVED: N_("approved"),
-    ReviewState.RETURNED: N_("returned for correction"),
-}
 KIND_NAMES = {"registration": MilestoneKind.REGISTRATION, "report": MilestoneKind.REPORT,
               "midyear": MilestoneKind.MIDYEAR}  # fmt: skip
 
 
-def state_name(state: str) -> str:
-    """A review state in the active language."""
-    return _(STATE_NAMES[ReviewState(state)])
-
-
-@command("review")
 def start_review(ctx: Ctx) -> None:
     """Asks which kind of submission to review."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
@@ -73,7 +59,7 @@ def prompt_pick(ctx: Ctx) -> None:
         else []
     )
     if not pairs:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         ctx.say(_("Nothing has been submitted yet."))
         show_menu(ctx)
         return
@@ -81,7 +67,7 @@ def prompt_pick(ctx: Ctx) -> None:
     ctx.set_data(ids=[row.id for _e, row in shown])
     lines = [_("Type the number of the submission to review:")]
     lines += [
-        f"{n}. {enterprise.name} — {row.reference} ({state_name(row.review_state)})"
+        f"{n}. {enterprise.name} — {row.reference} ({review_state_name(row.review_state)})"
         for n, (enterprise, row) in enumerate(shown, start=1)
     ]
     ctx.say("\n".join(lines))
@@ -111,7 +97,7 @@ def prompt_state(ctx: Ctx) -> None:
     """The submission's receipt and state, and the decisions."""
     row = _submission(ctx)
     if row is None:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     when = fmt_instant(row.submitted_at, ctx.settings.tz) if row.submitted_at else "—"
@@ -121,12 +107,12 @@ def prompt_state(ctx: Ctx) -> None:
             "reference": row.reference,
             "version": row.version,
             "when": when,
-            "state": state_name(row.review_state),
+            "state": review_state_name(row.review_state),
         }
     ]
     if row.review_comment:
         lines.append(_("Comment: %(text)s") % {"text": row.review_comment})
-    ctx.say("\n".join(lines), [(state.value, state_name(state)) for state in ReviewState])
+    ctx.say("\n".join(lines), [(state.value, review_state_name(state)) for state in ReviewState])
 
 
 def handle_state(ctx: Ctx) -> None:
@@ -160,11 +146,11 @@ def handle_comment(ctx: Ctx) -> None:
 def _decide(ctx: Ctx, state: ReviewState, comment: str | None) -> None:
     """Records, audits, and tells the enterprise's contacts through the outbox."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         return
     row = _submission(ctx)
     if row is None:
-        ctx.goto(HOME)
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return
     reviews.set_review(
@@ -181,33 +167,32 @@ def _decide(ctx: Ctx, state: ReviewState, comment: str | None) -> None:
         details={"state": state.value, "comment": comment},
     )  # fmt: skip
     kind = str(ctx.data("kind"))
-    chats = ctx.session.exec(
-        select(ChatLink)
-        .join(Contact, col(Contact.id) == col(ChatLink.contact_id))
-        .where(Contact.enterprise_id == row.enterprise_id, col(ChatLink.reachable).is_(True))
-    ).all()
-    for link in chats:
-        planner.enqueue(
-            session=ctx.session, key=f"review:{row.reference}:{ctx.now.isoformat()}:{link.id}",
-            kind="review", target=planner.Target(link.channel, link.chat_id), now=ctx.now,
+    chats = links.reachable_chats(session=ctx.session, enterprise_ids=[row.enterprise_id])
+    for chat in chats:
+        outbox.enqueue(
+            session=ctx.session, key=f"review:{row.reference}:{ctx.now.isoformat()}:{chat.link_id}",
+            kind="review", target=chat.target, now=ctx.now,
             payload={
                 "reference": row.reference, "kind": kind, "state": state.value,
                 "comment": comment or "",
             },
         )  # fmt: skip
-    ctx.goto(HOME)
+    ctx.goto(MAIN_MENU)
     ctx.say(
         _("%(reference)s is now: %(state)s. %(n)s chats of the enterprise will be told.")
-        % {"reference": row.reference, "state": state_name(state), "n": len(chats)}
+        % {"reference": row.reference, "state": review_state_name(state), "n": len(chats)}
     )
     show_menu(ctx)
 
 
-for name, prompt, handle, free in (
-    (KIND, prompt_kind, handle_kind, False),
-    (PICK, prompt_pick, handle_pick, True),
-    (STATE, prompt_state, handle_state, False),
-    (COMMENT, prompt_comment, handle_comment, True),
-):
-    register(Step(name, prompt=prompt, handle=handle, back=HOME, free_text=free))
-MENU_ACTIONS["review"] = start_review
+flow = Flow(
+    "review",
+    steps=(
+        Step(KIND, prompt=prompt_kind, handle=handle_kind, back=MAIN_MENU),
+        Step(PICK, prompt=prompt_pick, handle=handle_pick, back=MAIN_MENU, free_text=True),
+        Step(STATE, prompt=prompt_state, handle=handle_state, back=MAIN_MENU),
+        Step(COMMENT, prompt=prompt_comment, handle=handle_comment, back=MAIN_MENU, free_text=True),
+    ),
+    commands={"review": start_review},
+    menu={"review": start_review},
+)

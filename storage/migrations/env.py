@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on the metadata)
+from storage.models import METADATA
 
 config = context.config
 engine = config.attributes["engine"]
@@ -21,7 +20,7 @@ with engine.connect() as connection:
     with connection.begin():
         context.configure(
             connection=connection,
-            target_metadata=SQLModel.metadata,
+            target_metadata=METADATA,
             render_as_batch=sqlite,
             compare_type=True,
         )

@@ -13,7 +13,7 @@ from types import TracebackType
 
 import aiohttp
 
-from bot.channels.telegram_io import CHANNEL, keyboard, split_text
+from bot.channels.telegram.translate import keyboard, split_text
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 CAPTION_LIMIT = 1024
@@ -62,9 +62,8 @@ class TelegramSender:
         """Error texts are stored and logged: the token never is."""
         return text.replace(self._token, "[redacted]")[:300]
 
-    async def __call__(self, channel: str, chat_id: str, message: Outgoing) -> SendResult:
-        if channel != CHANNEL:
-            return SendResult(Outcome.FAILED, error=f"no sender for channel {channel}")
+    async def __call__(self, chat_id: str, message: Outgoing) -> SendResult:
+        """Sends one outbox message to a Telegram chat; network trouble is a retry."""
         if self._session is None:
             await self.start()
         try:

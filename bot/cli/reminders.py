@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import click
 
-from bot.context import AppContext
+from bot.compose import App
 from bot.i18n import _
-from bot.reminders import Renderer
+from bot.texts.outbox import Renderer
 from scheduler import planner
-from scheduler.planner import Target
+from storage import outbox
 from storage.models import Delivery
 
 
@@ -23,7 +23,7 @@ def reminders() -> None:
 @reminders.command("plan")
 @click.option("--at", "at", help="Local time to plan for, e.g. 2026-04-10T08:30 (default: now).")
 @click.pass_obj
-def reminders_plan(app: AppContext, at: str | None) -> None:
+def reminders_plan(app: App, at: str | None) -> None:
     """Print who would get what at a moment; nothing is saved or sent."""
     now = app.now()
     if at:
@@ -35,8 +35,7 @@ def reminders_plan(app: AppContext, at: str | None) -> None:
                 % {"value": at}
             ) from None
         now = moment if moment.tzinfo else moment.replace(tzinfo=app.settings.tz)
-    chat = app.settings.board_chat_id
-    board = Target("telegram", chat) if chat else None
+    board = app.settings.board
     render = Renderer(app.settings, lambda: now)
     with app.session() as session:
         rows = planner.plan(session=session, now=now, tz=app.settings.tz, board=board)
@@ -54,35 +53,30 @@ def reminders_plan(app: AppContext, at: str | None) -> None:
 @reminders.command("run-now")
 @click.option("--rate", type=float, help="Messages per second overall (default from settings).")
 @click.pass_obj
-def reminders_run_now(app: AppContext, rate: float | None) -> None:
-    """Plan what is due now and send it through Telegram."""
-    token = app.settings.telegram_token
-    if token is None:
+def reminders_run_now(app: App, rate: float | None) -> None:
+    """Plan what is due now and send it through the configured channels."""
+    channels = app.channels(app.core(), on_board_notice=lambda: None)
+    if not channels:
         raise click.ClickException(
             _(
                 "Sending needs THIDUA_TELEGRAM_TOKEN. Use “thidua reminders plan” to see what "
                 "would be sent."
             )
         )
-    from bot.channels.telegram_outbox import TelegramSender
-    from bot.reminder_service import ReminderService
-    from scheduler.dispatcher import release_claims
 
     async def run() -> None:
-        sender = TelegramSender(token.get_secret_value(), base_url=app.settings.telegram_api_url)
-        async with sender:
-            service = ReminderService(
-                engine=app.engine, settings=app.settings, clock=app.clock, send=sender, rate=rate
-            )
+        service = app.reminder_service({c.name: c.port for c in channels}, rate=rate)
+        try:
             if not service.acquire():
                 raise click.ClickException(
                     _("Another process is sending reminders now. Try again later.")
                 )
-            try:
-                release_claims(app.engine, app.now(), older_than=timedelta(0))  # we hold the lock
-                stats = await service.run_once()
-            finally:
-                service.stop()
+            outbox.release_claims(app.engine, app.now(), older_than=timedelta(0))  # ours now
+            stats = await service.run_once()
+        finally:
+            service.stop()
+            for channel in channels:
+                await channel.stop()
         click.echo(
             _(
                 "Sent %(sent)s, retrying later %(retried)s, blocked %(blocked)s, failed "

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from bot.context import AppContext
+from bot.compose import App
 from bot.i18n import _, fmt_instant
-from bot.registry_views import export_registry, report_lines
+from bot.texts.registry import export_registry, report_lines
 from storage import audit, invitations, links, registry
 from storage.identifiers import display_phone
 from storage.models import Role
@@ -25,7 +25,7 @@ def zones() -> None:
 @zones.command("add")
 @click.argument("name")
 @click.pass_obj
-def zones_add(app: AppContext, name: str) -> None:
+def zones_add(app: App, name: str) -> None:
     """Add an industrial zone by NAME."""
     with app.session() as session:
         zone = registry.add_zone(session=session, name=name)
@@ -38,7 +38,7 @@ def zones_add(app: AppContext, name: str) -> None:
 
 @zones.command("list")
 @click.pass_obj
-def zones_list(app: AppContext) -> None:
+def zones_list(app: App) -> None:
     """List the industrial zones."""
     with app.session() as session:
         for zone in registry.list_zones(session=session):
@@ -55,7 +55,7 @@ def enterprises() -> None:
 @click.option("--create-zones", is_flag=True, help="Add zones the file names but the list lacks.")
 @click.option("--dry-run", is_flag=True, help="Check the file and report, but save nothing.")
 @click.pass_obj
-def enterprises_import(app: AppContext, file: Path, create_zones: bool, dry_run: bool) -> None:
+def enterprises_import(app: App, file: Path, create_zones: bool, dry_run: bool) -> None:
     """Create or update enterprises from an .xlsx or .csv FILE, matched by tax code."""
     with app.session() as session:
         report = import_enterprises(
@@ -85,7 +85,7 @@ def enterprises_import(app: AppContext, file: Path, create_zones: bool, dry_run:
 @enterprises.command("list")
 @click.option("--zone", help="Only this zone.")
 @click.pass_obj
-def enterprises_list(app: AppContext, zone: str | None) -> None:
+def enterprises_list(app: App, zone: str | None) -> None:
     """List registered enterprises by zone."""
     with app.session() as session:
         chosen = None
@@ -104,7 +104,7 @@ def enterprises_list(app: AppContext, zone: str | None) -> None:
 @enterprises.command("export")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_obj
-def enterprises_export(app: AppContext, file: Path) -> None:
+def enterprises_export(app: App, file: Path) -> None:
     """Write the registry to an .xlsx FILE (it can be imported back)."""
     with app.session() as session:
         count = export_registry(session, file)
@@ -124,7 +124,7 @@ def contacts() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CONTACT.value)
 @click.pass_obj
 def contacts_add(
-    app: AppContext,
+    app: App,
     tax_code: str | None,
     full_name: str,
     phone: str | None,
@@ -162,7 +162,7 @@ def contacts_add(
 @contacts.command("list")
 @click.option("--enterprise", "tax_code", help="Only this enterprise's contacts.")
 @click.pass_obj
-def contacts_list(app: AppContext, tax_code: str | None) -> None:
+def contacts_list(app: App, tax_code: str | None) -> None:
     """List contacts with their role and whether they are linked in chat."""
     with app.session() as session:
         enterprise = (
@@ -189,7 +189,7 @@ def invite() -> None:
 @click.option("--days", type=int, help="Days the code stays valid (default from settings).")
 @click.pass_obj
 def invite_create(
-    app: AppContext, tax_code: str | None, role: str, contact_id: int | None, days: int | None
+    app: App, tax_code: str | None, role: str, contact_id: int | None, days: int | None
 ) -> None:
     """Print a single-use invitation code and its deep link."""
     now = app.now()
@@ -238,7 +238,7 @@ def invite_create(
 @click.command("audit")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.pass_obj
-def audit_list(app: AppContext, limit: int) -> None:
+def audit_list(app: App, limit: int) -> None:
     """Show the newest audit events."""
     with app.session() as session:
         events = audit.list_events(session=session, limit=limit)

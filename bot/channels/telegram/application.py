@@ -1,10 +1,10 @@
-"""The Telegram channel on python-telegram-bot 22: one handler, polling or webhook."""
+"""The Telegram channel on python-telegram-bot 22: one handler, polling or webhook, and the
+outbox's port; started and stopped by the composition root in its event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +16,10 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.channels.telegram_bot import ReplyBot, reply_bot
-from bot.channels.telegram_io import (
-    CHANNEL,
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.translate import (
     TelegramFiles,
     incoming_from,
     mark_chosen,
@@ -27,16 +28,15 @@ from bot.channels.telegram_io import (
     set_commands,
     stats,
 )
-from bot.channels.telegram_outbox import TelegramSender
 from bot.core.engine import Core
-from bot.reminder_service import ReminderService
 from bot.settings import Settings
+from scheduler.dispatcher import Port
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class TelegramChannel:
+class UpdateHandler:
     """Holds the core the handler talks to (no lookups in bot_data), and the core's thread.
 
     PTB hands over one update at a time, so one worker thread does all the core's (blocking)
@@ -112,15 +112,15 @@ def build_application(
     ``request`` replaces the HTTP client (benchmarks use an offline one); ``rate_limited=False``
     drops Telegram's pacing, for measuring processing alone.
     """
-    channel = TelegramChannel(core, on_board_notice)
+    handler = UpdateHandler(core, on_board_notice)
     bot = reply_bot(settings, request=request, rate_limited=rate_limited)
-    application = Application.builder().bot(bot).post_init(_announce_commands).build()
-    application.add_handler(TypeHandler(Update, channel.handle_update))
+    application = Application.builder().bot(bot).build()
+    application.add_handler(TypeHandler(Update, handler.handle_update))
     application.add_error_handler(_log_error)
     return application
 
 
-async def _announce_commands(application: Application) -> None:
+async def announce_commands(application: Application) -> None:
     """Publishes the default command menus once the bot is known."""
     try:
         await set_commands(application.bot, role=None)
@@ -134,39 +134,64 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
     log.error("update %s failed: %r", getattr(update, "update_id", "?"), context.error)
 
 
-def run_telegram(settings: Settings, core: Core) -> None:
-    """Runs until stopped: webhook when a public URL is configured, otherwise long polling.
+class TelegramChannel:
+    """Receives updates (long polling, or a webhook when a public URL is set) and sends the
+    outbox's messages; the token comes from settings and is never logged."""
 
-    The reminder scheduler runs in the same event loop, if this process holds its lock.
-    """
-    os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22 opt-in, silences its deprecation warning
-    assert settings.telegram_token is not None
-    sender = TelegramSender(
-        settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url
-    )
-    service = ReminderService(engine=core.engine, settings=settings, clock=core.clock, send=sender)
-    application = build_application(settings, core, on_board_notice=service.kick)
+    name = CHANNEL
 
-    async def start_reminders(app: Application) -> None:
-        await _announce_commands(app)
-        await sender.start()
-        service.start()
-
-    async def stop_reminders(_app: Application) -> None:
-        service.stop()
-        await sender.close()
-
-    application.post_init = start_reminders
-    application.post_stop = stop_reminders
-    if settings.webhook_url:
-        secret = settings.webhook_secret
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-            allowed_updates=Update.ALL_TYPES,
+    def __init__(
+        self, settings: Settings, core: Core, *, on_board_notice: Callable[[], None] | None = None
+    ) -> None:
+        assert settings.telegram_token is not None
+        self.settings = settings
+        self.application = build_application(settings, core, on_board_notice=on_board_notice)
+        self.sender = TelegramSender(
+            settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url
         )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+        self.port = Port(
+            self.sender, rate=settings.reminder_rate, per_chat=settings.reminder_per_chat_seconds
+        )
+
+    async def start(self) -> None:
+        """Opens the sender, publishes the command menus, then starts receiving."""
+        settings, application = self.settings, self.application
+        await self.sender.start()
+        await application.initialize()
+        await announce_commands(application)
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        if settings.webhook_url:
+            secret = settings.webhook_secret
+            await updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=settings.webhook_path,
+                webhook_url=settings.webhook_url,
+                secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout
+            )
+
+    async def stop(self) -> None:
+        """Stops receiving, lets the updates in hand finish, and closes the connections."""
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await self.sender.close()
+
+
+def configure(
+    settings: Settings, core: Core, *, on_board_notice: Callable[[], None] | None = None
+) -> TelegramChannel | None:
+    """The Telegram channel when a token is set; None otherwise."""
+    if settings.telegram_token is None:
+        return None
+    return TelegramChannel(settings, core, on_board_notice=on_board_notice)

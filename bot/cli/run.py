@@ -1,4 +1,5 @@
-"""``thidua run``, ``thidua chat`` and ``thidua demo seed``: the main job and its demo."""
+"""``thidua run``, ``thidua chat`` and ``thidua demo seed``: the service (built by bot.compose)
+and its terminal demo."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ import sys
 import click
 
 from bot.channels.terminal import CHANNEL, TerminalChannel
-from bot.context import AppContext
+from bot.compose import App
 from bot.demo import seed_demo
 from bot.i18n import _
 from bot.logs import configure_logging
 from storage import audit, invitations, links, registry
-from storage.engine import WalCheckpointer
 from storage.models import Role
 
 
-def _seed(app: AppContext) -> None:
+def _seed(app: App) -> None:
     """Seeds the demo registry and says what it created."""
     with app.session() as session:
         summary = seed_demo(
@@ -36,7 +36,7 @@ def _seed(app: AppContext) -> None:
         click.echo(_("The registry already has enterprises; no demo enterprises were added."))
 
 
-def _terminal(app: AppContext, chat_id: str) -> TerminalChannel:
+def _terminal(app: App, chat_id: str) -> TerminalChannel:
     return TerminalChannel(
         app.core(),
         chat_id=chat_id,
@@ -54,7 +54,7 @@ def demo() -> None:
 
 @demo.command("seed")
 @click.pass_obj
-def demo_seed(app: AppContext) -> None:
+def demo_seed(app: App) -> None:
     """Create this year's campaign and twenty demo enterprises with contacts."""
     _seed(app)
 
@@ -62,7 +62,7 @@ def demo_seed(app: AppContext) -> None:
 @click.command("chat")
 @click.option("--as", "as_contact", type=int, help="Act as contact # (links this terminal to it).")
 @click.pass_obj
-def chat(app: AppContext, as_contact: int | None) -> None:
+def chat(app: App, as_contact: int | None) -> None:
     """Talk to the bot in this terminal: numbers pick choices, @path sends a file."""
     chat_id = "local"
     if as_contact is not None:
@@ -95,21 +95,18 @@ def chat(app: AppContext, as_contact: int | None) -> None:
 
 @click.command("run")
 @click.pass_obj
-def run(app: AppContext) -> None:
+def run(app: App) -> None:
     """Run the service: Telegram when a token is set, otherwise the local demo chat."""
     engine_url = app.engine.url.render_as_string(hide_password=True)
     click.echo(_("Database ready: %(url)s") % {"url": engine_url})
     token = app.settings.telegram_token
     if token is not None:
-        from bot.channels.telegram import run_telegram
-
         secret = app.settings.webhook_secret
         configure_logging(
             secrets=[token.get_secret_value(), secret.get_secret_value() if secret else ""]
         )
         click.echo(_("Starting the Telegram channel."))
-        with WalCheckpointer(app.engine):  # no answer waits for a checkpoint (SQLite)
-            run_telegram(app.settings, app.core())
+        app.run_channels()
         return
     click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
     _seed(app)

@@ -20,12 +20,12 @@ from telegram import (
     Update,
 )
 
-from bot.channels.telegram_bot import ReplyBot
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram.reply_bot import ReplyBot
 from bot.core.types import MAX_TEXT, FileRef, FileTooLarge, Incoming, Kind, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, use_language
 from storage.models import Role
 
-CHANNEL = "telegram"
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
 DOWNLOAD_CHUNK = 64 * 1024
 log = logging.getLogger(__name__)

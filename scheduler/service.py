@@ -1,22 +1,26 @@
-"""Wires the scheduler: APScheduler says when to look, the database says what is owed."""
+"""The reminder service: APScheduler says when to look, the database says what is owed.
+
+It is handed its ports by the composition root (one per channel, each with its pace), the
+renderer of outbox rows and the board's chat; it knows no channel and no settings.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from bot.reminders import Renderer
-from bot.settings import Settings
 from scheduler import dispatcher, planner
-from scheduler.dispatcher import Send, Stats
-from scheduler.planner import Target
+from scheduler.dispatcher import Port, Render, Stats
+from storage import outbox
 from storage.engine import session_for
+from storage.outbox import Target
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 7_262_026  # pg_advisory_lock key of "the one scheduler of this database"
@@ -29,44 +33,37 @@ class ReminderService:
         self,
         *,
         engine: Engine,
-        settings: Settings,
+        ports: Mapping[str, Port],
+        render: Render,
         clock: Callable[[], datetime],
-        send: Send,
-        rate: float | None = None,
+        tz: ZoneInfo,
+        board: Target | None = None,
     ) -> None:
         self.engine = engine
-        self.settings = settings
+        self.ports = ports
+        self.render = render
         self.clock = clock
-        self.send = send
-        self.rate = rate or settings.reminder_rate
-        self.render = Renderer(settings, clock)
+        self.tz = tz
+        self.board = board
         self._lock: Connection | None = None
         self._scheduler: AsyncIOScheduler | None = None
-
-    @property
-    def board(self) -> Target | None:
-        """The board's chat, if configured."""
-        chat = self.settings.board_chat_id
-        return Target("telegram", chat) if chat else None
 
     def plan(self, now: datetime) -> int:
         """Adds what is due at ``now`` to the outbox; returns how many rows it considered."""
         with session_for(self.engine) as session:
-            rows = planner.plan(session=session, now=now, tz=self.settings.tz, board=self.board)
+            rows = planner.plan(session=session, now=now, tz=self.tz, board=self.board)
             session.commit()
         return len(rows)
 
     async def run_once(self) -> Stats:
         """Plans, then sends everything due; claims left by a failed run are freed first."""
-        await asyncio.to_thread(dispatcher.release_claims, self.engine, self.clock())
+        await asyncio.to_thread(outbox.release_claims, self.engine, self.clock())
         await asyncio.to_thread(self.plan, self.clock())
         stats = await dispatcher.dispatch(
             self.engine,
-            send=self.send,
+            ports=self.ports,
             render=self.render,
             clock=self.clock,
-            rate=self.rate,
-            per_chat=self.settings.reminder_per_chat_seconds,
             board=self.board,
         )
         if stats.sent or stats.blocked or stats.failed:
@@ -98,13 +95,13 @@ class ReminderService:
         if not self.acquire():
             log.warning("another process runs the reminder scheduler; this one will not")
             return False
-        dispatcher.release_claims(self.engine, self.clock(), older_than=timedelta(0))
-        self._scheduler = AsyncIOScheduler(timezone=self.settings.tz)
+        outbox.release_claims(self.engine, self.clock(), older_than=timedelta(0))
+        self._scheduler = AsyncIOScheduler(timezone=self.tz)
         self._scheduler.add_job(
             self.run_once,
             "interval",
             minutes=1,
-            next_run_time=datetime.now(self.settings.tz),
+            next_run_time=datetime.now(self.tz),
             max_instances=1,
             coalesce=True,
             id="outbox",
@@ -115,7 +112,7 @@ class ReminderService:
     def kick(self) -> None:
         """Runs the outbox job as soon as possible (a board notice was just queued)."""
         if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.modify_job("outbox", next_run_time=datetime.now(self.settings.tz))
+            self._scheduler.modify_job("outbox", next_run_time=datetime.now(self.tz))
 
     def stop(self) -> None:
         """Stops the job and releases the lock."""

@@ -2,50 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from bot.core.context import BUTTONS, NUMBERED, STEPS, TYPED, Ctx, StepHandler
+from bot.core.context import BUTTONS, NUMBERED, TYPED, Ctx
 from bot.core.types import Kind
 from bot.i18n import _
 from storage.text import search_key
 
-COMMANDS: dict[str, StepHandler] = {}
-HOME = ""  # the step name of "no flow in progress": the main menu
-GLOBAL = "g"  # tokens "g:<key>" skip the version check; only global choice handlers take them
-
-
-class _GlobalChoices:
-    """Choices answered the same in every step (e.g. "lang:en"), keyed by prefix."""
-
-    def __init__(self) -> None:
-        self.handlers: dict[str, StepHandler] = {}
-
-    def handler(self, prefix: str) -> Callable[[StepHandler], StepHandler]:
-        """Registers the handler of choices ``prefix:…``."""
-
-        def register(handler: StepHandler) -> StepHandler:
-            self.handlers[prefix] = handler
-            return handler
-
-        return register
-
-
-CHOICES = _GlobalChoices()
-
-
-def command(name: str) -> Callable[[StepHandler], StepHandler]:
-    """Registers a slash command available in every step (authorisation is the handler's)."""
-
-    def register(handler: StepHandler) -> StepHandler:
-        COMMANDS[name] = handler
-        return handler
-
-    return register
+GLOBAL = "g"  # tokens "g:<key>" skip the version check; only the flows' global choices take them
 
 
 def reprompt(ctx: Ctx) -> None:
     """Asks the current step's question again (or shows the menu)."""
-    STEPS[ctx.conv.step if ctx.conv.step in STEPS else HOME].prompt(ctx)
+    ctx.router.step(ctx.conv.step).prompt(ctx)
 
 
 def _typed_choice(text: str, keys: list[str], labels: object) -> str:
@@ -71,7 +38,8 @@ def route(ctx: Ctx) -> None:
     offered = [str(key) for key in raw] if isinstance(raw, list) else []
     listed = ctx.data(NUMBERED, [])
     numbered = [str(key) for key in listed] if isinstance(listed, list) else []
-    step = STEPS.get(ctx.conv.step)
+    router = ctx.router
+    step = router.steps.get(ctx.conv.step)
     free_text = step is not None and step.free_text
     if incoming.kind == Kind.CHOICE and incoming.choice.startswith(f"{GLOBAL}:"):
         ctx.choice = incoming.choice.partition(":")[2]  # a button valid in any step (reminders)
@@ -88,7 +56,7 @@ def route(ctx: Ctx) -> None:
             ctx.choice = numbered[number - 1]
     elif incoming.kind == Kind.TEXT and free_text:
         ctx.choice = _typed_choice(incoming.text, numbered, ctx.data(TYPED, []))
-    global_choice = CHOICES.handlers.get(ctx.choice.partition(":")[0]) if ctx.choice else None
+    global_choice = router.choices.get(ctx.choice.partition(":")[0]) if ctx.choice else None
     if global_choice is not None:
         global_choice(ctx)
         return
@@ -97,7 +65,7 @@ def route(ctx: Ctx) -> None:
         reprompt(ctx)
         return
     if incoming.kind == Kind.COMMAND:
-        handler = COMMANDS.get(incoming.command)
+        handler = router.commands.get(incoming.command)
         if handler is None:
             ctx.say(
                 _("There is no command /%(name)s. Type /help to see what you can do.")
@@ -107,4 +75,4 @@ def route(ctx: Ctx) -> None:
             return
         handler(ctx)
         return
-    STEPS[ctx.conv.step if ctx.conv.step in STEPS else HOME].handle(ctx)
+    router.step(ctx.conv.step).handle(ctx)

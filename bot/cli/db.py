@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.context import AppContext
+from bot.compose import App
 from bot.i18n import _
 from storage import migrate
 
@@ -17,7 +17,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 @click.pass_obj
-def db_upgrade(app: AppContext, revision: str) -> None:
+def db_upgrade(app: App, revision: str) -> None:
     """Migrate the database forward (to head by default)."""
     app.migrate_on_open = False
     migrate.upgrade(app.engine, revision)
@@ -29,7 +29,7 @@ def db_upgrade(app: AppContext, revision: str) -> None:
 @db.command("downgrade")
 @click.argument("revision")
 @click.pass_obj
-def db_downgrade(app: AppContext, revision: str) -> None:
+def db_downgrade(app: App, revision: str) -> None:
     """Migrate the database back to REVISION (for example -1)."""
     app.migrate_on_open = False
     migrate.downgrade(app.engine, revision)
@@ -39,7 +39,7 @@ def db_downgrade(app: AppContext, revision: str) -> None:
 
 @db.command("current")
 @click.pass_obj
-def db_current(app: AppContext) -> None:
+def db_current(app: App) -> None:
     """Show the database's revision and the newest one this version ships."""
     app.migrate_on_open = False
     current = migrate.current_revision(app.engine) or _("(empty)")

@@ -9,11 +9,10 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot.i18n import _, use_language
-from bot.milestone_text import countdown_words, deadline_words, milestone_name
-from bot.progress_text import milestone_chart, owing_lines, zone_lines
 from bot.settings import Settings
+from bot.texts.milestones import countdown_words, deadline_words, milestone_name, review_state_name
+from bot.texts.progress import milestone_chart, owing_lines, zone_lines
 from scheduler.dispatcher import Outgoing
-from scheduler.planner import extensions, progress, submitted_enterprises
 from storage.models import (
     Campaign,
     Contact,
@@ -21,7 +20,9 @@ from storage.models import (
     Delivery,
     Enterprise,
     Milestone,
+    MilestoneKind,
 )
+from storage.progress import extensions, progress, submitted_enterprises
 
 OWING_LISTED = 30
 
@@ -117,15 +118,13 @@ class Renderer:
 
     def _review(self, row: Delivery) -> Outgoing:
         """The board's decision on a submission, in the recipient's language."""
-        from bot.flows.review import KIND_NAMES, state_name
-
-        key = str(row.payload.get("kind", "registration"))
-        kind = KIND_NAMES.get(key, KIND_NAMES["registration"])
+        key = str(row.payload.get("kind", ""))
+        kind = MilestoneKind(key) if key in set(MilestoneKind) else MilestoneKind.REGISTRATION
         state = str(row.payload.get("state", "received"))
         lines = [
             _("The board has reviewed your %(name)s %(reference)s: %(state)s.")
             % {"name": milestone_name(kind).lower(), "reference": row.payload.get("reference"),
-               "state": state_name(state)}
+               "state": review_state_name(state)}
         ]  # fmt: skip
         if row.payload.get("comment"):
             lines.append(_("Comment: %(text)s") % {"text": row.payload["comment"]})

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 
 import click
 
-from bot.context import AppContext
+from bot.compose import App
 from bot.i18n import _, fmt_instant, last_moment
-from bot.milestone_text import deadline_words, milestone_name, regime_name
+from bot.texts.milestones import deadline_words, milestone_name, regime_name
 from storage import audit, campaigns, registrations, registry
 from storage.models import MilestoneKind, Regime
 from storage.registry import RegistryError
@@ -34,7 +34,7 @@ class CutoffType(click.ParamType):
             self.fail(_("“%(value)s” is not a date. Write it as 15/04/2026.") % {"value": text})
 
 
-def _to_instant(value: date | datetime | None, app: AppContext) -> datetime | None:
+def _to_instant(value: date | datetime | None, app: App) -> datetime | None:
     """Turns a day into the local midnight starting it; a naive time is local."""
     if value is None:
         return None
@@ -43,7 +43,7 @@ def _to_instant(value: date | datetime | None, app: AppContext) -> datetime | No
     return campaigns.local_midnight(value, app.settings.tz)
 
 
-def _end_of(value: date | datetime, app: AppContext) -> datetime:
+def _end_of(value: date | datetime, app: App) -> datetime:
     """The cut-off that keeps a day on time (a given instant is taken as it is)."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=app.settings.tz)
@@ -65,7 +65,7 @@ def campaign() -> None:
 @click.option("--board-name", help="The board's name (default from settings).")
 @click.pass_obj
 def campaign_create(
-    app: AppContext,
+    app: App,
     year: int,
     registration_before: date | None,
     midyear_before: date | None,
@@ -110,12 +110,12 @@ def campaign_create(
 @campaign.command("show")
 @click.argument("year", type=int, required=False)
 @click.pass_obj
-def campaign_show(app: AppContext, year: int | None) -> None:
+def campaign_show(app: App, year: int | None) -> None:
     """Show a campaign's deadlines (the latest campaign by default)."""
     _show(app, year)
 
 
-def _show(app: AppContext, year: int | None) -> None:
+def _show(app: App, year: int | None) -> None:
     """Prints the campaign heading, its legal basis and each deadline in words."""
     tz, now = app.settings.tz, app.now()
     with app.session() as session:
@@ -155,7 +155,7 @@ def _show(app: AppContext, year: int | None) -> None:
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
 @click.pass_obj
 def campaign_extend(
-    app: AppContext, tax_code: str, until: date | datetime, milestone: str, year: int | None
+    app: App, tax_code: str, until: date | datetime, milestone: str, year: int | None
 ) -> None:
     """Give one enterprise until the end of a later day for a milestone."""
     cutoff = _end_of(until, app)
@@ -198,7 +198,7 @@ def campaign_extend(
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
 @click.pass_obj
 def campaign_set(
-    app: AppContext, milestone: str, last_day: date | datetime, year: int | None
+    app: App, milestone: str, last_day: date | datetime, year: int | None
 ) -> None:
     """Move MILESTONE for everyone: on time until the end of LAST_DAY."""
     cutoff = _end_of(last_day, app)

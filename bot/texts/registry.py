@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.i18n import N_, _
-from bot.problems import render
+from bot.texts.problems import render
 from storage import links, registry
 from storage.identifiers import display_phone
 from storage.registry_import import ImportReport, Outcome, RowResult

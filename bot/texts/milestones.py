@@ -1,4 +1,4 @@
-"""Names of milestones and legal regimes, and deadlines said in words."""
+"""Names of milestones, review states and legal regimes, and deadlines said in words."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, _, days_left, fmt_date, fmt_instant, last_moment
-from storage.models import MilestoneKind, Regime
+from storage.models import MilestoneKind, Regime, ReviewState
 
 MILESTONE_NAMES = {
     MilestoneKind.REGISTRATION: N_("Registration of emulation titles"),
@@ -20,6 +20,18 @@ REGIME_NAMES = {
     Regime.ND98_2023: N_("Emulation and Commendation Law 06/2022/QH15, Decree 98/2023/NĐ-CP"),
     Regime.ND152_2025: N_("Emulation and Commendation Law 06/2022/QH15, Decree 152/2025/NĐ-CP"),
 }
+
+REVIEW_STATE_NAMES = {
+    ReviewState.RECEIVED: N_("received"),
+    ReviewState.HAS_ISSUES: N_("has issues"),
+    ReviewState.APPROVED: N_("approved"),
+    ReviewState.RETURNED: N_("returned for correction"),
+}
+
+
+def review_state_name(state: str) -> str:
+    """A review state in the active language."""
+    return _(REVIEW_STATE_NAMES[ReviewState(state)])
 
 
 def milestone_name(kind: str) -> str:

@@ -1,19 +1,18 @@
-"""The ``thidua`` command: builds the context once and hands it to each subcommand."""
+"""The ``thidua`` command: reads the settings once and hands the App to each subcommand."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import datetime
 
 import click
 from pydantic import ValidationError
 
-from bot import cli_campaign, cli_db, cli_export, cli_registry, cli_reminders, cli_run
-from bot.context import AppContext
+from bot.cli import campaign, db, export, registry, reminders, run
+from bot.compose import App
 from bot.i18n import _, use_language
-from bot.problems import render
 from bot.settings import Settings, describe_error
+from bot.texts.problems import render
 from storage.identifiers import IdentifierError
 from storage.registry import RegistryError
 from storage.tabular import TableFileError
@@ -45,11 +44,11 @@ def cli(ctx: click.Context, lang: str | None) -> None:
         click.echo(f"Cấu hình không hợp lệ / invalid settings: {describe_error(error)}", err=True)
         ctx.exit(2)
     clock = ctx.obj.get("clock") if isinstance(ctx.obj, dict) else None
-    ctx.obj = AppContext(settings=settings, clock=clock or utcnow)
+    ctx.obj = App(settings=settings, clock=clock or utcnow)
     ctx.with_resource(use_language(lang or settings.locale))
 
 
-for module in (cli_run, cli_db, cli_registry, cli_campaign, cli_reminders, cli_export):
+for module in (run, db, registry, campaign, reminders, export):
     for command in module.COMMANDS:
         cli.add_command(command)
 
@@ -70,6 +69,3 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         return 1
     return result if isinstance(result, int) else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.context import AppContext
+from bot.compose import App
 from bot.i18n import _
 from storage import audit, campaigns, exports
 from storage.registry import RegistryError
@@ -17,7 +17,7 @@ from storage.registry import RegistryError
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
 @click.pass_obj
-def export(app: AppContext, what: str, file: Path, year: int | None) -> None:
+def export(app: App, what: str, file: Path, year: int | None) -> None:
     """Write registrations (.xlsx), report figures (.xlsx) or report documents (.zip) to FILE."""
     with app.session() as session:
         campaign = campaigns.get_campaign(session=session, year=year)

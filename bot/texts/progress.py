@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from bot.charts import zone_chart
 from bot.i18n import _, fmt_number
-from bot.milestone_text import milestone_name
 from bot.settings import Settings
-from scheduler.planner import Progress
+from bot.texts.charts import zone_chart
+from bot.texts.milestones import milestone_name
 from storage.models import Milestone
+from storage.progress import Progress
 
 
 def zone_lines(state: Progress) -> list[str]:

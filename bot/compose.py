@@ -1,0 +1,172 @@
+"""The composition root: the one place that builds the engine, the core with its flows, each
+configured channel, the outbox's ports and the reminder service, and runs them together.
+
+Adding a flow: one module under bot/flows/ exposing ``flow``, and one entry in FLOWS.
+Adding a channel: one folder under bot/channels/ with a ``configure``, and one entry in CHANNELS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.channels import Channel
+from bot.channels.telegram import application as telegram
+from bot.core.engine import Core
+from bot.core.flow import Flow
+from bot.flows import (
+    admin,
+    board,
+    broadcast,
+    menu,
+    onboarding,
+    registration,
+    registry_chat,
+    report,
+    review,
+)
+from bot.settings import Settings
+from bot.texts.outbox import Renderer
+from scheduler.dispatcher import Port
+from scheduler.service import ReminderService
+from storage.engine import WalCheckpointer, make_engine, session_for
+from storage.migrate import upgrade
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+FLOWS: tuple[Flow, ...] = (
+    menu.flow,
+    onboarding.flow,
+    registration.flow,
+    report.flow,
+    registry_chat.flow,
+    board.flow,
+    review.flow,
+    broadcast.flow,
+    admin.flow,
+)
+
+
+class ConfigureChannel(Protocol):
+    """A channel's constructor: the channel when its settings are present, else None."""
+
+    def __call__(
+        self, settings: Settings, core: Core, *, on_board_notice: Callable[[], None] | None
+    ) -> Channel | None: ...
+
+
+CHANNELS: tuple[ConfigureChannel, ...] = (telegram.configure,)
+
+
+@dataclass
+class App:
+    """Settings, the clock and the actor's name; the engine is created and migrated on first use.
+
+    Built once per process by the CLI; every command takes what it needs from here.
+    """
+
+    settings: Settings
+    clock: Callable[[], datetime] = utcnow
+    actor: str = field(default_factory=lambda: f"cli:{getpass.getuser()}")
+    migrate_on_open: bool = True
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine, migrated to head unless told not to."""
+        engine = make_engine(self.settings.db_url)
+        if self.migrate_on_open:
+            upgrade(engine)
+        return engine
+
+    def session(self) -> Session:
+        """A new session on the migrated database."""
+        return session_for(self.engine)
+
+    def now(self) -> datetime:
+        """The current instant, aware UTC; tests inject a fixed clock."""
+        return self.clock()
+
+    def core(self) -> Core:
+        """The conversation engine with every flow."""
+        return build_core(self.settings, self.engine, self.clock)
+
+    def channels(self, core: Core, on_board_notice: Callable[[], None]) -> list[Channel]:
+        """Every channel whose settings are present (none: the terminal demo runs instead)."""
+        found = (make(self.settings, core, on_board_notice=on_board_notice) for make in CHANNELS)
+        return [channel for channel in found if channel is not None]
+
+    def reminder_service(
+        self, ports: dict[str, Port], rate: float | None = None
+    ) -> ReminderService:
+        """The scheduler's service, handed one port per channel, the renderer and the board."""
+        if rate is not None:  # one run at another pace (``thidua reminders run-now --rate``)
+            ports = {name: Port(p.send, rate, p.per_chat) for name, p in ports.items()}
+        return ReminderService(
+            engine=self.engine,
+            ports=ports,
+            render=Renderer(self.settings, self.clock),
+            clock=self.clock,
+            tz=self.settings.tz,
+            board=self.settings.board,
+        )
+
+    def run_channels(self) -> None:
+        """Runs every configured channel and the reminder service until SIGINT or SIGTERM."""
+        # PTB 22's opt-in: durations as timedelta, without its deprecation warning on each 429.
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
+        with WalCheckpointer(self.engine):  # no answer waits for a checkpoint (SQLite)
+            asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        core = self.core()
+        service: ReminderService | None = None
+
+        def kick() -> None:  # a board notice was queued: send it now, not within the minute
+            if service is not None:
+                service.kick()
+
+        channels = self.channels(core, kick)
+        service = self.reminder_service({channel.name: channel.port for channel in channels})
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        started: list[Channel] = []
+        try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
+            service.start()
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            service.stop()
+            await _stop_all(started)
+
+
+async def _stop_all(channels: Sequence[Channel]) -> None:
+    """Stops channels in reverse order of starting; one failing does not keep others running."""
+    for channel in reversed(channels):
+        try:
+            await channel.stop()
+        except Exception:
+            log.exception("stopping the %s channel failed", channel.name)
+
+
+def build_core(
+    settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow
+) -> Core:
+    """The conversation core with every flow and the board's chat."""
+    return Core(engine=engine, settings=settings, flows=FLOWS, board=settings.board, clock=clock)
