@@ -13,6 +13,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALE_DIR, _, days_left, fmt_date, fmt_number, pick_language, use_language
+from storage.models import MilestoneKind
 
 ROOT = Path(__file__).resolve().parents[1]
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -86,3 +87,15 @@ def test_days_left_counts_local_days(now: datetime, vi: str, en: str) -> None:
     assert days_left(cutoff, now, HCM) == vi
     with use_language("en"):
         assert days_left(cutoff, now, HCM) == en
+
+
+@pytest.mark.parametrize("kind", list(MilestoneKind))
+def test_a_milestone_with_its_year_never_says_nam_nam(kind: MilestoneKind) -> None:
+    """ "Báo cáo tổng kết năm" + " năm 2026" read "năm năm" in reminders and digests."""
+    from bot.texts.milestones import milestone_title
+
+    with use_language("vi"):
+        title = milestone_title(kind, 2026)
+    assert title.endswith("năm 2026") and "năm năm" not in title
+    with use_language("en"):
+        assert milestone_title(kind, 2026).endswith(" 2026")

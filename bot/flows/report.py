@@ -11,7 +11,7 @@ from bot.core.types import FileTooLarge, Kind, OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
 from bot.i18n import _, fmt_instant, last_moment
-from bot.texts.milestones import deadline_words, milestone_name
+from bot.texts.milestones import deadline_words, milestone_name, milestone_title
 from bot.texts.problems import render
 from bot.texts.report import CHOICES, EXAMPLES, label, value_text
 from storage import files, registrations, reports, reviews
@@ -112,10 +112,9 @@ def prompt_home(ctx: Ctx) -> None:
     given = sum(1 for f in fields if f.key in draft.figures)
     docs = reports.documents(session=ctx.session, report=draft)
     lines = [
-        _("%(name)s %(year)s — %(enterprise)s")
+        _("%(title)s — %(enterprise)s")
         % {
-            "name": milestone_name(where.kind),
-            "year": where.campaign.year,
+            "title": milestone_title(where.kind, where.campaign.year),
             "enterprise": where.enterprise.name,
         },
         deadline_words(where.cutoff, ctx.now, ctx.settings.tz),  # type: ignore[arg-type]

@@ -13,6 +13,11 @@ MILESTONE_NAMES = {
     MilestoneKind.MIDYEAR: N_("Mid-year review report"),
     MilestoneKind.REPORT: N_("Year-end summary report"),
 }
+MILESTONE_TITLES = {  # with the year: "tổng kết năm" already says "năm", so no "năm năm"
+    MilestoneKind.REGISTRATION: N_("Registration of emulation titles %(year)s"),
+    MilestoneKind.MIDYEAR: N_("Mid-year review report %(year)s"),
+    MilestoneKind.REPORT: N_("Year-end summary report %(year)s"),
+}
 REGIME_NAMES = {
     Regime.ND91_2017: N_(
         "Emulation and Commendation Law 2003 (amended 2013), Decree 91/2017/NĐ-CP"
@@ -37,6 +42,11 @@ def review_state_name(state: str) -> str:
 def milestone_name(kind: str) -> str:
     """A milestone's name in the active language."""
     return _(MILESTONE_NAMES[MilestoneKind(kind)])
+
+
+def milestone_title(kind: str, year: int | str) -> str:
+    """A milestone of one campaign year, as people write it ("Báo cáo tổng kết năm 2026")."""
+    return _(MILESTONE_TITLES[MilestoneKind(kind)]) % {"year": year}
 
 
 def regime_name(regime: str) -> str:

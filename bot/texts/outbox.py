@@ -10,7 +10,13 @@ from sqlmodel import Session, col, select
 
 from bot.i18n import _, use_language
 from bot.settings import Settings
-from bot.texts.milestones import countdown_words, deadline_words, milestone_name, review_state_name
+from bot.texts.milestones import (
+    countdown_words,
+    deadline_words,
+    milestone_name,
+    milestone_title,
+    review_state_name,
+)
 from bot.texts.progress import milestone_chart, owing_lines, zone_lines
 from scheduler.dispatcher import Outgoing
 from storage.models import (
@@ -153,22 +159,19 @@ class Renderer:
         words = countdown_words(cutoff, self._now(), self.settings.tz)
         if self._now() >= cutoff:
             text = _(
-                "Dear %(person)s, %(enterprise)s has not yet sent the %(name)s for %(year)s, and "
-                "the"
-                " deadline has passed: %(deadline)s. Please send it now, or contact %(contact)s to"
-                " ask for an extension."
+                "Dear %(person)s, %(enterprise)s has not yet sent the %(title)s, and the deadline"
+                " has passed: %(deadline)s. Please send it now, or contact %(contact)s to ask for"
+                " an extension."
             )
         else:
             text = _(
-                "Dear %(person)s, %(enterprise)s has not yet sent the %(name)s for %(year)s: "
-                "%(deadline)s."
+                "Dear %(person)s, %(enterprise)s has not yet sent the %(title)s: %(deadline)s."
                 " Press the button below (or type /menu) to do it now."
             )
         body = text % {
             "person": contact.full_name if contact else "",
             "enterprise": enterprise.name,
-            "name": name.lower(),
-            "year": campaign.year,
+            "title": milestone_title(milestone.kind, campaign.year).lower(),
             "deadline": words,
             "contact": self.settings.board_contact,
         }
@@ -179,20 +182,19 @@ class Renderer:
         campaign = session.get(Campaign, milestone.campaign_id)
         state = progress(session, milestone)
         values = {
-            "name": milestone_name(milestone.kind),
-            "year": campaign.year if campaign else "",
+            "title": milestone_title(milestone.kind, campaign.year if campaign else ""),
             "done": state.sent,
             "total": state.total,
             "deadline": deadline_words(milestone.due_at, self._now(), self.settings.tz),
         }
         if closing:
             head = _(
-                "Closing summary — %(name)s %(year)s: %(done)s/%(total)s enterprises sent it by"
-                " the deadline."
+                "Closing summary — %(title)s: %(done)s/%(total)s enterprises sent it by the"
+                " deadline."
             )
         else:
             head = _(
-                "Daily digest — %(name)s %(year)s: %(done)s/%(total)s enterprises have sent it;"
+                "Daily digest — %(title)s: %(done)s/%(total)s enterprises have sent it;"
                 " %(deadline)s."
             )
         lines = [head % values, *zone_lines(state), *owing_lines(state, OWING_LISTED)]
