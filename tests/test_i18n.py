@@ -98,4 +98,4 @@ def test_a_milestone_with_its_year_never_says_nam_nam(kind: MilestoneKind) -> No
         title = milestone_title(kind, 2026)
     assert title.endswith("năm 2026") and "năm năm" not in title
     with use_language("en"):
-        assert milestone_title(kind, 2026).endswith(" 2026")
+        assert milestone_title(kind, 2026).endswith(" for 2026")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from bot.core.context import Ctx
 from bot.core.flow import Flow
-from bot.flows.registry_chat import refuse
+from bot.flows.roles import refuse
 from bot.i18n import _, fmt_instant, last_moment
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.problems import render

@@ -6,7 +6,8 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile
 from bot.flows.menu import hint_and_reprompt, show_menu
-from bot.flows.registry_chat import export_path, refuse
+from bot.flows.registry_chat import export_path
+from bot.flows.roles import refuse
 from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
@@ -70,7 +71,6 @@ def prompt_owing(ctx: Ctx) -> None:
 def handle_owing(ctx: Ctx) -> None:
     """Lists the owing enterprises with their contacts' reachability; offers to remind them."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
-        ctx.goto(MAIN_MENU)
         return
     if ctx.choice == "remind":
         _remind(ctx)
@@ -153,7 +153,6 @@ def prompt_lists(ctx: Ctx) -> None:
 def handle_lists(ctx: Ctx) -> None:
     """Builds the chosen list and sends it as a file."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
-        ctx.goto(MAIN_MENU)
         return
     campaign = campaigns.get_campaign(session=ctx.session)
     if campaign is None or ctx.choice not in ("registrations", "figures", "documents"):

@@ -6,7 +6,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
-from bot.flows.registry_chat import refuse
+from bot.flows.roles import refuse
 from bot.i18n import _
 from bot.texts.milestones import milestone_name
 from storage import audit, campaigns, links, outbox
@@ -37,7 +37,6 @@ def prompt_text(ctx: Ctx) -> None:
 def handle_text(ctx: Ctx) -> None:
     """Keeps the text, then asks who should get it."""
     if refuse(ctx, Role.ADMIN):
-        ctx.goto(MAIN_MENU)
         return
     if ctx.incoming.kind != Kind.TEXT:
         hint_and_reprompt(ctx)
@@ -73,6 +72,8 @@ def _targets(ctx: Ctx, audience: str) -> list[links.Recipient]:
 
 def handle_audience(ctx: Ctx) -> None:
     """Counts the recipients and asks to confirm."""
+    if refuse(ctx, Role.ADMIN):
+        return
     if ctx.choice != "all" and not ctx.choice.startswith("m:"):
         hint_and_reprompt(ctx)
         return
@@ -93,7 +94,6 @@ def prompt_confirm(ctx: Ctx) -> None:
 def handle_confirm(ctx: Ctx) -> None:
     """Queues one outbox row per chat; the dispatcher sends them paced."""
     if refuse(ctx, Role.ADMIN):
-        ctx.goto(MAIN_MENU)
         return
     if ctx.choice == "no":
         ctx.goto(MAIN_MENU)

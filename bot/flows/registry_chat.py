@@ -9,6 +9,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile
 from bot.flows.menu import receive_spreadsheet, show_menu
+from bot.flows.roles import refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
 from bot.texts.registry import export_registry, row_line
@@ -20,18 +21,6 @@ from storage.tabular import TableFileError
 IMPORT = "registry.import"
 CHAT_ROW_LINES = 20  # rejected rows listed in chat; the CLI lists all of them
 EXPORT_KEEP_SECONDS = 24 * 3600
-
-
-def refuse(ctx: Ctx, *roles: Role) -> bool:
-    """Answers a person without the role, and tells the caller to stop."""
-    if ctx.is_role(*roles):
-        return False
-    if roles == (Role.ADMIN,):
-        ctx.say(_("This command is only for the board's administrators."))
-    else:
-        ctx.say(_("This command is only for the board's staff."))
-    show_menu(ctx)
-    return True
 
 
 def export(ctx: Ctx) -> None:
@@ -88,7 +77,6 @@ def prompt_import(ctx: Ctx) -> None:
 def handle_import(ctx: Ctx) -> None:
     """Fetches the sent file, imports it, and reports per row; the state stays on errors."""
     if refuse(ctx, Role.ADMIN):
-        ctx.goto(MAIN_MENU)
         return
     path = receive_spreadsheet(ctx)
     if path is None:

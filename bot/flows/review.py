@@ -7,7 +7,7 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import reprompt
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
-from bot.flows.registry_chat import refuse
+from bot.flows.roles import refuse
 from bot.i18n import _, fmt_instant
 from bot.texts.milestones import milestone_name, review_state_name
 from storage import audit, campaigns, links, outbox, reviews
@@ -38,6 +38,8 @@ def prompt_kind(ctx: Ctx) -> None:
 
 def handle_kind(ctx: Ctx) -> None:
     """Lists the newest submission of each enterprise of that kind."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
     if ctx.choice not in KIND_NAMES:
         hint_and_reprompt(ctx)
         return
@@ -52,6 +54,8 @@ def _kind_value(ctx: Ctx) -> str:
 
 def prompt_pick(ctx: Ctx) -> None:
     """Numbered list of submissions with their review state."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):  # asked again after /lang or /back: a read too
+        return
     campaign = campaigns.get_campaign(session=ctx.session)
     pairs = (
         reviews.newest_submissions(session=ctx.session, campaign=campaign, kind=_kind_value(ctx))
@@ -83,6 +87,8 @@ def _submission(ctx: Ctx) -> Registration | Report | None:
 
 def handle_pick(ctx: Ctx) -> None:
     """Opens the chosen submission."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
     shown = ctx.data("ids", [])
     ids = [i for i in shown if isinstance(i, int)] if isinstance(shown, list) else []
     text = ctx.incoming.text.strip() if ctx.incoming.kind == Kind.TEXT else ""
@@ -95,6 +101,8 @@ def handle_pick(ctx: Ctx) -> None:
 
 def prompt_state(ctx: Ctx) -> None:
     """The submission's receipt and state, and the decisions."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
     row = _submission(ctx)
     if row is None:
         ctx.goto(MAIN_MENU)
@@ -117,6 +125,8 @@ def prompt_state(ctx: Ctx) -> None:
 
 def handle_state(ctx: Ctx) -> None:
     """Saves the decision; "has issues" and "returned" ask for a comment first."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
     if ctx.choice not in {s.value for s in ReviewState}:
         hint_and_reprompt(ctx)
         return
@@ -136,6 +146,8 @@ def prompt_comment(ctx: Ctx) -> None:
 
 def handle_comment(ctx: Ctx) -> None:
     """Saves the decision with its comment."""
+    if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
     text = nfc(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else ""
     if not text:
         hint_and_reprompt(ctx)
@@ -146,7 +158,6 @@ def handle_comment(ctx: Ctx) -> None:
 def _decide(ctx: Ctx, state: ReviewState, comment: str | None) -> None:
     """Records, audits, and tells the enterprise's contacts through the outbox."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
-        ctx.goto(MAIN_MENU)
         return
     row = _submission(ctx)
     if row is None:

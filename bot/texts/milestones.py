@@ -14,9 +14,9 @@ MILESTONE_NAMES = {
     MilestoneKind.REPORT: N_("Year-end summary report"),
 }
 MILESTONE_TITLES = {  # with the year: "tổng kết năm" already says "năm", so no "năm năm"
-    MilestoneKind.REGISTRATION: N_("Registration of emulation titles %(year)s"),
-    MilestoneKind.MIDYEAR: N_("Mid-year review report %(year)s"),
-    MilestoneKind.REPORT: N_("Year-end summary report %(year)s"),
+    MilestoneKind.REGISTRATION: N_("Registration of emulation titles for %(year)s"),
+    MilestoneKind.MIDYEAR: N_("Mid-year review report for %(year)s"),
+    MilestoneKind.REPORT: N_("Year-end summary report for %(year)s"),
 }
 REGIME_NAMES = {
     Regime.ND91_2017: N_(
