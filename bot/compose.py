@@ -152,7 +152,7 @@ class App:
             await stop.wait()
             log.info("stopping")
         finally:
-            service.stop()
+            await service.stop()
             await _stop_all(started)
 
 

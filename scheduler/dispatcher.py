@@ -186,13 +186,20 @@ async def dispatch(
     board: Target | None = None,
     batch: int | None = None,
     concurrency: int = 16,
+    stop: asyncio.Event | None = None,
 ) -> Stats:
     """Sends every due row through its channel's port, each channel at its own pace, until none
-    is due; outcomes are saved as they come. A row for a channel with no port fails."""
+    is due or ``stop`` is set; outcomes are saved as they come. A row for a channel with no port
+    fails. On ``stop``, what is in flight finishes and is recorded; the rest goes back to the
+    queue."""
     batch = batch or batch_for(sum(port.rate for port in ports.values()) or 1.0)
     stats = Stats()
     pacers = {name: Pacer(port.rate, port.per_chat) for name, port in ports.items()}
     gate = asyncio.Semaphore(concurrency)
+    unsent: list[int] = []  # claimed rows left when told to stop
+
+    def stopping() -> bool:
+        return stop is not None and stop.is_set()
 
     async def one(row_id: int, channel: str, chat_id: str, message: Outgoing) -> None:
         async with gate:
@@ -202,6 +209,9 @@ async def dispatch(
                     result = SendResult(Outcome.FAILED, error=f"no sender for channel {channel}")
                 else:
                     await pacers[channel].wait(chat_id)
+                    if stopping():
+                        unsent.append(row_id)
+                        return
                     result = await port.send(chat_id, message)
             except Exception as error:  # a channel bug must not lose the row
                 log.exception("sending delivery %s failed", row_id)
@@ -225,23 +235,25 @@ async def dispatch(
     following: asyncio.Task[list[tuple[int, str, str, Outgoing]]] | None = None
     try:
         claimed = await asyncio.to_thread(_claim, engine, clock(), render, batch)
-        while claimed:
+        while claimed and not stopping():
             # Claim and render the next batch while this one is being sent.
             following = asyncio.create_task(
                 asyncio.to_thread(_claim, engine, clock(), render, batch)
             )
             await asyncio.gather(*(one(*item) for item in claimed), return_exceptions=True)
             await asyncio.to_thread(sent_log.flush)
-            claimed = await following or await asyncio.to_thread(
-                _claim, engine, clock(), render, batch
-            )  # rows planned meanwhile, such as the board's notice about a blocked chat
-            following = None
+            claimed, following = await following, None
+            if not claimed and not stopping():  # rows planned meanwhile, such as a board notice
+                claimed = await asyncio.to_thread(_claim, engine, clock(), render, batch)
+        if stopping():  # a batch claimed but never begun
+            unsent.extend(item[0] for item in claimed)
     finally:
         flusher.cancel()
         if following is not None:  # claimed but not sent: back to the queue at once
             rows = await asyncio.gather(following, return_exceptions=True)
             if isinstance(rows[0], list):
-                await asyncio.to_thread(outbox.unclaim, engine, [item[0] for item in rows[0]])
+                unsent.extend(item[0] for item in rows[0])
+        await asyncio.to_thread(outbox.unclaim, engine, unsent)
         await asyncio.to_thread(sent_log.flush)
     return stats
 

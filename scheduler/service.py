@@ -23,6 +23,7 @@ from storage.engine import session_for
 from storage.outbox import Target
 
 log = logging.getLogger(__name__)
+STOP_WAIT = 30.0  # seconds a stop waits for the sends in flight to finish and be recorded
 LOCK_KEY = 7_262_026  # pg_advisory_lock key of "the one scheduler of this database"
 
 
@@ -47,6 +48,8 @@ class ReminderService:
         self.board = board
         self._lock: Connection | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._stopping = asyncio.Event()
+        self._running: asyncio.Task[Stats] | None = None  # the run in progress, if any
 
     def plan(self, now: datetime) -> int:
         """Adds what is due at ``now`` to the outbox; returns how many rows it considered."""
@@ -57,6 +60,9 @@ class ReminderService:
 
     async def run_once(self) -> Stats:
         """Plans, then sends everything due; claims left by a failed run are freed first."""
+        self._running = asyncio.current_task()  # type: ignore[assignment]
+        if self._stopping.is_set():
+            return Stats()
         await asyncio.to_thread(outbox.release_claims, self.engine, self.clock())
         await asyncio.to_thread(self.plan, self.clock())
         stats = await dispatcher.dispatch(
@@ -65,6 +71,7 @@ class ReminderService:
             render=self.render,
             clock=self.clock,
             board=self.board,
+            stop=self._stopping,
         )
         if stats.sent or stats.blocked or stats.failed:
             log.info(
@@ -114,10 +121,25 @@ class ReminderService:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.modify_job("outbox", next_run_time=datetime.now(self.tz))
 
-    def stop(self) -> None:
-        """Stops the job and releases the lock."""
+    async def stop(self) -> None:
+        """Stops the job: the run in progress finishes what is in flight and records it (the rest
+        goes back to the queue), then the lock is released."""
+        self._stopping.set()
+        if self._scheduler is not None:
+            self._scheduler.pause()  # no new run; shutting down now would cancel the running one
+        running = self._running
+        if running is not None and not running.done() and running is not asyncio.current_task():
+            try:
+                await asyncio.wait_for(asyncio.shield(running), STOP_WAIT)
+            except Exception:  # its own failure is logged by APScheduler; a timeout is ours
+                log.warning("the outbox run did not finish within %s s of the stop", STOP_WAIT)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        self.release()
+
+    def release(self) -> None:
+        """Gives the scheduler lock back (PostgreSQL), so another process may schedule."""
         if self._lock is not None:
             # A pooled connection outlives close(); the lock must be given back explicitly.
             self._lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})

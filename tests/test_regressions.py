@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import queue
+import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from scheduler import planner
 from storage import campaigns, conversations, invitations, registrations, registry
-from storage.engine import session_for
+from storage.engine import begin_update, make_engine, session_for
 from storage.models import Conversation, Enterprise, MilestoneKind, Nominee, Report, Role
 from tests.conftest import NOW
 from tests.factories import Clock, seed_world
@@ -142,41 +149,123 @@ def test_an_update_that_waited_for_the_chat_sees_the_link_made_meanwhile(engine:
         conversations.open_chat(conn=session.connection(), channel="telegram", chat_id="9", now=NOW)
         session.commit()
     assert issued.invitation.id is not None
-    first = session_for(engine)
-    state, person = conversations.open_chat(
-        conn=first.connection(), channel="telegram", chat_id="9", now=NOW
-    )
-    assert person is None
     seen: dict[str, object] = {}
+    backends: queue.Queue[int] = queue.Queue()
 
     def second_update() -> None:
         with session_for(engine) as second:
+            backends.put(_backend_pid(second.connection()))
             seen["chat"] = conversations.open_chat(
                 conn=second.connection(), channel="telegram", chat_id="9", now=NOW
             )
 
     waiting = threading.Thread(target=second_update)
-    waiting.start()
-    time.sleep(0.3)  # the second update now waits for the chat's row
-    assert waiting.is_alive()
-    linked = invitations.redeem(
-        conn=first.connection(), invitation_id=issued.invitation.id, name="An", channel="telegram",
-        chat_id="9", now=NOW,
-    )  # fmt: skip
-    state.step = "after-link"
-    conversations.save_chat(conn=first.connection(), state=state)
-    first.commit()
-    first.close()
+    with session_for(engine) as first:  # closed, and its lock let go, even when a check fails
+        state, person = conversations.open_chat(
+            conn=first.connection(), channel="telegram", chat_id="9", now=NOW
+        )
+        assert person is None
+        waiting.start()
+        blockers = _wait_until_waiting_for_a_lock(engine, backends.get(timeout=10))
+        assert _backend_pid(first.connection()) in blockers  # the chat's row, held by the first
+        linked = invitations.redeem(
+            conn=first.connection(), invitation_id=issued.invitation.id, name="An",
+            channel="telegram", chat_id="9", now=NOW,
+        )  # fmt: skip
+        state.step = "after-link"
+        conversations.save_chat(conn=first.connection(), state=state)
+        first.commit()
     waiting.join(10)
     later_state, later_person = seen["chat"]  # type: ignore[misc]
     assert later_state.step == "after-link" and later_person == linked
 
 
+def _backend_pid(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _wait_until_waiting_for_a_lock(engine: Engine, pid: int, timeout: float = 10) -> list[int]:
+    """Polls PostgreSQL until backend ``pid`` waits for a lock; returns who holds it."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            row = watcher.execute(
+                text(
+                    "SELECT wait_event_type, pg_blocking_pids(pid) FROM pg_stat_activity"
+                    " WHERE pid = :pid"
+                ),
+                {"pid": pid},
+            ).first()
+            watcher.rollback()  # pg_stat_activity is read once per transaction
+            if row is not None and row[0] == "Lock":
+                return list(row[1])
+            time.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited for a lock within {timeout} s")
+
+
+@contextmanager
+def refusing(engine: Engine, table: str, event: str = "INSERT") -> Iterator[None]:
+    """A real trigger that makes the database refuse every ``event`` on ``table``, meanwhile."""
+    name = f"test_refuse_{event.lower()}_{table}"
+    if engine.dialect.name == "sqlite":
+        create = [
+            f'CREATE TRIGGER {name} BEFORE {event} ON "{table}"'
+            f" BEGIN SELECT RAISE(ABORT, '{name}'); END"
+        ]
+        drop = [f"DROP TRIGGER {name}"]
+    else:
+        create = [
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+            f" AS $$ BEGIN RAISE EXCEPTION '{name}'; END $$",
+            f'CREATE TRIGGER {name} BEFORE {event} ON "{table}"'
+            f" FOR EACH ROW EXECUTE FUNCTION {name}()",
+        ]
+        drop = [f'DROP TRIGGER {name} ON "{table}"', f"DROP FUNCTION {name}()"]
+    with engine.begin() as conn:
+        for statement in create:
+            conn.exec_driver_sql(statement)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for statement in drop:
+                conn.exec_driver_sql(statement)
+
+
+@pytest.fixture
+def impatient(engine: Engine) -> Iterator[Engine]:
+    """The same database through the production engine, giving up on a lock after ~0.5 s."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        url = url.update_query_dict({"options": "-c lock_timeout=500"})
+    quick = make_engine(url.render_as_string(hide_password=False))
+    if engine.dialect.name == "sqlite":  # runs after make_engine's pragmas (30 s busy timeout)
+        sa_event.listen(quick, "connect", _short_busy_timeout)
+    yield quick
+    quick.dispose()
+
+
+def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=500")
+
+
+def _unreachable(engine: Engine, tmp_path: Path) -> Engine:
+    """An engine of the same kind whose database cannot be reached at all."""
+    if engine.dialect.name == "sqlite":
+        gone = tmp_path / "gone"
+        unreachable = make_engine(f"sqlite:///{gone / 'db.sqlite3'}")  # makes the directory
+        gone.rmdir()
+        return unreachable
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return make_engine(engine.url.set(host="127.0.0.1", port=port).render_as_string(False))
+
+
 def test_a_step_failing_after_an_import_leaves_no_imported_rows(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path
 ) -> None:
     """SQLite: the import's SAVEPOINT was the outermost transaction, and its RELEASE a commit."""
-    from bot.flows import registry_chat
     from tests.factories import registry_rows, write_xlsx
 
     codes, _ = seed_world(engine, NOW)
@@ -186,22 +275,18 @@ def test_a_step_failing_after_an_import_leaves_no_imported_rows(
     admin.command("/import")
     with session_for(engine) as session:
         before = len(session.exec(select(Enterprise)).all())
-
-    def audit_fails(**_kwargs: object) -> None:
-        raise RuntimeError("audit failed")
-
-    monkeypatch.setattr(registry_chat.audit, "record", audit_fails)
     sheet = write_xlsx(tmp_path / "up.xlsx", registry_rows(3, zones=("KCN Quế Võ",)))
-    admin.send_file(sheet.read_bytes(), "up.xlsx")
+    with refusing(engine, "audit_event"):  # the audit of the import, written after its rows
+        admin.send_file(sheet.read_bytes(), "up.xlsx")
     assert "Dữ liệu đã lưu trước đó không bị mất" in admin.said
     with session_for(engine) as session:
         assert len(session.exec(select(Enterprise)).all()) == before
 
 
-def test_a_submission_whose_receipt_fails_is_not_submitted(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_submission_whose_board_notice_fails_is_not_submitted(
+    engine: Engine, tmp_path: Path
 ) -> None:
-    """The same on a registration: stamped in a savepoint, then the step failed."""
+    """The same on a registration: stamped in a savepoint, then the outbox refused the notice."""
     from storage.models import Delivery, Registration, SubmissionStatus
 
     chat = _linked(engine, tmp_path)
@@ -213,12 +298,8 @@ def test_a_submission_whose_receipt_fails_is_not_submitted(
     chat.press("Bằng khen của Chủ tịch")
     chat.press("Tiếp tục: Bước 2/3")
     chat.press("Tiếp tục: Bước 3/3")
-
-    def count_fails(**_kwargs: object) -> int:
-        raise RuntimeError("count failed")
-
-    monkeypatch.setattr(registrations, "enterprises_registered", count_fails)
-    chat.press("Xác nhận và nộp")
+    with refusing(engine, "delivery"):
+        chat.press("Xác nhận và nộp")
     assert "DK-2026" not in chat.said and "không bị mất" in chat.said
     with session_for(engine) as session:
         submitted = Registration.status == SubmissionStatus.SUBMITTED
@@ -226,27 +307,49 @@ def test_a_submission_whose_receipt_fails_is_not_submitted(
         assert not session.exec(select(Delivery).where(Delivery.kind == "notice")).all()
 
 
-def test_a_refused_commit_is_answered_with_an_apology(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_refused_save_of_the_chat_is_answered_with_an_apology(
+    engine: Engine, impatient: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Was: an error saving the chat's state escaped the core, and the person heard nothing."""
+    """Was: an error saving the chat's state escaped the core, and the person heard nothing.
 
-    def locked(**_kwargs: object) -> None:
-        raise RuntimeError("database is locked")
-
-    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW), "s")
-    monkeypatch.setattr(conversations, "save_chat", locked)
+    PostgreSQL: another transaction holds the table in SHARE mode, which lets the chat be read and
+    row-locked but not updated. SQLite: the core holds the write lock from its first statement, so
+    no other connection can lock it out of the save; a trigger refuses the update instead.
+    """
+    chat = FakeChat(make_core(impatient, tmp_path, lambda: NOW), "s")
     chat.command("/help")
+    assert "/menu" in chat.said  # the chat's row exists; the next update only reads and saves it
+    with ExitStack() as fault:
+        if engine.dialect.name == "postgresql":
+            holder = fault.enter_context(engine.connect())
+            holder.exec_driver_sql("LOCK TABLE conversation IN SHARE MODE")
+        else:
+            fault.enter_context(refusing(engine, "conversation", "UPDATE"))
+        chat.command("/help")
     assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.core.engine"] == [
+        "step '' failed on command input"  # the save, not the opening, was refused
+    ]
 
 
+@pytest.mark.parametrize("fault", ["locked", "unreachable"])
 def test_a_chat_that_cannot_be_opened_is_answered_with_an_apology(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, impatient: Engine, tmp_path: Path, fault: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def unreachable(**_kwargs: object) -> None:
-        raise RuntimeError("database is locked")
-
-    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW), "s")
-    monkeypatch.setattr(conversations, "open_chat", unreachable)
-    chat.command("/help")
+    """Locked: another update of the same chat holds it (row lock; SQLite's write lock)."""
+    with ExitStack() as stack:
+        if fault == "locked":
+            core_engine = impatient
+            with engine.begin() as earlier:  # the chat exists: the other update locks its row
+                conversations.open_chat(conn=earlier, channel="fake", chat_id="s", now=NOW)
+            other = stack.enter_context(engine.connect())
+            begin_update(other)
+            conversations.open_chat(conn=other, channel="fake", chat_id="s", now=NOW)
+        else:
+            core_engine = _unreachable(engine, tmp_path)
+            stack.callback(core_engine.dispose)
+        chat = FakeChat(make_core(core_engine, tmp_path, lambda: NOW), "s")
+        chat.command("/help")
     assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
+    said = "could not open the chat" if fault == "locked" else "no database connection for"
+    assert f"{said} fake:s" in caplog.text

@@ -28,11 +28,13 @@ class Recorder:
         return SendResult(Outcome.SENT)
 
 
-def _service(engine: Engine, tmp_path: Path, send: Recorder) -> ReminderService:
+def _service(
+    engine: Engine, tmp_path: Path, send: Recorder, rate: float = 1000
+) -> ReminderService:
     clock = lambda: local(7)  # noqa: E731
     return ReminderService(
-        engine=engine, ports=ports_for(send), render=Renderer(Settings(data_dir=tmp_path), clock),
-        clock=clock, tz=HCM,
+        engine=engine, ports=ports_for(send, rate), clock=clock, tz=HCM,
+        render=Renderer(Settings(data_dir=tmp_path), clock),
     )  # fmt: skip
 
 
@@ -48,7 +50,7 @@ async def test_apscheduler_runs_the_outbox_in_the_bot_loop(engine: Engine, tmp_p
                 break
             await asyncio.sleep(0.05)
     finally:
-        service.stop()
+        await service.stop()
     assert sorted(recorder.sent) == ["00", "01", "10", "11"]
     with session_for(engine) as session:
         statuses = {r.status for r in session.exec(select(Delivery))}
@@ -64,6 +66,28 @@ def test_a_second_process_does_not_schedule_on_postgresql(engine: Engine, tmp_pa
     try:
         assert not second.acquire()
     finally:
-        first.stop()
+        first.release()
     assert second.acquire()
-    second.stop()
+    second.release()
+
+
+async def test_a_stop_mid_run_records_what_went_out_and_requeues_the_rest(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Was: the stop cancelled the run, and sent rows stayed claimed, to be sent again."""
+    with session_for(engine) as session:
+        _world(session)
+    recorder = Recorder()
+    service = _service(engine, tmp_path, recorder, rate=5)  # one send every 0.2 s
+    assert service.start()
+    for _ in range(200):
+        if recorder.sent:
+            break
+        await asyncio.sleep(0.01)
+    await service.stop()  # the other three wait for their slot, then see the stop
+    with session_for(engine) as session:
+        statuses = {r.chat_id: r.status for r in session.exec(select(Delivery))}
+    sent = {chat for chat, status in statuses.items() if status == DeliveryStatus.SENT}
+    assert sent == set(recorder.sent) and len(sent) >= 1
+    assert set(statuses.values()) <= {DeliveryStatus.SENT, DeliveryStatus.PENDING}
+    assert len(statuses) == 4 and DeliveryStatus.PENDING in set(statuses.values())

@@ -74,7 +74,7 @@ def reminders_run_now(app: App, rate: float | None) -> None:
             outbox.release_claims(app.engine, app.now(), older_than=timedelta(0))  # ours now
             stats = await service.run_once()
         finally:
-            service.stop()
+            await service.stop()
             for channel in channels:
                 await channel.stop()
         click.echo(
