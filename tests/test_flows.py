@@ -358,3 +358,19 @@ def test_typed_words_pick_a_choice_only_when_they_name_one() -> None:
     assert _typed_choice("giữ", keys, labels) == ""  # not the whole words
     assert _typed_choice("Có", ["a", "b"], ["Có", "Cổ"]) == ""  # the same once folded: neither
     assert _typed_choice("Bỏ qua", keys, "not a list") == ""  # an old conversation's data
+
+
+def test_the_router_refuses_a_name_two_flows_claim() -> None:
+    def noop(ctx: Ctx) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="command 'help' is claimed by flows menu and extra"):
+        Router([*FLOWS, Flow("extra", commands={"help": noop})])
+    twice = (Step("x.one", prompt=noop, handle=noop), Step("x.one", prompt=noop, handle=noop))
+    with pytest.raises(ValueError, match="step 'x.one' is claimed by flows extra and extra"):
+        Router([*FLOWS, Flow("extra", steps=twice)])
+    with pytest.raises(ValueError, match="main menu"):
+        Router([flow for flow in FLOWS if flow.name != "menu"])
+    router = Router(FLOWS)
+    assert router.step("a.step.since.removed") is router.steps[""]
+    assert {"start", "menu", "review", "broadcast", "invite"} <= set(router.commands)

@@ -75,7 +75,7 @@ async def test_returned_with_a_comment_reopens_after_the_cutoff(
     assert "đã kết thúc lúc" in contact.said  # resubmitted: closed again
 
 
-def test_approving_needs_no_comment_and_strangers_cannot_review(
+def test_a_contact_cannot_review_and_the_board_sees_when_nothing_was_submitted(
     engine: Engine, tmp_path: Path
 ) -> None:
     codes, _ = seed_world(engine, NOW)

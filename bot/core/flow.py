@@ -44,11 +44,11 @@ class Router:
     def __init__(self, flows: Iterable[Flow]) -> None:
         self.flows = tuple(flows)
         self.steps: Mapping[str, Step] = _merge(
-            "step", ((f.name, {s.name: s for s in f.steps}) for f in self.flows)
+            "step", ((f.name, s.name, s) for f in self.flows for s in f.steps)
         )
-        self.commands = _merge("command", ((f.name, f.commands) for f in self.flows))
-        self.menu = _merge("menu entry", ((f.name, f.menu) for f in self.flows))
-        self.choices = _merge("choice prefix", ((f.name, f.choices) for f in self.flows))
+        self.commands = _merge("command", _entries(self.flows, "commands"))
+        self.menu = _merge("menu entry", _entries(self.flows, "menu"))
+        self.choices = _merge("choice prefix", _entries(self.flows, "choices"))
         if MAIN_MENU not in self.steps:
             raise ValueError("no flow provides the main menu step")
 
@@ -57,13 +57,20 @@ class Router:
         return self.steps.get(name) or self.steps[MAIN_MENU]
 
 
-def _merge(what: str, parts: Iterable[tuple[str, Mapping[str, T]]]) -> Mapping[str, T]:
-    """One read-only mapping of every flow's entries; the same key from two flows is an error."""
+def _entries(flows: Iterable[Flow], part: str) -> Iterable[tuple[str, str, StepHandler]]:
+    """(flow, key, handler) of one part (commands, menu or choices) of every flow."""
+    for flow in flows:
+        entries: Mapping[str, StepHandler] = getattr(flow, part)
+        for key, handler in entries.items():
+            yield flow.name, key, handler
+
+
+def _merge(what: str, entries: Iterable[tuple[str, str, T]]) -> Mapping[str, T]:
+    """One read-only mapping of every flow's entries; a key given twice is an error."""
     merged: dict[str, T] = {}
     owner: dict[str, str] = {}
-    for flow, entries in parts:
-        for key, value in entries.items():
-            if key in merged:
-                raise ValueError(f"{what} {key!r} is claimed by flows {owner[key]} and {flow}")
-            merged[key], owner[key] = value, flow
+    for flow, key, value in entries:
+        if key in merged:
+            raise ValueError(f"{what} {key!r} is claimed by flows {owner[key]} and {flow}")
+        merged[key], owner[key] = value, flow
     return MappingProxyType(merged)
