@@ -366,8 +366,8 @@ def test_the_router_refuses_a_name_two_flows_claim() -> None:
 
     with pytest.raises(ValueError, match="command 'help' is claimed by flows menu and extra"):
         Router([*FLOWS, Flow("extra", commands={"help": noop})])
-    twice = (Step("x.one", prompt=noop, handle=noop), Step("x.one", prompt=noop, handle=noop))
-    with pytest.raises(ValueError, match="step 'x.one' is claimed by flows extra and extra"):
+    twice = (Step("x-one", prompt=noop, handle=noop), Step("x-one", prompt=noop, handle=noop))
+    with pytest.raises(ValueError, match="step 'x-one' is claimed by flows extra and extra"):
         Router([*FLOWS, Flow("extra", steps=twice)])
     with pytest.raises(ValueError, match="main menu"):
         Router([flow for flow in FLOWS if flow.name != "menu"])
