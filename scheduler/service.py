@@ -60,7 +60,7 @@ class ReminderService:
 
     async def run_once(self) -> Stats:
         """Plans, then sends everything due; claims left by a failed run are freed first."""
-        self._running = asyncio.current_task()  # type: ignore[assignment]
+        self._running = asyncio.current_task()
         if self._stopping.is_set():
             return Stats()
         await asyncio.to_thread(outbox.release_claims, self.engine, self.clock())

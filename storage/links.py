@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -87,16 +88,17 @@ def reachable_chats(
     *, session: Session, enterprise_ids: Collection[int] | None = None
 ) -> list[Recipient]:
     """Every chat that can be reached of the contacts of these enterprises (None: of all)."""
-    query = (
-        select(Contact.enterprise_id, Contact.id, ChatLink)
-        .join(ChatLink, col(ChatLink.contact_id) == col(Contact.id))
-        .where(Contact.role == Role.CONTACT, col(ChatLink.reachable).is_(True))
-        .order_by(col(Contact.enterprise_id), col(Contact.id), col(ChatLink.id))
+    link, contact = _LINK.c, Contact.__table__.c  # type: ignore[attr-defined]
+    query = (  # plain columns: the planner reads every reachable chat each minute
+        sa_select(contact.enterprise_id, contact.id, link.id, link.channel, link.chat_id)
+        .join_from(Contact.__table__, _LINK, link.contact_id == contact.id)  # type: ignore[attr-defined]
+        .where(contact.role == Role.CONTACT.value, link.reachable.is_(True))
+        .order_by(contact.enterprise_id, contact.id, link.id)
     )
     if enterprise_ids is not None:
-        query = query.where(col(Contact.enterprise_id).in_(list(enterprise_ids)))
+        query = query.where(contact.enterprise_id.in_(list(enterprise_ids)))
     return [
-        Recipient(enterprise, contact, link.id or 0, Target(link.channel, link.chat_id))
-        for enterprise, contact, link in session.exec(query)
-        if enterprise is not None and contact is not None
+        Recipient(enterprise, contact_id, link_id, Target(channel, chat_id))
+        for enterprise, contact_id, link_id, channel, chat_id in session.execute(query)
+        if enterprise is not None
     ]
