@@ -35,7 +35,7 @@ class ChatState:
     step: str = ""
     data: dict[str, object] = field(default_factory=dict)
     version: int = 0
-    last_update_id: int | None = None
+    recent_keys: list[str] | None = None  # the channel's keys of the last deliveries answered
     failed_codes: int = 0
     failed_since: datetime | None = None
 

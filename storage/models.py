@@ -135,7 +135,7 @@ class Conversation(SQLModel, table=True):
     step: str = Field(default="", sa_type=String(64))
     data: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
     version: int = Field(default=0)
-    last_update_id: int | None = Field(default=None, sa_type=BigInteger)
+    recent_keys: list[str] | None = Field(default=None, sa_type=JSON)  # deliveries answered
     failed_codes: int = Field(default=0)
     failed_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

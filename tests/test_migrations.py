@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -77,4 +78,36 @@ def test_0002_moves_chat_links_out_of_contact_and_back(empty_db_url: str) -> Non
             text("SELECT full_name, channel, chat_id, reachable FROM contact ORDER BY id")
         ).all()
     assert [tuple(r) for r in back] == [("An", "telegram", "42", False), ("Bình", None, None, True)]
+    engine.dispose()
+
+
+def test_0007_keeps_the_last_update_id_as_a_recent_key_and_back(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO conversation (channel, chat_id, step, data, version, last_update_id,"
+                " failed_codes, updated_at) VALUES ('telegram', '1', '', '{}', 0, 850000000, 0,"
+                " :t), ('telegram', '2', '', '{}', 0, NULL, 0, :t)"
+            ),
+            {"t": datetime(2026, 1, 5, tzinfo=UTC).replace(tzinfo=None)},
+        )
+    upgrade(engine, "0007")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT chat_id, recent_keys FROM conversation ORDER BY id"))
+        keys = {
+            chat: json.loads(value) if isinstance(value, str) else value for chat, value in rows
+        }
+    assert keys == {"1": ["850000000"], "2": None}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                """UPDATE conversation SET recent_keys = '["7", "a1", "12"]' WHERE chat_id = '2'"""
+            )
+        )
+    downgrade(engine, "0006")
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT chat_id, last_update_id FROM conversation ORDER BY id"))
+        assert [tuple(r) for r in back] == [("1", 850000000), ("2", 12)]
     engine.dispose()

@@ -316,13 +316,13 @@ def test_a_chat_state_outlives_a_rollback_of_its_first_transaction(session: Sess
         conn=session.connection(), channel="telegram", chat_id="5", now=NOW
     )
     session.rollback()  # e.g. a step undid its own work, and the new chat's row went with it
-    state.step, state.last_update_id = "somewhere", 12
+    state.step, state.recent_keys = "somewhere", ["12", "ab"]
     conversations.save_chat(conn=session.connection(), state=state)
     session.commit()
     again, _ = conversations.open_chat(
         conn=session.connection(), channel="telegram", chat_id="5", now=NOW
     )
-    assert (again.id, again.step, again.last_update_id) == (state.id, "somewhere", 12)
+    assert (again.id, again.step, again.recent_keys) == (state.id, "somewhere", ["12", "ab"])
 
 
 def test_the_service_checkpoints_sqlite_off_the_answer_path(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -264,6 +265,39 @@ async def test_onboarding_over_webhook(fake: FakeTelegram, db: Engine, tmp_path:
             await application.updater.stop()
             await application.stop()
     assert len([c for c in fake.calls_to("sendMessage") if "liên kết với" in _text(c)]) == 1
+
+
+async def test_webhook_deliveries_out_of_order_and_twice_are_each_answered_once(
+    fake: FakeTelegram, db: Engine, tmp_path: Path
+) -> None:
+    """Telegram retries a webhook and spreads updates over connections; its ids restart too."""
+    port = _free_port()
+    settings = _settings(fake, tmp_path).model_copy(
+        update={
+            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+            "webhook_port": port,
+            "webhook_secret": SecretStr("s3cret-Token"),
+        }
+    )
+    channel = TelegramChannel(settings, build_core(settings, db, lambda: NOW))
+    await channel.start()  # as the service starts it with THIDUA_WEBHOOK_URL set
+    url, secret = str(settings.webhook_url), "s3cret-Token"
+    try:
+        assert fake.webhook is not None and fake.webhook["url"] == url
+        later, earlier, after_reset = (
+            {**fake.message_update(CHAT, text), "update_id": number}
+            for text, number in (("/help", 1001), ("/lang", 1000), ("/menu", 12))
+        )
+        for update in (later, earlier, later, after_reset, earlier):
+            assert await fake.apost_to_webhook(url, update, secret) == 200
+        await fake.await_for("sendMessage", lambda c: "Các lệnh:" in _text(c))
+        await fake.await_for("sendMessage", lambda c: "chọn ngôn ngữ" in _text(c))
+        await fake.await_for("sendMessage", lambda c: "chưa được liên kết" in _text(c), count=2)
+    finally:
+        await channel.stop()
+    texts = [_text(c) for c in fake.calls_to("sendMessage")]
+    assert sum("Các lệnh:" in t for t in texts) == 1  # /help once, though delivered twice
+    assert sum("chọn ngôn ngữ" in t for t in texts) == 1  # /lang, older id, answered once
 
 
 def test_long_replies_are_split_at_line_breaks() -> None:

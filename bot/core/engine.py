@@ -23,6 +23,7 @@ from storage.outbox import Target
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+RECENT_KEYS = 64  # deliveries remembered per chat: more than any redelivery reaches back
 
 
 class Core:
@@ -67,16 +68,16 @@ class Core:
         except Exception:  # the database gone or locked for longer than it waits
             log.exception("could not open the chat %s:%s", incoming.channel, incoming.chat_id)
             return _apology(incoming)
-        if _already_seen(conv.last_update_id, incoming.update_id):
-            log.info("skipped a repeated update %s for %s", incoming.update_id, conv.chat_id)
+        if incoming.key is not None and incoming.key in (conv.recent_keys or ()):
+            log.info("skipped a repeated delivery %s for %s", incoming.key, conv.chat_id)
             return Result()
         language = conv.language or pick_language(incoming.language_code)
         ctx = Ctx(conn, conv, contact, incoming, now, self.settings, files, self.router)
         with use_language(language):
             try:
                 self._answer(ctx, language)
-                if incoming.update_id is not None:
-                    conv.last_update_id = incoming.update_id
+                if incoming.key is not None:  # out of order or after an id reset: still new
+                    conv.recent_keys = [*(conv.recent_keys or ())[1 - RECENT_KEYS :], incoming.key]
                 conv.updated_at = now
                 conversations.save_chat(conn=conn, state=conv)
                 conn.commit()
@@ -127,11 +128,6 @@ class Core:
             changed = links.mark_unreachable(session=session, channel=channel, chat_id=chat_id)
             session.commit()
             return changed
-
-
-def _already_seen(last: int | None, current: int | None) -> bool:
-    """Telegram may deliver an update again after a restart; it is answered once."""
-    return last is not None and current is not None and current <= last
 
 
 def _normalised(incoming: Incoming) -> Incoming:

@@ -44,7 +44,7 @@ class Incoming:
     file: FileRef | None = None
     user_name: str = ""
     language_code: str | None = None
-    update_id: int | None = None
+    key: str | None = None  # the channel's id of this delivery: one delivered again is skipped
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def incoming_from(update: Update, bot_username: str | None) -> Incoming | None:
             choice=query.data or "",
             user_name=query.from_user.full_name,
             language_code=query.from_user.language_code,
-            update_id=update.update_id,
+            key=str(update.update_id),
         )
     if update.edited_message is not None:
         stats["edited_message"] += 1
@@ -91,7 +91,7 @@ def incoming_from(update: Update, bot_username: str | None) -> Incoming | None:
         "chat_id": str(message.chat.id),
         "user_name": user.full_name if user else "",
         "language_code": user.language_code if user else None,
-        "update_id": update.update_id,
+        "key": str(update.update_id),
     }
     return _message_input(message, bot_username, base)
 
