@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     locale: Literal["vi", "en"] = "vi"
     import_max_mb: int = Field(default=20, ge=1, le=200)
     invite_days: int = Field(default=30, ge=1, le=365)
+    core_threads: int = Field(default=8, ge=1, le=64)  # chats whose steps run at the same time
+    concurrent_chats: int = Field(default=64, ge=1, le=10_000)  # chats being answered at once
     reminder_rate: float = Field(default=25.0, gt=0, le=1000)
     reminder_per_chat_seconds: float = Field(default=1.0, ge=0, le=60)
 

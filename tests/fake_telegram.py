@@ -374,6 +374,7 @@ class FakeTelegram:
         self._next_callback_id = 1
         self._callback_ids: set[str] = set()
         self._blocked: set[int | str] = set()
+        self._slow: dict[int | str, float] = {}
         # method (lower) -> [retry_after, ...]; None lets one call through
         self._rate_limits: dict[str, list[int | None]] = {}
         self._poll_generation = 0
@@ -904,6 +905,11 @@ class FakeTelegram:
         with self._cond:
             self._blocked.discard(chat_id)
 
+    def slow_chat(self, chat_id: int, seconds: float) -> None:
+        """From now on calls about this chat are answered ``seconds`` late (a slow network)."""
+        with self._cond:
+            self._slow[chat_id] = seconds
+
     def rate_limit_next(
         self, method: str, retry_after: int = 1, times: int = 1, *, after: int = 0
     ) -> None:
@@ -1036,6 +1042,9 @@ class FakeTelegram:
                 if chat_type == "private":
                     raise _ApiError(403, "Forbidden: bot was blocked by the user")
                 raise _ApiError(403, f"Forbidden: bot was kicked from the {chat_type} chat")
+            late = self._slow.get(params.get("chat_id"), 0.0)
+        if late:
+            time.sleep(late)  # this connection's thread only: other calls go on
         handler = self._handlers.get(key)
         result = handler(params, uploads) if handler else True
         return 200, {"ok": True, "result": result}

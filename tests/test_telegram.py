@@ -300,6 +300,22 @@ async def test_webhook_deliveries_out_of_order_and_twice_are_each_answered_once(
     assert sum("chọn ngôn ngữ" in t for t in texts) == 1  # /lang, older id, answered once
 
 
+async def test_a_chat_with_a_slow_network_does_not_hold_another(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """Was: one update at a time, each waiting for its own Bot API calls."""
+    slow, quick = CHAT + 1, CHAT + 2
+    fake.slow_chat(slow, 2.0)
+    loop = asyncio.get_running_loop()
+    fake.push_update(fake.message_update(slow, "/help"))
+    await asyncio.sleep(0.3)  # the slow chat's answer is on its way
+    pushed = loop.time()
+    fake.push_update(fake.message_update(quick, "/help"))
+    await fake.await_for("sendMessage", lambda c: c.params["chat_id"] == quick, timeout=5)
+    assert loop.time() - pushed < 1.5  # not behind the slow chat's 2 s
+    await fake.await_for("sendMessage", lambda c: c.params["chat_id"] == slow, timeout=10)
+
+
 def test_long_replies_are_split_at_line_breaks() -> None:
     text = "\n".join(["dòng " * 100] * 30)
     parts = split_text(text)

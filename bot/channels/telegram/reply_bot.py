@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.channels.telegram.pacing import ChatPacer
 from bot.settings import Settings
 
 
@@ -46,7 +47,8 @@ class ReplyBot(ExtBot[int]):  # int: AIORateLimiter's max_retries override
 def reply_bot(
     settings: Settings, *, request: BaseRequest | None = None, rate_limited: bool = True
 ) -> ReplyBot:
-    """The bot as ApplicationBuilder would build it: pools of 256 and 1, AIORateLimiter retries."""
+    """The bot as ApplicationBuilder would build it (pools of 256 and 1), its answers paced per
+    chat (``ChatPacer``) rather than overall."""
     assert settings.telegram_token is not None
     return ReplyBot(
         token=settings.telegram_token.get_secret_value(),
@@ -54,5 +56,5 @@ def reply_bot(
         base_file_url=settings.telegram_file_url,
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=request or HTTPXRequest(connection_pool_size=1),
-        rate_limiter=AIORateLimiter(max_retries=3) if rate_limited else None,
+        rate_limiter=ChatPacer() if rate_limited else None,
     )

@@ -1,0 +1,52 @@
+"""Updates of different chats at once, one chat's updates one after another in arrival order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+WAITING_LIMIT = 100_000  # updates PTB lets into the processor; the real bound is ``limit``
+
+
+class ChatOrder(BaseUpdateProcessor):
+    """PTB's update processor keyed by chat.
+
+    An update first waits for the updates of its chat that arrived before it (asyncio's locks
+    wake waiters first come, first served), then for one of ``limit`` slots: a chat with fifty
+    queued updates holds one slot, not fifty. Updates without a chat take a slot only.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(max_concurrent_updates=WAITING_LIMIT)
+        self.limit = limit
+        self._slots = asyncio.Semaphore(limit)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates holding or waiting
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handles the update once its chat's earlier updates are done and a slot is free."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            async with self._slots:
+                await coroutine
+            return
+        lock, users = self._chats.get(chat.id) or (asyncio.Lock(), 0)
+        self._chats[chat.id] = (lock, users + 1)
+        try:
+            async with lock, self._slots:
+                await coroutine
+        finally:
+            lock, users = self._chats[chat.id]
+            if users == 1:
+                del self._chats[chat.id]  # the last one of this chat: nothing kept per chat
+            else:
+                self._chats[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close: PTB waits for the updates in hand before calling this."""

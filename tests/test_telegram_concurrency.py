@@ -1,0 +1,124 @@
+"""Many chats at once: each chat's updates in order, others not held; answers paced per chat."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import RetryAfter
+
+from bot.channels.telegram.ordering import ChatOrder
+from bot.channels.telegram.pacing import ChatPacer
+
+
+def _update(chat: int, number: int) -> Update:
+    message = {
+        "message_id": number,
+        "date": 0,
+        "chat": {"id": chat, "type": "private"},
+        "text": f"tin {number}",
+    }
+    return Update.de_json({"update_id": number, "message": message}, None)
+
+
+async def test_one_chat_in_arrival_order_while_other_chats_go_on() -> None:
+    order = ChatOrder(limit=2)
+    events: list[str] = []
+    first_may_end = asyncio.Event()
+
+    async def work(name: str, gate: asyncio.Event | None = None) -> None:
+        events.append(f"start {name}")
+        if gate is not None:
+            await gate.wait()
+        events.append(f"end {name}")
+
+    tasks = [
+        asyncio.create_task(order.process_update(_update(1, 1), work("a1", first_may_end))),
+        asyncio.create_task(order.process_update(_update(1, 2), work("a2"))),
+        asyncio.create_task(order.process_update(_update(1, 3), work("a3"))),
+        asyncio.create_task(order.process_update(_update(2, 4), work("b1"))),
+    ]
+    for _ in range(50):
+        await asyncio.sleep(0)
+    # chat 1's later updates wait for its first, holding no slot: chat 2 is answered meanwhile
+    assert events == ["start a1", "start b1", "end b1"]
+    first_may_end.set()
+    await asyncio.gather(*tasks)
+    assert events[3:] == ["end a1", "start a2", "end a2", "start a3", "end a3"]
+    assert order._chats == {}  # nothing kept per chat once its updates are done
+
+
+async def test_updates_beyond_the_limit_wait_for_a_slot() -> None:
+    order = ChatOrder(limit=1)
+    running: list[int] = []
+    most = 0
+
+    async def work(chat: int) -> None:
+        nonlocal most
+        running.append(chat)
+        most = max(most, len(running))
+        await asyncio.sleep(0.001)
+        running.remove(chat)
+
+    await asyncio.gather(*(order.process_update(_update(c, c), work(c)) for c in range(1, 6)))
+    assert most == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+async def test_answers_burst_then_about_one_a_second_per_chat() -> None:
+    clock = _Clock()
+    pacer = ChatPacer(per_second=1.0, burst=3, clock=clock, sleep=clock.sleep)
+    sent: list[tuple[float, object]] = []
+
+    async def call(chat: object) -> dict[str, Any]:
+        sent.append((clock.now, chat))
+        return {}
+
+    for chat in ["a", "a", "a", "a", "b"]:
+        await pacer.process_request(call, (chat,), {}, "sendMessage", {"chat_id": chat}, None)
+    assert sent == [(0.0, "a"), (0.0, "a"), (0.0, "a"), (1.0, "a"), (1.0, "b")]
+
+
+async def test_a_flood_refusal_holds_that_chat_only_and_is_retried() -> None:
+    pacer = ChatPacer()  # the real clock: two chats at once
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    refusals = {"a": 1, "c": 5}
+    sent: dict[str, float] = {}
+
+    async def call(chat: str) -> dict[str, Any]:
+        if refusals.get(chat):
+            refusals[chat] -= 1
+            raise RetryAfter(timedelta(seconds=0.3))
+        sent[chat] = loop.time() - started
+        return {}
+
+    async def send(chat: str, retries: int | None = None) -> None:
+        await pacer.process_request(call, (chat,), {}, "sendMessage", {"chat_id": chat}, retries)
+
+    first_a = asyncio.create_task(send("a"))
+    await asyncio.sleep(0.05)  # a has been refused and is held
+    await send("b")
+    assert sent["b"] < 0.2  # not held by a's refusal
+    await first_a
+    assert sent["a"] >= 0.3  # retried after its retry_after
+    try:
+        await send("c", retries=2)
+    except RetryAfter:
+        assert "c" not in sent and refusals["c"] == 2  # tried three times, then gave up
+    else:
+        raise AssertionError("a chat refused beyond its retries must raise")
