@@ -11,6 +11,7 @@ BENCHMARKS = [
     "document_store",
     "reminders_rate",
     "updates",
+    "surge",
 ]
 
 

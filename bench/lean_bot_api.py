@@ -3,6 +3,8 @@
 tests/fake_telegram.py checks and records everything and tops out near 300 requests/s; this one
 only answers (getMe, sendMessage, sendPhoto, anything else: true) and counts messages per chat,
 so a benchmark measures the sender, not the fake. Run as its own process: it prints its port.
+``python -m bench.lean_bot_api 0.1`` answers every call 100 ms late, as a distant server would,
+and remembers when each chat's last message was answered (``/last``, monotonic clock).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import parse_qs
 
 BOT = {"id": 123456, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
 counts: Counter[str] = Counter()
+last: dict[str, float] = {}  # chat -> time.monotonic() its latest message was answered
+delay = 0.0
 
 
 def _answer(method: str, body: bytes) -> bytes:
@@ -28,6 +32,7 @@ def _answer(method: str, body: bytes) -> bytes:
             params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         chat = params.get("chat_id", "0")
         counts[chat] += 1
+        last[chat] = time.monotonic() + delay  # answered after the delay
         result = {
             "message_id": sum(counts.values()),
             "date": int(time.time()),
@@ -52,8 +57,12 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             body = await reader.readexactly(length) if length else b""
             if path == "/counts":
                 payload = json.dumps(counts).encode()
+            elif path == "/last":
+                payload = json.dumps({c: [counts[c], t] for c, t in last.items()}).encode()
             else:
                 payload = _answer(path.rsplit("/", 1)[-1].lower(), body)
+                if delay:
+                    await asyncio.sleep(delay)
             writer.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                 + str(len(payload)).encode()
@@ -73,6 +82,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    delay = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
     try:
         asyncio.run(main())
     except KeyboardInterrupt:

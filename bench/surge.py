@@ -1,0 +1,174 @@
+"""Deadline day: many chats write at the same moment and every Bot API call is answered 100 ms late.
+
+The real PTB Application with the core, SQLite, and the Bot API a lean fake in its own process
+(bench/lean_bot_api.py) that answers each call after the delay, as a server in Vietnam would
+reach Telegram. Each chat sends "/menu" then "/help" (two answers), all chats within the same
+instant, put on the Application's update queue as polling would. Measured per chat: from its
+first update's arrival to its last answer, on the monotonic clock both processes share.
+Variants: as the service runs now (chats at once, each in order), and one update at a time with
+one core thread (how it ran before), for comparison.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CASES = ((200, "concurrent"), (1000, "concurrent"), (200, "serial"))
+DELAY = 0.1  # seconds every Bot API call takes
+TOKEN = "123456:SURGE-token"
+ANSWERS = 2  # per chat: the menu, the help
+
+
+def _world(folder: Path, chats: int) -> None:
+    """A campaign, one enterprise and its contact, linked from every chat of the surge."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from storage import campaigns, links, registry
+    from storage.engine import make_engine, session_for
+    from storage.migrate import upgrade
+    from tests.factories import valid_tax_codes
+
+    now = datetime.now(UTC)
+    engine = make_engine(f"sqlite:///{folder / 'thidua.sqlite3'}")
+    upgrade(engine)
+    with session_for(engine) as session:
+        campaigns.create_campaign(
+            session=session, year=now.year, board_name="Ban", now=now,
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        )  # fmt: skip
+        enterprise = registry.add_enterprise(
+            session=session, tax_code=valid_tax_codes(1)[0], name="Công ty TNHH Hoà Bình", now=now
+        )
+        contact = registry.add_contact(
+            session=session, full_name="Nguyễn Thị Hoà", enterprise=enterprise, now=now
+        )
+        assert contact.id is not None
+        for chat in range(chats):
+            links.link_chat(
+                conn=session.connection(), contact_id=contact.id, channel="telegram",
+                chat_id=str(10_000 + chat), now=now,
+            )  # fmt: skip
+        session.commit()
+    engine.dispose()
+
+
+def _update(number: int, chat: int, text: str) -> dict[str, object]:
+    user = {"id": chat, "is_bot": False, "first_name": "An", "language_code": "vi"}
+    message = {
+        "message_id": number,
+        "date": int(time.time()),
+        "chat": {"id": chat, "type": "private", "first_name": "An"},
+        "from": user,
+        "text": text,
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+    }
+    return {"update_id": number, "message": message}
+
+
+def child(base: str, folder: str, chats: str, variant: str) -> None:
+    """Runs one surge in this fresh process; prints the latencies' summary as JSON."""
+    import httpx
+    from telegram import Update
+
+    from bot.channels.telegram.application import build_application
+    from bot.compose import build_core
+    from bot.settings import Settings
+    from storage.engine import make_engine
+
+    count = int(chats)
+    serial = variant == "serial"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=Path(folder) / "data",
+        telegram_token=TOKEN,  # type: ignore[arg-type]
+        telegram_api_url=f"{base}/bot",
+        telegram_file_url=f"{base}/file/bot",
+        core_threads=1 if serial else Settings().core_threads,
+        concurrent_chats=1 if serial else Settings().concurrent_chats,
+    )
+    engine = make_engine(settings.db_url)
+    application = build_application(settings, build_core(settings, engine))
+
+    async def run() -> dict[str, object]:
+        await application.initialize()
+        await application.start()
+        updates = [
+            Update.de_json(_update(n * ANSWERS + k, 10_000 + n, text), application.bot)
+            for n in range(count)
+            for k, text in enumerate(("/menu", "/help"))
+        ]
+        arrived = time.monotonic()
+        for update in updates:  # all at once, as one getUpdates answer would bring them
+            application.update_queue.put_nowait(update)
+        async with httpx.AsyncClient() as client:
+            while True:
+                await asyncio.sleep(0.05)
+                done = (await client.get(f"{base}/last")).json()
+                if sum(1 for n, _t in done.values() if n >= ANSWERS) >= count:
+                    break
+                if time.monotonic() - arrived > 300:
+                    raise TimeoutError(f"{len(done)} of {count} chats answered")
+        await application.stop()
+        await application.shutdown()
+        waits = sorted(t - arrived for _n, t in done.values())
+        return {
+            "p50": statistics.median(waits),
+            "p99": waits[int(len(waits) * 0.99) - 1],
+            "max": waits[-1],
+            "chats": len(waits),
+        }
+
+    print(json.dumps(asyncio.run(run())))
+
+
+def main() -> None:
+    print(
+        f"\nSurge: chats writing at the same moment, every Bot API call answered {DELAY * 1000:.0f}"
+        " ms late; from a chat's first update to its last answer (/menu, then /help); SQLite."
+    )
+    print("Goal: p99 ≤ 0.5 s at 200 chats, ≤ 2 s at 1,000 (floor: one round trip per answer).")
+    print("| chats | processing | p50 (s) | p99 (s) | max (s) |")
+    print("|---|---|---|---|---|")
+    for chats, variant in CASES:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench.lean_bot_api", str(DELAY)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            base = f"http://127.0.0.1:{int(server.stdout.readline())}"
+            with tempfile.TemporaryDirectory() as folder:
+                _world(Path(folder), chats)
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.surge", "--child", base, folder, str(chats),
+                     variant],
+                    check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+            figures = json.loads(out.strip().splitlines()[-1])
+            label = {
+                "concurrent": "chats at once, each in order (now)",
+                "serial": "one update at a time (before)",
+            }[variant]
+            print(
+                f"| {chats:,} | {label} | {figures['p50']:.2f} | {figures['p99']:.2f} |"
+                f" {figures['max']:.2f} |"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
+        child(*sys.argv[2:])
+    else:
+        main()
