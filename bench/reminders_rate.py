@@ -45,6 +45,7 @@ def child(base_url: str, file_url: str, token: str, folder: str, rate: str) -> N
         finally:
             for channel in channels:
                 await channel.stop()
+                await channel.close()
         return {"sent": stats.sent, "seconds": elapsed, "plan_seconds": started - planned}
 
     print(json.dumps(asyncio.run(run())))

@@ -2,13 +2,14 @@
 configured channel, the outbox's ports and the reminder service, and runs them together.
 
 Adding a flow: one module under bot/flows/ exposing ``flow``, and one entry in FLOWS.
-Adding a channel: one folder under bot/channels/ with a ``configure``, and one entry in CHANNELS.
+Adding a channel: one folder under bot/channels/ with a ``configure``, one entry in CHANNELS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib
 import logging
 import os
 import signal
@@ -22,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.channels import Channel
-from bot.channels.telegram import application as telegram
 from bot.core.engine import Core
 from bot.core.flow import Flow
 from bot.flows import (
@@ -67,7 +67,9 @@ class ConfigureChannel(Protocol):
     ) -> Channel | None: ...
 
 
-CHANNELS: tuple[ConfigureChannel, ...] = (telegram.configure,)
+# Each module has a ``configure``; imported only by ``App.channels``, so the CLI's other commands
+# do not load python-telegram-bot.
+CHANNELS: tuple[str, ...] = ("bot.channels.telegram.application",)
 
 
 @dataclass
@@ -104,8 +106,13 @@ class App:
 
     def channels(self, core: Core, on_board_notice: Callable[[], None]) -> list[Channel]:
         """Every channel whose settings are present (none: the terminal demo runs instead)."""
-        found = (make(self.settings, core, on_board_notice=on_board_notice) for make in CHANNELS)
-        return [channel for channel in found if channel is not None]
+        found: list[Channel] = []
+        for module in CHANNELS:
+            configure: ConfigureChannel = importlib.import_module(module).configure
+            channel = configure(self.settings, core, on_board_notice=on_board_notice)
+            if channel is not None:
+                found.append(channel)
+        return found
 
     def reminder_service(
         self, ports: dict[str, Port], rate: float | None = None
@@ -146,23 +153,29 @@ class App:
         started: list[Channel] = []
         try:
             for channel in channels:
-                await channel.start()
+                await channel.start()  # one that fails closes what it opened, then raises
                 started.append(channel)
             service.start()
             await stop.wait()
             log.info("stopping")
         finally:
-            await service.stop()
-            await _stop_all(started)
+            # Receiving stops first; then the outbox finishes what it has in flight, through
+            # ports still open; then the connections close. One failing does not skip the rest.
+            await _each(started, "stop")
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("stopping the reminder service failed")
+            await _each(started, "close")
 
 
-async def _stop_all(channels: Sequence[Channel]) -> None:
-    """Stops channels in reverse order of starting; one failing does not keep others running."""
+async def _each(channels: Sequence[Channel], step: str) -> None:
+    """Stops or closes channels in reverse order of starting, each whatever the others do."""
     for channel in reversed(channels):
         try:
-            await channel.stop()
+            await getattr(channel, step)()
         except Exception:
-            log.exception("stopping the %s channel failed", channel.name)
+            log.exception("%s of the %s channel failed", step, channel.name)
 
 
 def build_core(

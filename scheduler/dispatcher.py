@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -104,15 +105,20 @@ class Pacer:
         self.next_slot = clock()
         self.chat_ready: dict[str, float] = {}
 
-    async def wait(self, chat: str) -> None:
-        """Reserves the next send slot that respects both limits, and sleeps until it."""
+    def reserve(self, chat: str) -> float:
+        """Reserves the next send slot that respects both limits; returns the seconds until it."""
         now = self.clock()
         shared = max(self.next_slot, now)
         self.next_slot = shared + self.interval  # a chat waiting on itself does not hold others
         slot = max(shared, self.chat_ready.get(chat, 0.0))
         self.chat_ready[chat] = slot + self.per_chat
-        if slot > now:
-            await self.sleep(slot - now)
+        return max(0.0, slot - now)
+
+    async def wait(self, chat: str) -> None:
+        """Reserves the next send slot and sleeps until it."""
+        delay = self.reserve(chat)
+        if delay > 0:
+            await self.sleep(delay)
 
 
 def _claim(
@@ -201,29 +207,46 @@ async def dispatch(
     def stopping() -> bool:
         return stop is not None and stop.is_set()
 
+    async def until_slot_or_stop(seconds: float) -> None:
+        """Sleeps until the row's slot; a stop ends the sleep at once."""
+        if stop is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
     async def one(row_id: int, channel: str, chat_id: str, message: Outgoing) -> None:
-        async with gate:
-            port = ports.get(channel)
-            try:
+        port = ports.get(channel)
+        began = False  # once a send has begun, it may have reached the chat: not put back
+        try:
+            if port is not None and not stopping():
+                delay = pacers[channel].reserve(chat_id)  # sleeping holds no sending slot
+                if delay > 0:
+                    await until_slot_or_stop(delay)
+            if port is not None and stopping():
+                unsent.append(row_id)
+                return
+            async with gate:
+                began = True
                 if port is None:
                     result = SendResult(Outcome.FAILED, error=f"no sender for channel {channel}")
                 else:
-                    await pacers[channel].wait(chat_id)
-                    if stopping():
-                        unsent.append(row_id)
-                        return
                     result = await port.send(chat_id, message)
-            except Exception as error:  # a channel bug must not lose the row
-                log.exception("sending delivery %s failed", row_id)
-                result = SendResult(Outcome.RETRY, 5.0, repr(error))
-            try:
-                if result.outcome == Outcome.SENT:
-                    await sent_log.add(row_id)
-                else:
-                    await asyncio.to_thread(_record, engine, row_id, result, clock(), board)
-            except Exception:  # e.g. "database is locked": the claim is released later
-                log.exception("recording delivery %s failed", row_id)
-            setattr(stats, _COUNTER[result.outcome], getattr(stats, _COUNTER[result.outcome]) + 1)
+        except asyncio.CancelledError:
+            if not began:
+                unsent.append(row_id)  # back to the queue in the finally below
+            raise
+        except Exception as error:  # a channel bug must not lose the row
+            log.exception("sending delivery %s failed", row_id)
+            result = SendResult(Outcome.RETRY, 5.0, repr(error))
+        try:
+            if result.outcome == Outcome.SENT:
+                await sent_log.add(row_id)
+            else:
+                await asyncio.to_thread(_record, engine, row_id, result, clock(), board)
+        except Exception:  # e.g. "database is locked": the claim is released later
+            log.exception("recording delivery %s failed", row_id)
+        setattr(stats, _COUNTER[result.outcome], getattr(stats, _COUNTER[result.outcome]) + 1)
 
     async def flush_regularly() -> None:
         while True:

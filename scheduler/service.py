@@ -131,8 +131,10 @@ class ReminderService:
         if running is not None and not running.done() and running is not asyncio.current_task():
             try:
                 await asyncio.wait_for(asyncio.shield(running), STOP_WAIT)
-            except Exception:  # its own failure is logged by APScheduler; a timeout is ours
+            except TimeoutError:
                 log.warning("the outbox run did not finish within %s s of the stop", STOP_WAIT)
+            except Exception as error:  # the run's own failure, which APScheduler logs in full
+                log.info("the outbox run ended with %r at the stop", error)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -140,8 +142,13 @@ class ReminderService:
 
     def release(self) -> None:
         """Gives the scheduler lock back (PostgreSQL), so another process may schedule."""
-        if self._lock is not None:
-            # A pooled connection outlives close(); the lock must be given back explicitly.
-            self._lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-            self._lock.close()
-            self._lock = None
+        lock, self._lock = self._lock, None
+        if lock is None:
+            return
+        try:  # a pooled connection outlives close(): the lock is given back explicitly
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+        except Exception:  # the connection is gone, and the server released the lock with it
+            log.warning("the scheduler lock's connection was lost; the server has released it")
+            lock.invalidate()
+        finally:
+            lock.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -318,3 +319,68 @@ async def test_each_channel_has_its_own_sender_and_an_unknown_one_fails(
     with session_for(engine) as session:
         failed = session.exec(select(Delivery).where(Delivery.chat_id == "chat-pigeon")).one()
         assert failed.status == DeliveryStatus.FAILED and "pigeon" in (failed.error or "")
+
+
+async def test_a_stop_ends_the_pacing_waits_and_puts_unsent_rows_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Was: each row still slept through its slot (20 rows to one chat: 19 s) after a stop."""
+    import asyncio
+
+    from storage import outbox
+
+    with session_for(engine) as session:
+        for index in range(20):
+            outbox.enqueue(
+                session=session, key=f"n{index}", kind="broadcast",
+                target=Target("telegram", "-100"), now=local(7), payload={"text": f"{index}"},
+            )  # fmt: skip
+        session.commit()
+    stop = asyncio.Event()
+    sender = FakeSender()
+
+    async def send(chat_id: str, message: Outgoing) -> SendResult:
+        stop.set()  # the service is told to stop while the first message goes out
+        return await sender(chat_id, message)
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    stats = await dispatcher.dispatch(
+        engine, ports={"telegram": dispatcher.Port(send, 25, 1.0)},
+        render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)), clock=lambda: local(7),
+        stop=stop,
+    )  # fmt: skip
+    assert loop.time() - started < 1.0 and stats.sent == 1
+    with session_for(engine) as session:
+        statuses = [row.status for row in session.exec(select(Delivery))]
+    assert statuses.count(DeliveryStatus.SENT) == 1
+    assert statuses.count(DeliveryStatus.PENDING) == 19  # nothing left claimed
+
+
+async def test_a_cancelled_run_puts_its_waiting_rows_back(engine: Engine, tmp_path: Path) -> None:
+    import asyncio
+
+    from storage import outbox
+
+    with session_for(engine) as session:
+        for index in range(10):
+            outbox.enqueue(
+                session=session, key=f"n{index}", kind="broadcast",
+                target=Target("telegram", "-100"), now=local(7), payload={"text": f"{index}"},
+            )  # fmt: skip
+        session.commit()
+    sender = FakeSender()
+    dispatch = dispatcher.dispatch(
+        engine, ports={"telegram": dispatcher.Port(sender, 25, 0.5)},
+        render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)), clock=lambda: local(7),
+    )  # fmt: skip
+    run = asyncio.create_task(dispatch)
+    while not sender.sent:
+        await asyncio.sleep(0.01)
+    run.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    with session_for(engine) as session:
+        statuses = [row.status for row in session.exec(select(Delivery))]
+    assert DeliveryStatus.CLAIMED not in statuses
+    assert statuses.count(DeliveryStatus.SENT) == len(sender.sent)

@@ -67,6 +67,7 @@ async def polling(fake: FakeTelegram, db: Engine, tmp_path: Path) -> AsyncIterat
         yield channel.application
     finally:
         await channel.stop()
+        await channel.close()
 
 
 def _text(call: Call) -> str:
@@ -295,6 +296,7 @@ async def test_webhook_deliveries_out_of_order_and_twice_are_each_answered_once(
         await fake.await_for("sendMessage", lambda c: "chưa được liên kết" in _text(c), count=2)
     finally:
         await channel.stop()
+        await channel.close()
     texts = [_text(c) for c in fake.calls_to("sendMessage")]
     assert sum("Các lệnh:" in t for t in texts) == 1  # /help once, though delivered twice
     assert sum("chọn ngôn ngữ" in t for t in texts) == 1  # /lang, older id, answered once

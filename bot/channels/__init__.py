@@ -25,5 +25,9 @@ class Channel(Protocol):
         ...
 
     async def stop(self) -> None:
-        """Stops receiving, finishes what is in hand, and closes connections."""
+        """Stops receiving and finishes the updates in hand (their answers still go out)."""
+        ...
+
+    async def close(self) -> None:
+        """Closes the connections, the port's too (the outbox has stopped by then)."""
         ...

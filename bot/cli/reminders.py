@@ -77,6 +77,7 @@ def reminders_run_now(app: App, rate: float | None) -> None:
             await service.stop()
             for channel in channels:
                 await channel.stop()
+                await channel.close()
         click.echo(
             _(
                 "Sent %(sent)s, retrying later %(retried)s, blocked %(blocked)s, failed "

@@ -157,7 +157,16 @@ class TelegramChannel:
         )
 
     async def start(self) -> None:
-        """Opens the sender, publishes the command menus, then starts receiving."""
+        """Opens the sender, publishes the command menus, then starts receiving; a start that
+        fails halfway closes what it opened."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            await self.close()
+            raise
+
+    async def _start(self) -> None:
         settings, application = self.settings, self.application
         await self.sender.start()
         await application.initialize()
@@ -177,17 +186,27 @@ class TelegramChannel:
             )
         else:
             await updater.start_polling(
-                allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout
+                allowed_updates=Update.ALL_TYPES,
+                timeout=settings.poll_timeout,
+                error_callback=self._polling_error,  # counted and logged like handler errors
             )
 
+    def _polling_error(self, error: TelegramError) -> None:
+        """A failed getUpdates (the network, Telegram): logged in one line; polling retries."""
+        stats["polling_errors"] += 1
+        log.warning("getUpdates failed, polling again: %r", error)
+
     async def stop(self) -> None:
-        """Stops receiving, lets the updates in hand finish, and closes the connections."""
+        """Stops receiving and lets the updates in hand finish (their answers still go out)."""
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
-        await application.shutdown()
+
+    async def close(self) -> None:
+        """Closes the connections, the outbox's too: after the reminder service has stopped."""
+        await self.application.shutdown()
         await self.sender.close()
 
 
