@@ -335,7 +335,7 @@ async def test_flood_limits_are_waited_out_and_retried(
         await fake.await_for("sendMessage", lambda c: "Chào mừng" in _text(c) and c.status == 200)
     )[-1]
     refused = [c for c in fake.calls_to("sendMessage") if c.status == 429]
-    assert len(refused) == 1 and call.at - refused[0].at >= 0.9  # AIORateLimiter waited, retried
+    assert len(refused) == 1 and call.at - refused[0].at >= 0.9  # ChatPacer held the chat, retried
     assert asyncio.get_running_loop().time() - started >= 0.9
 
 

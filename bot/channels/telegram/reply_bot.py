@@ -11,7 +11,7 @@ from bot.channels.telegram.pacing import ChatPacer
 from bot.settings import Settings
 
 
-class ReplyBot(ExtBot[int]):  # int: AIORateLimiter's max_retries override
+class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_args)
     """Sends replies through PTB's request, rate limiter and errors, without building Messages.
 
     ``send_message`` turns Telegram's echo of every sent message into a ``Message`` object; we
