@@ -88,6 +88,7 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=Path(folder) / "data",
+        database_url=f"sqlite:///{Path(folder) / 'thidua.sqlite3'}",  # the world _world built
         telegram_token=TOKEN,  # type: ignore[arg-type]
         telegram_api_url=f"{base}/bot",
         telegram_file_url=f"{base}/file/bot",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from telegram.ext import ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.channels.telegram.pacing import ChatPacer
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.settings import Settings
 
 
@@ -47,14 +48,14 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
 def reply_bot(
     settings: Settings, *, request: BaseRequest | None = None, rate_limited: bool = True
 ) -> ReplyBot:
-    """The bot as ApplicationBuilder would build it (pools of 256 and 1), its answers paced per
-    chat (``ChatPacer``) rather than overall."""
+    """The bot with connection pools of 256 (answers) and 1 (getUpdates) over aiohttp, its
+    answers paced per chat (``ChatPacer``) rather than overall."""
     assert settings.telegram_token is not None
     return ReplyBot(
         token=settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_api_url,
         base_file_url=settings.telegram_file_url,
-        request=request or HTTPXRequest(connection_pool_size=256),
-        get_updates_request=request or HTTPXRequest(connection_pool_size=1),
+        request=request or AiohttpRequest(256),
+        get_updates_request=request or AiohttpRequest(1),
         rate_limiter=ChatPacer() if rate_limited else None,
     )
