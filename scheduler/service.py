@@ -61,7 +61,7 @@ class ReminderService:
     async def run_once(self) -> Stats:
         """Plans, then sends everything due; claims left by a failed run are freed first."""
         self._running = asyncio.current_task()
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not await asyncio.to_thread(self.holds_lock):
             return Stats()
         await asyncio.to_thread(outbox.release_claims, self.engine, self.clock())
         await asyncio.to_thread(self.plan, self.clock())
@@ -89,20 +89,53 @@ class ReminderService:
         if self.engine.dialect.name != "postgresql":
             return True
         # A session-level lock on a connection of its own, outside any transaction.
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
-        if taken.scalar():
-            self._lock = connection
-            return True
+        try:
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except Exception:  # the server is away: no lock, and no scheduling, for now
+            log.warning("could not reach the database for the scheduler lock; trying again later")
+            return False
+        try:
+            taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+            if taken.scalar():
+                self._lock = connection
+                return True
+        except Exception:
+            log.warning("could not ask for the scheduler lock; trying again later")
         connection.close()
         return False
 
-    def start(self) -> bool:
-        """Starts the minute job on the running loop, if this process holds the lock."""
+    def holds_lock(self) -> bool:
+        """Whether this process schedules now: on PostgreSQL only while it holds the lock.
+
+        The lock lives as long as its connection: a server restart or a dropped connection ends
+        it, and another process may take it. So before each run the connection is checked; a
+        lost one is let go and the lock asked for again, which only one process can get. A
+        process that takes the lock over frees the claims its predecessor left.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._lock is not None:
+            try:
+                self._lock.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                log.warning("the scheduler lock's connection was lost; asking for the lock again")
+                self._lock.invalidate()
+                self._lock.close()
+                self._lock = None
         if not self.acquire():
-            log.warning("another process runs the reminder scheduler; this one will not")
             return False
+        log.info("this process now runs the reminder scheduler")
         outbox.release_claims(self.engine, self.clock(), older_than=timedelta(0))
+        return True
+
+    def start(self) -> bool:
+        """Starts the minute job on the running loop; each run first checks this process holds
+        the lock (so a second process takes over when the first is gone, never alongside it).
+        Returns whether it holds the lock now."""
+        holding = self.holds_lock()
+        if not holding:
+            log.warning("another process runs the reminder scheduler; this one stands by")
         self._scheduler = AsyncIOScheduler(timezone=self.tz)
         self._scheduler.add_job(
             self.run_once,
@@ -114,7 +147,7 @@ class ReminderService:
             id="outbox",
         )
         self._scheduler.start()
-        return True
+        return holding
 
     def kick(self) -> None:
         """Runs the outbox job as soon as possible (a board notice was just queued)."""

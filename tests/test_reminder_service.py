@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.settings import Settings
 from bot.texts.outbox import Renderer
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
-from scheduler.service import ReminderService
+from scheduler.service import LOCK_KEY, ReminderService
 from storage.engine import session_for
 from storage.models import Delivery, DeliveryStatus
 from tests.factories import ports_for
@@ -91,3 +93,32 @@ async def test_a_stop_mid_run_records_what_went_out_and_requeues_the_rest(
     assert sent == set(recorder.sent) and len(sent) >= 1
     assert set(statuses.values()) <= {DeliveryStatus.SENT, DeliveryStatus.PENDING}
     assert len(statuses) == 4 and DeliveryStatus.PENDING in set(statuses.values())
+
+
+def test_a_lost_lock_connection_hands_scheduling_to_one_other_process(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Was: after a PostgreSQL restart the first process kept scheduling without its lock, and a
+    second could take the lock: two schedulers. Now exactly one schedules, whoever it is."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite deployments run one process")
+    first = _service(engine, tmp_path, Recorder())
+    second = _service(engine, tmp_path, Recorder())
+    assert first.holds_lock() and not second.holds_lock()
+    with engine.connect() as admin:  # the server drops the lock holder's connection
+        ended = admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND objid = :key AND granted"
+            ),
+            {"key": LOCK_KEY},
+        ).all()
+    assert ended == [(True,)]
+    for _ in range(100):  # the terminated backend's lock goes when the server notices
+        if second.holds_lock():
+            break
+        time.sleep(0.05)
+    assert second.holds_lock() and not first.holds_lock()  # one, never both
+    second.release()
+    assert first.holds_lock()  # the standby takes over once the holder is gone
+    first.release()
