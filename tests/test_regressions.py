@@ -353,3 +353,23 @@ def test_a_chat_that_cannot_be_opened_is_answered_with_an_apology(
     assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
     said = "could not open the chat" if fault == "locked" else "no database connection for"
     assert f"{said} fake:s" in caplog.text
+
+
+def test_the_chat_is_answered_after_the_server_drops_every_connection(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A PostgreSQL restart ends every pooled connection: the next message is still answered."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server restart is PostgreSQL's; SQLite is a file in the process")
+    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW), "s")
+    chat.command("/help")
+    assert "/menu" in chat.said
+    with engine.connect() as admin:
+        admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    chat.command("/help")
+    assert "/menu" in chat.said  # a fresh connection, not the apology
