@@ -157,7 +157,7 @@ def main() -> None:
             figures = json.loads(out.strip().splitlines()[-1])
             label = {
                 "concurrent": "chats at once, each in order (now)",
-                "serial": "one update at a time (before)",
+                "serial": "one update at a time (the processing before; transport as now)",
             }[variant]
             print(
                 f"| {chats:,} | {label} | {figures['p50']:.2f} | {figures['p99']:.2f} |"

@@ -193,11 +193,13 @@ async def dispatch(
     batch: int | None = None,
     concurrency: int = 16,
     stop: asyncio.Event | None = None,
+    still_ours: Callable[[], bool] | None = None,
 ) -> Stats:
     """Sends every due row through its channel's port, each channel at its own pace, until none
     is due or ``stop`` is set; outcomes are saved as they come. A row for a channel with no port
     fails. On ``stop``, what is in flight finishes and is recorded; the rest goes back to the
-    queue."""
+    queue. ``still_ours`` is asked before each batch is claimed (the scheduler's lock): once it
+    says no, this run ends as on a stop, so two processes never send side by side."""
     batch = batch or batch_for(sum(port.rate for port in ports.values()) or 1.0)
     stats = Stats()
     pacers = {name: Pacer(port.rate, port.per_chat) for name, port in ports.items()}
@@ -227,6 +229,9 @@ async def dispatch(
                 unsent.append(row_id)
                 return
             async with gate:
+                if port is not None and stopping():  # told to stop while waiting for the gate
+                    unsent.append(row_id)
+                    return
                 began = True
                 if port is None:
                     result = SendResult(Outcome.FAILED, error=f"no sender for channel {channel}")
@@ -268,6 +273,10 @@ async def dispatch(
             claimed, following = await following, None
             if not claimed and not stopping():  # rows planned meanwhile, such as a board notice
                 claimed = await asyncio.to_thread(_claim, engine, clock(), render, batch)
+            if still_ours is not None and not await asyncio.to_thread(still_ours):
+                log.warning("the scheduler lock was lost mid-run: this run stops here")
+                unsent.extend(item[0] for item in claimed)
+                claimed = []
         if stopping():  # a batch claimed but never begun
             unsent.extend(item[0] for item in claimed)
     finally:

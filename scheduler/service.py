@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -72,6 +72,7 @@ class ReminderService:
             clock=self.clock,
             board=self.board,
             stop=self._stopping,
+            still_ours=self.holds_lock,
         )
         if stats.sent or stats.blocked or stats.failed:
             log.info(
@@ -109,8 +110,9 @@ class ReminderService:
 
         The lock lives as long as its connection: a server restart or a dropped connection ends
         it, and another process may take it. So before each run the connection is checked; a
-        lost one is let go and the lock asked for again, which only one process can get. A
-        process that takes the lock over frees the claims its predecessor left.
+        lost one is let go and the lock asked for again, which only one process can get. Claims
+        a predecessor left are freed by the runs, once stale: it may still be sending its last
+        batch (it checks the lock before each one).
         """
         if self.engine.dialect.name != "postgresql":
             return True
@@ -126,7 +128,6 @@ class ReminderService:
         if not self.acquire():
             return False
         log.info("this process now runs the reminder scheduler")
-        outbox.release_claims(self.engine, self.clock(), older_than=timedelta(0))
         return True
 
     def start(self) -> bool:
@@ -166,6 +167,8 @@ class ReminderService:
                 await asyncio.wait_for(asyncio.shield(running), STOP_WAIT)
             except TimeoutError:
                 log.warning("the outbox run did not finish within %s s of the stop", STOP_WAIT)
+                running.cancel()  # its cleanup (rows put back, sent ones recorded) is awaited
+                await asyncio.gather(running, return_exceptions=True)  # before the lock goes
             except Exception as error:  # the run's own failure, which APScheduler logs in full
                 log.info("the outbox run ended with %r at the stop", error)
         if self._scheduler is not None:

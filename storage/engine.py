@@ -25,7 +25,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    return create_engine(
+        parsed,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=20,  # the core's threads, the outbox's, the scheduler lock, the checkpoints
+        max_overflow=20,
+        # A dropped server or network is noticed within about a minute, not TCP's 15: the
+        # scheduler lock's connection is checked before each run and must not hang.
+        connect_args={"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                      "keepalives_count": 3, "tcp_user_timeout": 60_000},
+    )  # fmt: skip
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -384,3 +384,28 @@ async def test_a_cancelled_run_puts_its_waiting_rows_back(engine: Engine, tmp_pa
         statuses = [row.status for row in session.exec(select(Delivery))]
     assert DeliveryStatus.CLAIMED not in statuses
     assert statuses.count(DeliveryStatus.SENT) == len(sender.sent)
+
+
+async def test_a_run_that_lost_the_scheduler_lock_claims_no_more(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Was: a run went on claiming batches after its lock was gone, beside the new holder."""
+    from storage import outbox
+
+    with session_for(engine) as session:
+        for index in range(12):
+            outbox.enqueue(
+                session=session, key=f"n{index}", kind="broadcast",
+                target=Target("telegram", f"c{index}"), now=local(7), payload={"text": "x"},
+            )  # fmt: skip
+        session.commit()
+    sender = FakeSender()
+    stats = await dispatcher.dispatch(
+        engine, ports=ports_for(sender), batch=5, still_ours=lambda: False,
+        render=Renderer(Settings(data_dir=tmp_path), lambda: local(7)), clock=lambda: local(7),
+    )  # fmt: skip
+    assert stats.sent == 5  # the batch in hand, then it stopped
+    with session_for(engine) as session:
+        statuses = [row.status for row in session.exec(select(Delivery))]
+    assert statuses.count(DeliveryStatus.SENT) == 5
+    assert statuses.count(DeliveryStatus.PENDING) == 7  # for the new holder, none left claimed

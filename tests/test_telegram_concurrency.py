@@ -122,3 +122,20 @@ async def test_a_flood_refusal_holds_that_chat_only_and_is_retried() -> None:
         assert "c" not in sent and refusals["c"] == 2  # tried three times, then gave up
     else:
         raise AssertionError("a chat refused beyond its retries must raise")
+
+
+async def test_a_chat_named_by_number_or_by_text_is_one_chat() -> None:
+    """PTB is given the chat as an int by some calls and as a string by others."""
+    clock = _Clock()
+    pacer = ChatPacer(per_second=1.0, burst=3, clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+
+    async def call() -> dict[str, Any]:
+        sent.append(clock.now)
+        return {}
+
+    for chat in (5, "5", 5, "5"):
+        await pacer.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+    scope = {"type": "chat", "chat_id": 5}  # a chat's command menu names it in its scope
+    await pacer.process_request(call, (), {}, "setMyCommands", {"scope": scope}, None)
+    assert sent == [0.0, 0.0, 0.0, 1.0, 2.0]

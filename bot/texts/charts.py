@@ -15,22 +15,21 @@ def zone_chart(
     owed: Sequence[int],
     labels: tuple[str, str],
 ) -> None:
-    """Writes a stacked horizontal bar per zone."""
-    import matplotlib
+    """Writes a stacked horizontal bar per zone.
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    A ``Figure`` of its own rather than pyplot's global state: the core's threads may draw two
+    charts at once.
+    """
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure, axes = pyplot.subplots(figsize=(7, 0.6 * max(len(zones), 2) + 1.2), dpi=100)
-    try:
-        axes.barh(list(zones), list(done), color="#2e7d32", label=labels[0])
-        axes.barh(list(zones), list(owed), left=list(done), color="#c62828", label=labels[1])
-        axes.set_title(title)
-        axes.invert_yaxis()
-        axes.legend(loc="lower right")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        figure.tight_layout()
-        figure.savefig(path, format="png")
-    finally:
-        pyplot.close(figure)
+    figure = Figure(figsize=(7, 0.6 * max(len(zones), 2) + 1.2), dpi=100)
+    axes = figure.subplots()
+    axes.barh(list(zones), list(done), color="#2e7d32", label=labels[0])
+    axes.barh(list(zones), list(owed), left=list(done), color="#c62828", label=labels[1])
+    axes.set_title(title)
+    axes.invert_yaxis()
+    axes.legend(loc="lower right")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.tight_layout()
+    figure.savefig(path, format="png")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from uuid import uuid4
 
 from bot.i18n import _, fmt_number
 from bot.settings import Settings
@@ -39,7 +40,8 @@ def milestone_chart(
     """A PNG bar chart of sent and owing per zone, under the data directory."""
     folder = settings.data_dir / "charts"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"milestone-{milestone.id}-{now.strftime('%Y%m%d%H%M%S')}.png"
+    # unique: two board members asking in the same second must not share (or half-read) a file
+    path = folder / f"milestone-{milestone.id}-{now.strftime('%Y%m%d%H%M%S')}-{uuid4().hex}.png"
     zones = sorted(state.per_zone, key=lambda zone: zone or "")
     zone_chart(
         path,

@@ -14,6 +14,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 FORGET_AFTER = 60.0  # seconds: a chat quiet for this long is forgotten (its bucket is full again)
+LONGEST_WAIT = 30.0  # seconds of a 429's retry_after still waited out here; longer ones raise
 
 
 @dataclass
@@ -61,7 +62,7 @@ class ChatPacer(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Waits for the chat's turn, calls, and on a 429 holds the chat and calls again."""
-        chat = data.get("chat_id")
+        chat = _chat_of(data)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0
         while True:
@@ -70,10 +71,11 @@ class ChatPacer(BaseRateLimiter[int]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as flood:
-                if chat is None or attempt >= retries:
-                    raise
+                wait = _seconds(flood.retry_after)
+                if chat is None or attempt >= retries or wait > LONGEST_WAIT:
+                    raise  # a long flood hold is not slept through with the chat's turn held
                 attempt += 1
-                self._hold(chat, _seconds(flood.retry_after))
+                self._hold(chat, wait)
 
     async def _turn(self, chat: object) -> None:
         """Takes one message from the chat's bucket, waiting while it is empty or held."""
@@ -116,3 +118,13 @@ class ChatPacer(BaseRateLimiter[int]):
 def _seconds(retry_after: timedelta | float) -> float:
     """PTB gives retry_after as a timedelta (PTB_TIMEDELTA) or as seconds."""
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+def _chat_of(data: dict[str, Any]) -> str | None:
+    """The chat a call is about, one key whether PTB was given an int or a string; a chat's
+    command menu names it inside its scope."""
+    chat = data.get("chat_id")
+    scope = data.get("scope")
+    if chat is None and scope is not None:
+        chat = scope.get("chat_id") if isinstance(scope, dict) else getattr(scope, "chat_id", None)
+    return None if chat is None else str(chat)

@@ -50,6 +50,7 @@ class TelegramSender:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 timeout=aiohttp.ClientTimeout(total=30),
+                trust_env=True,  # a proxy from the environment, as for the answers
             )
 
     async def close(self) -> None:
@@ -102,7 +103,7 @@ class TelegramSender:
             parts = [] if caption is not None else split_text(message.text)
 
             def photo() -> aiohttp.FormData:  # a form is sent once: one per attempt
-                form = aiohttp.FormData()
+                form = aiohttp.FormData(quote_fields=False)
                 form.add_field("chat_id", str(chat_id))
                 if caption:
                     form.add_field("caption", caption)
@@ -124,7 +125,7 @@ class TelegramSender:
                 return SendResult(Outcome.FAILED, error="the stored document is missing")
 
             def upload() -> aiohttp.FormData:
-                form = aiohttp.FormData()
+                form = aiohttp.FormData(quote_fields=False)
                 form.add_field("chat_id", str(chat_id))
                 form.add_field("document", document.read_bytes(), filename=name)
                 return form

@@ -34,6 +34,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,  # HTTPS_PROXY and friends, as PTB's httpx transport honours them
             )
 
     async def shutdown(self) -> None:
@@ -60,18 +61,20 @@ class AiohttpRequest(BaseRequest):
         fields = request_data.json_parameters if request_data else {}
         body: aiohttp.FormData | dict[str, str] = fields
         if files:
-            form = aiohttp.FormData()
+            form = aiohttp.FormData(quote_fields=False)  # "Báo cáo.xlsx" stays readable
             for name, value in fields.items():
                 form.add_field(name, value)
             for name, (file_name, content, mime_type) in files.items():
                 form.add_field(name, content, filename=file_name, content_type=mime_type)
             body = form
-        read = _given(read_timeout, "read")
-        write = MEDIA_WRITE_TIMEOUT if files else _given(write_timeout, "write")
+        connect = _given(pool_timeout, "pool") + _given(connect_timeout, "connect")
+        write = max(MEDIA_WRITE_TIMEOUT, _given(write_timeout, "write")) if files else _given(
+            write_timeout, "write"
+        )
+        # aiohttp's read timer starts once the body is written: only a total bounds a stalled
+        # upload, so the whole call is bounded by connecting + writing + reading.
         timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=_given(pool_timeout, "pool") + _given(connect_timeout, "connect"),
-            sock_read=read + write,  # the answer comes after the body is written
+            total=connect + write + _given(read_timeout, "read"), connect=connect
         )
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:
