@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.compose import build_core
 from bot.core.engine import Core
-from bot.core.types import FileRef, FileTooLarge, Incoming, Kind, Reply, Result
+from bot.core.types import FileRef, FileTooLarge, Incoming, Kind, OutFile, Reply, Result
 from bot.settings import Settings
 
 _ids = itertools.count(1)
@@ -67,6 +67,9 @@ class FakeChat:
             **fields,  # type: ignore[arg-type]
         )
         self.last = self.core.handle(incoming, files=self.files)
+        for aside in self.last.aside:  # a channel runs the long work after the answer
+            done = self.core.run_aside(self.channel, self.chat_id, aside, self.last.language)
+            self.last.replies.append(done)
         self.history.extend(self.last.replies)
         return self.last.replies
 
@@ -102,6 +105,11 @@ class FakeChat:
 
     def other(self) -> list[Reply]:
         return self._send(kind=Kind.OTHER)
+
+    @property
+    def sent_file(self) -> OutFile | None:
+        """The file of the last answer (long work's result comes after the words)."""
+        return next((r.file for r in self.last.replies if r.file is not None), None)
 
     @property
     def said(self) -> str:

@@ -211,7 +211,7 @@ def test_report_figures_and_registrations_are_exported_with_their_values(
     assert "BC-2026-0001" in contact.said
     board.command("/lists")
     board.press("Số liệu báo cáo tổng kết")
-    sent = board.last.replies[0].file
+    sent = board.sent_file
     assert sent is not None and "1 doanh nghiệp" in board.said
     rows = list(openpyxl.load_workbook(sent.path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert len(rows) == 4  # title, scope note, header, one enterprise
@@ -227,7 +227,7 @@ def test_report_figures_and_registrations_are_exported_with_their_values(
         "awards_ttldtt": 2, "awards_gk": 15, "proposals": None,
     }  # fmt: skip
     board.press("Danh sách đăng ký danh hiệu")
-    sent = board.last.replies[0].file
+    sent = board.sent_file
     assert sent is not None
     book = openpyxl.load_workbook(sent.path)
     people = [row[1:9] for row in book["Cá nhân"].iter_rows(min_row=5, values_only=True)]

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.core.types import Result
 from bot.texts.outbox import Renderer
 from scheduler import dispatcher
 from storage import invitations, links, registry
@@ -114,7 +115,7 @@ def test_aggregated_lists_in_chat(engine: Engine, tmp_path: Path) -> None:
         ("Tệp báo cáo tổng kết (zip)", "bao-cao-tong-ket-2026.zip", b"PK"),
     ):
         board.press(label)
-        sent = board.last.replies[0].file
+        sent = board.sent_file
         assert sent is not None and sent.name == name
         assert sent.path.read_bytes().startswith(suffix)
     with session_for(engine) as session:
@@ -206,3 +207,28 @@ def test_admins_move_a_deadline_for_everyone(engine: Engine, tmp_path: Path) -> 
     assert "Đăng ký danh hiệu thi đua — hạn thứ Hai, 20/04/2026" in [
         c.label for c in contact.last.replies[-1].choices
     ]
+
+
+def test_a_list_is_prepared_aside_and_asked_again_while_it_runs(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The step answers at once; the list follows from the long work; a second request while it
+    runs is told so, and starts nothing."""
+    from bot.core.types import Incoming, Kind  # as a channel builds them
+
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    board.command("/lists")
+    core, token = board.core, board.token("Danh sách đăng ký danh hiệu")
+
+    def press() -> Result:
+        incoming = Incoming("fake", "b1", Kind.CHOICE, choice=token, language_code="vi")
+        return core.handle(incoming)
+
+    first = press()  # as a channel sees it: the answer now, the long work to run after it
+    assert "Đang lập danh sách" in first.replies[0].text and len(first.aside) == 1
+    assert not any(reply.file for reply in first.replies)
+    second = press()
+    assert "vẫn đang được lập" in second.replies[0].text and second.aside == []
+    done = core.run_aside("fake", "b1", first.aside[0], first.language)
+    assert done.file is not None and done.file.name == "dang-ky-thi-dua-2026.xlsx"
+    assert "Đang lập danh sách" in press().replies[0].text  # finished: it may be asked again

@@ -303,7 +303,7 @@ def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None
     admin = FakeChat(core, "a")
     _link(admin, world["codes"]["admin"])
     admin.command("/export")
-    sent = admin.last.replies[0].file
+    sent = admin.sent_file
     assert sent is not None and sent.name.endswith(".xlsx")
     with session_for(engine) as session:
         assert "export.registry" in session.exec(select(AuditEvent.action)).all()

@@ -220,8 +220,10 @@ async def test_documents_travel_both_ways(fake: FakeTelegram, db: Engine, pollin
     )  # fmt: skip
     await fake.await_for("sendMessage", lambda c: "Đã nhập xong: 3 tạo mới" in _text(c))
     assert len(fake.calls_to("getFile")) == 1 and len(fake.downloads) == 1
-    await _say(fake, "/export", "danh sách doanh nghiệp (4 doanh nghiệp)")
+    started = await _say(fake, "/export", "Đang lập danh sách doanh nghiệp")  # answered at once
+    await fake.await_for("sendMessage", lambda c: "(4 doanh nghiệp)" in _text(c))  # then the list
     sent = await fake.await_for("sendDocument")
+    assert started.at <= sent[-1].at
     upload = next(iter(sent[-1].files.values()))
     folder = Path(str(db.url.database)).parent
     (folder / "got.xlsx").write_bytes(upload)

@@ -4,7 +4,7 @@ to answer."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,18 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.core.flow import Router
-from bot.core.types import MAX_TEXT, Choice, FilePort, FileRef, Incoming, OutFile, Reply, Result
+from bot.core.types import (
+    MAX_TEXT,
+    Aside,
+    Choice,
+    FilePort,
+    FileRef,
+    Incoming,
+    OutFile,
+    Reply,
+    Result,
+)
+from bot.i18n import _
 from bot.settings import Settings
 from storage.conversations import ChatState, Person
 from storage.models import Role
@@ -35,6 +46,7 @@ class Ctx:
     settings: Settings
     files: FilePort | None
     router: Router
+    busy: frozenset[str] = frozenset()  # keys of this chat's long work still running
     result: Result = field(default_factory=Result)
     choice: str = ""  # the key of the choice made, already checked against the current version
     _session: Session | None = field(default=None, init=False, repr=False)
@@ -101,6 +113,15 @@ class Ctx:
             self.result.replies[-1] = Reply(f"{last.text}\n\n{text}", tokens, typed=typed)
             return
         self.result.replies.append(Reply(text, tokens, file, typed))
+
+    def aside(self, key: str, work: Callable[[Session], Reply], started: str) -> None:
+        """Hands long work over (an export): says it started, and the result follows when done.
+        While the chat's earlier work of the same key runs, says so and starts nothing."""
+        if key in self.busy:
+            self.say(_("This is still being prepared. It will be sent here when it is ready."))
+            return
+        self.result.aside.append(Aside(key, work))
+        self.say(started)
 
     def end_update(self) -> None:
         """After the answer: typed numbers pick from its last list only if it ended with one."""

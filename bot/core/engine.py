@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.core import routing
 from bot.core.context import Ctx
 from bot.core.flow import Flow, Router
-from bot.core.types import FilePort, Incoming, Reply, Result
+from bot.core.types import Aside, FilePort, Incoming, Reply, Result
 from bot.i18n import _, pick_language, use_language
 from bot.settings import Settings
 from storage import conversations, links, outbox
@@ -49,6 +49,8 @@ class Core:
         # handed over at once, rather than in SQLite's busy handler, which sleeps in steps of up
         # to 100 ms (under a surge it spent most of the time there).
         self._turns = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        self._aside_lock = threading.Lock()
+        self._aside_running: set[tuple[str, str, str]] = set()  # (channel, chat, key)
 
     def handle(self, incoming: Incoming, *, files: FilePort | None = None) -> Result:
         """Answers one input; never raises for a person's mistake, a step's bug or the database."""
@@ -83,7 +85,10 @@ class Core:
             log.info("skipped a repeated delivery %s for %s", incoming.key, conv.chat_id)
             return Result()
         language = conv.language or pick_language(incoming.language_code)
-        ctx = Ctx(conn, conv, contact, incoming, now, self.settings, files, self.router)
+        ctx = Ctx(
+            conn, conv, contact, incoming, now, self.settings, files, self.router,
+            self._busy(incoming.channel, incoming.chat_id),
+        )  # fmt: skip
         with use_language(language):
             try:
                 self._answer(ctx, language)
@@ -92,6 +97,7 @@ class Core:
                 conv.updated_at = now
                 conversations.save_chat(conn=conn, state=conv)
                 conn.commit()
+                self._claim_aside(incoming, ctx.result.aside)
             except Exception:  # a step's bug, or the database refusing the commit
                 log.exception("step %r failed on %s input", conv.step, incoming.kind)
                 conn.rollback()
@@ -132,6 +138,30 @@ class Core:
                 now=ctx.now,
                 payload=payload,
             )
+
+    def run_aside(self, channel: str, chat_id: str, aside: Aside, language: str) -> Reply:
+        """Runs a step's long work on a session of its own, outside any chat's turn; its reply
+        (the apology if it fails) is for the channel to send."""
+        try:
+            with use_language(language), session_for(self.engine) as session:
+                try:
+                    return aside.work(session)
+                except Exception:
+                    log.exception("long work %r for %s:%s failed", aside.key, channel, chat_id)
+                    return _failure_reply()
+        finally:
+            with self._aside_lock:
+                self._aside_running.discard((channel, chat_id, aside.key))
+
+    def _busy(self, channel: str, chat_id: str) -> frozenset[str]:
+        """Keys of this chat's long work still running."""
+        with self._aside_lock:
+            return frozenset(k for c, i, k in self._aside_running if (c, i) == (channel, chat_id))
+
+    def _claim_aside(self, incoming: Incoming, asides: list[Aside]) -> None:
+        """Marks the committed update's long work as running, until run_aside ends it."""
+        with self._aside_lock:
+            self._aside_running.update((incoming.channel, incoming.chat_id, a.key) for a in asides)
 
     def mark_unreachable(self, *, channel: str, chat_id: str) -> bool:
         """Records that a chat blocked the bot; True the first time."""

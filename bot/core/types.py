@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 MAX_TEXT = 4096  # Telegram's message limit; longer replies are split by the channel
 
@@ -75,6 +79,15 @@ class Reply:
     typed: bool = False  # the step reads typed values: choices are picked by their words, not 1, 2…
 
 
+@dataclass(frozen=True)
+class Aside:
+    """Long work a step hands over (an export): run after the answer, on a session of its own,
+    away from other chats' answers; its result is sent to the chat when done."""
+
+    key: str  # one at a time per chat and key: a second request is told to wait
+    work: Callable[[Session], Reply]
+
+
 @dataclass
 class Result:
     """What one input produced: the replies, and the command menu to show if the role changed."""
@@ -84,6 +97,7 @@ class Result:
     language: str = "vi"
     chosen_language: str | None = None  # set with /lang; None: the app's language decides
     board: list[Reply] = field(default_factory=list)  # notices for the board's chat
+    aside: list[Aside] = field(default_factory=list)  # long work to run after the answer
 
 
 class FileTooLarge(Exception):

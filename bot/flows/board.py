@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
-from bot.core.types import OutFile
+from bot.core.types import OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registry_chat import export_path
 from bot.flows.roles import refuse
@@ -12,7 +14,7 @@ from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
 from storage import audit, campaigns, exports, links, outbox
-from storage.models import Milestone, Role
+from storage.models import Campaign, Milestone, Role
 from storage.progress import progress
 
 OWING = "board.owing"
@@ -158,31 +160,35 @@ def handle_lists(ctx: Ctx) -> None:
     if campaign is None or ctx.choice not in ("registrations", "figures", "documents"):
         hint_and_reprompt(ctx)
         return
-    year = campaign.year
-    if ctx.choice == "registrations":
-        path = export_path(ctx, "registrations", "xlsx")
-        counts = exports.export_registrations(session=ctx.session, campaign=campaign, path=path)
-        text = _("Registrations %(year)s: %(n)s rows.") % {"year": year, "n": sum(
-            n for code, n in counts.items() if not code.startswith(("bk", "giay"))
-        )}  # fmt: skip
-        name = f"dang-ky-thi-dua-{year}.xlsx"
-    elif ctx.choice == "figures":
-        path = export_path(ctx, "figures", "xlsx")
-        rows = exports.export_report_figures(session=ctx.session, campaign=campaign, path=path)
-        text = _("Year-end report figures %(year)s: %(n)s enterprises.") % {"year": year, "n": rows}
-        name = f"so-lieu-bao-cao-{year}.xlsx"
-    else:
-        path = export_path(ctx, "documents", "zip")
-        files = exports.zip_documents(
-            session=ctx.session, campaign=campaign, root=ctx.settings.data_dir / "files", path=path
-        )
+    year, kind = campaign.year, ctx.choice
+    path = export_path(ctx, kind, "zip" if kind == "documents" else "xlsx")
+    files_root = ctx.settings.data_dir / "files"
+
+    def build(session: Session) -> Reply:
+        """Writes the list on a session of its own; a 100,000-row list takes seconds."""
+        found = session.get(Campaign, campaign.id)
+        assert found is not None
+        if kind == "registrations":
+            counts = exports.export_registrations(session=session, campaign=found, path=path)
+            text = _("Registrations %(year)s: %(n)s rows.") % {"year": year, "n": sum(
+                n for code, n in counts.items() if not code.startswith(("bk", "giay"))
+            )}  # fmt: skip
+            return Reply(text, file=OutFile(path, f"dang-ky-thi-dua-{year}.xlsx"))
+        if kind == "figures":
+            rows = exports.export_report_figures(session=session, campaign=found, path=path)
+            text = _("Year-end report figures %(year)s: %(n)s enterprises.") % {
+                "year": year, "n": rows,
+            }  # fmt: skip
+            return Reply(text, file=OutFile(path, f"so-lieu-bao-cao-{year}.xlsx"))
+        files = exports.zip_documents(session=session, campaign=found, root=files_root, path=path)
         text = _("Year-end report documents %(year)s: %(n)s files.") % {"year": year, "n": files}
-        name = f"bao-cao-tong-ket-{year}.zip"
+        return Reply(text, file=OutFile(path, f"bao-cao-tong-ket-{year}.zip"))
+
     audit.record(
         db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
-        action=f"export.{ctx.choice}", now=ctx.now, target=f"campaign:{year}",
+        action=f"export.{kind}", now=ctx.now, target=f"campaign:{year}",
     )  # fmt: skip
-    ctx.say(text, file=OutFile(path, name))
+    ctx.aside("lists", build, _("Preparing the list; it will be sent here when it is ready."))
     prompt_lists(ctx)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from sqlmodel import Session
+
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
-from bot.core.types import OutFile
+from bot.core.types import OutFile, Reply
 from bot.flows.menu import receive_spreadsheet, show_menu
 from bot.flows.roles import refuse
 from bot.i18n import _, fmt_number
@@ -28,19 +30,24 @@ def export(ctx: Ctx) -> None:
     if refuse(ctx, Role.BOARD, Role.ADMIN):
         return
     path = export_path(ctx, "registry", "xlsx")
-    count = export_registry(ctx.session, path)
+    day = ctx.now.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
+
+    def build(session: Session) -> Reply:
+        """Writes the workbook on a session of its own, away from other chats' answers."""
+        count = export_registry(session, path)
+        return Reply(
+            _("The enterprise list (%(n)s enterprises) is attached.") % {"n": fmt_number(count)},
+            file=OutFile(path, f"doanh-nghiep-kcn-{day}.xlsx"),
+        )
+
     audit.record(
         db=ctx.session,
         actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="export.registry",
         now=ctx.now,
-        details={"enterprises": count},
     )
-    day = ctx.now.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
-    ctx.say(
-        _("The enterprise list (%(n)s enterprises) is attached.") % {"n": fmt_number(count)},
-        file=OutFile(path, f"doanh-nghiep-kcn-{day}.xlsx"),
-    )
+    started = _("Preparing the enterprise list; it will be sent here when it is ready.")
+    ctx.aside("registry", build, started)
 
 
 def export_path(ctx: Ctx, kind: str, suffix: str) -> Path:

@@ -30,6 +30,7 @@ from bot.channels.telegram.translate import (
     stats,
 )
 from bot.core.engine import Core
+from bot.core.types import Aside
 from bot.settings import Settings
 from scheduler.dispatcher import Port
 
@@ -51,6 +52,8 @@ class UpdateHandler:
         self.on_board_notice = on_board_notice
         # Idle between updates; the interpreter joins it at exit, so an Application may restart.
         self.worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="thidua-core")
+        # Long work (exports) on threads of its own: it never takes a core thread or a chat's turn.
+        self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
         """Runs blocking core work off the event loop, on the core's thread."""
@@ -92,6 +95,22 @@ class UpdateHandler:
             log.error("could not answer chat %s: %r", incoming.chat_id, error)
         if result.board and self.on_board_notice is not None:
             self.on_board_notice()  # the outbox sends them now rather than within the minute
+        for aside in result.aside:  # its result follows when done; other updates go on
+            context.application.create_task(
+                self._aside(bot, incoming.chat_id, aside, result.language), update=update
+            )
+
+    async def _aside(self, bot: ReplyBot, chat_id: str, aside: Aside, language: str) -> None:
+        """Runs a step's long work on the aside threads, then sends its result to the chat."""
+        work = partial(self.core.run_aside, CHANNEL, chat_id, aside, language)
+        reply = await asyncio.get_running_loop().run_in_executor(self.aside, work)
+        try:
+            await send_reply(bot, chat_id, reply)
+        except Forbidden:
+            await self._unreachable(chat_id)
+        except TelegramError as error:
+            stats["reply_failed"] += 1
+            log.error("could not send long work's result to chat %s: %r", chat_id, error)
 
     async def _unreachable(self, chat_id: str) -> None:
         """Counts a chat that blocked the bot and marks its link unreachable."""

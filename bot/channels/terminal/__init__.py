@@ -76,6 +76,8 @@ class TerminalChannel:
         with use_language(result.language):
             for reply in result.replies:
                 self.render(reply)
+            for aside in result.aside:  # one person here: the long work runs now, then prints
+                self.render(self.core.run_aside(CHANNEL, self.chat_id, aside, result.language))
             for notice in result.board:
                 self._print(_("[to the board's chat] %(text)s") % {"text": notice.text})
         return result.replies
