@@ -319,4 +319,22 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class Inbox(SQLModel, table=True):
+    """A delivery from a channel, stored before it is acknowledged; done in the transaction of
+    its effects, with the answer kept until it has been sent (a restart sends it, or handles
+    what was left undone)."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_type=String(16))
+    chat_id: str = Field(sa_type=String(64))
+    key: str = Field(sa_type=String(64))
+    payload: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answer: dict[str, object] | None = Field(default=None, sa_type=JSON)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
 METADATA = SQLModel.metadata  # every table above (Alembic compares migrations against it)

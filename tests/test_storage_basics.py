@@ -349,3 +349,25 @@ def test_the_service_checkpoints_sqlite_off_the_answer_path(engine: Engine) -> N
     assert autocheckpoint() == 1000  # SQLite's default again
     database = Path(str(engine.url.database))
     assert Path(f"{database}-wal").stat().st_size == 0
+
+
+def test_the_inbox_stores_once_and_tells_what_a_crash_left(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from storage import inbox
+
+    first = inbox.store(engine, "telegram", [("1", "10", {"n": 10}), ("2", "11", {"n": 11})], NOW)
+    again = inbox.store(engine, "telegram", [("1", "10", {"n": 10}), ("1", "12", {"n": 12})], NOW)
+    assert set(first) == {"10", "11"} and set(again) == {"12"}  # a repeat is not new
+    assert [p["n"] for _id, p in inbox.undone(engine, "telegram")] == [10, 11, 12]
+    with engine.begin() as conn:
+        inbox.mark_done(conn, first["10"], {"replies": [{"text": "x"}]}, NOW)
+    assert [p["n"] for _id, p in inbox.undone(engine, "telegram")] == [11, 12]
+    kept = {"replies": [{"text": "x"}]}
+    assert inbox.unanswered(engine, "telegram") == [(first["10"], "1", kept)]
+    inbox.mark_answered(engine, first["10"], NOW)
+    inbox.mark_answered(engine, first["11"], NOW)  # skipped (no answer): finished all the same
+    assert inbox.unanswered(engine, "telegram") == []
+    assert [p["n"] for _id, p in inbox.undone(engine, "telegram")] == [12]
+    assert inbox.undone(engine, "zalo") == []  # per channel
+    assert inbox.prune(engine, NOW + timedelta(days=8)) == 2  # answered a week ago: gone

@@ -6,11 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from storage import invitations, registry
 from storage.engine import make_engine, session_for
@@ -53,6 +56,20 @@ def _text(call: Call) -> str:
     return str(call.params.get("text", ""))
 
 
+def _wait_until_answered(engine: Engine, count: int) -> None:
+    """Until the process has recorded ``count`` answers as sent (its inbox rows finished)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            done = conn.execute(
+                text("SELECT count(*) FROM inbox WHERE answered_at IS NOT NULL")
+            ).scalar()
+        if done is not None and done >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} answers recorded as sent")
+
+
 def test_a_killed_process_resumes_the_conversation(fake: FakeTelegram, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     engine = make_engine(f"sqlite:///{data_dir / 'thidua.sqlite3'}")
@@ -72,6 +89,7 @@ def test_a_killed_process_resumes_the_conversation(fake: FakeTelegram, tmp_path:
     try:
         fake.push_update(fake.message_update(CHAT, f"/start {code}"))
         ask = fake.wait_for("sendMessage", lambda c: "sẽ được liên kết" in _text(c), timeout=60)[-1]
+        _wait_until_answered(engine, count=1)  # between two updates: the first is finished
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         buttons = {

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Connection, Engine
 from bot.core import routing
 from bot.core.context import Ctx
 from bot.core.flow import Flow, Router
-from bot.core.types import Aside, FilePort, Incoming, Reply, Result
+from bot.core.types import Aside, FilePort, Incoming, Reply, Result, answer_of
 from bot.i18n import _, pick_language, use_language
 from bot.settings import Settings
-from storage import conversations, links, outbox
+from storage import conversations, inbox, links, outbox
 from storage.engine import begin_update, session_for
 from storage.outbox import Target
 from storage.types import utcnow
@@ -83,6 +83,8 @@ class Core:
             return _apology(incoming)
         if incoming.key is not None and incoming.key in (conv.recent_keys or ()):
             log.info("skipped a repeated delivery %s for %s", incoming.key, conv.chat_id)
+            self._done(conn, incoming, Result(), now)
+            conn.commit()
             return Result()
         language = conv.language or pick_language(incoming.language_code)
         ctx = Ctx(
@@ -96,12 +98,20 @@ class Core:
                     conv.recent_keys = [*(conv.recent_keys or ())[1 - RECENT_KEYS :], incoming.key]
                 conv.updated_at = now
                 conversations.save_chat(conn=conn, state=conv)
+                self._done(conn, incoming, ctx.result, now)  # with its effects, or not at all
                 conn.commit()
                 self._claim_aside(incoming, ctx.result.aside)
             except Exception:  # a step's bug, or the database refusing the commit
                 log.exception("step %r failed on %s input", conv.step, incoming.kind)
                 conn.rollback()
-                return Result([_failure_reply()], language=language)
+                failed = Result([_failure_reply()], language=language)
+                try:  # answered with the apology: a restart must not run the step again
+                    self._done(conn, incoming, failed, now)
+                    conn.commit()
+                except Exception:
+                    log.exception("could not mark inbox row %s done", incoming.inbox_id)
+                    conn.rollback()
+                return failed
             finally:
                 ctx.close()
         return ctx.result
@@ -138,6 +148,12 @@ class Core:
                 now=ctx.now,
                 payload=payload,
             )
+
+    @staticmethod
+    def _done(conn: Connection, incoming: Incoming, result: Result, now: datetime) -> None:
+        """Marks the delivery's inbox row done, keeping the answer until it is sent."""
+        if incoming.inbox_id is not None:
+            inbox.mark_done(conn, incoming.inbox_id, answer_of(result), now)
 
     def run_aside(self, channel: str, chat_id: str, aside: Aside, language: str) -> Reply:
         """Runs a step's long work on a session of its own, outside any chat's turn; its reply

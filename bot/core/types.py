@@ -49,6 +49,7 @@ class Incoming:
     user_name: str = ""
     language_code: str | None = None
     key: str | None = None  # the channel's id of this delivery: one delivered again is skipped
+    inbox_id: int | None = None  # its row in the durable inbox, marked done with its effects
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,47 @@ class Result:
     chosen_language: str | None = None  # set with /lang; None: the app's language decides
     board: list[Reply] = field(default_factory=list)  # notices for the board's chat
     aside: list[Aside] = field(default_factory=list)  # long work to run after the answer
+
+
+def answer_of(result: Result) -> dict[str, object]:
+    """What a channel needs to send the answer again after a crash, as JSON."""
+    return {
+        "replies": [
+            {
+                "text": r.text,
+                "choices": [[c.token, c.label] for c in r.choices],
+                "file": [str(r.file.path), r.file.name] if r.file else None,
+                "typed": r.typed,
+            }
+            for r in result.replies
+        ],
+        "menu_role": result.menu_role,
+        "language": result.language,
+        "chosen_language": result.chosen_language,
+    }
+
+
+def result_of(answer: dict[str, object]) -> Result:
+    """The answer kept in the inbox, to send again (long work and board notices are not in it:
+    the outbox keeps those)."""
+    replies = []
+    for item in answer.get("replies") or []:  # type: ignore[attr-defined]
+        file = item.get("file")
+        replies.append(
+            Reply(
+                str(item.get("text", "")),
+                tuple(Choice(str(t), str(label)) for t, label in item.get("choices") or []),
+                OutFile(Path(file[0]), str(file[1])) if file else None,
+                bool(item.get("typed")),
+            )
+        )
+    role, chosen = answer.get("menu_role"), answer.get("chosen_language")
+    return Result(
+        replies=replies,
+        menu_role=str(role) if role else None,
+        language=str(answer.get("language") or "vi"),
+        chosen_language=str(chosen) if chosen else None,
+    )
 
 
 class FileTooLarge(Exception):

@@ -31,7 +31,7 @@ def parse_line(line: str, *, chat_id: str, user_name: str, language: str) -> Inc
         path = Path(text[1:].strip()).expanduser()
         size = path.stat().st_size if path.is_file() else None
         ref = FileRef(file_id=str(path), name=path.name, size=size)
-        return Incoming(kind=Kind.FILE, file=ref, **base)
+        return Incoming(kind=Kind.FILE, file=ref, **base)  # type: ignore[arg-type]
     return Incoming(kind=Kind.TEXT, text=text, **base)  # type: ignore[arg-type]
 
 
