@@ -20,6 +20,30 @@ BOT = {"id": 123456, "is_bot": True, "first_name": "Bench", "username": "bench_b
 counts: Counter[str] = Counter()
 last: dict[str, float] = {}  # chat -> time.monotonic() its latest message was answered
 delay = 0.0
+updates: list[dict[str, object]] = []  # pushed with POST /push, served by getUpdates
+arrived: asyncio.Event | None = None
+
+
+def _params(body: bytes) -> dict[str, str]:
+    if body.startswith(b"{"):
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(body).items()}
+    return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+
+
+async def _get_updates(body: bytes) -> bytes:
+    """Long polling over the pushed updates: those from the offset on, or wait for some."""
+    global updates
+    params = _params(body)
+    offset = int(params.get("offset") or 0)
+    updates = [u for u in updates if int(str(u["update_id"])) >= offset]
+    if not updates and arrived is not None:
+        arrived.clear()
+        try:
+            await asyncio.wait_for(arrived.wait(), float(params.get("timeout") or 0))
+        except TimeoutError:
+            pass
+    batch = updates[: int(params.get("limit") or 100)]
+    return json.dumps({"ok": True, "result": batch}).encode()
 
 
 def _answer(method: str, body: bytes) -> bytes:
@@ -59,6 +83,15 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 payload = json.dumps(counts).encode()
             elif path == "/last":
                 payload = json.dumps({c: [counts[c], t] for c, t in last.items()}).encode()
+            elif path == "/push":
+                updates.extend(json.loads(body))
+                if arrived is not None:
+                    arrived.set()
+                payload = b"true"
+            elif path.lower().endswith("/getupdates"):
+                if delay:
+                    await asyncio.sleep(delay)
+                payload = await _get_updates(body)
             else:
                 payload = _answer(path.rsplit("/", 1)[-1].lower(), body)
                 if delay:
@@ -75,6 +108,8 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
 
 
 async def main() -> None:
+    global arrived
+    arrived = asyncio.Event()
     server = await asyncio.start_server(_serve, "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
     async with server:

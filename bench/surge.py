@@ -1,10 +1,11 @@
 """Deadline day: many chats write at the same moment and every Bot API call is answered 100 ms late.
 
-The real PTB Application with the core, SQLite, and the Bot API a lean fake in its own process
+The Telegram channel as the service runs it (our long polling through the durable inbox, the
+PTB Application, the core, SQLite), and the Bot API a lean fake in its own process
 (bench/lean_bot_api.py) that answers each call after the delay, as a server in Vietnam would
 reach Telegram. Each chat sends "/menu" then "/help" (two answers), all chats within the same
-instant, put on the Application's update queue as polling would. Measured per chat: from its
-first update's arrival to its last answer, on the monotonic clock both processes share.
+instant, pushed to the fake's getUpdates. Measured per chat: from the push to its last answer,
+on the monotonic clock both processes share.
 Variants: as the service runs now (chats at once, each in order), and one update at a time with
 one core thread (how it ran before), for comparison.
 """
@@ -76,9 +77,8 @@ def _update(number: int, chat: int, text: str) -> dict[str, object]:
 def child(base: str, folder: str, chats: str, variant: str) -> None:
     """Runs one surge in this fresh process; prints the latencies' summary as JSON."""
     import httpx
-    from telegram import Update
 
-    from bot.channels.telegram.application import build_application
+    from bot.channels.telegram.application import TelegramChannel
     from bot.compose import build_core
     from bot.settings import Settings
     from storage.engine import make_engine
@@ -94,22 +94,21 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
         telegram_file_url=f"{base}/file/bot",
         core_threads=1 if serial else Settings().core_threads,
         concurrent_chats=1 if serial else Settings().concurrent_chats,
+        poll_timeout=10,
     )
     engine = make_engine(settings.db_url)
-    application = build_application(settings, build_core(settings, engine))
+    channel = TelegramChannel(settings, build_core(settings, engine))
 
     async def run() -> dict[str, object]:
-        await application.initialize()
-        await application.start()
+        await channel.start()
         updates = [
-            Update.de_json(_update(n * ANSWERS + k, 10_000 + n, text), application.bot)
+            _update(1 + n * ANSWERS + k, 10_000 + n, text)
             for n in range(count)
             for k, text in enumerate(("/menu", "/help"))
         ]
-        arrived = time.monotonic()
-        for update in updates:  # all at once, as one getUpdates answer would bring them
-            application.update_queue.put_nowait(update)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=60) as client:
+            arrived = time.monotonic()
+            await client.post(f"{base}/push", json=updates)  # all at once
             while True:
                 await asyncio.sleep(0.05)
                 done = (await client.get(f"{base}/last")).json()
@@ -117,8 +116,8 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
                     break
                 if time.monotonic() - arrived > 300:
                     raise TimeoutError(f"{len(done)} of {count} chats answered")
-        await application.stop()
-        await application.shutdown()
+        await channel.stop()
+        await channel.close()
         waits = sorted(t - arrived for _n, t in done.values())
         return {
             "p50": statistics.median(waits),

@@ -83,12 +83,14 @@ def mark_done(conn: Connection, inbox_id: int, answer: dict[str, object], now: d
     )
 
 
-def mark_answered(engine: Engine, inbox_id: int, now: datetime) -> None:
-    """The answer went out (or there was none to give): nothing is left for this delivery."""
+def mark_answered(engine: Engine, inbox_ids: Sequence[int], now: datetime) -> None:
+    """The answers went out (or there was none to give): nothing is left for these deliveries."""
+    if not inbox_ids:
+        return
     with engine.begin() as conn:
         conn.execute(
             update(_INBOX)
-            .where(_INBOX.c.id == inbox_id)
+            .where(_INBOX.c.id.in_(list(inbox_ids)))
             .values(answered_at=now, answer=null(), done_at=func.coalesce(_INBOX.c.done_at, now))
         )
 

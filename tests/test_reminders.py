@@ -321,21 +321,26 @@ async def test_each_channel_has_its_own_sender_and_an_unknown_one_fails(
         assert failed.status == DeliveryStatus.FAILED and "pigeon" in (failed.error or "")
 
 
+def _queue_broadcasts(engine: Engine, targets: list[Target]) -> None:
+    """One broadcast line per target, due now."""
+    from storage import outbox
+
+    with session_for(engine) as session:
+        for index, target in enumerate(targets):
+            outbox.enqueue(
+                session=session, key=f"n{index}", kind="broadcast", target=target, now=local(7),
+                payload={"text": f"{index}"},
+            )  # fmt: skip
+        session.commit()
+
+
 async def test_a_stop_ends_the_pacing_waits_and_puts_unsent_rows_back(
     engine: Engine, tmp_path: Path
 ) -> None:
     """Was: each row still slept through its slot (20 rows to one chat: 19 s) after a stop."""
     import asyncio
 
-    from storage import outbox
-
-    with session_for(engine) as session:
-        for index in range(20):
-            outbox.enqueue(
-                session=session, key=f"n{index}", kind="broadcast",
-                target=Target("telegram", "-100"), now=local(7), payload={"text": f"{index}"},
-            )  # fmt: skip
-        session.commit()
+    _queue_broadcasts(engine, [Target("telegram", "-100")] * 20)
     stop = asyncio.Event()
     sender = FakeSender()
 
@@ -360,15 +365,7 @@ async def test_a_stop_ends_the_pacing_waits_and_puts_unsent_rows_back(
 async def test_a_cancelled_run_puts_its_waiting_rows_back(engine: Engine, tmp_path: Path) -> None:
     import asyncio
 
-    from storage import outbox
-
-    with session_for(engine) as session:
-        for index in range(10):
-            outbox.enqueue(
-                session=session, key=f"n{index}", kind="broadcast",
-                target=Target("telegram", "-100"), now=local(7), payload={"text": f"{index}"},
-            )  # fmt: skip
-        session.commit()
+    _queue_broadcasts(engine, [Target("telegram", "-100")] * 10)
     sender = FakeSender()
     dispatch = dispatcher.dispatch(
         engine, ports={"telegram": dispatcher.Port(sender, 25, 0.5)},
@@ -390,15 +387,7 @@ async def test_a_run_that_lost_the_scheduler_lock_claims_no_more(
     engine: Engine, tmp_path: Path
 ) -> None:
     """Was: a run went on claiming batches after its lock was gone, beside the new holder."""
-    from storage import outbox
-
-    with session_for(engine) as session:
-        for index in range(12):
-            outbox.enqueue(
-                session=session, key=f"n{index}", kind="broadcast",
-                target=Target("telegram", f"c{index}"), now=local(7), payload={"text": "x"},
-            )  # fmt: skip
-        session.commit()
+    _queue_broadcasts(engine, [Target("telegram", f"c{index}") for index in range(12)])
     sender = FakeSender()
     stats = await dispatcher.dispatch(
         engine, ports=ports_for(sender), batch=5, still_ours=lambda: False,

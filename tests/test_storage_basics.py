@@ -365,8 +365,7 @@ def test_the_inbox_stores_once_and_tells_what_a_crash_left(engine: Engine) -> No
     assert [p["n"] for _id, p in inbox.undone(engine, "telegram")] == [11, 12]
     kept = {"replies": [{"text": "x"}]}
     assert inbox.unanswered(engine, "telegram") == [(first["10"], "1", kept)]
-    inbox.mark_answered(engine, first["10"], NOW)
-    inbox.mark_answered(engine, first["11"], NOW)  # skipped (no answer): finished all the same
+    inbox.mark_answered(engine, [first["10"], first["11"]], NOW)  # 11 skipped: finished too
     assert inbox.unanswered(engine, "telegram") == []
     assert [p["n"] for _id, p in inbox.undone(engine, "telegram")] == [12]
     assert inbox.undone(engine, "zalo") == []  # per channel

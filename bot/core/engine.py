@@ -149,6 +149,19 @@ class Core:
                 payload=payload,
             )
 
+    def receive(
+        self, channel: str, items: list[tuple[str, str, dict[str, object]]]
+    ) -> dict[str, int]:
+        """Stores a channel's deliveries (chat, key, payload) in the inbox before the channel
+        acknowledges them; returns the new ones' rows by key (taking the core's turn on SQLite)."""
+        with self._turns:
+            return inbox.store(self.engine, channel, items, self.clock())
+
+    def finish(self, inbox_ids: list[int]) -> None:
+        """Records answers as sent, in one statement, taking the core's turn on SQLite."""
+        with self._turns:
+            inbox.mark_answered(self.engine, inbox_ids, self.clock())
+
     @staticmethod
     def _done(conn: Connection, incoming: Incoming, result: Result, now: datetime) -> None:
         """Marks the delivery's inbox row done, keeping the answer until it is sent."""

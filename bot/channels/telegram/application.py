@@ -38,6 +38,7 @@ from storage import inbox
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
 T = TypeVar("T")
 
 
@@ -58,6 +59,8 @@ class UpdateHandler:
         # Long work (exports) on threads of its own: it never takes a core thread or a chat's turn.
         self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
         self.inbox_ids: dict[int, int] = {}  # update id -> its inbox row, for polled updates
+        self.finished: list[int] = []  # inbox rows answered, not yet recorded
+        self._finisher: asyncio.Task[None] | None = None
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
         """Runs blocking core work off the event loop, on the core's thread."""
@@ -118,9 +121,24 @@ class UpdateHandler:
         await self._answered(inbox_id)
 
     async def _answered(self, inbox_id: int | None) -> None:
-        """Nothing is left to do for this delivery."""
-        if inbox_id is not None:
-            done = partial(inbox.mark_answered, self.core.engine, inbox_id, utcnow())
+        """Nothing is left to do for this delivery: recorded with others within FINISH_EVERY
+        (a crash in between sends that answer again at the next start, never loses it)."""
+        if inbox_id is None:
+            return
+        self.finished.append(inbox_id)
+        if self._finisher is None or self._finisher.done():
+            self._finisher = asyncio.create_task(self._finish_soon())
+
+    async def _finish_soon(self) -> None:
+        """Writes the finished rows gathered meanwhile, in one statement."""
+        await asyncio.sleep(FINISH_EVERY)
+        await self.flush_finished()
+
+    async def flush_finished(self) -> None:
+        """Writes every finished row now (also at stop)."""
+        ids, self.finished = self.finished, []
+        if ids:
+            done = partial(self.core.finish, ids)
             await asyncio.get_running_loop().run_in_executor(self.worker, done)
 
     async def _aside(self, bot: ReplyBot, chat_id: str, aside: Aside, language: str) -> None:
@@ -254,7 +272,8 @@ class TelegramChannel:
         confirmation, and Telegram delivers the batch again."""
         offset: int | None = None
         pause = 1.0
-        bot, engine = self.application.bot, self.handler.core.engine
+        bot, core = self.application.bot, self.handler.core
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 updates = await bot.get_updates(
@@ -263,7 +282,9 @@ class TelegramChannel:
                 )  # fmt: skip
                 if updates:
                     items = [(_chat_of(u), str(u.update_id), u.to_dict()) for u in updates]
-                    fresh = await asyncio.to_thread(inbox.store, engine, CHANNEL, items, utcnow())
+                    fresh = await loop.run_in_executor(
+                        self.handler.worker, partial(core.receive, CHANNEL, items)
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Telegram, the network or the database: try again
@@ -297,6 +318,7 @@ class TelegramChannel:
             await application.updater.stop()
         if application.running:
             await application.stop()
+        await self.handler.flush_finished()
 
     async def close(self) -> None:
         """Closes the connections, the outbox's too: after the reminder service has stopped."""
