@@ -50,13 +50,18 @@ def _ids(conn: Connection, channel: str, keys: list[str]) -> dict[str, int]:
     return {key: row_id for key, row_id in conn.execute(query)}
 
 
-def undone(engine: Engine, channel: str) -> list[tuple[int, dict[str, object]]]:
-    """Deliveries stored but not handled (a crash came between), oldest first."""
+def undone(
+    engine: Engine, channel: str, received_before: datetime | None = None
+) -> list[tuple[int, dict[str, object]]]:
+    """Deliveries stored but not handled (a crash, or the database away, came between), oldest
+    first; only those received before a moment, if given."""
     query = (
         select(_INBOX.c.id, _INBOX.c.payload)
         .where(_INBOX.c.channel == channel, _INBOX.c.done_at.is_(None))
         .order_by(_INBOX.c.id)
     )
+    if received_before is not None:
+        query = query.where(_INBOX.c.received_at < received_before)
     with engine.connect() as conn:
         return [(row_id, payload) for row_id, payload in conn.execute(query)]
 

@@ -353,6 +353,7 @@ def test_a_chat_that_cannot_be_opened_is_answered_with_an_apology(
     assert "Dữ liệu đã lưu trước đó không bị mất" in chat.said
     said = "could not open the chat" if fault == "locked" else "no database connection for"
     assert f"{said} fake:s" in caplog.text
+    assert chat.last.handled is False  # a channel with an inbox keeps it, to handle it again
 
 
 def test_the_chat_is_answered_after_the_server_drops_every_connection(

@@ -214,7 +214,7 @@ def _apology(incoming: Incoming) -> Result:
     """The apology, in the sender's app language, when the chat could not even be opened."""
     language = pick_language(incoming.language_code)
     with use_language(language):
-        return Result([_failure_reply()], language=language)
+        return Result([_failure_reply()], language=language, handled=False)
 
 
 def _failure_reply() -> Reply:

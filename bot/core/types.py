@@ -99,6 +99,7 @@ class Result:
     chosen_language: str | None = None  # set with /lang; None: the app's language decides
     board: list[Reply] = field(default_factory=list)  # notices for the board's chat
     aside: list[Aside] = field(default_factory=list)  # long work to run after the answer
+    handled: bool = True  # False: the database could not be reached; handle it again later
 
 
 def answer_of(result: Result) -> dict[str, object]:

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -39,6 +40,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
+RETRY_UNDONE_EVERY = 30.0  # seconds: deliveries left undone (the database away) handled again
 T = TypeVar("T")
 
 
@@ -118,7 +120,8 @@ class UpdateHandler:
             stats["reply_failed"] += 1
             log.error("could not answer chat %s: %r", chat_id, error)
             return
-        await self._answered(inbox_id)
+        if result.handled:  # else the apology went out, and the delivery waits to be handled
+            await self._answered(inbox_id)
 
     async def _answered(self, inbox_id: int | None) -> None:
         """Nothing is left to do for this delivery: recorded with others within FINISH_EVERY
@@ -261,7 +264,16 @@ class TelegramChannel:
         await asyncio.to_thread(inbox.prune, engine, utcnow())
         for row_id, chat_id, answer in await asyncio.to_thread(inbox.unanswered, engine, CHANNEL):
             await self.handler.answer(bot, chat_id, result_of(answer), row_id)
-        for row_id, payload in await asyncio.to_thread(inbox.undone, engine, CHANNEL):
+        await self._handle_undone()
+
+    async def _handle_undone(self, received_before: datetime | None = None) -> None:
+        """Puts stored deliveries not yet handled on the queue (not those already on it)."""
+        engine, bot = self.handler.core.engine, self.application.bot
+        queued = set(self.handler.inbox_ids.values())
+        rows = await asyncio.to_thread(inbox.undone, engine, CHANNEL, received_before)
+        for row_id, payload in rows:
+            if row_id in queued:
+                continue
             update = Update.de_json(payload, bot)
             self.handler.inbox_ids[update.update_id] = row_id
             await self.application.update_queue.put(update)
@@ -272,6 +284,7 @@ class TelegramChannel:
         confirmation, and Telegram delivers the batch again."""
         offset: int | None = None
         pause = 1.0
+        looked_back = asyncio.get_running_loop().time()
         bot, core = self.application.bot, self.handler.core
         loop = asyncio.get_running_loop()
         while True:
@@ -293,6 +306,10 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 1.0
+            loop_time = asyncio.get_running_loop().time()
+            if loop_time - looked_back > RETRY_UNDONE_EVERY:  # the database was away meanwhile?
+                looked_back = loop_time
+                await self._handle_undone(utcnow() - timedelta(seconds=RETRY_UNDONE_EVERY))
             if not updates:
                 continue
             offset = updates[-1].update_id + 1  # confirmed with the next call: stored by now
