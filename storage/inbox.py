@@ -19,7 +19,7 @@ from storage.models import Inbox
 from storage.upsert import insert_ignore
 
 _INBOX: Table = Inbox.__table__  # type: ignore[attr-defined]
-_STORE = insert_ignore(_INBOX, ("channel", "chat_id", "key"))
+_STORE = insert_ignore(_INBOX, ("channel", "chat_id", "key"), (_INBOX.c.key, _INBOX.c.id))
 KEEP_ANSWERED = timedelta(days=7)
 
 
@@ -30,24 +30,13 @@ def store(
     (by key): one delivered again, already stored, is not handled twice."""
     if not items:
         return {}
-    keys = [key for _chat, key, _payload in items]
-    with engine.begin() as conn:
-        before = _ids(conn, channel, keys)
-        rows = [
-            {"channel": channel, "chat_id": chat, "key": key, "payload": payload,
-             "received_at": now}
-            for chat, key, payload in items
-        ]  # fmt: skip
-        conn.execute(_STORE.on(conn), rows)
-        after = _ids(conn, channel, keys)
-    return {key: row_id for key, row_id in after.items() if key not in before}
-
-
-def _ids(conn: Connection, channel: str, keys: list[str]) -> dict[str, int]:
-    query = select(_INBOX.c.key, _INBOX.c.id).where(
-        _INBOX.c.channel == channel, _INBOX.c.key.in_(keys)
-    )
-    return {key: row_id for key, row_id in conn.execute(query)}
+    rows = [
+        {"channel": channel, "chat_id": chat, "key": key, "payload": payload, "received_at": now}
+        for chat, key, payload in items
+    ]
+    with engine.begin() as conn:  # RETURNING gives the rows inserted, not those skipped
+        stored = conn.execute(_STORE.on(conn), rows[0] if len(rows) == 1 else rows)
+        return {key: row_id for key, row_id in stored}
 
 
 def undone(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
@@ -23,13 +24,17 @@ class PerDialect:
         return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
 
 
-def insert_ignore(table: Table, keys: Iterable[str]) -> PerDialect:
-    """Inserts a row unless one with the same ``keys`` (a unique constraint) exists."""
+def insert_ignore(
+    table: Table, keys: Iterable[str], returning: Sequence[ColumnElement[Any]] = ()
+) -> PerDialect:
+    """Inserts a row unless one with the same ``keys`` (a unique constraint) exists; with
+    ``returning``, the statement gives those columns of the rows it did insert."""
     index = list(keys)
-    return PerDialect(
-        sqlite.insert(table).on_conflict_do_nothing(index_elements=index),
-        postgresql.insert(table).on_conflict_do_nothing(index_elements=index),
-    )
+    lite = sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
+    pg = postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
+    if returning:
+        return PerDialect(lite.returning(*returning), pg.returning(*returning))
+    return PerDialect(lite, pg)
 
 
 def upsert(table: Table, keys: Iterable[str], replace: Iterable[str]) -> PerDialect:

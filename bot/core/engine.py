@@ -194,7 +194,7 @@ class Core:
 
     def mark_unreachable(self, *, channel: str, chat_id: str) -> bool:
         """Records that a chat blocked the bot; True the first time."""
-        with session_for(self.engine) as session:
+        with self._turns, session_for(self.engine) as session:
             changed = links.mark_unreachable(session=session, channel=channel, chat_id=chat_id)
             session.commit()
             return changed

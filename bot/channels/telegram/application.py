@@ -148,13 +148,7 @@ class UpdateHandler:
         """Runs a step's long work on the aside threads, then sends its result to the chat."""
         work = partial(self.core.run_aside, CHANNEL, chat_id, aside, language)
         reply = await asyncio.get_running_loop().run_in_executor(self.aside, work)
-        try:
-            await send_reply(bot, chat_id, reply)
-        except Forbidden:
-            await self._unreachable(chat_id)
-        except TelegramError as error:
-            stats["reply_failed"] += 1
-            log.error("could not send long work's result to chat %s: %r", chat_id, error)
+        await self.answer(bot, chat_id, Result([reply], language=language), None)
 
     async def _unreachable(self, chat_id: str) -> None:
         """Counts a chat that blocked the bot and marks its link unreachable."""
@@ -272,11 +266,13 @@ class TelegramChannel:
         queued = set(self.handler.inbox_ids.values())
         rows = await asyncio.to_thread(inbox.undone, engine, CHANNEL, received_before)
         for row_id, payload in rows:
-            if row_id in queued:
-                continue
-            update = Update.de_json(payload, bot)
-            self.handler.inbox_ids[update.update_id] = row_id
-            await self.application.update_queue.put(update)
+            if row_id not in queued:
+                await self._queue(Update.de_json(payload, bot), row_id)
+
+    async def _queue(self, update: Update, row_id: int) -> None:
+        """Hands a stored delivery to the Application, its inbox row noted for the handler."""
+        self.handler.inbox_ids[update.update_id] = row_id
+        await self.application.update_queue.put(update)
 
     async def _poll(self) -> None:
         """Long polling that stores each batch in the inbox before confirming it to Telegram
@@ -284,9 +280,9 @@ class TelegramChannel:
         confirmation, and Telegram delivers the batch again."""
         offset: int | None = None
         pause = 1.0
-        looked_back = asyncio.get_running_loop().time()
         bot, core = self.application.bot, self.handler.core
         loop = asyncio.get_running_loop()
+        looked_back = loop.time()
         while True:
             try:
                 updates = await bot.get_updates(
@@ -306,9 +302,8 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 1.0
-            loop_time = asyncio.get_running_loop().time()
-            if loop_time - looked_back > RETRY_UNDONE_EVERY:  # the database was away meanwhile?
-                looked_back = loop_time
+            if loop.time() - looked_back > RETRY_UNDONE_EVERY:  # the database was away meanwhile?
+                looked_back = loop.time()
                 await self._handle_undone(utcnow() - timedelta(seconds=RETRY_UNDONE_EVERY))
             if not updates:
                 continue
@@ -316,8 +311,7 @@ class TelegramChannel:
             for update in updates:
                 row_id = fresh.get(str(update.update_id))
                 if row_id is not None:  # one delivered again and stored before is not re-run
-                    self.handler.inbox_ids[update.update_id] = row_id
-                    await self.application.update_queue.put(update)
+                    await self._queue(update, row_id)
 
     def _polling_error(self, error: Exception) -> None:
         """A failed getUpdates or store (the network, Telegram, the database): one line."""
