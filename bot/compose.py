@@ -38,6 +38,7 @@ from bot.flows import (
 )
 from bot.settings import Settings
 from bot.texts.outbox import Renderer
+from bot.web import WebFront
 from scheduler.dispatcher import Port
 from scheduler.service import ReminderService
 from storage.engine import WalCheckpointer, make_engine, session_for
@@ -63,7 +64,12 @@ class ConfigureChannel(Protocol):
     """A channel's constructor: the channel when its settings are present, else None."""
 
     def __call__(
-        self, settings: Settings, core: Core, *, on_board_notice: Callable[[], None] | None
+        self,
+        settings: Settings,
+        core: Core,
+        *,
+        on_board_notice: Callable[[], None] | None,
+        web: WebFront | None,
     ) -> Channel | None: ...
 
 
@@ -104,12 +110,19 @@ class App:
         """The conversation engine with every flow."""
         return build_core(self.settings, self.engine, self.clock)
 
-    def channels(self, core: Core, on_board_notice: Callable[[], None]) -> list[Channel]:
-        """Every channel whose settings are present (none: the terminal demo runs instead)."""
+    def web(self) -> WebFront | None:
+        """The HTTP server (webhooks, health, file links) when THIDUA_WEB_PORT is set."""
+        return WebFront(self.settings, self.engine) if self.settings.web_port is not None else None
+
+    def channels(
+        self, core: Core, on_board_notice: Callable[[], None], web: WebFront | None = None
+    ) -> list[Channel]:
+        """Every channel whose settings are present (none: the terminal demo runs instead);
+        those receiving by webhook add their route to ``web``."""
         found: list[Channel] = []
         for module in CHANNELS:
             configure: ConfigureChannel = importlib.import_module(module).configure
-            channel = configure(self.settings, core, on_board_notice=on_board_notice)
+            channel = configure(self.settings, core, on_board_notice=on_board_notice, web=web)
             if channel is not None:
                 found.append(channel)
         return found
@@ -144,7 +157,8 @@ class App:
             if service is not None:
                 service.kick()
 
-        channels = self.channels(core, kick)
+        web = self.web()
+        channels = self.channels(core, kick, web)
         service = self.reminder_service({channel.name: channel.port for channel in channels})
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -152,6 +166,8 @@ class App:
             loop.add_signal_handler(signum, stop.set)
         started: list[Channel] = []
         try:
+            if web is not None:  # listening before a channel announces its webhook
+                await web.start()
             for channel in channels:
                 await channel.start()  # one that fails closes what it opened, then raises
                 started.append(channel)
@@ -159,8 +175,14 @@ class App:
             await stop.wait()
             log.info("stopping")
         finally:
-            # Receiving stops first; then the outbox finishes what it has in flight, through
-            # ports still open; then the connections close. One failing does not skip the rest.
+            # Receiving stops first (the web front, then the channels); then the outbox
+            # finishes what it has in flight, through ports still open; then the connections
+            # close. One failing does not skip the rest.
+            if web is not None:
+                try:
+                    await web.stop()
+                except Exception:
+                    log.exception("stopping the web front failed")
             await _each(started, "stop")
             try:
                 await service.stop()
@@ -178,8 +200,6 @@ async def _each(channels: Sequence[Channel], step: str) -> None:
             log.exception("%s of the %s channel failed", step, channel.name)
 
 
-def build_core(
-    settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow
-) -> Core:
+def build_core(settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow) -> Core:
     """The conversation core with every flow and the board's chat."""
     return Core(engine=engine, settings=settings, flows=FLOWS, board=settings.board, clock=clock)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram import CHANNEL as TELEGRAM
@@ -26,11 +28,11 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     telegram_bot_username: str | None = None
-    webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    web_port: int | None = Field(default=None, ge=0, le=65535)  # the service's HTTP server
+    web_listen: str = "127.0.0.1"  # behind a reverse proxy; 0.0.0.0 only if nothing is in front
+    public_url: str | None = None  # e.g. https://thidua.example.vn: webhooks instead of polling
     webhook_path: str = "telegram"
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None  # default: derived from the token (same on workers)
     poll_timeout: int = Field(default=30, ge=0, le=60)
     board_chat: str | None = None  # "channel:chat id" of the board's chat, e.g. telegram:-100123
     board_chat_id: str | None = None  # shorthand for a Telegram chat id
@@ -67,6 +69,37 @@ class Settings(BaseSettings):
         if value:
             Target.parse(value)  # "channel:chat id"
         return value or None
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("use the public origin, e.g. https://thidua.example.vn")
+        return value.rstrip("/") if value else None
+
+    @model_validator(mode="after")
+    def _webhook_needs_the_server(self) -> Settings:
+        if self.public_url and self.web_port is None:
+            raise ValueError("THIDUA_PUBLIC_URL needs THIDUA_WEB_PORT (the server it points to)")
+        return self
+
+    @property
+    def telegram_webhook_url(self) -> str | None:
+        """Where Telegram posts updates: the public origin and the webhook's path."""
+        if not self.public_url:
+            return None
+        return f"{self.public_url}/{self.webhook_path.strip('/')}"
+
+    @property
+    def telegram_webhook_secret(self) -> str | None:
+        """The secret Telegram sends with each webhook call: THIDUA_WEBHOOK_SECRET, else one
+        derived from the token, so that every worker of a deployment agrees without setup."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        if self.telegram_token is None:
+            return None
+        token = self.telegram_token.get_secret_value().encode()
+        return hmac.new(token, b"thidua webhook secret", hashlib.sha256).hexdigest()
 
     @property
     def board(self) -> Target | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, func, null, select, update
+from sqlalchemy import Table, and_, delete, func, null, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from storage.models import Inbox
@@ -21,6 +21,8 @@ from storage.upsert import insert_ignore
 _INBOX: Table = Inbox.__table__  # type: ignore[attr-defined]
 _STORE = insert_ignore(_INBOX, ("channel", "chat_id", "key"), (_INBOX.c.key, _INBOX.c.id))
 KEEP_ANSWERED = timedelta(days=7)
+CLAIM_LEASE = timedelta(minutes=5)  # an answer claimed for sending this long ago was not sent
+CHAT_LOCKS = 7_262_027  # first key of the (two-key) advisory locks of chats' turns
 
 
 def store(
@@ -56,7 +58,7 @@ def undone(
 
 
 def unanswered(engine: Engine, channel: str) -> list[tuple[int, str, dict[str, object]]]:
-    """Deliveries handled whose answer was not sent (a crash came between), oldest first."""
+    """Deliveries handled whose answer was not recorded as sent, oldest first."""
     query = (
         select(_INBOX.c.id, _INBOX.c.chat_id, _INBOX.c.answer)
         .where(
@@ -70,11 +72,81 @@ def unanswered(engine: Engine, channel: str) -> list[tuple[int, str, dict[str, o
         return [(row_id, chat, answer or {}) for row_id, chat, answer in conn.execute(query)]
 
 
+def undone_chats(engine: Engine, channel: str, received_before: datetime) -> list[tuple[int, str]]:
+    """(row, chat) of deliveries stored before a moment and not yet handled, oldest first: a
+    crash, or the database away, came between storing and handling."""
+    query = (
+        select(_INBOX.c.id, _INBOX.c.chat_id)
+        .where(
+            _INBOX.c.channel == channel,
+            _INBOX.c.done_at.is_(None),
+            _INBOX.c.received_at < received_before,
+        )
+        .order_by(_INBOX.c.id)
+    )
+    with engine.connect() as conn:
+        return [(row_id, chat) for row_id, chat in conn.execute(query)]
+
+
+def lock_chat(conn: Connection, channel: str, chat_id: str) -> None:
+    """Takes the chat's turn until the transaction ends: on PostgreSQL several processes share
+    the chats, and one chat's deliveries are handled one after another, in order of arrival
+    (SQLite has one writer: its write lock is the turn)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:chat))"),
+            {"space": CHAT_LOCKS, "chat": f"{channel}:{chat_id}"},
+        )
+
+
+def oldest_undone(
+    conn: Connection, channel: str, chat_id: str
+) -> tuple[int, dict[str, object], bool] | None:
+    """The chat's first delivery not yet handled, whichever process stored it: its id, its
+    payload, and whether more wait after it."""
+    rows = conn.execute(
+        select(_INBOX.c.id, _INBOX.c.payload)
+        .where(
+            _INBOX.c.channel == channel,
+            _INBOX.c.chat_id == chat_id,
+            _INBOX.c.done_at.is_(None),
+        )
+        .order_by(_INBOX.c.id)
+        .limit(2)
+    ).all()
+    return (rows[0][0], rows[0][1], len(rows) > 1) if rows else None
+
+
+def claim_unanswered(
+    engine: Engine, channel: str, done_before: datetime, now: datetime
+) -> list[tuple[int, str, dict[str, object]]]:
+    """Deliveries handled before a moment whose answer was never sent (a crash came between),
+    oldest first, claimed so that no other process sends them too. A claim is ``answered_at``
+    with the answer still kept (``mark_answered`` drops it once sent); one older than
+    CLAIM_LEASE was not sent (its process died, or the network failed) and is taken again."""
+    free = or_(
+        _INBOX.c.answered_at.is_(None),
+        and_(_INBOX.c.answered_at < now - CLAIM_LEASE, _INBOX.c.answer.is_not(None)),
+    )
+    waiting = (
+        select(_INBOX.c.id)
+        .where(_INBOX.c.channel == channel, _INBOX.c.done_at < done_before, free)
+        .scalar_subquery()
+    )
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            update(_INBOX)
+            .where(_INBOX.c.id.in_(waiting), free)
+            .values(answered_at=now)
+            .returning(_INBOX.c.id, _INBOX.c.chat_id, _INBOX.c.answer)
+        )
+        rows = sorted((row_id, chat, answer or {}) for row_id, chat, answer in claimed)
+    return rows
+
+
 def mark_done(conn: Connection, inbox_id: int, answer: dict[str, object], now: datetime) -> None:
     """Marks a delivery handled, in the transaction of its effects, keeping its answer."""
-    conn.execute(
-        update(_INBOX).where(_INBOX.c.id == inbox_id).values(done_at=now, answer=answer)
-    )
+    conn.execute(update(_INBOX).where(_INBOX.c.id == inbox_id).values(done_at=now, answer=answer))
 
 
 def mark_answered(engine: Engine, inbox_ids: Sequence[int], now: datetime) -> None:

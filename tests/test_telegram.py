@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import openpyxl
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.channels.telegram.application import TelegramChannel, build_application
+from bot.channels.telegram.application import TelegramChannel
 from bot.channels.telegram.translate import split_text, stats
 from bot.compose import build_core
 from bot.settings import Settings
+from bot.web import WebFront
 from storage import links
 from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
@@ -237,71 +239,116 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_onboarding_over_webhook(fake: FakeTelegram, db: Engine, tmp_path: Path) -> None:
-    codes = _codes(db)
-    settings = _settings(fake, tmp_path)
-    application = build_application(settings, build_core(settings, db, lambda: NOW))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/telegram"
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_webhook(
-            listen="127.0.0.1", port=port, url_path="telegram", secret_token="s3cret-Token",
-            webhook_url=url,
-        )  # fmt: skip
-        try:
-            assert fake.webhook is not None and fake.webhook["secret_token"] == "s3cret-Token"
-            update = fake.message_update(CHAT, f"/start {codes['board']}")
-            assert await fake.apost_to_webhook(url, update, "wrong") == 403
-            assert await fake.apost_to_webhook(url, update, "s3cret-Token") == 200
-            ask = (await fake.await_for("sendMessage", lambda c: "liên kết" in _text(c)))[-1]
-            press = fake.callback_update(
-                CHAT,
-                _buttons(ask)["Đồng ý, liên kết"],
-                message_id=ask.response["result"]["message_id"],
-            )
-            assert await fake.apost_to_webhook(url, press, "s3cret-Token") == 200
-            menu = await fake.await_for("sendMessage", lambda c: "Danh mục chính" in _text(c))
-            assert "Xuất danh sách doanh nghiệp" in _buttons(menu[-1])
-        finally:
-            await application.updater.stop()
-            await application.stop()
-    assert len([c for c in fake.calls_to("sendMessage") if "liên kết với" in _text(c)]) == 1
+SECRET = "s3cret-Token"
 
 
-async def test_webhook_deliveries_out_of_order_and_twice_are_each_answered_once(
-    fake: FakeTelegram, db: Engine, tmp_path: Path
-) -> None:
-    """Telegram retries a webhook and spreads updates over connections; its ids restart too."""
+@pytest.fixture
+async def webhook(fake: FakeTelegram, db: Engine, tmp_path: Path) -> AsyncIterator[str]:
+    """The service in webhook mode: the web front, the channel on it; yields the webhook's URL."""
     port = _free_port()
     settings = _settings(fake, tmp_path).model_copy(
         update={
-            "webhook_url": f"http://127.0.0.1:{port}/telegram",
-            "webhook_port": port,
-            "webhook_secret": SecretStr("s3cret-Token"),
+            "web_port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "webhook_secret": SecretStr(SECRET),
         }
     )
-    channel = TelegramChannel(settings, build_core(settings, db, lambda: NOW))
-    await channel.start()  # as the service starts it with THIDUA_WEBHOOK_URL set
-    url, secret = str(settings.webhook_url), "s3cret-Token"
+    web = WebFront(settings, db)
+    channel = TelegramChannel(settings, build_core(settings, db, lambda: NOW), web=web)
+    await web.start()
+    await channel.start()  # as `thidua run` starts it with THIDUA_PUBLIC_URL set
     try:
-        assert fake.webhook is not None and fake.webhook["url"] == url
-        later, earlier, after_reset = (
-            {**fake.message_update(CHAT, text), "update_id": number}
-            for text, number in (("/help", 1001), ("/lang", 1000), ("/menu", 12))
-        )
-        for update in (later, earlier, later, after_reset, earlier):
-            assert await fake.apost_to_webhook(url, update, secret) == 200
-        await fake.await_for("sendMessage", lambda c: "Các lệnh:" in _text(c))
-        await fake.await_for("sendMessage", lambda c: "chọn ngôn ngữ" in _text(c))
-        await fake.await_for("sendMessage", lambda c: "chưa được liên kết" in _text(c), count=2)
+        yield str(settings.telegram_webhook_url)
     finally:
+        await web.stop()
         await channel.stop()
         await channel.close()
+
+
+async def _post(url: str, body: bytes, secret: str | None = SECRET) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as r,
+    ):
+        return r.status
+
+
+async def test_onboarding_over_webhook(fake: FakeTelegram, db: Engine, webhook: str) -> None:
+    codes = _codes(db)
+    assert fake.webhook is not None and fake.webhook["url"] == webhook
+    assert fake.webhook["secret_token"] == SECRET
+    update = fake.message_update(CHAT, f"/start {codes['board']}")
+    assert await fake.apost_to_webhook(webhook, update, "wrong") == 403
+    assert await fake.apost_to_webhook(webhook, update, None) == 403
+    assert await fake.apost_to_webhook(webhook, update, SECRET) == 200
+    ask = (await fake.await_for("sendMessage", lambda c: "liên kết" in _text(c)))[-1]
+    press = fake.callback_update(
+        CHAT, _buttons(ask)["Đồng ý, liên kết"], message_id=ask.response["result"]["message_id"]
+    )
+    assert await fake.apost_to_webhook(webhook, press, SECRET) == 200
+    menu = await fake.await_for("sendMessage", lambda c: "Danh mục chính" in _text(c))
+    assert "Xuất danh sách doanh nghiệp" in _buttons(menu[-1])
+    assert len([c for c in fake.calls_to("sendMessage") if "liên kết với" in _text(c)]) == 1
+
+
+async def test_the_webhook_refuses_what_is_not_an_update(
+    fake: FakeTelegram, db: Engine, webhook: str
+) -> None:
+    """A stranger's post, junk, a huge body: refused at once, nothing stored, nothing answered."""
+    from sqlalchemy import text
+
+    assert await _post(webhook, b'{"update_id": 1}', secret="s3cret-Tokem") == 403
+    assert await _post(webhook, b"not json") == 400
+    assert await _post(webhook, b'["update_id", 1]') == 400
+    assert await _post(webhook, b'{"update_id": "1"}') == 400
+    huge = b'{"update_id": 2, "message": {"text": "' + b"x" * 2_000_000 + b'"}}'
+    assert await _post(webhook, huge) == 413
+    health = webhook.rsplit("/", 1)[0] + "/healthz"
+    async with aiohttp.ClientSession() as session, session.get(health) as response:
+        assert response.status == 200 and (await response.json())["database"] == "ok"
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM inbox")).scalar() == 0
+    assert fake.calls_to("sendMessage") == []
+
+
+async def test_webhook_deliveries_out_of_order_and_twice_are_each_answered_once(
+    fake: FakeTelegram, db: Engine, webhook: str
+) -> None:
+    """Telegram retries a webhook and spreads updates over connections; its ids restart too.
+    Each delivery is answered once, in the order it arrived (stored), whatever its id."""
+    later, earlier, after_reset = (
+        {**fake.message_update(CHAT, text), "update_id": number}
+        for text, number in (("/help", 1001), ("/lang", 1000), ("/menu", 12))
+    )
+    for update in (later, earlier, later, after_reset, earlier):  # each on a new connection
+        assert await fake.apost_to_webhook(webhook, update, SECRET) == 200
+    await fake.await_for("sendMessage", lambda c: _text(c).startswith("Tài khoản chat này"))
     texts = [_text(c) for c in fake.calls_to("sendMessage")]
-    assert sum("Các lệnh:" in t for t in texts) == 1  # /help once, though delivered twice
-    assert sum("chọn ngôn ngữ" in t for t in texts) == 1  # /lang, older id, answered once
+    # /help once though delivered twice; /lang (an older id) once; /menu after the id reset;
+    # in the order they arrived, not of their ids
+    assert [t.split()[0] for t in texts] == ["Các", "Anh/Chị", "Tài"], texts
+    assert "chọn ngôn ngữ" in texts[1]
+
+
+async def test_a_webhook_delivery_the_database_cannot_take_is_refused_then_answered(
+    fake: FakeTelegram, db: Engine, webhook: str
+) -> None:
+    """503 while the inbox cannot store it (Telegram delivers it again); answered once it can."""
+    with db.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER away BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'away'); END"
+        )
+    update = fake.message_update(CHAT, "/help")
+    assert await fake.apost_to_webhook(webhook, update, SECRET) == 503
+    await asyncio.sleep(0.3)
+    assert fake.calls_to("sendMessage") == []  # not acknowledged, so not answered either
+    with db.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER away")
+    assert await fake.apost_to_webhook(webhook, update, SECRET) == 200  # Telegram's retry
+    await fake.await_for("sendMessage", lambda c: "Các lệnh:" in _text(c))
 
 
 async def test_a_chat_with_a_slow_network_does_not_hold_another(

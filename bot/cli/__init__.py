@@ -68,4 +68,3 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         click.echo(_("Cancelled."), err=True)
         return 1
     return result if isinstance(result, int) else 0
-

@@ -197,9 +197,7 @@ def campaign_extend(
 @click.argument("last_day", type=CutoffType())
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
 @click.pass_obj
-def campaign_set(
-    app: App, milestone: str, last_day: date | datetime, year: int | None
-) -> None:
+def campaign_set(app: App, milestone: str, last_day: date | datetime, year: int | None) -> None:
     """Move MILESTONE for everyone: on time until the end of LAST_DAY."""
     cutoff = _end_of(last_day, app)
     with app.session() as session:

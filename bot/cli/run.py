@@ -101,10 +101,8 @@ def run(app: App) -> None:
     click.echo(_("Database ready: %(url)s") % {"url": engine_url})
     token = app.settings.telegram_token
     if token is not None:
-        secret = app.settings.webhook_secret
-        configure_logging(
-            secrets=[token.get_secret_value(), secret.get_secret_value() if secret else ""]
-        )
+        secret = app.settings.telegram_webhook_secret
+        configure_logging(secrets=[token.get_secret_value(), secret or ""])
         click.echo(_("Starting the Telegram channel."))
         app.run_channels()
         return

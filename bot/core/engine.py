@@ -8,7 +8,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.engine import Connection, Engine
@@ -58,6 +58,46 @@ class Core:
         with self._turns:
             return self._connected(incoming, files)
 
+    def handle_next(
+        self,
+        channel: str,
+        chat_id: str,
+        decode: Callable[[dict[str, object]], Incoming | None],
+        *,
+        files: FilePort | None = None,
+    ) -> Handled | None:
+        """Handles the chat's oldest stored delivery not yet done, in the chat's turn (other
+        processes on PostgreSQL wait for it); None when none is left. ``decode`` is the
+        channel's reading of a stored payload (None: nothing for the core, e.g. a group post).
+        Raises Unavailable when the database cannot be reached: the delivery stays stored."""
+        with self._turns:
+            now = self.clock()
+            try:
+                conn = self.engine.connect()
+            except Exception as error:
+                log.exception("no database connection for %s:%s", channel, chat_id)
+                raise Unavailable from error
+            with conn:
+                try:
+                    begin_update(conn)
+                    inbox.lock_chat(conn, channel, chat_id)
+                    row = inbox.oldest_undone(conn, channel, chat_id)
+                    if row is None:
+                        conn.rollback()
+                        return None
+                    row_id, payload, more = row
+                    incoming = _decoded(decode, payload)
+                    if incoming is None:
+                        inbox.mark_done(conn, row_id, {}, now)
+                        conn.commit()
+                        return Handled(row_id, payload, Result(), more)
+                except Exception as error:
+                    log.exception("could not take the next delivery of %s:%s", channel, chat_id)
+                    raise Unavailable from error
+                incoming = _normalised(replace(incoming, inbox_id=row_id))
+                result = self._handle_on(conn, incoming, now, files, begun=True)
+                return Handled(row_id, payload, result, more)
+
     def _connected(self, incoming: Incoming, files: FilePort | None) -> Result:
         """Connects, then answers; a connection that cannot be made is answered with the apology."""
         now = self.clock()
@@ -65,22 +105,29 @@ class Core:
             conn = self.engine.connect()
         except Exception:  # the database server down or unreachable
             log.exception("no database connection for %s:%s", incoming.channel, incoming.chat_id)
-            return _apology(incoming)
+            return apology(incoming)
         with conn:
             return self._handle_on(conn, incoming, now, files)
 
     def _handle_on(
-        self, conn: Connection, incoming: Incoming, now: datetime, files: FilePort | None
+        self,
+        conn: Connection,
+        incoming: Incoming,
+        now: datetime,
+        files: FilePort | None,
+        *,
+        begun: bool = False,
     ) -> Result:
         """Opens the chat, runs its step, and saves state and data in one transaction."""
         try:
-            begin_update(conn)
+            if not begun:
+                begin_update(conn)
             conv, contact = conversations.open_chat(
                 conn=conn, channel=incoming.channel, chat_id=incoming.chat_id, now=now
             )
         except Exception:  # the database gone or locked for longer than it waits
             log.exception("could not open the chat %s:%s", incoming.channel, incoming.chat_id)
-            return _apology(incoming)
+            return apology(incoming)
         if incoming.key is not None and incoming.key in (conv.recent_keys or ()):
             log.info("skipped a repeated delivery %s for %s", incoming.key, conv.chat_id)
             self._done(conn, incoming, Result(), now)
@@ -200,6 +247,32 @@ class Core:
             return changed
 
 
+class Unavailable(Exception):
+    """The database could not be reached: what was stored stays to be handled later."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One stored delivery handled: its inbox row, its payload (for the channel's own part,
+    e.g. a button press acknowledged), the core's answer, and whether more of the chat wait."""
+
+    inbox_id: int
+    payload: dict[str, object]
+    result: Result
+    more: bool
+
+
+def _decoded(
+    decode: Callable[[dict[str, object]], Incoming | None], payload: dict[str, object]
+) -> Incoming | None:
+    """The channel's reading of a stored payload; one it cannot read is nothing for the core."""
+    try:
+        return decode(payload)
+    except Exception:
+        log.exception("a stored delivery could not be read; skipped")
+        return None
+
+
 def _normalised(incoming: Incoming) -> Incoming:
     """NFC for everything a person typed, as phones and Macs may send NFD."""
     return replace(
@@ -210,7 +283,7 @@ def _normalised(incoming: Incoming) -> Incoming:
     )
 
 
-def _apology(incoming: Incoming) -> Result:
+def apology(incoming: Incoming) -> Result:
     """The apology, in the sender's app language, when the chat could not even be opened."""
     language = pick_language(incoming.language_code)
     with use_language(language):

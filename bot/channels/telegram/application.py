@@ -4,22 +4,22 @@ outbox's port; started and stopped by the composition root in its event loop."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
-import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
+from aiohttp import web
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.channels.telegram import CHANNEL
-from bot.channels.telegram.ordering import ChatOrder
+from bot.channels.telegram.ordering import ChatOrder, Stored
 from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.translate import (
@@ -31,24 +31,28 @@ from bot.channels.telegram.translate import (
     set_commands,
     stats,
 )
-from bot.core.engine import Core
-from bot.core.types import Aside, Result, result_of
+from bot.core.engine import Core, Unavailable, apology
+from bot.core.types import Aside, Incoming, Result, result_of
 from bot.settings import Settings
+from bot.web import WebFront
 from scheduler.dispatcher import Port
 from storage import inbox
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
-RETRY_UNDONE_EVERY = 30.0  # seconds: deliveries left undone (the database away) handled again
+GRACE = timedelta(seconds=30)  # what is left in the inbox this long is taken up again
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
+WEBHOOK_CONNECTIONS = 40  # Telegram's default: deliveries it makes at once
 T = TypeVar("T")
 
 
 class UpdateHandler:
     """Holds the core the handler talks to (no lookups in bot_data), and the core's threads.
 
-    Updates of different chats arrive at once (``ChatOrder``); the core's blocking work runs on
-    a pool of its own, so one chat's database wait or long step never holds another's answer.
+    Chats are handled at once (``ChatOrder``), each from the inbox in order of arrival; the
+    core's blocking work runs on a pool of its own, so one chat's database wait or long step
+    never holds another's answer.
     """
 
     def __init__(
@@ -60,7 +64,6 @@ class UpdateHandler:
         self.worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="thidua-core")
         # Long work (exports) on threads of its own: it never takes a core thread or a chat's turn.
         self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
-        self.inbox_ids: dict[int, int] = {}  # update id -> its inbox row, for polled updates
         self.finished: list[int] = []  # inbox rows answered, not yet recorded
         self._finisher: asyncio.Task[None] | None = None
 
@@ -68,42 +71,78 @@ class UpdateHandler:
         """Runs blocking core work off the event loop, on the core's thread."""
         return await asyncio.get_running_loop().run_in_executor(self.worker, function)
 
+    async def handle_stored(self, stored: Stored, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handles the chat's deliveries waiting in the inbox, oldest first (on PostgreSQL those
+        other workers stored too), until none is left; a person's chat never breaks the loop."""
+        bot = context.bot
+        assert isinstance(bot, ReplyBot)  # build_application's
+        decode = partial(_decode, bot)
+        files = TelegramFiles(bot, asyncio.get_running_loop())
+        take = partial(self.core.handle_next, CHANNEL, stored.chat_id, decode, files=files)
+        while True:
+            try:
+                handled = await self._in_worker(take)
+            except Unavailable:  # stored: handled once the database is back
+                await self._apologise(bot, stored.payload)
+                return
+            if handled is None:  # another update's turn took it already
+                return
+            update = Update.de_json(handled.payload, bot)
+            await self._after(bot, update, handled.result, handled.inbox_id, context)
+            if not handled.more or not handled.result.handled:
+                return
+
     async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answers one update through the core; a person's chat never breaks the update loop."""
-        inbox_id = self.inbox_ids.pop(update.update_id, None)
+        """Answers an update fed to the Application directly (benchmarks), not from the inbox."""
+        bot = context.bot
+        assert isinstance(bot, ReplyBot)
+        incoming = incoming_from(update, bot.username)
+        result = Result()
+        if incoming is not None:
+            files = TelegramFiles(bot, asyncio.get_running_loop())
+            result = await self._in_worker(partial(self.core.handle, incoming, files=files))
+        await self._after(bot, update, result, None, context)
+
+    async def _after(
+        self,
+        bot: ReplyBot,
+        update: Update,
+        result: Result,
+        inbox_id: int | None,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> None:
+        """Telegram's part once the core answered: the press acknowledged, the answer sent,
+        the board's notices pushed, long work started."""
         member = update.my_chat_member
         if member is not None and member.new_chat_member.status == "kicked":
             await self._unreachable(str(member.chat.id))
             await self._answered(inbox_id)
             return
-        incoming = incoming_from(update, context.bot.username)
-        if incoming is None:
-            log.debug("skipped update %s", update.update_id)
-            await self._answered(inbox_id)
-            return
-        incoming = replace(incoming, inbox_id=inbox_id)
-        files = TelegramFiles(context.bot, asyncio.get_running_loop())
-        result = await self._in_worker(partial(self.core.handle, incoming, files=files))
-        bot = context.bot
-        assert isinstance(bot, ReplyBot)  # build_application's
+        chat_id = _chat_of(update)
         if update.callback_query is not None:
             try:
                 await mark_chosen(bot, update)
             except TelegramError as error:  # e.g. a press answered after downtime: too old
                 log.info("could not answer a button press: %s", error)
-        await self.answer(bot, incoming.chat_id, result, inbox_id)
+        await self.answer(bot, chat_id, result, inbox_id)
         if result.board and self.on_board_notice is not None:
             self.on_board_notice()  # the outbox sends them now rather than within the minute
         for aside in result.aside:  # its result follows when done; other updates go on
             context.application.create_task(
-                self._aside(bot, incoming.chat_id, aside, result.language), update=update
+                self._aside(bot, chat_id, aside, result.language), update=update
             )
+
+    async def _apologise(self, bot: ReplyBot, payload: dict[str, object] | None) -> None:
+        """The database is away: the person hears so; the delivery waits in the inbox."""
+        incoming = _decode(bot, payload) if payload is not None else None
+        if incoming is not None:
+            await self.answer(bot, incoming.chat_id, apology(incoming), None)
 
     async def answer(
         self, bot: ReplyBot, chat_id: str, result: Result, inbox_id: int | None
     ) -> None:
         """Sends an answer; once it went out (or the chat blocked us) its inbox row is finished.
-        A network failure leaves it to be sent again at the next start."""
+        A network failure leaves it to be sent again later."""
         try:
             for reply in result.replies:
                 await send_reply(bot, chat_id, reply)
@@ -176,6 +215,7 @@ def build_application(
     bot = reply_bot(settings, request=request, rate_limited=rate_limited)
     order = ChatOrder(settings.concurrent_chats)  # other chats go on while one chat waits
     application = Application.builder().bot(bot).concurrent_updates(order).build()
+    application.add_handler(TypeHandler(Stored, handler.handle_stored))
     application.add_handler(TypeHandler(Update, handler.handle_update))
     application.add_error_handler(_log_error)
     return application
@@ -196,13 +236,18 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 class TelegramChannel:
-    """Receives updates (long polling, or a webhook when a public URL is set) and sends the
-    outbox's messages; the token comes from settings and is never logged."""
+    """Receives updates (long polling, or a webhook on the web front when a public URL is set)
+    through the inbox, and sends the outbox's messages; the token is never logged."""
 
     name = CHANNEL
 
     def __init__(
-        self, settings: Settings, core: Core, *, on_board_notice: Callable[[], None] | None = None
+        self,
+        settings: Settings,
+        core: Core,
+        *,
+        on_board_notice: Callable[[], None] | None = None,
+        web: WebFront | None = None,
     ) -> None:
         assert settings.telegram_token is not None
         self.settings = settings
@@ -214,7 +259,13 @@ class TelegramChannel:
         self.port = Port(
             self.sender, rate=settings.reminder_rate, per_chat=settings.reminder_per_chat_seconds
         )
-        self._poller: asyncio.Task[None] | None = None
+        self.webhook: Webhook | None = None
+        if settings.telegram_webhook_url:
+            if web is None:
+                raise ValueError("a Telegram webhook needs the web front (THIDUA_WEB_PORT)")
+            self.webhook = Webhook(self)
+            web.add("POST", "/" + settings.webhook_path.strip("/"), self.webhook.receive)
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Opens the sender, publishes the command menus, then starts receiving; a start that
@@ -232,47 +283,61 @@ class TelegramChannel:
         await application.initialize()
         await announce_commands(application)
         await application.start()
-        await self._recover()
-        if not settings.webhook_url:  # polling: our own loop, through the inbox
-            self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
-            return
-        # The webhook through PTB's server: acknowledged before it is stored (our web front,
-        # which stores first, is the next step).
-        updater = application.updater
-        assert updater is not None
-        secret = settings.webhook_secret
-        await updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-            allowed_updates=Update.ALL_TYPES,
-        )
+        bot = application.bot
+        if self.webhook is None:  # polling: our own loop, through the inbox
+            await bot.delete_webhook()  # getUpdates is refused while a webhook is set
+            self._tasks.append(asyncio.create_task(self._poll(), name="telegram-polling"))
+        else:  # every worker sets the same URL and secret: setting it again changes nothing
+            await bot.set_webhook(
+                url=str(settings.telegram_webhook_url),
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                max_connections=WEBHOOK_CONNECTIONS,
+            )
+        await self._recover(at_start=True)
+        self._tasks.append(asyncio.create_task(self._look_back(), name="telegram-inbox"))
 
-    async def _recover(self) -> None:
-        """What a crash left: answers handled but not sent go out; deliveries stored but not
-        handled are handled now, before anything new."""
+    async def _recover(self, *, at_start: bool = False) -> None:
+        """What a crash (or the database away) left: answers handled but not sent go out;
+        chats with deliveries stored but not handled are handled. On PostgreSQL another worker
+        may be busy with the youngest: only those older than GRACE are taken."""
         engine, bot = self.handler.core.engine, self.application.bot
         assert isinstance(bot, ReplyBot)
-        await asyncio.to_thread(inbox.prune, engine, utcnow())
-        for row_id, chat_id, answer in await asyncio.to_thread(inbox.unanswered, engine, CHANNEL):
+        shared = engine.dialect.name != "sqlite"
+        now = self.handler.core.clock()
+        before = now - GRACE if shared or not at_start else now + GRACE
+        if at_start:
+            await asyncio.to_thread(inbox.prune, engine, now)
+        claimed = await asyncio.to_thread(inbox.claim_unanswered, engine, CHANNEL, before, now)
+        for row_id, chat_id, answer in claimed:
             await self.handler.answer(bot, chat_id, result_of(answer), row_id)
-        await self._handle_undone()
+        chats = dict.fromkeys(
+            chat for _, chat in await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, before)
+        )
+        for chat in chats:
+            await self.application.update_queue.put(Stored(chat))
 
-    async def _handle_undone(self, received_before: datetime | None = None) -> None:
-        """Puts stored deliveries not yet handled on the queue (not those already on it)."""
-        engine, bot = self.handler.core.engine, self.application.bot
-        queued = set(self.handler.inbox_ids.values())
-        rows = await asyncio.to_thread(inbox.undone, engine, CHANNEL, received_before)
-        for row_id, payload in rows:
-            if row_id not in queued:
-                await self._queue(Update.de_json(payload, bot), row_id)
+    async def _look_back(self) -> None:
+        """Every GRACE, takes up what was left: deliveries the database was away for, answers
+        the network refused, and on PostgreSQL what a worker that died had in hand."""
+        while True:
+            await asyncio.sleep(GRACE.total_seconds())
+            try:
+                await self._recover()
+            except Exception as error:  # the database still away: next time
+                log.warning("could not look back at the inbox: %r", error)
 
-    async def _queue(self, update: Update, row_id: int) -> None:
-        """Hands a stored delivery to the Application, its inbox row noted for the handler."""
-        self.handler.inbox_ids[update.update_id] = row_id
-        await self.application.update_queue.put(update)
+    async def store(self, updates: list[Update]) -> None:
+        """Stores deliveries in the inbox, then queues their chats; raises when the database
+        cannot take them (the delivery is then not acknowledged, and comes again)."""
+        core = self.handler.core
+        by_key = {str(u.update_id): (_chat_of(u), u.to_dict()) for u in updates}
+        items = [(chat, key, payload) for key, (chat, payload) in by_key.items()]
+        receive = partial(core.receive, CHANNEL, items)
+        fresh = await asyncio.get_running_loop().run_in_executor(self.handler.worker, receive)
+        for key in fresh:  # one delivered again and stored before is not queued again
+            chat, payload = by_key[key]
+            await self.application.update_queue.put(Stored(chat, payload))
 
     async def _poll(self) -> None:
         """Long polling that stores each batch in the inbox before confirming it to Telegram
@@ -280,9 +345,7 @@ class TelegramChannel:
         confirmation, and Telegram delivers the batch again."""
         offset: int | None = None
         pause = 1.0
-        bot, core = self.application.bot, self.handler.core
-        loop = asyncio.get_running_loop()
-        looked_back = loop.time()
+        bot = self.application.bot
         while True:
             try:
                 updates = await bot.get_updates(
@@ -290,10 +353,7 @@ class TelegramChannel:
                     allowed_updates=Update.ALL_TYPES,
                 )  # fmt: skip
                 if updates:
-                    items = [(_chat_of(u), str(u.update_id), u.to_dict()) for u in updates]
-                    fresh = await loop.run_in_executor(
-                        self.handler.worker, partial(core.receive, CHANNEL, items)
-                    )
+                    await self.store(list(updates))
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Telegram, the network or the database: try again
@@ -302,16 +362,8 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 1.0
-            if loop.time() - looked_back > RETRY_UNDONE_EVERY:  # the database was away meanwhile?
-                looked_back = loop.time()
-                await self._handle_undone(utcnow() - timedelta(seconds=RETRY_UNDONE_EVERY))
-            if not updates:
-                continue
-            offset = updates[-1].update_id + 1  # confirmed with the next call: stored by now
-            for update in updates:
-                row_id = fresh.get(str(update.update_id))
-                if row_id is not None:  # one delivered again and stored before is not re-run
-                    await self._queue(update, row_id)
+            if updates:
+                offset = updates[-1].update_id + 1  # confirmed with the next call: stored by now
 
     def _polling_error(self, error: Exception) -> None:
         """A failed getUpdates or store (the network, Telegram, the database): one line."""
@@ -321,12 +373,10 @@ class TelegramChannel:
     async def stop(self) -> None:
         """Stops receiving and lets the updates in hand finish (their answers still go out)."""
         application = self.application
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         if application.running:
             await application.stop()
         await self.handler.flush_finished()
@@ -337,16 +387,59 @@ class TelegramChannel:
         await self.sender.close()
 
 
+class Webhook:
+    """Telegram's webhook on the web front: the secret checked in constant time, the update
+    stored in the inbox, then 200; anything that cannot be stored gets 503 and comes again."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.channel = channel
+        secret = channel.settings.telegram_webhook_secret
+        assert secret is not None
+        self.secret = secret.encode()
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """One delivery; its body is capped by the web front (413 beyond)."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            stats["webhook_refused"] += 1
+            return web.Response(status=403)
+        try:
+            payload = await request.json()
+            if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(payload, self.channel.application.bot)
+        except web.HTTPException:
+            raise
+        except Exception as error:
+            log.warning("webhook: unreadable update refused: %r", error)
+            return web.Response(status=400)
+        try:
+            await self.channel.store([update])
+        except Exception as error:  # the database away: Telegram delivers it again later
+            log.warning("webhook: update %s not stored: %r", update.update_id, error)
+            return web.Response(status=503)
+        return web.Response(status=200)
+
+
 def _chat_of(update: Update) -> str:
     """The chat an update belongs to, as the inbox keys it ("" for updates of no chat)."""
     chat = update.effective_chat
     return str(chat.id) if chat is not None else ""
 
 
+def _decode(bot: ReplyBot, payload: dict[str, object]) -> Incoming | None:
+    """A stored update as the core's input (None: nothing a person aimed at us)."""
+    return incoming_from(Update.de_json(payload, bot), bot.username)
+
+
 def configure(
-    settings: Settings, core: Core, *, on_board_notice: Callable[[], None] | None = None
+    settings: Settings,
+    core: Core,
+    *,
+    on_board_notice: Callable[[], None] | None = None,
+    web: WebFront | None = None,
 ) -> TelegramChannel | None:
     """The Telegram channel when a token is set; None otherwise."""
     if settings.telegram_token is None:
         return None
-    return TelegramChannel(settings, core, on_board_notice=on_board_notice)
+    return TelegramChannel(settings, core, on_board_notice=on_board_notice, web=web)

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 WAITING_LIMIT = 100_000  # updates PTB lets into the processor; the real bound is ``limit``
+
+
+@dataclass(frozen=True)
+class Stored:
+    """ "Chat ``chat_id`` has deliveries in the inbox": queued instead of the update itself, so
+    that its handler takes them from the inbox in order of arrival. ``payload`` is the update
+    that brought it, to be apologised to if the database is away."""
+
+    chat_id: str
+    payload: dict[str, object] | None = None
+
+
+def chat_key(update: object) -> str | None:
+    """The chat an update or a Stored marker belongs to, if any."""
+    if isinstance(update, Stored):
+        return update.chat_id or None
+    chat = update.effective_chat if isinstance(update, Update) else None
+    return str(chat.id) if chat is not None else None
 
 
 class ChatOrder(BaseUpdateProcessor):
@@ -24,26 +43,26 @@ class ChatOrder(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates=WAITING_LIMIT)
         self.limit = limit
         self._slots = asyncio.Semaphore(limit)
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates holding or waiting
+        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, updates holding or waiting
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Handles the update once its chat's earlier updates are done and a slot is free."""
-        chat = update.effective_chat if isinstance(update, Update) else None
+        chat = chat_key(update)
         if chat is None:
             async with self._slots:
                 await coroutine
             return
-        lock, users = self._chats.get(chat.id) or (asyncio.Lock(), 0)
-        self._chats[chat.id] = (lock, users + 1)
+        lock, users = self._chats.get(chat) or (asyncio.Lock(), 0)
+        self._chats[chat] = (lock, users + 1)
         try:
             async with lock, self._slots:
                 await coroutine
         finally:
-            lock, users = self._chats[chat.id]
+            lock, users = self._chats[chat]
             if users == 1:
-                del self._chats[chat.id]  # the last one of this chat: nothing kept per chat
+                del self._chats[chat]  # the last one of this chat: nothing kept per chat
             else:
-                self._chats[chat.id] = (lock, users - 1)
+                self._chats[chat] = (lock, users - 1)
 
     async def initialize(self) -> None:
         """Nothing to open."""

@@ -68,8 +68,10 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=file_name, content_type=mime_type)
             body = form
         connect = _given(pool_timeout, "pool") + _given(connect_timeout, "connect")
-        write = max(MEDIA_WRITE_TIMEOUT, _given(write_timeout, "write")) if files else _given(
-            write_timeout, "write"
+        write = (
+            max(MEDIA_WRITE_TIMEOUT, _given(write_timeout, "write"))
+            if files
+            else _given(write_timeout, "write")
         )
         # aiohttp's read timer starts once the body is written: only a total bounds a stalled
         # upload, so the whole call is bounded by connecting + writing + reading.

@@ -1,0 +1,76 @@
+"""The service's one HTTP server (aiohttp): channels' webhooks, the health check, and later the
+file links; started by ``thidua run`` when THIDUA_WEB_PORT is set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024  # bytes: a webhook's update is a few kilobytes; more is refused (413)
+HEALTH_TIMEOUT = 5.0  # seconds the database has to answer the health check
+STOP_WAIT = 5.0  # seconds requests in flight have to finish at stop
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class WebFront:
+    """Routes are added by the channels before ``start``; ``/healthz`` is always there."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.app = web.Application(client_max_size=MAX_BODY)
+        self.app.router.add_get("/healthz", self._health)
+        self._runner: web.AppRunner | None = None
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        """Registers a route (a channel's webhook, a file link)."""
+        self.app.router.add_route(method, path, handler)
+
+    @property
+    def port(self) -> int | None:
+        """The port listened on (the configured one, or the one given for port 0)."""
+        if self._runner is None:
+            return None
+        for site in self._runner.sites:
+            server = getattr(site, "_server", None)
+            if server is not None and server.sockets:
+                return int(server.sockets[0].getsockname()[1])
+        return None
+
+    async def start(self) -> None:
+        """Listens on THIDUA_WEB_LISTEN:THIDUA_WEB_PORT."""
+        assert self.settings.web_port is not None
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=STOP_WAIT)
+        await runner.setup()
+        self._runner = runner
+        site = web.TCPSite(runner, self.settings.web_listen, self.settings.web_port)
+        await site.start()
+        log.info("web front on %s:%s", self.settings.web_listen, self.port)
+
+    async def stop(self) -> None:
+        """Stops listening; requests in flight get STOP_WAIT seconds to finish."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _health(self, request: web.Request) -> web.Response:
+        """200 when the database answers within HEALTH_TIMEOUT, 503 otherwise."""
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._ping), HEALTH_TIMEOUT)
+        except Exception as error:
+            log.warning("health check: the database does not answer: %r", error)
+            return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
+
+    def _ping(self) -> None:
+        """One round trip to the database."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
