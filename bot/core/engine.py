@@ -71,7 +71,6 @@ class Core:
         channel's reading of a stored payload (None: nothing for the core, e.g. a group post).
         Raises Unavailable when the database cannot be reached: the delivery stays stored."""
         with self._turns:
-            now = self.clock()
             try:
                 conn = self.engine.connect()
             except Exception as error:
@@ -81,6 +80,7 @@ class Core:
                 try:
                     begin_update(conn)
                     inbox.lock_chat(conn, channel, chat_id)
+                    now = self.clock()  # the step's time is when its turn came
                     row = inbox.oldest_undone(conn, channel, chat_id)
                     if row is None:
                         conn.rollback()

@@ -37,7 +37,6 @@ from bot.settings import Settings
 from bot.web import WebFront
 from scheduler.dispatcher import Port
 from storage import inbox
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
@@ -298,23 +297,23 @@ class TelegramChannel:
         self._tasks.append(asyncio.create_task(self._look_back(), name="telegram-inbox"))
 
     async def _recover(self, *, at_start: bool = False) -> None:
-        """What a crash (or the database away) left: answers handled but not sent go out;
-        chats with deliveries stored but not handled are handled. On PostgreSQL another worker
-        may be busy with the youngest: only those older than GRACE are taken."""
+        """What a crash (or the database away) left: chats with deliveries stored but not
+        handled are handled (the chat's turn makes that safe beside other workers); answers
+        handled but not sent go out, those older than GRACE only on PostgreSQL, where another
+        worker may be about to send the youngest."""
         engine, bot = self.handler.core.engine, self.application.bot
         assert isinstance(bot, ReplyBot)
-        shared = engine.dialect.name != "sqlite"
         now = self.handler.core.clock()
-        before = now - GRACE if shared or not at_start else now + GRACE
         if at_start:
             await asyncio.to_thread(inbox.prune, engine, now)
-        claimed = await asyncio.to_thread(inbox.claim_unanswered, engine, CHANNEL, before, now)
+        alone = at_start and engine.dialect.name == "sqlite"
+        done_before = now + GRACE if alone else now - GRACE
+        claimed = await asyncio.to_thread(inbox.claim_unanswered, engine, CHANNEL, done_before, now)
         for row_id, chat_id, answer in claimed:
             await self.handler.answer(bot, chat_id, result_of(answer), row_id)
-        chats = dict.fromkeys(
-            chat for _, chat in await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, before)
-        )
-        for chat in chats:
+        received_before = now + GRACE if at_start else now - GRACE
+        undone = await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before)
+        for chat in dict.fromkeys(chat for _, chat in undone):
             await self.application.update_queue.put(Stored(chat))
 
     async def _look_back(self) -> None:
