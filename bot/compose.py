@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Protocol
 
@@ -41,11 +41,13 @@ from bot.texts.outbox import Renderer
 from bot.web import WebFront
 from scheduler.dispatcher import Port
 from scheduler.service import ReminderService
+from storage import files
 from storage.engine import WalCheckpointer, make_engine, session_for
 from storage.migrate import upgrade
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+SCRATCH_AGE = timedelta(hours=1)  # a download in data/incoming older than this was cut short
 
 FLOWS: tuple[Flow, ...] = (
     menu.flow,
@@ -150,6 +152,9 @@ class App:
             asyncio.run(self._serve())
 
     async def _serve(self) -> None:
+        swept = files.sweep_scratch(self.settings.data_dir / "incoming", utcnow(), SCRATCH_AGE)
+        if swept:
+            log.info("deleted %s downloads a stop cut short", swept)
         core = self.core()
         service: ReminderService | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -23,6 +23,20 @@ class FileRefused(ValueError):
         super().__init__(code, params)
         self.code = code
         self.params = params
+
+
+def sweep_scratch(folder: Path, now: datetime, older_than: timedelta) -> int:
+    """Deletes what a crash left in a scratch folder (a download cut short): a file there is
+    taken by its step within the update, so one older than ``older_than`` is nobody's."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    cutoff = (now - older_than).timestamp()
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def sniff(path: Path) -> str | None:

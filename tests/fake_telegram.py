@@ -375,6 +375,7 @@ class FakeTelegram:
         self._callback_ids: set[str] = set()
         self._blocked: set[int | str] = set()
         self._slow: dict[int | str, float] = {}
+        self._slow_files = 0.0  # seconds each file download waits (a slow network)
         # method (lower) -> [retry_after, ...]; None lets one call through
         self._rate_limits: dict[str, list[int | None]] = {}
         self._poll_generation = 0
@@ -910,6 +911,10 @@ class FakeTelegram:
         with self._cond:
             self._slow[chat_id] = seconds
 
+    def slow_downloads(self, seconds: float) -> None:
+        """From now on file downloads are answered ``seconds`` late."""
+        self._slow_files = seconds
+
     def rate_limit_next(
         self, method: str, retry_after: int = 1, times: int = 1, *, after: int = 0
     ) -> None:
@@ -1068,6 +1073,8 @@ class FakeTelegram:
 
     def _download(self, token: str, file_path: str) -> tuple[int, str, bytes]:
         """Serve file bytes at /file/bot<token>/<file_path>."""
+        if self._slow_files:
+            time.sleep(self._slow_files)  # this connection's thread only
         with self._cond:
             found = next((f for f in self.files.values() if f.file_path == file_path), None)
             if token != self.token or found is None:

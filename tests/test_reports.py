@@ -127,3 +127,23 @@ def test_reports_become_versions_only_when_complete(session: Session, tmp_path: 
     )  # fmt: skip
     assert again.version == 2 and again.figures == done.figures
     assert [d.channel_file_id for d in reports.documents(session=session, report=again)] == ["tg-1"]
+
+
+def test_a_download_cut_short_is_swept_at_the_next_start(tmp_path: Path) -> None:
+    """Was: a kill mid-upload left a partial file in data/incoming forever."""
+    import os
+    from datetime import timedelta
+
+    from storage.files import sweep_scratch
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    old, fresh = folder / ".part-1", folder / "2"
+    old.write_bytes(b"half a workbook")
+    fresh.write_bytes(b"being written now")
+    an_hour_ago = (NOW - timedelta(hours=2)).timestamp()
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(fresh, (NOW.timestamp(), NOW.timestamp()))
+    assert sweep_scratch(folder, NOW, timedelta(hours=1)) == 1
+    assert [p.name for p in folder.iterdir()] == ["2"]
+    assert sweep_scratch(tmp_path / "missing", NOW, timedelta(hours=1)) == 0

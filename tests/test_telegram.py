@@ -489,6 +489,39 @@ async def test_registration_by_excel_over_telegram(
     assert "1/1 doanh nghiệp đã đăng ký." in _text(notice[-1])
 
 
+async def test_a_slow_download_holds_no_other_chat(
+    fake: FakeTelegram, db: Engine, polling: Any, tmp_path: Path
+) -> None:
+    """Was: the step downloaded the document inside the chats' turn, so every chat waited."""
+    codes = _codes(db)
+    menu = await _onboard(fake, codes["contact"])
+    home = await _press(
+        fake, menu, "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026", "năm 2026"
+    )
+    await _press(fake, home, "Gửi mẫu Excel đã điền", "mẫu đăng ký đã điền")
+    fake.slow_downloads(2.0)
+    loop = asyncio.get_running_loop()
+    mine = len([c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == CHAT])
+    fake.push_update(
+        fake.document_update(
+            CHAT, content=b"PK\x03\x04 not really a workbook", file_name="dang ky.xlsx",
+            mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    )  # fmt: skip
+    await asyncio.sleep(0.3)  # its download has begun
+    other = CHAT + 9
+    pushed = loop.time()
+    await _say(fake, "/help", "Các lệnh:", chat=other)
+    assert loop.time() - pushed < 1.5  # not behind the 2 s download
+    refused = await fake.await_for(
+        "sendMessage", lambda c: c.params["chat_id"] == CHAT, count=mine + 1
+    )
+    assert len(fake.downloads) == 1  # fetched once, ahead of the step, which took it
+    assert "bị hỏng" in _text(refused[-1])
+    leftovers = list((tmp_path / "data" / "incoming").iterdir())
+    assert leftovers == []  # taken by the step and deleted, nothing fetched ahead left behind
+
+
 async def test_year_end_report_document_over_telegram(
     fake: FakeTelegram, db: Engine, polling: Any, tmp_path: Path
 ) -> None:

@@ -77,19 +77,25 @@ class UpdateHandler:
         assert isinstance(bot, ReplyBot)  # build_application's
         decode = partial(_decode, bot)
         files = TelegramFiles(bot, asyncio.get_running_loop())
+        brought = decode(stored.payload) if stored.payload is not None else None
+        if brought is not None and brought.file is not None:  # downloaded before the turn
+            await files.prefetch(brought.file, self.core.settings.data_dir / "incoming")
         take = partial(self.core.handle_next, CHANNEL, stored.chat_id, decode, files=files)
-        while True:
-            try:
-                handled = await self._in_worker(take)
-            except Unavailable:  # stored: handled once the database is back
-                await self._apologise(bot, stored.payload)
-                return
-            if handled is None:  # another update's turn took it already
-                return
-            update = Update.de_json(handled.payload, bot)
-            await self._after(bot, update, handled.result, handled.inbox_id, context)
-            if not handled.more or not handled.result.handled:
-                return
+        try:
+            while True:
+                try:
+                    handled = await self._in_worker(take)
+                except Unavailable:  # stored: handled once the database is back
+                    await self._apologise(bot, stored.payload)
+                    return
+                if handled is None:  # another update's turn took it already
+                    return
+                update = Update.de_json(handled.payload, bot)
+                await self._after(bot, update, handled.result, handled.inbox_id, context)
+                if not handled.more or not handled.result.handled:
+                    return
+        finally:
+            files.discard()
 
     async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answers an update fed to the Application directly (benchmarks), not from the inbox."""

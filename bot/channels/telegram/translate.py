@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -28,6 +30,7 @@ from storage.models import Role
 
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
 DOWNLOAD_CHUNK = 64 * 1024
+PART_PREFIX = ".part-"  # a document fetched ahead of its step (swept at start if left)
 log = logging.getLogger(__name__)
 stats: Counter[str] = Counter()  # skipped and failed updates, by reason, for logs and tests
 
@@ -230,17 +233,52 @@ def _commands(role: str | None, language: str) -> tuple[dict[str, str], ...]:
 
 
 class TelegramFiles:
-    """Fetches a sent document for a step running in a worker thread, size checked first."""
+    """Fetches a sent document for a step running in a worker thread, size checked first.
+
+    A document is fetched before its chat's turn when it can be (``prefetch``): the download,
+    seconds over a slow network, then holds no turn and no transaction; the step takes the
+    file already on disk.
+    """
 
     def __init__(self, bot: TelegramBot, loop: asyncio.AbstractEventLoop) -> None:
         self.bot = bot
         self.loop = loop
+        self.prefetched: dict[str, Path] = {}  # file id -> downloaded, not yet taken
+
+    async def prefetch(self, file: FileRef, folder: Path) -> None:
+        """Downloads a document ahead of its step, into ``folder`` (a failure is left to the
+        step, which fetches again and explains)."""
+        if file.size is not None and file.size > BOT_API_DOWNLOAD_LIMIT:
+            return  # the step refuses it from its size alone
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / f"{PART_PREFIX}{uuid.uuid4().hex}"
+        try:
+            await self._download(file, dest, BOT_API_DOWNLOAD_LIMIT)
+        except Exception as error:
+            dest.unlink(missing_ok=True)
+            log.info("could not fetch a document ahead of its step: %r", error)
+            return
+        self.prefetched[file.file_id] = dest
+
+    def discard(self) -> None:
+        """Deletes what was fetched ahead and not taken (the step did not want a file)."""
+        for path in self.prefetched.values():
+            path.unlink(missing_ok=True)
+        self.prefetched.clear()
 
     def fetch(self, file: FileRef, dest: Path, *, max_bytes: int) -> int:
         """Downloads through getFile and the file URL; refuses before downloading when too big."""
         limit = min(max_bytes, BOT_API_DOWNLOAD_LIMIT)
         if file.size is not None and file.size > limit:
             raise FileTooLarge(file.size, limit)
+        ready = self.prefetched.pop(file.file_id, None)
+        if ready is not None:
+            size = ready.stat().st_size
+            if size > limit:
+                ready.unlink(missing_ok=True)
+                raise FileTooLarge(size, limit)
+            os.replace(ready, dest)
+            return size
         future = asyncio.run_coroutine_threadsafe(self._download(file, dest, limit), self.loop)
         try:
             return future.result(timeout=300)
