@@ -12,6 +12,8 @@ BENCHMARKS = [
     "reminders_rate",
     "updates",
     "surge",
+    "export_surge",
+    "workers",
 ]
 
 

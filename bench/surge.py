@@ -27,8 +27,9 @@ TOKEN = "123456:SURGE-token"
 ANSWERS = 2  # per chat: the menu, the help
 
 
-def _world(folder: Path, chats: int) -> None:
-    """A campaign, one enterprise and its contact, linked from every chat of the surge."""
+def world(folder: Path, chats: int, url: str | None = None) -> None:
+    """A campaign, one enterprise and its contact, linked from every chat of the surge (in a
+    SQLite file in ``folder``, or the database at ``url``)."""
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ def _world(folder: Path, chats: int) -> None:
     from tests.factories import valid_tax_codes
 
     now = datetime.now(UTC)
-    engine = make_engine(f"sqlite:///{folder / 'thidua.sqlite3'}")
+    engine = make_engine(url or f"sqlite:///{folder / 'thidua.sqlite3'}")
     upgrade(engine)
     with session_for(engine) as session:
         campaigns.create_campaign(
@@ -61,7 +62,8 @@ def _world(folder: Path, chats: int) -> None:
     engine.dispose()
 
 
-def _update(number: int, chat: int, text: str) -> dict[str, object]:
+def update(number: int, chat: int, text: str) -> dict[str, object]:
+    """A private chat's message as Telegram sends it (a command)."""
     user = {"id": chat, "is_bot": False, "first_name": "An", "language_code": "vi"}
     message = {
         "message_id": number,
@@ -88,7 +90,7 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=Path(folder) / "data",
-        database_url=f"sqlite:///{Path(folder) / 'thidua.sqlite3'}",  # the world _world built
+        database_url=f"sqlite:///{Path(folder) / 'thidua.sqlite3'}",  # the world world() built
         telegram_token=TOKEN,  # type: ignore[arg-type]
         telegram_api_url=f"{base}/bot",
         telegram_file_url=f"{base}/file/bot",
@@ -102,7 +104,7 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
     async def run() -> dict[str, object]:
         await channel.start()
         updates = [
-            _update(1 + n * ANSWERS + k, 10_000 + n, text)
+            update(1 + n * ANSWERS + k, 10_000 + n, text)
             for n in range(count)
             for k, text in enumerate(("/menu", "/help"))
         ]
@@ -147,7 +149,7 @@ def main() -> None:
             assert server.stdout is not None
             base = f"http://127.0.0.1:{int(server.stdout.readline())}"
             with tempfile.TemporaryDirectory() as folder:
-                _world(Path(folder), chats)
+                world(Path(folder), chats)
                 out = subprocess.run(
                     [sys.executable, "-m", "bench.surge", "--child", base, folder, str(chats),
                      variant],

@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bot.settings import Settings
@@ -51,3 +52,23 @@ async def test_health_is_200_with_the_database_and_503_without(tmp_path: Path) -
         assert (status, body["database"]) == (503, "down")
     finally:
         await down.stop()
+
+
+def test_the_proxy_from_the_environment_is_read_once_per_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aiohttp's trust_env read the proxy variables and ~/.netrc again for every Bot API call."""
+    from yarl import URL
+
+    from bot.channels.telegram.transport import env_proxy
+
+    env_proxy.cache_clear()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.kcn.local:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    telegram = URL("https://api.telegram.org")
+    assert env_proxy(telegram) == (URL("http://proxy.kcn.local:3128"), None)
+    assert env_proxy(URL("http://127.0.0.1:8081")) == (None, None)
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert env_proxy(telegram)[0] is not None  # read once: kept for the process's life
+    env_proxy.cache_clear()
+    assert env_proxy(telegram) == (None, None)

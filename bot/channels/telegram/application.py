@@ -24,6 +24,7 @@ from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.translate import (
     TelegramFiles,
+    document_of,
     incoming_from,
     mark_chosen,
     send_reply,
@@ -64,33 +65,49 @@ class UpdateHandler:
         # Long work (exports) on threads of its own: it never takes a core thread or a chat's turn.
         self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
         self.finished: list[int] = []  # inbox rows answered, not yet recorded
+        self.waiting: dict[str, Stored] = {}  # chat -> its marker queued, not yet begun
         self._finisher: asyncio.Task[None] | None = None
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
         """Runs blocking core work off the event loop, on the core's thread."""
         return await asyncio.get_running_loop().run_in_executor(self.worker, function)
 
+    async def queue(self, application: Application, chat_id: str, update: Update | None) -> None:
+        """Tells the Application that a chat has stored deliveries: one marker per chat while it
+        waits for its turn (the drain takes them all), carrying the updates that came."""
+        waiting = self.waiting.get(chat_id)
+        if waiting is None:
+            waiting = self.waiting[chat_id] = Stored(chat_id)
+            await application.update_queue.put(waiting)
+        if update is not None:
+            waiting.updates.append(update)
+
     async def handle_stored(self, stored: Stored, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handles the chat's deliveries waiting in the inbox, oldest first (on PostgreSQL those
         other workers stored too), until none is left; a person's chat never breaks the loop."""
+        if self.waiting.get(stored.chat_id) is stored:
+            del self.waiting[stored.chat_id]  # what comes from now on needs a marker of its own
         bot = context.bot
         assert isinstance(bot, ReplyBot)  # build_application's
-        decode = partial(_decode, bot)
+        read = {update.update_id: update for update in stored.updates}  # not decoded again
+        decode = partial(_decode, bot, read)
         files = TelegramFiles(bot, asyncio.get_running_loop())
-        brought = decode(stored.payload) if stored.payload is not None else None
-        if brought is not None and brought.file is not None:  # downloaded before the turn
-            await files.prefetch(brought.file, self.core.settings.data_dir / "incoming")
+        for update in stored.updates:  # documents downloaded before the turn
+            document = document_of(update.message)
+            if document is not None:
+                await files.prefetch(document, self.core.settings.data_dir / "incoming")
         take = partial(self.core.handle_next, CHANNEL, stored.chat_id, decode, files=files)
         try:
             while True:
                 try:
                     handled = await self._in_worker(take)
                 except Unavailable:  # stored: handled once the database is back
-                    await self._apologise(bot, stored.payload)
+                    await self._apologise(bot, stored.updates)
                     return
-                if handled is None:  # another update's turn took it already
+                if handled is None:  # an earlier marker's drain took them already
                     return
-                update = Update.de_json(handled.payload, bot)
+                update = read.pop(handled.payload.get("update_id"), None)
+                update = update or Update.de_json(handled.payload, bot)
                 await self._after(bot, update, handled.result, handled.inbox_id, context)
                 if not handled.more or not handled.result.handled:
                     return
@@ -137,11 +154,12 @@ class UpdateHandler:
                 self._aside(bot, chat_id, aside, result.language), update=update
             )
 
-    async def _apologise(self, bot: ReplyBot, payload: dict[str, object] | None) -> None:
-        """The database is away: the person hears so; the delivery waits in the inbox."""
-        incoming = _decode(bot, payload) if payload is not None else None
-        if incoming is not None:
-            await self.answer(bot, incoming.chat_id, apology(incoming), None)
+    async def _apologise(self, bot: ReplyBot, updates: list[Update]) -> None:
+        """The database is away: the person hears so, once; the deliveries wait in the inbox."""
+        for update in updates[-1:]:
+            incoming = incoming_from(update, bot.username)
+            if incoming is not None:
+                await self.answer(bot, incoming.chat_id, apology(incoming), None)
 
     async def answer(
         self, bot: ReplyBot, chat_id: str, result: Result, inbox_id: int | None
@@ -320,7 +338,7 @@ class TelegramChannel:
         received_before = now + GRACE if at_start else now - GRACE
         undone = await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before)
         for chat in dict.fromkeys(chat for _, chat in undone):
-            await self.application.update_queue.put(Stored(chat))
+            await self.handler.queue(self.application, chat, None)
 
     async def _look_back(self) -> None:
         """Every GRACE, takes up what was left: deliveries the database was away for, answers
@@ -336,13 +354,13 @@ class TelegramChannel:
         """Stores deliveries in the inbox, then queues their chats; raises when the database
         cannot take them (the delivery is then not acknowledged, and comes again)."""
         core = self.handler.core
-        by_key = {str(u.update_id): (_chat_of(u), u.to_dict()) for u in updates}
-        items = [(chat, key, payload) for key, (chat, payload) in by_key.items()]
+        by_key = {str(u.update_id): u for u in updates}
+        items = [(_chat_of(u), key, u.to_dict()) for key, u in by_key.items()]
         receive = partial(core.receive, CHANNEL, items)
         fresh = await asyncio.get_running_loop().run_in_executor(self.handler.worker, receive)
         for key in fresh:  # one delivered again and stored before is not queued again
-            chat, payload = by_key[key]
-            await self.application.update_queue.put(Stored(chat, payload))
+            update = by_key[key]
+            await self.handler.queue(self.application, _chat_of(update), update)
 
     async def _poll(self) -> None:
         """Long polling that stores each batch in the inbox before confirming it to Telegram
@@ -432,9 +450,15 @@ def _chat_of(update: Update) -> str:
     return str(chat.id) if chat is not None else ""
 
 
-def _decode(bot: ReplyBot, payload: dict[str, object]) -> Incoming | None:
-    """A stored update as the core's input (None: nothing a person aimed at us)."""
-    return incoming_from(Update.de_json(payload, bot), bot.username)
+def _decode(
+    bot: ReplyBot, read: dict[object, Update], payload: dict[str, object]
+) -> Incoming | None:
+    """A stored update as the core's input (None: nothing a person aimed at us); the update
+    (decoded once, when it arrived, if it came to this process) is kept in ``read`` for what
+    the channel does after the core."""
+    update = read.get(payload.get("update_id")) or Update.de_json(payload, bot)
+    read[update.update_id] = update
+    return incoming_from(update, bot.username)
 
 
 def configure(

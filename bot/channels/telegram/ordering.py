@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -13,14 +13,15 @@ from telegram.ext import BaseUpdateProcessor
 WAITING_LIMIT = 100_000  # updates PTB lets into the processor; the real bound is ``limit``
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Stored:
-    """ "Chat ``chat_id`` has deliveries in the inbox": queued instead of the update itself, so
-    that its handler takes them from the inbox in order of arrival. ``payload`` is the update
-    that brought it, to be apologised to if the database is away."""
+    """A chat has deliveries in the inbox: queued instead of the updates themselves, so that
+    its handler takes them from the inbox in order of arrival. ``updates`` are those that came
+    while it waited (one marker per chat is enough): not decoded again, their documents fetched
+    ahead, and apologised to if the database is away."""
 
     chat_id: str
-    payload: dict[str, object] | None = None
+    updates: list[Update] = field(default_factory=list)
 
 
 def chat_key(update: object) -> str | None:

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from types import TracebackType
 
 import aiohttp
+from yarl import URL
 
 from bot.channels.telegram.translate import keyboard, split_text
+from bot.channels.telegram.transport import env_proxy
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 CAPTION_LIMIT = 1024
@@ -31,6 +33,8 @@ class TelegramSender:
         self._base = f"{base_url}{token}/"
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
+        self._proxy: URL | None = None  # HTTPS_PROXY from the environment, read at start
+        self._proxy_auth: aiohttp.BasicAuth | None = None
 
     async def __aenter__(self) -> TelegramSender:
         await self.start()
@@ -50,8 +54,8 @@ class TelegramSender:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 timeout=aiohttp.ClientTimeout(total=30),
-                trust_env=True,  # a proxy from the environment, as for the answers
             )
+            self._proxy, self._proxy_auth = env_proxy(URL(self._base).origin())
 
     async def close(self) -> None:
         """Closes the connection pool."""
@@ -146,7 +150,9 @@ class TelegramSender:
         """One Bot API call, its answer mapped to an outcome the dispatcher understands."""
         assert self._session is not None
         kwargs = {"data": body} if isinstance(body, aiohttp.FormData) else {"json": body}
-        async with self._session.post(self._base + method, **kwargs) as response:
+        async with self._session.post(
+            self._base + method, proxy=self._proxy, proxy_auth=self._proxy_auth, **kwargs
+        ) as response:
             try:
                 answer = await response.json(content_type=None)
             except (json.JSONDecodeError, aiohttp.ContentTypeError):

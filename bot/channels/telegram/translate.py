@@ -111,11 +111,18 @@ def _message_input(
             return Incoming(kind=Kind.COMMAND, text=text, command=name.lower(), args=args, **base)  # type: ignore[arg-type]
     if text:
         return Incoming(kind=Kind.TEXT, text=text, **base)  # type: ignore[arg-type]
-    if message.document is not None:
-        doc = message.document
-        ref = FileRef(doc.file_id, doc.file_name, doc.file_size, doc.mime_type)
+    ref = document_of(message)
+    if ref is not None:
         return Incoming(kind=Kind.FILE, file=ref, **base)  # type: ignore[arg-type]
     return Incoming(kind=Kind.OTHER, **base)  # type: ignore[arg-type]
+
+
+def document_of(message: Message | None) -> FileRef | None:
+    """The document a private message carries, if any (nothing counted: see incoming_from)."""
+    if message is None or message.document is None or message.chat.type != "private":
+        return None
+    doc = message.document
+    return FileRef(doc.file_id, doc.file_name, doc.file_size, doc.mime_type)
 
 
 def _kind_of(update: Update) -> str:

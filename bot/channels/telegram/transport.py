@@ -7,10 +7,14 @@ request (quadratic in a pool sized for hundreds of chats at once), where aiohttp
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.types import ODVInput  # the type PTB's BaseRequest declares
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 _DEFAULTS = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0  # seconds: an upload of a workbook or a chart
@@ -34,7 +38,6 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,  # HTTPS_PROXY and friends, as PTB's httpx transport honours them
             )
 
     async def shutdown(self) -> None:
@@ -79,12 +82,25 @@ class AiohttpRequest(BaseRequest):
             total=connect + write + _given(read_timeout, "read"), connect=connect
         )
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            proxy, auth = env_proxy(URL(url).origin())
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=auth
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+@lru_cache(maxsize=16)
+def env_proxy(origin: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """HTTPS_PROXY and friends (as PTB's httpx transport honours them), read once per origin:
+    aiohttp's ``trust_env`` reads them, and ~/.netrc, again for every request."""
+    try:
+        return get_env_proxy_for_url(origin)
+    except LookupError:
+        return None, None
 
 
 def _given(value: object, name: str) -> float:
