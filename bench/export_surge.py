@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -71,8 +72,12 @@ def _press(number: int, chat: int, data: str) -> dict[str, object]:
 
 def child(base: str, folder: str, with_export: str) -> None:
     """One run in this fresh process; prints the figures as JSON."""
+    import logging
+
     import httpx
     from sqlalchemy import text
+
+    logging.basicConfig(level=logging.WARNING)  # the parent shows it if the run fails
 
     from bench.surge import update
     from bot.channels.telegram.application import TelegramChannel
@@ -114,7 +119,10 @@ def child(base: str, folder: str, with_export: str) -> None:
                 await client.post(
                     f"{base}/push", json=[_press(2, BOARD_CHAT, f"{version}:registrations")]
                 )
+                waited = time.monotonic()
                 while not core._busy("telegram", str(BOARD_CHAT)):  # the export has begun
+                    if time.monotonic() - waited > 30:
+                        raise TimeoutError("the export did not begin")
                     await asyncio.sleep(0.01)
                 export_began = time.monotonic()
             updates = [
@@ -150,6 +158,15 @@ def child(base: str, folder: str, with_export: str) -> None:
     print(json.dumps(asyncio.run(run())))
 
 
+def _copy(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database, its write-ahead log included."""
+    for leftover in (f"{target.name}-wal", f"{target.name}-shm"):
+        (target.parent / leftover).unlink(missing_ok=True)
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
 def main() -> None:
     print(
         f"\nExport during a surge: {CHATS} chats write while the board's 2,000 × 50 registration"
@@ -159,7 +176,10 @@ def main() -> None:
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         prepare(Path(folder))
+        db, pristine = Path(folder) / "bench.sqlite3", Path(folder) / "pristine.sqlite3"
+        _copy(db, pristine)
         for with_export in ("no", "yes"):
+            _copy(pristine, db)  # each run on a fresh world
             server = subprocess.Popen(
                 [sys.executable, "-m", "bench.lean_bot_api", str(DELAY)],
                 stdout=subprocess.PIPE, text=True,
@@ -167,11 +187,14 @@ def main() -> None:
             try:
                 assert server.stdout is not None
                 base = f"http://127.0.0.1:{int(server.stdout.readline())}"
-                out = subprocess.run(
+                run = subprocess.run(
                     [sys.executable, "-m", "bench.export_surge", "--child", base, folder,
                      with_export],
-                    check=True, capture_output=True, text=True,
-                ).stdout  # fmt: skip
+                    capture_output=True, text=True, timeout=600,
+                )  # fmt: skip
+                if run.returncode != 0:
+                    raise RuntimeError(run.stderr[-3000:])
+                out = run.stdout
             finally:
                 server.terminate()
                 server.wait(timeout=10)

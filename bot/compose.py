@@ -22,6 +22,7 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import offload
 from bot.channels import Channel
 from bot.core.engine import Core
 from bot.core.flow import Flow
@@ -194,6 +195,7 @@ class App:
             except Exception:
                 log.exception("stopping the reminder service failed")
             await _each(started, "close")
+            offload.shutdown()  # an export still being written is cut; it was asked in vain
 
 
 async def _each(channels: Sequence[Channel], step: str) -> None:

@@ -139,3 +139,27 @@ async def test_a_chat_named_by_number_or_by_text_is_one_chat() -> None:
     scope = {"type": "chat", "chat_id": 5}  # a chat's command menu names it in its scope
     await pacer.process_request(call, (), {}, "setMyCommands", {"scope": scope}, None)
     assert sent == [0.0, 0.0, 0.0, 1.0, 2.0]
+
+
+async def test_webhook_deliveries_arriving_at_once_share_a_commit() -> None:
+    """Under a surge one transaction stores many webhook calls; a failure reaches each of them."""
+    from bot.channels.telegram.application import Arrivals
+
+    batches: list[list[int]] = []
+    failing = False
+
+    async def store(updates: list[Update]) -> None:
+        await asyncio.sleep(0.01)  # the database's round trip
+        if failing:
+            raise OSError("the database is away")
+        batches.append([u.update_id for u in updates])
+
+    arrivals = Arrivals(store)
+    await asyncio.gather(*(arrivals.store(_update(c, c)) for c in range(1, 51)))
+    assert sorted(i for batch in batches for i in batch) == list(range(1, 51))
+    assert len(batches) <= 2  # not fifty commits: those that came while one was stored wait for it
+    failing = True
+    results = await asyncio.gather(
+        *(arrivals.store(_update(c, c)) for c in range(51, 54)), return_exceptions=True
+    )
+    assert all(isinstance(r, OSError) for r in results)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import Session
 
+from bot import offload
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile, Reply
@@ -165,22 +168,21 @@ def handle_lists(ctx: Ctx) -> None:
     files_root = ctx.settings.data_dir / "files"
 
     def build(session: Session) -> Reply:
-        """Writes the list on a session of its own; a 100,000-row list takes seconds."""
-        found = session.get(Campaign, campaign.id)
-        assert found is not None
+        """Writes the list in the worker process (a 100,000-row list takes seconds of CPU)."""
+        campaign_id = campaign.id
         if kind == "registrations":
-            counts = exports.export_registrations(session=session, campaign=found, path=path)
+            counts = offload.run(session, write_registrations, campaign_id, path)
             text = _("Registrations %(year)s: %(n)s rows.") % {"year": year, "n": sum(
                 n for code, n in counts.items() if not code.startswith(("bk", "giay"))
             )}  # fmt: skip
             return Reply(text, file=OutFile(path, f"dang-ky-thi-dua-{year}.xlsx"))
         if kind == "figures":
-            rows = exports.export_report_figures(session=session, campaign=found, path=path)
+            rows = offload.run(session, write_report_figures, campaign_id, path)
             text = _("Year-end report figures %(year)s: %(n)s enterprises.") % {
                 "year": year, "n": rows,
             }  # fmt: skip
             return Reply(text, file=OutFile(path, f"so-lieu-bao-cao-{year}.xlsx"))
-        files = exports.zip_documents(session=session, campaign=found, root=files_root, path=path)
+        files = offload.run(session, write_documents, campaign_id, files_root, path)
         text = _("Year-end report documents %(year)s: %(n)s files.") % {"year": year, "n": files}
         return Reply(text, file=OutFile(path, f"bao-cao-tong-ket-{year}.zip"))
 
@@ -190,6 +192,33 @@ def handle_lists(ctx: Ctx) -> None:
     )  # fmt: skip
     ctx.aside("lists", build, _("Preparing the list; it will be sent here when it is ready."))
     prompt_lists(ctx)
+
+
+def write_registrations(session: Session, campaign_id: int, path: Path) -> dict[str, int]:
+    """The registrations list (run by ``offload`` in the worker process)."""
+    return exports.export_registrations(
+        session=session, campaign=_campaign(session, campaign_id), path=path
+    )
+
+
+def write_report_figures(session: Session, campaign_id: int, path: Path) -> int:
+    """The year-end figures list (run by ``offload``)."""
+    return exports.export_report_figures(
+        session=session, campaign=_campaign(session, campaign_id), path=path
+    )
+
+
+def write_documents(session: Session, campaign_id: int, root: Path, path: Path) -> int:
+    """The zip of the year-end documents (run by ``offload``)."""
+    return exports.zip_documents(
+        session=session, campaign=_campaign(session, campaign_id), root=root, path=path
+    )
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    found = session.get(Campaign, campaign_id)
+    assert found is not None  # campaigns are never deleted
+    return found
 
 
 _ENTRIES = {"progress": show_progress, "owing": start_owing, "lists": start_lists}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from bot import offload
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile, Reply
@@ -33,8 +34,8 @@ def export(ctx: Ctx) -> None:
     day = ctx.now.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
 
     def build(session: Session) -> Reply:
-        """Writes the workbook on a session of its own, away from other chats' answers."""
-        count = export_registry(session, path)
+        """Writes the workbook in the worker process, away from other chats' answers."""
+        count = offload.run(session, export_registry, path)
         return Reply(
             _("The enterprise list (%(n)s enterprises) is attached.") % {"n": fmt_number(count)},
             file=OutFile(path, f"doanh-nghiep-kcn-{day}.xlsx"),
