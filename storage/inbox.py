@@ -9,7 +9,7 @@ lost, and nothing is handled twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, delete, func, null, or_, select, text, update
@@ -118,7 +118,11 @@ def oldest_undone(
 
 
 def claim_unanswered(
-    engine: Engine, channel: str, done_before: datetime, now: datetime
+    engine: Engine,
+    channel: str,
+    done_before: datetime,
+    now: datetime,
+    skip: Collection[int] = (),
 ) -> list[tuple[int, str, dict[str, object]]]:
     """Deliveries handled before a moment whose answer was never sent (a crash came between),
     oldest first, claimed so that no other process sends them too. A claim is ``answered_at``
@@ -128,15 +132,15 @@ def claim_unanswered(
         _INBOX.c.answered_at.is_(None),
         and_(_INBOX.c.answered_at < now - CLAIM_LEASE, _INBOX.c.answer.is_not(None)),
     )
-    waiting = (
-        select(_INBOX.c.id)
-        .where(_INBOX.c.channel == channel, _INBOX.c.done_at < done_before, free)
-        .scalar_subquery()
+    waiting = select(_INBOX.c.id).where(
+        _INBOX.c.channel == channel, _INBOX.c.done_at < done_before, free
     )
+    if skip:  # this process's own answers going out now
+        waiting = waiting.where(_INBOX.c.id.not_in(list(skip)))
     with engine.begin() as conn:
         claimed = conn.execute(
             update(_INBOX)
-            .where(_INBOX.c.id.in_(waiting), free)
+            .where(_INBOX.c.id.in_(waiting.scalar_subquery()), free)
             .values(answered_at=now)
             .returning(_INBOX.c.id, _INBOX.c.chat_id, _INBOX.c.answer)
         )
@@ -144,9 +148,15 @@ def claim_unanswered(
     return rows
 
 
-def mark_done(conn: Connection, inbox_id: int, answer: dict[str, object], now: datetime) -> None:
-    """Marks a delivery handled, in the transaction of its effects, keeping its answer."""
-    conn.execute(update(_INBOX).where(_INBOX.c.id == inbox_id).values(done_at=now, answer=answer))
+def mark_done(conn: Connection, inbox_id: int, answer: dict[str, object], now: datetime) -> bool:
+    """Marks a delivery handled, in the transaction of its effects, keeping its answer; False
+    when it was handled already (another worker's turn came in between)."""
+    done = conn.execute(
+        update(_INBOX)
+        .where(_INBOX.c.id == inbox_id, _INBOX.c.done_at.is_(None))
+        .values(done_at=now, answer=answer)
+    )
+    return bool(done.rowcount)
 
 
 def mark_answered(engine: Engine, inbox_ids: Sequence[int], now: datetime) -> None:

@@ -370,3 +370,36 @@ def test_the_inbox_stores_once_and_tells_what_a_crash_left(engine: Engine) -> No
     assert [p["n"] for _id, p in inbox.undone(engine, "telegram")] == [12]
     assert inbox.undone(engine, "zalo") == []  # per channel
     assert inbox.prune(engine, NOW + timedelta(days=8)) == 2  # answered a week ago: gone
+
+
+def test_a_delivery_is_taken_in_order_done_once_and_its_answer_claimed_once(
+    engine: Engine,
+) -> None:
+    """The chat's oldest delivery first; a second "done" (a worker whose step failed while
+    another took its turn) changes nothing; a kept answer is claimed by one worker only, and
+    again once its claim is stale; this process's answers in hand are skipped."""
+    from datetime import timedelta
+
+    from storage import inbox
+
+    items = [("1", "20", {"n": 20}), ("2", "21", {"n": 21}), ("1", "22", {"n": 22})]
+    ids = inbox.store(engine, "telegram", items, NOW)
+    with engine.begin() as conn:
+        inbox.lock_chat(conn, "telegram", "1")
+        assert inbox.oldest_undone(conn, "telegram", "1") == (ids["20"], {"n": 20}, True)
+        assert inbox.mark_done(conn, ids["20"], {"replies": [{"text": "a"}]}, NOW)
+        assert not inbox.mark_done(conn, ids["20"], {"replies": []}, NOW)  # done already
+        assert inbox.oldest_undone(conn, "telegram", "1") == (ids["22"], {"n": 22}, False)
+        assert inbox.mark_done(conn, ids["22"], {"replies": [{"text": "b"}]}, NOW)
+    later = NOW + timedelta(minutes=3)
+    skip = {ids["22"]}  # going out in this process now
+    claimed = inbox.claim_unanswered(engine, "telegram", later, later, skip)
+    assert claimed == [(ids["20"], "1", {"replies": [{"text": "a"}]})]  # kept answer intact
+    assert inbox.claim_unanswered(engine, "telegram", later, later, skip) == []  # claimed
+    stale = later + inbox.CLAIM_LEASE + timedelta(seconds=1)
+    assert [r[0] for r in inbox.claim_unanswered(engine, "telegram", stale, stale)] == [
+        ids["20"], ids["22"],
+    ]  # fmt: skip
+    inbox.mark_answered(engine, [ids["20"], ids["22"]], stale)
+    much_later = stale + inbox.CLAIM_LEASE * 2
+    assert inbox.claim_unanswered(engine, "telegram", much_later, much_later) == []  # sent

@@ -417,6 +417,69 @@ async def test_what_a_crash_left_in_the_inbox_is_handled_and_answered_once(
     assert inbox.undone(db, "telegram") == [] and inbox.unanswered(db, "telegram") == []
 
 
+async def test_a_kept_answer_whose_file_is_gone_does_not_stop_the_start(
+    fake: FakeTelegram, db: Engine, tmp_path: Path
+) -> None:
+    """Was: the start sent kept answers and a deleted export's file raised out of it, so the
+    service could not start; and the other kept answers were not sent."""
+    from bot.core.types import OutFile, Reply, Result, answer_of
+    from storage import inbox
+
+    gone = tmp_path / "data" / "exports" / "deleted.xlsx"
+    stored = inbox.store(
+        db, "telegram",
+        [(str(CHAT), "7000", fake.message_update(CHAT, "/lists")),
+         (str(CHAT + 1), "7001", fake.message_update(CHAT + 1, "/menu"))],
+        NOW,
+    )  # fmt: skip
+    with db.begin() as conn:
+        lost = Result([Reply("Danh sách đây", file=OutFile(gone, "ds.xlsx"))])
+        inbox.mark_done(conn, stored["7000"], answer_of(lost), NOW)
+        inbox.mark_done(conn, stored["7001"], answer_of(Result([Reply("Vẫn gửi được")])), NOW)
+    settings = _settings(fake, tmp_path).model_copy(update={"poll_timeout": 1})
+    channel = TelegramChannel(settings, build_core(settings, db, lambda: NOW))
+    await channel.start()
+    try:
+        await fake.await_for("sendMessage", lambda c: "Vẫn gửi được" in _text(c))
+        await _say(fake, "/help", "Các lệnh:", chat=CHAT + 2)  # and it goes on receiving
+        for _ in range(100):
+            if not inbox.unanswered(db, "telegram"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await channel.stop()
+        await channel.close()
+    assert inbox.unanswered(db, "telegram") == []  # the lost file is let go, not retried forever
+
+
+async def test_answers_recorded_while_the_database_is_away_are_recorded_later_not_resent(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """Was: the answered rows were dropped when their write failed, and sent again later."""
+    from sqlalchemy import text
+
+    with db.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER away BEFORE UPDATE OF answered_at ON inbox"
+            " BEGIN SELECT RAISE(ABORT, 'away'); END"
+        )
+    await _say(fake, "/help", "Các lệnh:")
+    await asyncio.sleep(0.5)  # the write of "answered" failed by now
+    with db.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER away")
+    for _ in range(200):  # tried again within RETRY_FINISH
+        with db.connect() as conn:
+            left = conn.execute(text("SELECT count(*) FROM inbox WHERE answered_at IS NULL"))
+            if left.scalar() == 0:
+                break
+        await asyncio.sleep(0.05)
+    with db.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM inbox WHERE answered_at IS NULL")).scalar() == 0
+        )
+    assert len([c for c in fake.calls_to("sendMessage") if "Các lệnh:" in _text(c)]) == 1
+
+
 def test_long_replies_are_split_at_line_breaks() -> None:
     text = "\n".join(["dòng " * 100] * 30)
     parts = split_text(text)

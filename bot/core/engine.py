@@ -150,10 +150,12 @@ class Core:
                 self._claim_aside(incoming, ctx.result.aside)
             except Exception:  # a step's bug, or the database refusing the commit
                 log.exception("step %r failed on %s input", conv.step, incoming.kind)
-                conn.rollback()
+                conn.rollback()  # which ends the chat's turn too (PostgreSQL)
                 failed = Result([_failure_reply()], language=language)
                 try:  # answered with the apology: a restart must not run the step again
-                    self._done(conn, incoming, failed, now)
+                    inbox.lock_chat(conn, incoming.channel, incoming.chat_id)
+                    if not self._done(conn, incoming, failed, now):
+                        failed = Result()  # another worker took its turn in between, and answered
                     conn.commit()
                 except Exception:
                     log.exception("could not mark inbox row %s done", incoming.inbox_id)
@@ -210,10 +212,12 @@ class Core:
             inbox.mark_answered(self.engine, inbox_ids, self.clock())
 
     @staticmethod
-    def _done(conn: Connection, incoming: Incoming, result: Result, now: datetime) -> None:
-        """Marks the delivery's inbox row done, keeping the answer until it is sent."""
-        if incoming.inbox_id is not None:
-            inbox.mark_done(conn, incoming.inbox_id, answer_of(result), now)
+    def _done(conn: Connection, incoming: Incoming, result: Result, now: datetime) -> bool:
+        """Marks the delivery's inbox row done, keeping the answer until it is sent; False if
+        it was done already (by another worker)."""
+        if incoming.inbox_id is None:
+            return True
+        return inbox.mark_done(conn, incoming.inbox_id, answer_of(result), now)
 
     def run_aside(self, channel: str, chat_id: str, aside: Aside, language: str) -> Reply:
         """Runs a step's long work on a session of its own, outside any chat's turn; its reply

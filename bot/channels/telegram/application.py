@@ -41,7 +41,9 @@ from storage import inbox
 
 log = logging.getLogger(__name__)
 FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
-GRACE = timedelta(seconds=30)  # what is left in the inbox this long is taken up again
+RETRY_FINISH = 5.0  # seconds: again, when the database was away
+GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
+ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
 WEBHOOK_CONNECTIONS = 40  # Telegram's default: deliveries it makes at once
 T = TypeVar("T")
@@ -66,6 +68,7 @@ class UpdateHandler:
         self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
         self.finished: list[int] = []  # inbox rows answered, not yet recorded
         self.waiting: dict[str, Stored] = {}  # chat -> its marker queued, not yet begun
+        self.sending: set[int] = set()  # inbox rows whose answer is going out now
         self._finisher: asyncio.Task[None] | None = None
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
@@ -92,12 +95,12 @@ class UpdateHandler:
         read = {update.update_id: update for update in stored.updates}  # not decoded again
         decode = partial(_decode, bot, read)
         files = TelegramFiles(bot, asyncio.get_running_loop())
-        for update in stored.updates:  # documents downloaded before the turn
-            document = document_of(update.message)
-            if document is not None:
-                await files.prefetch(document, self.core.settings.data_dir / "incoming")
         take = partial(self.core.handle_next, CHANNEL, stored.chat_id, decode, files=files)
         try:
+            for update in stored.updates:  # documents downloaded before the turn
+                document = document_of(update.message)
+                if document is not None:
+                    await files.prefetch(document, self.core.settings.data_dir / "incoming")
             while True:
                 try:
                     handled = await self._in_worker(take)
@@ -165,7 +168,10 @@ class UpdateHandler:
         self, bot: ReplyBot, chat_id: str, result: Result, inbox_id: int | None
     ) -> None:
         """Sends an answer; once it went out (or the chat blocked us) its inbox row is finished.
-        A network failure leaves it to be sent again later."""
+        A network failure leaves it to be sent again later; a file gone from the disk cannot
+        be sent again, and is let go."""
+        if inbox_id is not None:
+            self.sending.add(inbox_id)
         try:
             for reply in result.replies:
                 await send_reply(bot, chat_id, reply)
@@ -182,6 +188,12 @@ class UpdateHandler:
             stats["reply_failed"] += 1
             log.error("could not answer chat %s: %r", chat_id, error)
             return
+        except OSError as error:  # a file of the answer was deleted meanwhile
+            stats["reply_failed"] += 1
+            log.error("could not answer chat %s, a file is missing: %r", chat_id, error)
+        finally:
+            if inbox_id is not None:
+                self.sending.discard(inbox_id)
         if result.handled:  # else the apology went out, and the delivery waits to be handled
             await self._answered(inbox_id)
 
@@ -194,17 +206,31 @@ class UpdateHandler:
         if self._finisher is None or self._finisher.done():
             self._finisher = asyncio.create_task(self._finish_soon())
 
-    async def _finish_soon(self) -> None:
+    async def _finish_soon(self, delay: float = FINISH_EVERY) -> None:
         """Writes the finished rows gathered meanwhile, in one statement."""
-        await asyncio.sleep(FINISH_EVERY)
-        await self.flush_finished()
+        await asyncio.sleep(delay)
+        if not await self.flush_finished():  # the database away: kept, and tried again
+            self._finisher = asyncio.create_task(self._finish_soon(RETRY_FINISH))
 
-    async def flush_finished(self) -> None:
-        """Writes every finished row now (also at stop)."""
+    async def flush_finished(self) -> bool:
+        """Writes every finished row now (also at stop); False, the rows kept for the next
+        time, if the database is away (the look-back does not send them meanwhile)."""
         ids, self.finished = self.finished, []
-        if ids:
-            done = partial(self.core.finish, ids)
+        if not ids:
+            return True
+        done = partial(self.core.finish, ids)
+        try:
             await asyncio.get_running_loop().run_in_executor(self.worker, done)
+        except Exception as error:
+            log.warning("could not record %s answers as sent: %r", len(ids), error)
+            self.finished[:0] = ids
+            return False
+        return True
+
+    def in_hand(self) -> set[int]:
+        """Inbox rows whose answer is going out or went out, not yet recorded: not for the
+        look-back to send."""
+        return self.sending | set(self.finished)
 
     async def _aside(self, bot: ReplyBot, chat_id: str, aside: Aside, language: str) -> None:
         """Runs a step's long work on the aside threads, then sends its result to the chat."""
@@ -306,6 +332,7 @@ class TelegramChannel:
         await application.initialize()
         await announce_commands(application)
         await application.start()
+        await self._recover(at_start=True)  # what a crash left goes first
         bot = application.bot
         if self.webhook is None:  # polling: our own loop, through the inbox
             await bot.delete_webhook()  # getUpdates is refused while a webhook is set
@@ -317,24 +344,29 @@ class TelegramChannel:
                 allowed_updates=Update.ALL_TYPES,
                 max_connections=WEBHOOK_CONNECTIONS,
             )
-        await self._recover(at_start=True)
         self._tasks.append(asyncio.create_task(self._look_back(), name="telegram-inbox"))
 
     async def _recover(self, *, at_start: bool = False) -> None:
         """What a crash (or the database away) left: chats with deliveries stored but not
         handled are handled (the chat's turn makes that safe beside other workers); answers
-        handled but not sent go out, those older than GRACE only on PostgreSQL, where another
-        worker may be about to send the youngest."""
+        handled but not sent go out: at the start on SQLite all from before it, otherwise
+        those older than ANSWER_GRACE (another worker may be sending the younger), never this
+        process's own in hand."""
         engine, bot = self.handler.core.engine, self.application.bot
         assert isinstance(bot, ReplyBot)
         now = self.handler.core.clock()
         if at_start:
             await asyncio.to_thread(inbox.prune, engine, now)
         alone = at_start and engine.dialect.name == "sqlite"
-        done_before = now + GRACE if alone else now - GRACE
-        claimed = await asyncio.to_thread(inbox.claim_unanswered, engine, CHANNEL, done_before, now)
-        for row_id, chat_id, answer in claimed:
-            await self.handler.answer(bot, chat_id, result_of(answer), row_id)
+        done_before = now + GRACE if alone else now - ANSWER_GRACE  # alone: all from before
+        claim = partial(
+            inbox.claim_unanswered, engine, CHANNEL, done_before, now, self.handler.in_hand()
+        )
+        for row_id, chat_id, answer in await asyncio.to_thread(claim):
+            try:
+                await self.handler.answer(bot, chat_id, result_of(answer), row_id)
+            except Exception:  # one answer that cannot be sent holds no other
+                log.exception("could not send the kept answer of inbox row %s", row_id)
         received_before = now + GRACE if at_start else now - GRACE
         undone = await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before)
         for chat in dict.fromkeys(chat for _, chat in undone):
@@ -456,7 +488,7 @@ class Webhook:
 
     async def receive(self, request: web.Request) -> web.Response:
         """One delivery; its body is capped by the web front (413 beyond)."""
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self.secret):
             stats["webhook_refused"] += 1
             return web.Response(status=403)

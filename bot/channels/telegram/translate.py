@@ -257,6 +257,8 @@ class TelegramFiles:
         step, which fetches again and explains)."""
         if file.size is not None and file.size > BOT_API_DOWNLOAD_LIMIT:
             return  # the step refuses it from its size alone
+        if file.file_id in self.prefetched:
+            return  # the same document sent twice: fetched once
         folder.mkdir(parents=True, exist_ok=True)
         dest = folder / f"{PART_PREFIX}{uuid.uuid4().hex}"
         try:
