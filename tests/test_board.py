@@ -48,7 +48,8 @@ def test_only_the_board_sees_progress_and_owing(engine: Engine, tmp_path: Path) 
     board.command("/progress")
     assert "Đăng ký danh hiệu thi đua: 0/2 đã nộp (0%)" in board.said
     assert "• KCN Quế Võ: 0 đã nộp, 2 chưa nộp" in board.said
-    chart = board.last.replies[0].file
+    assert "Biểu đồ theo khu công nghiệp sẽ được gửi ngay sau đây." in board.said
+    chart = board.sent_file  # drawn aside, after the figures were answered
     assert chart is not None and chart.path.read_bytes().startswith(b"\x89PNG")
 
 

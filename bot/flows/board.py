@@ -49,9 +49,16 @@ def show_progress(ctx: Ctx) -> None:
                "share": share, "deadline": deadline_words(stone.due_at, ctx.now, tz)}
         )  # fmt: skip
         lines += zone_lines(state)
+    ctx.say("\n".join(lines))
     nearest = next((s for s in stones if ctx.now < s.due_at), stones[-1])
-    chart = milestone_chart(ctx.settings, nearest, progress(ctx.session, nearest), ctx.now)
-    ctx.say("\n".join(lines), file=OutFile(chart, chart.name))
+    settings, now, name = ctx.settings, ctx.now, milestone_name(nearest.kind)
+
+    def draw(session: Session) -> Reply:
+        """The chart, drawn after the figures were answered (matplotlib takes a moment)."""
+        chart = milestone_chart(settings, nearest, progress(session, nearest), now)
+        return Reply(_("%(name)s by zone") % {"name": name}, file=OutFile(chart, chart.name))
+
+    ctx.aside("chart", draw, _("The chart by zone follows in a moment."))
 
 
 def start_owing(ctx: Ctx) -> None:
