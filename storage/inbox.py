@@ -159,6 +159,17 @@ def mark_done(conn: Connection, inbox_id: int, answer: dict[str, object], now: d
     return bool(done.rowcount)
 
 
+def count_attempt(conn: Connection, inbox_id: int) -> int:
+    """One more failed attempt at a delivery; how many there were."""
+    counted = conn.execute(
+        update(_INBOX)
+        .where(_INBOX.c.id == inbox_id)
+        .values(attempts=_INBOX.c.attempts + 1)
+        .returning(_INBOX.c.attempts)
+    )
+    return int(counted.scalar_one())
+
+
 def mark_answered(engine: Engine, inbox_ids: Sequence[int], now: datetime) -> None:
     """The answers went out (or there was none to give): nothing is left for these deliveries."""
     if not inbox_ids:

@@ -332,9 +332,10 @@ class Inbox(SQLModel, table=True):
     key: str = Field(sa_type=String(64))
     payload: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = Field(sa_type=UTCDateTime)
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     answer: dict[str, object] | None = Field(default=None, sa_type=JSON)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # failed tries
 
 
 METADATA = SQLModel.metadata  # every table above (Alembic compares migrations against it)

@@ -356,6 +356,53 @@ def test_a_chat_that_cannot_be_opened_is_answered_with_an_apology(
     assert chat.last.handled is False  # a channel with an inbox keeps it, to handle it again
 
 
+def test_a_delivery_whose_chat_never_opens_is_let_go_after_a_few_attempts(
+    engine: Engine, impatient: Engine, tmp_path: Path
+) -> None:
+    """Was: apologised for at every look-back, and its chat held behind it for ever."""
+    from bot.core.engine import MAX_ATTEMPTS
+    from bot.core.types import Incoming, Kind
+    from storage import inbox
+
+    with ExitStack() as stack:
+        if engine.dialect.name == "sqlite":  # the chat's row cannot be written
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "CREATE TRIGGER broken BEFORE INSERT ON conversation WHEN NEW.chat_id = 's'"
+                    " BEGIN SELECT RAISE(ABORT, 'broken'); END"
+                )
+            stack.callback(lambda: _drop_trigger(engine))
+        else:  # the chat's row is locked by a transaction that never ends
+            with engine.begin() as earlier:
+                conversations.open_chat(conn=earlier, channel="fake", chat_id="s", now=NOW)
+            other = stack.enter_context(engine.connect())
+            begin_update(other)
+            conversations.open_chat(conn=other, channel="fake", chat_id="s", now=NOW)
+        core = make_core(impatient, tmp_path, lambda: NOW)
+        first = inbox.store(engine, "fake", [("s", "1", {"text": "/help"})], NOW)["1"]
+        inbox.store(engine, "fake", [("s", "2", {"text": "/menu"})], NOW)
+
+        def decode(payload: dict[str, object]) -> Incoming:
+            text = str(payload["text"])
+            return Incoming("fake", "s", Kind.COMMAND, text=text, command=text[1:])
+
+        results = [core.handle_next("fake", "s", decode) for _ in range(MAX_ATTEMPTS)]
+    assert all(r is not None and r.inbox_id == first for r in results)
+    handled = [r.result.handled for r in results if r is not None]
+    assert handled == [False] * (MAX_ATTEMPTS - 1) + [True]  # let go at the last attempt
+    assert all(
+        "Dữ liệu đã lưu trước đó không bị mất" in r.result.replies[0].text for r in results if r
+    )
+    after = core.handle_next("fake", "s", decode)  # the chat is no longer held behind it
+    assert after is not None and after.inbox_id != first and after.result.handled
+    assert after.result.replies[0].text.startswith("Tài khoản chat này chưa được liên kết")
+
+
+def _drop_trigger(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS broken")
+
+
 def test_the_chat_is_answered_after_the_server_drops_every_connection(
     engine: Engine, tmp_path: Path
 ) -> None:

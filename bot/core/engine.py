@@ -26,6 +26,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 RECENT_KEYS = 64  # deliveries remembered per chat: more than any redelivery reaches back
+MAX_ATTEMPTS = 5  # a delivery whose chat cannot be opened this often is answered and let go
 
 
 class Core:
@@ -96,7 +97,33 @@ class Core:
                     raise Unavailable from error
                 incoming = _normalised(replace(incoming, inbox_id=row_id))
                 result = self._handle_on(conn, incoming, now, files, begun=True)
+                if not result.handled:  # the chat could not even be opened
+                    result = self._failed_to_open(conn, incoming, result, now)
                 return Handled(row_id, payload, result, more)
+
+    def _failed_to_open(
+        self, conn: Connection, incoming: Incoming, apologised: Result, now: datetime
+    ) -> Result:
+        """Counts the attempt; after MAX_ATTEMPTS the delivery is let go, answered with the
+        apology, so that it no longer holds its chat (nor apologises at every look-back)."""
+        assert incoming.inbox_id is not None
+        try:
+            conn.rollback()
+            inbox.lock_chat(conn, incoming.channel, incoming.chat_id)
+            attempts = inbox.count_attempt(conn, incoming.inbox_id)
+            gave_up = attempts >= MAX_ATTEMPTS and self._done(conn, incoming, apologised, now)
+            conn.commit()
+        except Exception:  # the database still away: it stays undone, tried again later
+            log.exception("could not count an attempt at inbox row %s", incoming.inbox_id)
+            conn.rollback()
+            return apologised
+        if not gave_up:
+            return apologised
+        log.error(
+            "gave up inbox row %s of %s:%s after %s attempts",
+            incoming.inbox_id, incoming.channel, incoming.chat_id, attempts,
+        )  # fmt: skip
+        return replace(apologised, handled=True)
 
     def _connected(self, incoming: Incoming, files: FilePort | None) -> Result:
         """Connects, then answers; a connection that cannot be made is answered with the apology."""
