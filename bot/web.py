@@ -37,13 +37,9 @@ class WebFront:
     @property
     def port(self) -> int | None:
         """The port listened on (the configured one, or the one given for port 0)."""
-        if self._runner is None:
+        if self._runner is None or not self._runner.addresses:
             return None
-        for site in self._runner.sites:
-            server = getattr(site, "_server", None)
-            if server is not None and server.sockets:
-                return int(server.sockets[0].getsockname()[1])
-        return None
+        return int(self._runner.addresses[0][1])
 
     async def start(self) -> None:
         """Listens on THIDUA_WEB_LISTEN:THIDUA_WEB_PORT."""

@@ -4,15 +4,13 @@ outbox's port; started and stopped by the composition root in its event loop."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
-from aiohttp import web
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -32,6 +30,7 @@ from bot.channels.telegram.translate import (
     set_commands,
     stats,
 )
+from bot.channels.telegram.webhook import Webhook
 from bot.core.engine import Core, Unavailable, apology
 from bot.core.types import Aside, Incoming, Result, result_of
 from bot.settings import Settings
@@ -44,7 +43,6 @@ FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement
 RETRY_FINISH = 5.0  # seconds: again, when the database was away
 GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
 ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
 WEBHOOK_CONNECTIONS = 40  # Telegram's default: deliveries it makes at once
 T = TypeVar("T")
 
@@ -312,7 +310,9 @@ class TelegramChannel:
         if settings.telegram_webhook_url:
             if web is None:
                 raise ValueError("a Telegram webhook needs the web front (THIDUA_WEB_PORT)")
-            self.webhook = Webhook(self)
+            secret = settings.telegram_webhook_secret
+            assert secret is not None  # a token is set
+            self.webhook = Webhook(secret, self.application.bot, self.store)
             web.add("POST", "/" + settings.webhook_path.strip("/"), self.webhook.receive)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -440,74 +440,6 @@ class TelegramChannel:
         """Closes the connections, the outbox's too: after the reminder service has stopped."""
         await self.application.shutdown()
         await self.sender.close()
-
-
-class Arrivals:
-    """Stores deliveries that arrive at once in one transaction (a group commit): each waits
-    for the one storing its batch, and those arriving meanwhile form the next. Alone, one is
-    stored at once; under a surge one commit serves dozens of webhook calls."""
-
-    def __init__(self, store: Callable[[list[Update]], Awaitable[None]]) -> None:
-        self._store = store
-        self._waiting: list[tuple[Update, asyncio.Future[None]]] = []
-        self._storing: asyncio.Task[None] | None = None
-
-    async def store(self, update: Update) -> None:
-        """Returns once the update is stored; raises what storing its batch raised."""
-        stored = asyncio.get_running_loop().create_future()
-        self._waiting.append((update, stored))
-        if self._storing is None or self._storing.done():
-            self._storing = asyncio.create_task(self._store_waiting())
-        await stored
-
-    async def _store_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                await self._store([update for update, _ in batch])
-            except Exception as error:
-                for _, stored in batch:
-                    if not stored.done():
-                        stored.set_exception(error)
-                continue
-            for _, stored in batch:
-                if not stored.done():  # its caller may have gone (the connection dropped)
-                    stored.set_result(None)
-
-
-class Webhook:
-    """Telegram's webhook on the web front: the secret checked in constant time, the update
-    stored in the inbox, then 200; anything that cannot be stored gets 503 and comes again."""
-
-    def __init__(self, channel: TelegramChannel) -> None:
-        self.channel = channel
-        secret = channel.settings.telegram_webhook_secret
-        assert secret is not None
-        self.secret = secret.encode()
-        self.arrivals = Arrivals(channel.store)
-
-    async def receive(self, request: web.Request) -> web.Response:
-        """One delivery; its body is capped by the web front (413 beyond)."""
-        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
-        if not hmac.compare_digest(given, self.secret):
-            stats["webhook_refused"] += 1
-            return web.Response(status=403)
-        try:
-            payload = await request.json()
-            if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
-                raise ValueError("not an update")
-            update = Update.de_json(payload, self.channel.application.bot)
-        except web.HTTPException:
-            raise
-        except Exception as error:
-            log.warning("webhook: unreadable update refused: %r", error)
-            return web.Response(status=400)
-        try:
-            await self.arrivals.store(update)
-        except Exception as error:  # the database away: Telegram delivers it again later
-            log.warning("webhook: update %s not stored: %r", update.update_id, error)
-            return web.Response(status=503)
-        return web.Response(status=200)
 
 
 def _chat_of(update: Update) -> str:
