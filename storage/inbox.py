@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, null, or_, select, text, update
+from sqlalchemy import Select, Table, and_, delete, func, null, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from storage.models import Inbox
@@ -46,15 +47,25 @@ def undone(
 ) -> list[tuple[int, dict[str, object]]]:
     """Deliveries stored but not handled (a crash, or the database away, came between), oldest
     first; only those received before a moment, if given."""
-    query = (
-        select(_INBOX.c.id, _INBOX.c.payload)
-        .where(_INBOX.c.channel == channel, _INBOX.c.done_at.is_(None))
-        .order_by(_INBOX.c.id)
-    )
-    if received_before is not None:
-        query = query.where(_INBOX.c.received_at < received_before)
+    query = _undone(select(_INBOX.c.id, _INBOX.c.payload), channel, received_before)
     with engine.connect() as conn:
         return [(row_id, payload) for row_id, payload in conn.execute(query)]
+
+
+def undone_chats(engine: Engine, channel: str, received_before: datetime) -> list[str]:
+    """The chats with deliveries stored before a moment and not yet handled, in the order of
+    their oldest."""
+    query = _undone(select(_INBOX.c.chat_id), channel, received_before)
+    with engine.connect() as conn:
+        return list(dict.fromkeys(conn.execute(query).scalars()))
+
+
+def _undone(query: Select[Any], channel: str, received_before: datetime | None) -> Select[Any]:
+    """``query`` narrowed to the channel's deliveries not yet handled, oldest first."""
+    query = query.where(_INBOX.c.channel == channel, _INBOX.c.done_at.is_(None))
+    if received_before is not None:
+        query = query.where(_INBOX.c.received_at < received_before)
+    return query.order_by(_INBOX.c.id)
 
 
 def unanswered(engine: Engine, channel: str) -> list[tuple[int, str, dict[str, object]]]:
@@ -70,22 +81,6 @@ def unanswered(engine: Engine, channel: str) -> list[tuple[int, str, dict[str, o
     )
     with engine.connect() as conn:
         return [(row_id, chat, answer or {}) for row_id, chat, answer in conn.execute(query)]
-
-
-def undone_chats(engine: Engine, channel: str, received_before: datetime) -> list[tuple[int, str]]:
-    """(row, chat) of deliveries stored before a moment and not yet handled, oldest first: a
-    crash, or the database away, came between storing and handling."""
-    query = (
-        select(_INBOX.c.id, _INBOX.c.chat_id)
-        .where(
-            _INBOX.c.channel == channel,
-            _INBOX.c.done_at.is_(None),
-            _INBOX.c.received_at < received_before,
-        )
-        .order_by(_INBOX.c.id)
-    )
-    with engine.connect() as conn:
-        return [(row_id, chat) for row_id, chat in conn.execute(query)]
 
 
 def lock_chat(conn: Connection, channel: str, chat_id: str) -> None:

@@ -369,7 +369,7 @@ class TelegramChannel:
                 log.exception("could not send the kept answer of inbox row %s", row_id)
         received_before = now + GRACE if at_start else now - GRACE
         undone = await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before)
-        for chat in dict.fromkeys(chat for _, chat in undone):
+        for chat in undone:
             await self.handler.queue(self.application, chat, None)
 
     async def _look_back(self) -> None:
