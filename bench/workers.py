@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+
+from tests.factories import free_port
 
 CHATS = int(os.environ.get("BENCH_CHATS", "1000"))
 WORKERS = (1, 2, 4)
@@ -35,12 +36,6 @@ SECRET = "bench-s3cret"
 ADMIN_URL = os.environ.get(
     "THIDUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _database() -> str:
@@ -84,7 +79,7 @@ def _no_reminders(url: str) -> None:
 
 
 def _worker(url: str, base: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
     env.update(
         THIDUA_DATA_DIR=str(folder / str(port)), THIDUA_DATABASE_URL=url,

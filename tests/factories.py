@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -128,3 +129,10 @@ class Clock:
 def ports_for(send: Send, rate: float = 1000, per_chat: float = 0) -> dict[str, Port]:
     """The outbox's ports for every channel the tests link chats on, all through ``send``."""
     return {channel: Port(send, rate, per_chat) for channel in ("telegram", "fake", "terminal")}
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

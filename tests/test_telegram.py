@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
 from storage.models import ChatLink
 from tests.conftest import NOW
-from tests.factories import ports_for, registry_rows, seed_world, write_xlsx
+from tests.factories import free_port, ports_for, registry_rows, seed_world, write_xlsx
 from tests.fake_telegram import Call, FakeTelegram
 
 CHAT = 5001
@@ -233,19 +232,13 @@ async def test_documents_travel_both_ways(fake: FakeTelegram, db: Engine, pollin
     assert sheet is not None and sheet.max_row == 3 + 4
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 SECRET = "s3cret-Token"
 
 
 @pytest.fixture
 async def webhook(fake: FakeTelegram, db: Engine, tmp_path: Path) -> AsyncIterator[str]:
     """The service in webhook mode: the web front, the channel on it; yields the webhook's URL."""
-    port = _free_port()
+    port = free_port()
     settings = _settings(fake, tmp_path).model_copy(
         update={
             "web_port": port,
@@ -501,6 +494,14 @@ async def test_flood_limits_are_waited_out_and_retried(
     assert asyncio.get_running_loop().time() - started >= 0.9
 
 
+async def _form_step(fake: FakeTelegram, menu: Call) -> Call:
+    """From the main menu to the step that takes the filled registration form."""
+    home = await _press(
+        fake, menu, "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026", "năm 2026"
+    )
+    return await _press(fake, home, "Gửi mẫu Excel đã điền", "mẫu đăng ký đã điền")
+
+
 async def test_registration_by_excel_over_telegram(
     fake: FakeTelegram, db: Engine, polling: Any, tmp_path: Path
 ) -> None:
@@ -525,10 +526,7 @@ async def test_registration_by_excel_over_telegram(
     book.save(form)
     await _say(fake, "/menu", "Danh mục chính")
     menu = (await fake.await_for("sendMessage", lambda c: "Danh mục chính" in _text(c)))[-1]
-    home = await _press(
-        fake, menu, "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026", "năm 2026"
-    )
-    ask = await _press(fake, home, "Gửi mẫu Excel đã điền", "mẫu đăng ký đã điền")
+    ask = await _form_step(fake, menu)
     assert ask is not None
     summary = await _after(
         fake,
@@ -557,11 +555,7 @@ async def test_a_slow_download_holds_no_other_chat(
 ) -> None:
     """Was: the step downloaded the document inside the chats' turn, so every chat waited."""
     codes = _codes(db)
-    menu = await _onboard(fake, codes["contact"])
-    home = await _press(
-        fake, menu, "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026", "năm 2026"
-    )
-    await _press(fake, home, "Gửi mẫu Excel đã điền", "mẫu đăng ký đã điền")
+    await _form_step(fake, await _onboard(fake, codes["contact"]))
     fake.slow_downloads(2.0)
     loop = asyncio.get_running_loop()
     mine = len([c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == CHAT])

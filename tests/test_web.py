@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -13,12 +12,7 @@ from bot.settings import Settings
 from bot.web import WebFront
 from storage.engine import make_engine
 from storage.migrate import upgrade
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.factories import free_port
 
 
 async def _get(url: str) -> tuple[int, dict[str, str]]:
@@ -27,7 +21,7 @@ async def _get(url: str) -> tuple[int, dict[str, str]]:
 
 
 async def test_health_is_200_with_the_database_and_503_without(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, web_port=_free_port())
+    settings = Settings(data_dir=tmp_path, web_port=free_port())
     engine = make_engine(f"sqlite:///{tmp_path / 'up.sqlite3'}")
     upgrade(engine)
     up = WebFront(settings, engine)
@@ -44,8 +38,8 @@ async def test_health_is_200_with_the_database_and_503_without(tmp_path: Path) -
             assert await response.text() == "xin chào"
     finally:
         await up.stop()
-    away = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/none")
-    down = WebFront(settings.model_copy(update={"web_port": _free_port()}), away)
+    away = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    down = WebFront(settings.model_copy(update={"web_port": free_port()}), away)
     await down.start()
     try:
         status, body = await _get(f"http://127.0.0.1:{down.port}/healthz")

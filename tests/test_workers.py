@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from storage.engine import make_engine
 from storage.inbox import CHAT_LOCKS
 from storage.migrate import upgrade
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.factories import free_port
 from tests.fake_telegram import Call, FakeTelegram
 
 SECRET = "workers-s3cret"
@@ -50,17 +50,11 @@ def pg_url(pg_server: str) -> Iterator[str]:
         drop_pg_database(url)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Worker:
     """One `thidua run` process with its own port, logging to a file."""
 
     def __init__(self, fake: FakeTelegram, url: str, folder: Path, public: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.log = folder / f"worker-{self.port}.log"
         folder.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
@@ -149,7 +143,7 @@ async def _post(session: aiohttp.ClientSession, url: str, update: dict[str, obje
 def test_two_workers_share_the_chats_nothing_lost_or_doubled_one_scheduler(
     fake: FakeTelegram, pg_url: str, tmp_path: Path
 ) -> None:
-    public = f"http://127.0.0.1:{_free_port()}"  # the reverse proxy's address, as Telegram sees it
+    public = f"http://127.0.0.1:{free_port()}"  # the reverse proxy's address, as Telegram sees it
     workers = [Worker(fake, pg_url, tmp_path / f"w{i}", public) for i in range(2)]
     engine = make_engine(pg_url)
     chats = list(range(9001, 9021))
@@ -205,7 +199,7 @@ def test_a_worker_killed_between_receiving_and_answering_answers_after_restart(
     fake: FakeTelegram, pg_url: str, tmp_path: Path
 ) -> None:
     """The webhook's 200 means stored: killed before handling, the restart answers it once."""
-    public = f"http://127.0.0.1:{_free_port()}"
+    public = f"http://127.0.0.1:{free_port()}"
     engine = make_engine(pg_url)
     first = Worker(fake, pg_url, tmp_path / "w", public)
     second: Worker | None = None
