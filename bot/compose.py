@@ -153,7 +153,7 @@ class App:
             asyncio.run(self._serve())
 
     async def _serve(self) -> None:
-        swept = files.sweep_scratch(self.settings.data_dir / "incoming", utcnow(), SCRATCH_AGE)
+        swept = files.sweep_scratch(self.settings.data_dir / "incoming", self.now(), SCRATCH_AGE)
         if swept:
             log.info("deleted %s downloads a stop cut short", swept)
         core = self.core()
