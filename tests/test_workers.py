@@ -151,6 +151,8 @@ def test_two_workers_share_the_chats_nothing_lost_or_doubled_one_scheduler(
     try:
         for worker in workers:
             worker.wait_ready()
+        # /healthz answers once the web front listens; each worker then announces the webhook
+        fake.wait_for("setWebhook", count=len(workers), timeout=30)
         assert fake.webhook is not None and fake.webhook["url"] == f"{public}/telegram"
 
         async def chat(number: int, session: aiohttp.ClientSession) -> None:
