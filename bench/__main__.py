@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = [
     "registry_import",
     "registration_upload",
+    "hostile_files",
     "document_store",
     "reminders_rate",
     "updates",

@@ -4,12 +4,15 @@ On threads of the service it would hold the GIL for seconds at a time, and every
 answer would wait its turn: measured, a 200-chat surge's p99 went from 2.1 s to 3.9 s while
 the board's list was built, and the list took 21 s instead of 9. A second process runs on the
 other core instead. Jobs are module-level functions (sent by reference) taking a session.
+Uploaded spreadsheets are read ahead of their step in a second worker of their own (``call``),
+so a board's export never delays a clerk's upload, and a hostile file meets a hard memory cap.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import resource
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +26,9 @@ from bot.i18n import language, use_language
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_pool: ProcessPoolExecutor | None = None
+LISTS, FILES = "lists", "files"
+FILES_MEMORY = 1536 * 1024 * 1024  # address space of the files worker: MemoryError beyond
+_pools: dict[str, ProcessPoolExecutor] = {}
 _pool_lock = threading.Lock()
 _engines: dict[str, Engine] = {}  # in the worker process: one engine per database
 
@@ -33,40 +38,57 @@ def run(session: Session, job: Callable[..., T], *args: Any) -> T:
     caller's language; blocks until done (call it from a thread that may wait: an Aside's).
     A worker that died is replaced at the next call; this one raises."""
     db_url = session.get_bind().engine.url.render_as_string(hide_password=False)
-    pool = _worker_pool()
+    return _submit(LISTS, _in_session, db_url, language(), job, *args)
+
+
+def call(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in the files worker (its address space capped at FILES_MEMORY);
+    blocks until done. A worker that died is replaced at the next call; this one raises."""
+    return _submit(FILES, function, *args)
+
+
+def _submit(name: str, function: Callable[..., T], *args: Any) -> T:
+    pool = _worker_pool(name)
     try:
-        return pool.submit(_in_session, db_url, language(), job, *args).result()
+        return pool.submit(function, *args).result()
     except BrokenProcessPool:
-        _discard(pool)
+        _discard(name, pool)
         raise
 
 
-def _worker_pool() -> ProcessPoolExecutor:
-    """One worker process, started on first use ("spawn": nothing of the service's threads
-    or connections is inherited)."""
-    global _pool
+def _worker_pool(name: str) -> ProcessPoolExecutor:
+    """One worker process per kind of work, started on first use ("spawn": nothing of the
+    service's threads or connections is inherited)."""
     with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        pool = _pools.get(name)
+        if pool is None:
+            pool = _pools[name] = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_cap_memory if name == FILES else None,
             )
-        return _pool
+        return pool
 
 
-def _discard(pool: ProcessPoolExecutor) -> None:
-    global _pool
+def _cap_memory() -> None:
+    """In the files worker: an allocation beyond the cap raises MemoryError there, and the
+    service's own memory is never at stake."""
+    resource.setrlimit(resource.RLIMIT_AS, (FILES_MEMORY, FILES_MEMORY))
+
+
+def _discard(name: str, pool: ProcessPoolExecutor) -> None:
     with _pool_lock:
-        if _pool is pool:
-            _pool = None
+        if _pools.get(name) is pool:
+            del _pools[name]
     pool.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown() -> None:
-    """Stops the worker process (at the service's stop; exports in progress are cut)."""
-    global _pool
+    """Stops the worker processes (at the service's stop; work in progress is cut)."""
     with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
         pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -20,7 +20,7 @@ from storage.catalogue import Subject
 from storage.headers import cell, find_header, header_field
 from storage.models import Nominee, NomineeKind
 from storage.registrations import MAX_NOMINEES, NomineeInput, SubmissionError, validate
-from storage.tabular import Row, TableFileError, read_sheets
+from storage.tabular import FORM_LIMITS, Row, TableFileError, read_sheets
 
 ALIASES = {
     "person": ("ho va ten", "ho ten", "ten ca nhan", "ho va ten ca nhan", "full name", "name"),
@@ -70,7 +70,7 @@ class SheetReading:
 def read_form(path: Path, *, regime: str, max_bytes: int) -> SheetReading:
     """Reads every sheet that looks like one of the form's two tables; raises TableFileError."""
     reading = SheetReading()
-    for sheet, rows in read_sheets(path, max_bytes=max_bytes):
+    for sheet, rows in read_sheets(path, max_bytes=max_bytes, limits=FORM_LIMITS):
         found = find_header(rows, ALIASES, ("title",), one_of=("person", "group"))
         if found is not None:
             _read_rows(reading, sheet, rows, *found, regime)

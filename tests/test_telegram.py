@@ -20,7 +20,7 @@ from bot.channels.telegram.translate import split_text, stats
 from bot.compose import build_core
 from bot.settings import Settings
 from bot.web import WebFront
-from storage import links
+from storage import links, tabular
 from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
 from storage.models import ChatLink
@@ -221,6 +221,8 @@ async def test_documents_travel_both_ways(fake: FakeTelegram, db: Engine, pollin
     )  # fmt: skip
     await fake.await_for("sendMessage", lambda c: "Đã nhập xong: 3 tạo mới" in _text(c))
     assert len(fake.calls_to("getFile")) == 1 and len(fake.downloads) == 1
+    digest = hashlib.sha256(workbook.read_bytes()).hexdigest()  # read ahead, in the files worker
+    assert (digest, tabular.FORM_LIMITS) in tabular._readings
     started = await _say(fake, "/export", "Đang lập danh sách doanh nghiệp")  # answered at once
     await fake.await_for("sendMessage", lambda c: "(4 doanh nghiệp)" in _text(c))  # then the list
     sent = await fake.await_for("sendDocument")

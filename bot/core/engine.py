@@ -16,8 +16,9 @@ from sqlalchemy.engine import Connection, Engine
 from bot.core import routing
 from bot.core.context import Ctx
 from bot.core.flow import Flow, Router
-from bot.core.types import Aside, FilePort, Incoming, Reply, Result, answer_of
-from bot.i18n import _, pick_language, use_language
+from bot.core.types import Aside, FilePort, FileRef, Incoming, Reply, Result, answer_of
+from bot.core.upload_rate import UploadRate, Verdict
+from bot.i18n import _, fmt_number, pick_language, use_language
 from bot.settings import Settings
 from storage import conversations, inbox, links, outbox
 from storage.engine import begin_update, session_for
@@ -52,6 +53,12 @@ class Core:
         self._turns = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         self._aside_lock = threading.Lock()
         self._aside_running: set[tuple[str, str, str]] = set()  # (channel, chat, key)
+        self.uploads = UploadRate(settings.files_per_minute)
+
+    def admit_file(self, channel: str, chat_id: str, file: FileRef) -> Verdict:
+        """Whether the chat may send this file now (asked before downloading it ahead, and
+        again in the turn: the same file is one file)."""
+        return self.uploads.admit(channel, chat_id, file.file_id, self.clock().timestamp())
 
     def handle(self, incoming: Incoming, *, files: FilePort | None = None) -> Result:
         """Answers one input; never raises for a person's mistake, a step's bug or the database."""
@@ -194,7 +201,19 @@ class Core:
 
     def _answer(self, ctx: Ctx, language: str) -> None:
         """Runs the step and writes what it left in the ORM session (not yet committed)."""
-        routing.route(ctx)
+        came, file = ctx.incoming, ctx.incoming.file
+        verdict = None if file is None else self.admit_file(came.channel, came.chat_id, file)
+        if verdict is not None and not verdict.taken:
+            ctx.say(
+                _(
+                    "You sent %(n)s files in the last minute, more than the bot takes at once,"
+                    " so this file was not received. Please send it again in %(seconds)s"
+                    " seconds."
+                )
+                % {"n": fmt_number(verdict.recent), "seconds": fmt_number(verdict.wait)}
+            )
+        else:
+            routing.route(ctx)
         ctx.end_update()
         ctx.result.language = ctx.conv.language or language
         ctx.result.chosen_language = ctx.conv.language

@@ -70,6 +70,35 @@ TEXTS: dict[str, str] = {
     "file_too_many_rows": N_(
         "The file has more than %(limit)s rows. Please split it into smaller files."
     ),
+    "sheet_too_many_rows": N_(
+        "Sheet “%(sheet)s” has more than %(limit)s rows, blank rows included. Delete the empty"
+        " rows below the list, or split it into smaller files, then send it again."
+    ),
+    "sheet_too_many_columns": N_(
+        "Sheet “%(sheet)s” has data beyond column %(column)s (row %(row)s). Delete the unused"
+        " columns and send the file again."
+    ),
+    "cell_too_long": N_(
+        "A cell in sheet “%(sheet)s”, row %(row)s, holds more than %(limit)s characters."
+        " Shorten it and send the file again."
+    ),
+    "file_too_many_cells": N_(
+        "The file holds more than %(limit)s filled cells, more than such a list needs. Remove"
+        " unused sheets or split the list, then send it again."
+    ),
+    "file_too_slow": N_(
+        "Reading the file took more than %(seconds)s seconds, so it was stopped. Remove unused"
+        " sheets, columns and formatting, or split the list, then send it again."
+    ),
+    "workbook_unpacks_too_large": N_(
+        "Unpacked, the workbook is larger than %(limit_mb)s MB, far more than such a list"
+        " needs. Remove pictures, unused sheets and formatting, or save it as CSV, then send"
+        " it again."
+    ),
+    "workbook_too_many_parts": N_(
+        "The workbook is made of more than %(limit)s parts, far more than such a list needs."
+        " Copy the list into a new workbook and send that one."
+    ),
     "file_no_header": N_(
         "No header row with “Tên doanh nghiệp” and “Mã số thuế” was found in the first"
         " %(scanned)s rows. Add these column headings and send the file again."
@@ -196,6 +225,8 @@ def render(code: str, params: dict[str, object] | None = None) -> str:
     if code in ("file_too_large", "document_too_large"):
         for key in ("size", "limit"):
             params[f"{key}_mb"] = fmt_number(round(int(str(params[key])) / 1_048_576, 1))
+    elif code == "workbook_unpacks_too_large":
+        params["limit_mb"] = fmt_number(round(int(str(params["limit"])) / 1_048_576))
     elif isinstance(params.get("maximum"), int):
         params["maximum"] = fmt_number(int(str(params["maximum"])))
     elif isinstance(params.get("limit"), int):

@@ -97,7 +97,9 @@ class UpdateHandler:
         try:
             for update in stored.updates:  # documents downloaded before the turn
                 document = document_of(update.message)
-                if document is not None:
+                if document is None:
+                    continue
+                if self.core.admit_file(CHANNEL, stored.chat_id, document).taken:
                     await files.prefetch(document, self.core.settings.data_dir / "incoming")
             while True:
                 try:

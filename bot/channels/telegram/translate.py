@@ -26,6 +26,7 @@ from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.reply_bot import ReplyBot
 from bot.core.types import MAX_TEXT, FileRef, FileTooLarge, Incoming, Kind, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, use_language
+from bot.readahead import read_ahead
 from storage.models import Role
 
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
@@ -253,8 +254,8 @@ class TelegramFiles:
         self.prefetched: dict[str, Path] = {}  # file id -> downloaded, not yet taken
 
     async def prefetch(self, file: FileRef, folder: Path) -> None:
-        """Downloads a document ahead of its step, into ``folder`` (a failure is left to the
-        step, which fetches again and explains)."""
+        """Downloads a document ahead of its step, into ``folder``, and reads it when it is a
+        spreadsheet (a failure is left to the step, which fetches again and explains)."""
         if file.size is not None and file.size > BOT_API_DOWNLOAD_LIMIT:
             return  # the step refuses it from its size alone
         if file.file_id in self.prefetched:
@@ -268,6 +269,7 @@ class TelegramFiles:
             log.info("could not fetch a document ahead of its step: %r", error)
             return
         self.prefetched[file.file_id] = dest
+        await asyncio.to_thread(read_ahead, dest)
 
     def discard(self) -> None:
         """Deletes what was fetched ahead and not taken (the step did not want a file)."""
