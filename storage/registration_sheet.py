@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from storage import catalogue
 from storage.catalogue import Subject
@@ -21,6 +22,7 @@ from storage.headers import cell, find_header, header_field
 from storage.models import Nominee, NomineeKind
 from storage.registrations import MAX_NOMINEES, NomineeInput, SubmissionError, validate
 from storage.tabular import FORM_LIMITS, Row, TableFileError, read_sheets
+from storage.xlsx import writable
 
 ALIASES = {
     "person": ("ho va ten", "ho ten", "ten ca nhan", "ho va ten ca nhan", "full name", "name"),
@@ -157,9 +159,9 @@ def write_template(
         (people, INDIVIDUAL_HEADER, "ds_individual", "D", "E"),
         (groups, COLLECTIVE_HEADER, "ds_collective", "C", "D"),
     ):
-        sheet.append([heading])
-        sheet.append([enterprise])
-        sheet.append(list(header))
+        for line, texts in enumerate(([heading], [enterprise], header), start=1):
+            for column, value in enumerate(texts, start=1):
+                _put(sheet, line, column, value)
         for cell_ in sheet[3]:
             cell_.font = Font(bold=True)
         kind = NomineeKind.INDIVIDUAL if sheet is people else NomineeKind.COLLECTIVE
@@ -174,10 +176,8 @@ def write_template(
             else:
                 values += names
             line = sheet.max_row + 1
-            for column, value in enumerate(values, start=1):
-                target = sheet.cell(row=line, column=column, value=value)
-                if isinstance(value, str):
-                    target.data_type = "s"  # a typed "=HYPERLINK(...)" stays text
+            for column, written in enumerate(values, start=1):
+                _put(sheet, line, column, written)
         sheet["A1"].font = Font(bold=True)
         for formula, target in ((f"={title_list}", title_col), ("=ds_award", award_col)):
             check = DataValidation(type="list", formula1=formula, allow_blank=True)
@@ -186,3 +186,12 @@ def write_template(
         for letter, width in zip("ABCDEF", (6, 30, 34, 30, 40, 40), strict=False):
             sheet.column_dimensions[letter].width = width
     workbook.save(path)
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: int | str) -> None:
+    """Writes a cell; text stays text (an enterprise named "=HYPERLINK(…)" is a name), cleaned
+    of what a workbook cannot hold."""
+    if isinstance(value, str):
+        sheet.cell(row=row, column=column, value=writable(value)).data_type = "s"
+    else:
+        sheet.cell(row=row, column=column, value=value)

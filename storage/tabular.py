@@ -29,6 +29,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.constants import CONTYPES_NS, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
 
+from storage.text import clean
+
 Cell = object
 Row = tuple[Cell, ...]
 Sheets = list[tuple[str, list[Row]]]
@@ -125,17 +127,23 @@ class _Budget:
                     "sheet_too_many_columns", sheet=sheet, row=number,
                     column=get_column_letter(limits.columns),
                 )  # fmt: skip
+            unsafe = False
             for value in row[:width]:
                 if value is None:
                     continue
                 self.cells += 1
-                if isinstance(value, str) and len(value) > limits.cell_chars:
-                    raise TableFileError(
-                        "cell_too_long", sheet=sheet, row=number, limit=limits.cell_chars
-                    )
+                if isinstance(value, str):
+                    if len(value) > limits.cell_chars:
+                        raise TableFileError(
+                            "cell_too_long", sheet=sheet, row=number, limit=limits.cell_chars
+                        )
+                    unsafe = unsafe or clean(value) is not value
             if self.cells > limits.cells:
                 raise TableFileError("file_too_many_cells", limit=limits.cells)
-            yield row if width == len(row) else row[:width]
+            if unsafe:  # a control character anywhere in the file, not only in its head
+                yield tuple(clean(v) if isinstance(v, str) else v for v in row[:width])
+            else:
+                yield row if width == len(row) else row[:width]
 
 
 def _check_parts(path: Path, limits: Limits) -> None:
@@ -240,7 +248,8 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1258", errors="replace")
-    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text[:65536]) or "\ufffd" in text[:65536]:
+    head = text[:65536]  # binary shows at once; a stray control character later is cleaned
+    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in head) or "\ufffd" in head:
         raise TableFileError("file_not_table")
     return text
 

@@ -7,13 +7,25 @@ import unicodedata
 from functools import lru_cache
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+# Control characters (a workbook cannot hold them: one in a name broke every export) and the
+# bidirectional marks and overrides that make "gpj.exe" look like "exe.jpg".
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
 def nfc(value: str) -> str:
-    """Normalises to NFC and trims/collapses white space, as every stored text must be."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    """Normalises to NFC, drops control and bidi characters, and trims/collapses white space,
+    as every stored text must be."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", clean(value))).strip()
+
+
+def clean(value: str) -> str:
+    """Drops control characters (tab, line feed and carriage return stay) and bidi marks."""
+    return _UNSAFE.sub("", value) if _UNSAFE.search(value) else value
 
 
 def clip(value: str, limit: int) -> str:

@@ -1,4 +1,5 @@
-"""Writing workbooks safely: text stays text, so a cell like "=HYPERLINK(...)" never runs."""
+"""Writing workbooks safely: text stays text, so a cell like "=HYPERLINK(...)" never runs, and
+no stored character can make a workbook fail to save."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from storage.text import clean
+
+
+def writable(value: str) -> str:
+    """Text a workbook can hold: what was stored before inputs were cleaned (or came by another
+    way) must not make a whole export fail on one control character."""
+    return ILLEGAL_CHARACTERS_RE.sub("", clean(value))
 
 
 def text_cell(sheet: WriteOnlyWorksheet, value: object, *, bold: bool = False) -> Cell:
     """A cell whose strings are stored as strings, never inferred as formulas."""
+    if isinstance(value, str):
+        value = writable(value)
     cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
     if isinstance(value, str):
         cell.data_type = "s"
@@ -23,8 +34,16 @@ def text_cell(sheet: WriteOnlyWorksheet, value: object, *, bold: bool = False) -
 
 
 def safe_row(sheet: WriteOnlyWorksheet, values: Sequence[object]) -> list[object]:
-    """A row to append: plain values, except text openpyxl would take for a formula."""
-    return [text_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in values]
+    """A row to append: plain values, text cleaned, and cells for text openpyxl would take
+    for a formula."""
+    row: list[object] = []
+    for value in values:
+        if isinstance(value, str):
+            value = writable(value)
+            if value.startswith("="):
+                value = text_cell(sheet, value)
+        row.append(value)
+    return row
 
 
 def write_table(

@@ -7,12 +7,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage import campaigns, exports, files, registrations, registry, reports
-from storage.models import Campaign, Enterprise, MilestoneKind, NomineeKind
+from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
+from storage.registration_sheet import read_form, write_template
 from storage.registrations import NomineeInput
 from storage.report_figures import figures_for
+from storage.text import clean, nfc
 from tests.conftest import NOW
 
 P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
@@ -125,3 +127,42 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
     with zipfile.ZipFile(archive_path) as archive:
         assert archive.namelist() == ["0100109106/bao-cao-da-ky.pdf"]
         assert archive.read("0100109106/bao-cao-da-ky.pdf") == b"%PDF-1.4 signed"
+
+
+def test_a_control_character_stored_by_any_way_never_breaks_an_export(
+    session: Session, tmp_path: Path
+) -> None:
+    campaign, first, _second = _world(session)
+    nominee = session.exec(select(Nominee).where(Nominee.name == "Lê Thị An")).one()
+    nominee.name = "Lê Thị\x01 An\u202e"  # stored before inputs were cleaned, or by hand
+    first.name = "Công ty\x0b A"
+    session.add_all([nominee, first])
+    session.commit()
+    path = tmp_path / "dk.xlsx"
+    exports.export_registrations(session=session, campaign=campaign, path=path)
+    names = [r[4] for r in openpyxl.load_workbook(path)["Cá nhân"].iter_rows(values_only=True)]
+    assert "Lê Thị An" in names
+    enterprise = openpyxl.load_workbook(path)["Cá nhân"].cell(row=5, column=2).value
+    assert enterprise == "Công ty A"
+
+
+def test_the_template_writes_every_text_as_text(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "mau.xlsx"
+    write_template(path, regime=Regime.ND98_2023.value, year=2026, enterprise=HYPERLINK + "\x01")
+    sheet = openpyxl.load_workbook(path)["Cá nhân"]
+    assert sheet["A2"].value == HYPERLINK and sheet["A2"].data_type == "s"
+
+
+def test_a_control_character_deep_in_a_csv_is_cleaned_not_stored(tmp_path: Path) -> None:
+    rows = "".join(f"{n},Người Số {n},Kỹ sư,Lao động tiên tiến\n" for n in range(1, 3_000))
+    assert len(rows) > 65_536
+    path = tmp_path / "ds.csv"
+    path.write_text("STT,Họ và tên,Chức vụ,Danh hiệu thi đua\n" + rows
+                    + "3000,Lê\x01 Thị \u202eAn,Kế toán,Lao động tiên tiến\n")  # fmt: skip
+    reading = read_form(path, regime=Regime.ND98_2023.value, max_bytes=1 << 20)
+    assert reading.rows[-1]["name"] == "Lê Thị An" and not reading.errors
+
+
+def test_typed_text_loses_control_and_bidi_characters() -> None:
+    assert nfc("Lê\u202eThị\x00 An\u2066") == "LêThị An"
+    assert clean("dòng 1\ndòng 2\t\x07") == "dòng 1\ndòng 2\t"

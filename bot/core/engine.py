@@ -23,6 +23,7 @@ from bot.settings import Settings
 from storage import conversations, inbox, links, outbox
 from storage.engine import begin_update, session_for
 from storage.outbox import Target
+from storage.text import clean, nfc
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -324,12 +325,17 @@ def _decoded(
 
 
 def _normalised(incoming: Incoming) -> Incoming:
-    """NFC for everything a person typed, as phones and Macs may send NFD."""
+    """NFC for everything a person typed, as phones and Macs may send NFD; no control or bidi
+    character, in the text, the name or a sent file's name."""
+    file = incoming.file
+    if file is not None and file.name:
+        file = replace(file, name=nfc(file.name) or None)
     return replace(
         incoming,
-        text=unicodedata.normalize("NFC", incoming.text),
-        args=unicodedata.normalize("NFC", incoming.args).strip(),
-        user_name=unicodedata.normalize("NFC", incoming.user_name).strip(),
+        text=unicodedata.normalize("NFC", clean(incoming.text)),
+        args=nfc(incoming.args),
+        user_name=nfc(incoming.user_name),
+        file=file,
     )
 
 
