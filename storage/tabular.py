@@ -206,7 +206,8 @@ def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[Row]]]:
     with path.open("rb") as handle:  # a handle, so a stored upload needs no .xlsx suffix
         try:
             workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+                SyntaxError):  # fmt: skip  (SyntaxError: XML that does not parse, an entity)
             raise TableFileError("file_corrupt") from None
         try:
             for sheet in workbook.worksheets:
@@ -222,7 +223,7 @@ def _guarded(rows: Iterator[Row]) -> Iterator[Row]:
     """Turns a broken sheet part discovered mid-stream into a clear file error."""
     try:
         yield from rows
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError) as exc:
         raise TableFileError("file_corrupt") from exc
 
 

@@ -169,6 +169,22 @@ def many_parts(path: Path, count: int) -> Path:
     return path
 
 
+def with_entity(path: Path, part: str) -> Path:
+    """A workbook one of whose parts declares an external entity and uses an undefined one."""
+    strings = [f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>x</t></si></sst>'.encode()]
+    workbook(path, [row_xml(1, HEADER), '<row r="2"><c r="B2" t="s"><v>0</v></c></row>'],
+             strings=strings)  # fmt: skip
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    xml = parts[part].decode()
+    xml = xml.replace("?>", '?><!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]>', 1)
+    parts[part] = xml.replace("</", "&a;&b;</", 1).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
 HOSTILE = {
     "dimension A1:XFD1048576": dimension_bomb,
     "1 GiB shared string": lambda p: one_long_string(p, 1 << 30),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -73,6 +74,15 @@ def test_a_hostile_form_is_refused_by_the_limit_it_breaks(
     assert error.code == code
     message = render(error.code, error.params)
     assert "%(" not in message and "gửi" in message  # says what to do, in Vietnamese
+
+
+@pytest.mark.parametrize(
+    "part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/sharedStrings.xml"]
+)
+def test_an_entity_in_any_part_is_a_damaged_file(tmp_path: Path, part: str) -> None:
+    path = hostile.with_entity(tmp_path / "e.xlsx", part)
+    assert _form_error(path).code == "file_corrupt"
+    assert _registry_error(path).code == "file_corrupt"
 
 
 def test_the_registry_has_room_for_a_big_list_but_not_for_a_hostile_one(tmp_path: Path) -> None:
@@ -165,3 +175,26 @@ def test_the_seventh_file_in_a_minute_is_not_taken_and_nothing_is_lost(
     assert "gửi lại tệp này sau 60 giây" in chat.said
     with session_for(engine) as session:
         assert [n.name for n in session.exec(select(Nominee))] == ["Nguyễn Thị Hoà"]
+
+
+def test_odd_digits_a_damaged_upload_and_a_forged_language_get_clear_answers(
+    core, world, engine: Engine, tmp_path: Path  # type: ignore[no-untyped-def]  # noqa: F811
+) -> None:
+    chat: FakeChat = _contact(core, world)
+    for typed in ("²", "①", "³", "9" * 5_000):
+        chat.text(typed)
+        assert "đã có lỗi khi xử lý" not in chat.said, typed
+    chat.text("１")  # a full-width digit picks like "1"
+    chat.press(REG)
+    chat.press("Gửi mẫu Excel đã điền")
+    entity = hostile.with_entity(tmp_path / "e.xlsx", "xl/workbook.xml")
+    chat.send_file(entity.read_bytes(), "e.xlsx")
+    assert "bị hỏng" in chat.said
+    assert not list((Path(core.settings.data_dir) / "uploads").glob("*"))  # nothing kept
+    chat._send(kind="choice", choice="g:lang:zzz")
+    assert "chọn ngôn ngữ" in chat.said
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT language FROM conversation WHERE chat_id = :c"), {"c": chat.chat_id}
+        ).scalar_one()
+    assert stored in (None, "vi")

@@ -50,8 +50,8 @@ def route(ctx: Ctx) -> None:
             reprompt(ctx)
             return
         ctx.choice = key
-    elif incoming.kind == Kind.TEXT and incoming.text.strip().isdigit() and not free_text:
-        number = int(incoming.text.strip())
+    elif incoming.kind == Kind.TEXT and typed_number(incoming.text) is not None and not free_text:
+        number = typed_number(incoming.text) or 0
         if 1 <= number <= len(numbered):
             ctx.choice = numbered[number - 1]
     elif incoming.kind == Kind.TEXT and free_text:
@@ -76,3 +76,10 @@ def route(ctx: Ctx) -> None:
         handler(ctx)
         return
     router.step(ctx.conv.step).handle(ctx)
+
+
+def typed_number(text: str) -> int | None:
+    """A number typed to pick from a list: decimal digits of any script ("１２" too), but not
+    "²" or "①" (which int() refuses) nor thousands of digits (which it refuses too)."""
+    text = text.strip()
+    return int(text) if text.isdecimal() and len(text) <= 9 else None

@@ -173,17 +173,24 @@ def language(ctx: Ctx) -> None:
     """Switches the chat's language (/lang en, /lang vi), or offers both."""
     wanted = ctx.incoming.args.strip().lower()[:2]
     if wanted not in LANGUAGES:
-        ctx.say(
-            _("Choose a language:"),
-            [(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES],
-        )
+        _offer_languages(ctx)
         return
     switch_language(ctx, wanted)
 
 
+def _offer_languages(ctx: Ctx) -> None:
+    ctx.say(
+        _("Choose a language:"), [(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    )
+
+
 def language_choice(ctx: Ctx) -> None:
-    """Reads a language button, whatever step the chat is in."""
-    switch_language(ctx, ctx.choice.partition(":")[2])
+    """Reads a language button, whatever step the chat is in; a forged code offers the two."""
+    code = ctx.choice.partition(":")[2]
+    if code not in LANGUAGES:
+        _offer_languages(ctx)
+        return
+    switch_language(ctx, code)
 
 
 def switch_language(ctx: Ctx, code: str) -> None:

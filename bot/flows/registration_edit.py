@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.flow import Step
-from bot.core.routing import reprompt
+from bot.core.routing import reprompt, typed_number
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt
 from bot.flows.registration_common import (
@@ -328,12 +328,12 @@ def handle_pick(ctx: Ctx) -> None:
     kind = _kind(ctx)
     shown = ctx.data("ids", [])
     ids = [i for i in shown if isinstance(i, int)] if isinstance(shown, list) else []
-    text = ctx.incoming.text.strip() if ctx.incoming.kind == Kind.TEXT else ""
-    if not text.isdigit() or not 1 <= int(text) <= len(ids):
+    number = typed_number(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else None
+    if number is None or not 1 <= number <= len(ids):
         ctx.say(_("Please type a number from 1 to %(n)s.") % {"n": len(ids)})
         return
     where = scope(ctx)
-    chosen = ctx.session.get(Nominee, ids[int(text) - 1])
+    chosen = ctx.session.get(Nominee, ids[number - 1])
     if where is None or chosen is None or chosen.registration_id != draft(ctx, where).id:
         ctx.say(_(ROW_GONE))  # another contact changed or submitted the list meanwhile
         ctx.goto(LIST_OF[kind.value])

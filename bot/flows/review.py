@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
-from bot.core.routing import reprompt
+from bot.core.routing import reprompt, typed_number
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.roles import refuse
@@ -91,11 +91,11 @@ def handle_pick(ctx: Ctx) -> None:
         return
     shown = ctx.data("ids", [])
     ids = [i for i in shown if isinstance(i, int)] if isinstance(shown, list) else []
-    text = ctx.incoming.text.strip() if ctx.incoming.kind == Kind.TEXT else ""
-    if not text.isdigit() or not 1 <= int(text) <= len(ids):
+    number = typed_number(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else None
+    if number is None or not 1 <= number <= len(ids):
         ctx.say(_("Please type a number from 1 to %(n)s.") % {"n": len(ids)})
         return
-    ctx.goto(STATE, kind=ctx.data("kind"), submission=ids[int(text) - 1])
+    ctx.goto(STATE, kind=ctx.data("kind"), submission=ids[number - 1])
     reprompt(ctx)
 
 
