@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Iterable
+from typing import TextIO
+
+REDACTED = "[redacted]"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -15,14 +19,60 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = [s for s in secrets if s]
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+        return redact(super().format(record), self.secrets)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingStream(io.TextIOBase):
+    """stdout or stderr with the secrets replaced in whatever is written: a library's
+    exception message ("The token `…` was rejected"), a traceback, a warning."""
+
+    def __init__(self, stream: TextIO, secrets: Iterable[str]) -> None:
+        self.stream = stream
+        self.secrets = [s for s in secrets if s]
+
+    def write(self, text: str) -> int:
+        self.stream.write(redact(text, self.secrets))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.stream.encoding
+
+
+def guard_streams(secrets: Iterable[str]) -> None:
+    """Redacts the secrets from everything this process writes to stdout and stderr."""
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        return
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if isinstance(stream, RedactingStream):
+            stream.secrets = list({*stream.secrets, *secrets})
+        else:
+            setattr(sys, name, RedactingStream(stream, secrets))
 
 
 def configure_logging(*, secrets: Iterable[str], level: int = logging.INFO) -> None:
-    """Sends logs to stderr through the redacting formatter."""
+    """Sends logs to stderr through the redacting formatter, stderr and stdout redacted too."""
+    secrets = [s for s in secrets if s]
+    guard_streams(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)

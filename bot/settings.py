@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         token = self.telegram_token.get_secret_value().encode()
         return hmac.new(token, b"thidua webhook secret", hashlib.sha256).hexdigest()
 
+    def secrets(self) -> list[str]:
+        """What must never be printed or logged: the token and the webhook's secret (the
+        database URL is only ever shown with its password hidden)."""
+        token = self.telegram_token.get_secret_value() if self.telegram_token else None
+        return [s for s in (token, self.telegram_webhook_secret) if s]
+
     @property
     def board(self) -> Target | None:
         """The board's chat: THIDUA_BOARD_CHAT, else THIDUA_BOARD_CHAT_ID on Telegram."""

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from bot.cli import campaign, db, export, registry, reminders, run
 from bot.compose import App
 from bot.i18n import _, use_language
+from bot.logs import guard_streams
 from bot.settings import Settings, describe_error
 from bot.texts.problems import render
 from storage.identifiers import IdentifierError
@@ -43,6 +44,7 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     except ValidationError as error:
         click.echo(f"Cấu hình không hợp lệ / invalid settings: {describe_error(error)}", err=True)
         ctx.exit(2)
+    guard_streams(settings.secrets())  # never printed, whatever prints it
     clock = ctx.obj.get("clock") if isinstance(ctx.obj, dict) else None
     ctx.obj = App(settings=settings, clock=clock or utcnow)
     ctx.with_resource(use_language(lang or settings.locale))

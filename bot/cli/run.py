@@ -7,6 +7,7 @@ import getpass
 import sys
 
 import click
+from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.terminal import CHANNEL, TerminalChannel
 from bot.compose import App
@@ -101,10 +102,25 @@ def run(app: App) -> None:
     click.echo(_("Database ready: %(url)s") % {"url": engine_url})
     token = app.settings.telegram_token
     if token is not None:
-        secret = app.settings.telegram_webhook_secret
-        configure_logging(secrets=[token.get_secret_value(), secret or ""])
+        configure_logging(secrets=app.settings.secrets())
         click.echo(_("Starting the Telegram channel."))
-        app.run_channels()
+        try:
+            app.run_channels()
+        except InvalidToken:
+            _stop_with(
+                _(
+                    "Telegram refused the bot token. Check THIDUA_TELEGRAM_TOKEN (the token"
+                    " @BotFather gave) and THIDUA_TELEGRAM_API_URL, then start again."
+                )
+            )
+        except NetworkError as error:
+            _stop_with(
+                _(
+                    "Telegram could not be reached at start (%(error)s). Check the network"
+                    " and THIDUA_TELEGRAM_API_URL, then start again."
+                )
+                % {"error": error.message[:200]}
+            )
         return
     click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
     _seed(app)
@@ -133,6 +149,12 @@ def run(app: App) -> None:
     if first:
         click.echo(f"> {first}")
     _terminal(app, "local").run(first=first or "/start")
+
+
+def _stop_with(reason: str) -> None:
+    """One line instead of a traceback, and exit code 2 (a setting to correct)."""
+    click.echo(_("Error: %(reason)s") % {"reason": reason}, err=True)
+    click.get_current_context().exit(2)
 
 
 COMMANDS = [run, chat, demo]

@@ -441,6 +441,9 @@ class TelegramChannel:
     async def close(self) -> None:
         """Closes the connections, the outbox's too: after the reminder service has stopped."""
         await self.application.shutdown()
+        bot = self.application.bot
+        if isinstance(bot, ReplyBot):
+            await bot.close_connections()
         await self.sender.close()
 
 

@@ -19,6 +19,14 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
     never read it, and building it costs about as much as the rest of an answered update.
     """
 
+    connections: tuple[BaseRequest, ...] = ()  # closed by ``close_connections``
+
+    async def close_connections(self) -> None:
+        """Closes the HTTP pools even when ``initialize`` failed halfway (a refused token):
+        PTB's ``shutdown`` skips a bot that never finished initializing."""
+        for request in self.connections:
+            await request.shutdown()
+
     async def send_text(
         self, chat_id: int | str, text: str, reply_markup: dict[str, object] | None = None
     ) -> None:
@@ -51,11 +59,14 @@ def reply_bot(
     """The bot with connection pools of 256 (answers) and 1 (getUpdates) over aiohttp, its
     answers paced per chat (``ChatPacer``) rather than overall."""
     assert settings.telegram_token is not None
-    return ReplyBot(
+    answers, updates = request or AiohttpRequest(256), request or AiohttpRequest(1)
+    bot = ReplyBot(
         token=settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_api_url,
         base_file_url=settings.telegram_file_url,
-        request=request or AiohttpRequest(256),
-        get_updates_request=request or AiohttpRequest(1),
+        request=answers,
+        get_updates_request=updates,
         rate_limiter=ChatPacer() if rate_limited else None,
     )
+    object.__setattr__(bot, "connections", (answers, updates))  # PTB freezes its objects
+    return bot
