@@ -43,7 +43,7 @@ from bot.web import WebFront
 from scheduler.dispatcher import Port
 from scheduler.service import ReminderService
 from storage import files
-from storage.engine import WalCheckpointer, make_engine, session_for
+from storage.engine import WalCheckpointer, make_engine, session_for, write_session
 from storage.migrate import upgrade
 from storage.types import utcnow
 
@@ -104,6 +104,11 @@ class App:
     def session(self) -> Session:
         """A new session on the migrated database."""
         return session_for(self.engine)
+
+    def write_session(self, on_wait: Callable[[], None] | None = None) -> Session:
+        """A session for a command that writes beside the running service (it waits for the
+        service's turn on SQLite; ``on_wait`` says so)."""
+        return write_session(self.engine, on_wait=on_wait)
 
     def now(self) -> datetime:
         """The current instant, aware UTC; tests inject a fixed clock."""
@@ -210,3 +215,4 @@ async def _each(channels: Sequence[Channel], step: str) -> None:
 def build_core(settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow) -> Core:
     """The conversation core with every flow and the board's chat."""
     return Core(engine=engine, settings=settings, flows=FLOWS, board=settings.board, clock=clock)
+

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
@@ -118,3 +122,38 @@ def begin_update(conn: Connection) -> None:
 def session_for(engine: Engine) -> Session:
     """Opens a session whose objects stay readable after commit."""
     return Session(engine, expire_on_commit=False)
+
+
+def write_session(engine: Engine, *, on_wait: Callable[[], None] | None = None) -> Session:
+    """A session for a command that writes beside the running service: on SQLite each of its
+    transactions takes the write lock at its start, waiting for it (a deferred one that read
+    first is refused at its first write, whatever the busy timeout, once the service wrote
+    meanwhile). ``on_wait`` is called when the lock is not free within WAIT_NOTICE seconds."""
+    session = session_for(engine)
+    if engine.dialect.name == "sqlite":
+        event.listen(session, "after_begin", partial(_take_write_lock, on_wait))
+    return session
+
+
+WAIT_NOTICE = 2.0
+WAIT_AT_MOST = 600.0
+
+
+def _take_write_lock(
+    on_wait: Callable[[], None] | None,
+    _session: Session,
+    transaction: SessionTransaction,
+    connection: Connection,
+) -> None:
+    if transaction.nested:
+        return
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(WAIT_NOTICE * 1000)}")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError:
+        if on_wait is not None:
+            on_wait()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(WAIT_AT_MOST * 1000)}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        connection.exec_driver_sql("PRAGMA busy_timeout=30000")

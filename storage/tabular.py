@@ -285,6 +285,19 @@ def preread(path: str, limits: Limits) -> tuple[str, Reading]:
     return digest, reading
 
 
+def read_before_writing(path: Path, *, max_bytes: int, limits: Limits = Limits()) -> None:
+    """Reads a file now and keeps the reading, so a write transaction that reads it next
+    (an import beside the running service, on SQLite's one write lock) holds the lock for
+    its writes only; a file that cannot be read is left for that reader to refuse."""
+    try:
+        if not path.is_file() or path.stat().st_size > max_bytes:
+            return
+    except OSError:
+        return
+    digest, reading = preread(str(path), limits)
+    remember(digest, limits, reading)
+
+
 def remember(digest: str, limits: Limits, reading: Reading) -> None:
     """Keeps a reading made ahead, for the step that will ask for the same file."""
     with _readings_lock:

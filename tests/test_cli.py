@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -260,3 +262,18 @@ def test_the_board_chat_names_its_channel(thidua, monkeypatch: pytest.MonkeyPatc
     code, out, err = thidua("run")
     assert code == 2 and out == ""
     assert "THIDUA_BOARD_CHAT" in err and "channel:chat_id" in err
+
+
+def test_an_import_waits_for_the_service_on_sqlite_and_says_so(thidua, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert thidua("zones", "add", "KCN Quế Võ")[0] == 0
+    write_xlsx(tmp_path / "ds.xlsx", registry_rows(30))
+    service = sqlite3.connect(
+        tmp_path / "data" / "thidua.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    service.execute("BEGIN IMMEDIATE")  # the service writing when the import begins…
+    service.execute("CREATE TABLE written_meanwhile (a)")
+    threading.Timer(3.0, lambda: service.execute("COMMIT")).start()  # …for 3 seconds
+    code, out, err = thidua("enterprises", "import", "ds.xlsx", "--create-zones")
+    service.close()
+    assert code == 0 and "30 tạo mới" in out and "Đã lưu." in out
+    assert "Cơ sở dữ liệu đang bận" in err

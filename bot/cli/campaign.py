@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import click
 
+from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _, fmt_instant, last_moment
 from bot.texts.milestones import deadline_words, milestone_name, regime_name
@@ -85,7 +86,7 @@ def campaign_create(
             cutoffs[kind] = _to_instant(value, app)
     if no_midyear:
         cutoffs[MilestoneKind.MIDYEAR] = None
-    with app.session() as session:
+    with writing(app) as session:
         created = campaigns.create_campaign(
             session=session,
             year=year,
@@ -159,7 +160,7 @@ def campaign_extend(
 ) -> None:
     """Give one enterprise until the end of a later day for a milestone."""
     cutoff = _end_of(until, app)
-    with app.session() as session:
+    with writing(app) as session:
         found = campaigns.get_campaign(session=session, year=year)
         if found is None:
             raise RegistryError("campaign_missing")
@@ -200,7 +201,7 @@ def campaign_extend(
 def campaign_set(app: App, milestone: str, last_day: date | datetime, year: int | None) -> None:
     """Move MILESTONE for everyone: on time until the end of LAST_DAY."""
     cutoff = _end_of(last_day, app)
-    with app.session() as session:
+    with writing(app) as session:
         found = campaigns.get_campaign(session=session, year=year)
         if found is None:
             raise RegistryError("campaign_missing")

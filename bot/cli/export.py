@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _
 from storage import audit, campaigns, exports
@@ -19,7 +20,7 @@ from storage.registry import RegistryError
 @click.pass_obj
 def export(app: App, what: str, file: Path, year: int | None) -> None:
     """Write registrations (.xlsx), report figures (.xlsx) or report documents (.zip) to FILE."""
-    with app.session() as session:
+    with app.session() as session:  # read only: the service goes on writing meanwhile
         campaign = campaigns.get_campaign(session=session, year=year)
         if campaign is None:
             raise RegistryError("campaign_missing")
@@ -32,6 +33,7 @@ def export(app: App, what: str, file: Path, year: int | None) -> None:
             written = exports.zip_documents(
                 session=session, campaign=campaign, root=app.settings.data_dir / "files", path=file
             )
+    with writing(app) as session:
         audit.record(
             db=session, actor=app.actor, action=f"export.{what}", now=app.now(),
             target=f"campaign:{campaign.year}", details={"file": file.name},

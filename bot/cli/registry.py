@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _, fmt_instant
 from bot.texts.registry import export_registry, report_lines
-from storage import audit, invitations, links, registry
+from storage import audit, invitations, links, registry, tabular
 from storage.identifiers import display_phone
 from storage.models import Role
 from storage.registry_import import Outcome, import_enterprises
@@ -27,7 +28,7 @@ def zones() -> None:
 @click.pass_obj
 def zones_add(app: App, name: str) -> None:
     """Add an industrial zone by NAME."""
-    with app.session() as session:
+    with writing(app) as session:
         zone = registry.add_zone(session=session, name=name)
         audit.record(
             db=session, actor=app.actor, action="zone.add", now=app.now(), target=zone.name
@@ -57,14 +58,16 @@ def enterprises() -> None:
 @click.pass_obj
 def enterprises_import(app: App, file: Path, create_zones: bool, dry_run: bool) -> None:
     """Create or update enterprises from an .xlsx or .csv FILE, matched by tax code."""
-    with app.session() as session:
+    max_bytes = app.settings.import_max_mb * 1024 * 1024
+    tabular.read_before_writing(file, max_bytes=max_bytes)  # the lock is held for writing only
+    with writing(app) as session:
         report = import_enterprises(
             session=session,
             path=file,
             now=app.now(),
             create_zones=create_zones,
             dry_run=dry_run,
-            max_bytes=app.settings.import_max_mb * 1024 * 1024,
+            max_bytes=max_bytes,
         )
         if report.saved:
             audit.record(
@@ -132,7 +135,7 @@ def contacts_add(
     role: str,
 ) -> None:
     """Add a contact person."""
-    with app.session() as session:
+    with writing(app) as session:
         enterprise = (
             registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
         )
@@ -193,7 +196,7 @@ def invite_create(
 ) -> None:
     """Print a single-use invitation code and its deep link."""
     now = app.now()
-    with app.session() as session:
+    with writing(app) as session:
         enterprise = (
             registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
         )
