@@ -32,9 +32,9 @@ from storage.models import (
     StoredFile,
     SubmissionStatus,
 )
-from storage.report_figures import figures_for
+from storage.report_figures import Figure, figures_for
 from storage.text import vi_name_key
-from storage.xlsx import safe_row, text_cell
+from storage.xlsx import safe_row, text_cell, whole_file, whole_workbook
 
 SCOPE_NOTE = (
     "Gồm bản đã nộp mới nhất của mỗi doanh nghiệp, ở mọi trạng thái xem xét (xem cột Trạng thái);"
@@ -96,6 +96,19 @@ def export_registrations(*, session: Session, campaign: Campaign, path: Path) ->
         ).all()
     )
     book = Workbook(write_only=True)
+    with whole_workbook(book, path):
+        counts = _registration_sheets(book, session, campaign, latest, states)
+    return dict(counts)
+
+
+def _registration_sheets(
+    book: Workbook,
+    session: Session,
+    campaign: Campaign,
+    latest: dict[int, int],
+    states: dict[int | None, str],
+) -> Counter[str]:
+    """The three sheets of the registration list; returns counts per title code."""
     people = book.create_sheet("Cá nhân")
     groups = book.create_sheet("Tập thể")
     heading = f"DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM {campaign.year}"
@@ -175,9 +188,7 @@ def export_registrations(*, session: Session, campaign: Campaign, path: Path) ->
         )
     totals.append([text_cell(totals, "Tổng cộng", bold=True), None, None, int(fund)])
     totals.append([text_cell(totals, f"Lương cơ sở: {BASE_SALARY_VND:,} đồng".replace(",", "."))])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return dict(counts)
+    return counts
 
 
 def export_report_figures(
@@ -191,6 +202,20 @@ def export_report_figures(
     }
     fields = figures_for(kind)
     book = Workbook(write_only=True)
+    with whole_workbook(book, path):
+        count = _figures_sheet(book, session, campaign, latest, reports, fields)
+    return count
+
+
+def _figures_sheet(
+    book: Workbook,
+    session: Session,
+    campaign: Campaign,
+    latest: dict[int, int],
+    reports: dict[int | None, Report],
+    fields: tuple[Figure, ...],
+) -> int:
+    """The figures sheet; returns its row count."""
     sheet = book.create_sheet("Số liệu báo cáo")
     sheet.append([text_cell(sheet, f"SỐ LIỆU BÁO CÁO TỔNG KẾT NĂM {campaign.year}", bold=True)])
     sheet.append([text_cell(sheet, SCOPE_NOTE)])
@@ -227,7 +252,6 @@ def export_report_figures(
                 else value or ""
             )
         sheet.append([text_cell(sheet, v) for v in values])
-    book.save(path)
     return count
 
 
@@ -254,7 +278,10 @@ def report_documents(
 def zip_documents(*, session: Session, campaign: Campaign, root: Path, path: Path) -> int:
     """A zip of every current report document, one folder per tax code; returns the count."""
     count = 0
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with (
+        whole_file(path) as part,
+        zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         for name, source in report_documents(session=session, campaign=campaign, root=root):
             if source.is_file():
                 archive.write(source, arcname=name)

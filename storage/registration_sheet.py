@@ -22,7 +22,7 @@ from storage.headers import cell, find_header, header_field
 from storage.models import Nominee, NomineeKind
 from storage.registrations import MAX_NOMINEES, NomineeInput, SubmissionError, validate
 from storage.tabular import FORM_LIMITS, Row, TableFileError, read_sheets
-from storage.xlsx import writable
+from storage.xlsx import whole_file, writable
 
 ALIASES = {
     "person": ("ho va ten", "ho ten", "ten ca nhan", "ho va ten ca nhan", "full name", "name"),
@@ -185,7 +185,8 @@ def write_template(
             sheet.add_data_validation(check)
         for letter, width in zip("ABCDEF", (6, 30, 34, 30, 40, 40), strict=False):
             sheet.column_dimensions[letter].width = width
-    workbook.save(path)
+    with whole_file(path) as part:
+        workbook.save(part)
 
 
 def _put(sheet: Worksheet, row: int, column: int, value: int | str) -> None:

@@ -3,7 +3,10 @@ no stored character can make a workbook fail to save."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -13,6 +16,34 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from storage.text import clean
+
+
+@contextmanager
+def whole_file(path: Path) -> Iterator[Path]:
+    """Where to write ``path``'s content: a sibling that becomes ``path`` only once complete,
+    so an interrupted export leaves no truncated file (and an earlier one stays whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        yield part
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+@contextmanager
+def whole_workbook(book: Workbook, path: Path) -> Iterator[None]:
+    """Saves ``book`` to ``path`` when the block ends, whole or not at all. A write-only
+    workbook keeps each sheet in a temporary file until it is saved: when the block fails, it
+    is saved aside and dropped, which deletes them."""
+    with whole_file(path) as part:
+        try:
+            yield
+        except BaseException:
+            with suppress(Exception):
+                book.save(part)
+            raise
+        book.save(part)
 
 
 def writable(value: str) -> str:
@@ -57,13 +88,12 @@ def write_table(
 ) -> None:
     """Writes a titled one-sheet table in write-only (streaming) mode."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name[:31])
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.append([text_cell(sheet, title, bold=True)])
-    sheet.append([])
-    sheet.append([text_cell(sheet, h, bold=True) for h in header])
-    for row in rows:
-        sheet.append([text_cell(sheet, v) for v in row])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    with whole_workbook(workbook, path):
+        sheet = workbook.create_sheet(sheet_name[:31])
+        for index, width in enumerate(widths):
+            sheet.column_dimensions[chr(ord("A") + index)].width = width
+        sheet.append([text_cell(sheet, title, bold=True)])
+        sheet.append([])
+        sheet.append([text_cell(sheet, h, bold=True) for h in header])
+        for row in rows:
+            sheet.append([text_cell(sheet, v) for v in row])

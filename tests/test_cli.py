@@ -277,3 +277,13 @@ def test_an_import_waits_for_the_service_on_sqlite_and_says_so(thidua, tmp_path:
     service.close()
     assert code == 0 and "30 tạo mới" in out and "Đã lưu." in out
     assert "Cơ sở dữ liệu đang bận" in err
+
+
+def test_a_data_directory_that_cannot_be_written_is_one_line(  # type: ignore[no-untyped-def]
+    thidua, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    code, _out, err = thidua("zones", "list")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "a-file/data" in err and "THIDUA_DATA_DIR" in err

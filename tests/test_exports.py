@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 import zipfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from sqlmodel import Session, select
 
 from storage import campaigns, exports, files, registrations, registry, reports
@@ -15,6 +17,7 @@ from storage.registration_sheet import read_form, write_template
 from storage.registrations import NomineeInput
 from storage.report_figures import figures_for
 from storage.text import clean, nfc
+from storage.xlsx import whole_workbook
 from tests.conftest import NOW
 
 P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
@@ -166,3 +169,23 @@ def test_a_control_character_deep_in_a_csv_is_cleaned_not_stored(tmp_path: Path)
 def test_typed_text_loses_control_and_bidi_characters() -> None:
     assert nfc("Lê\u202eThị\x00 An\u2066") == "LêThị An"
     assert clean("dòng 1\ndòng 2\t\x07") == "dòng 1\ndòng 2\t"
+
+
+def test_an_interrupted_workbook_leaves_no_part_and_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "dk.xlsx"
+    path.parent.mkdir()
+    path.write_bytes(b"the earlier export")
+    temporary = set(Path(tempfile.gettempdir()).glob("openpyxl.*"))
+    book = openpyxl.Workbook(write_only=True)
+    with pytest.raises(KeyboardInterrupt), whole_workbook(book, path):
+        sheet = book.create_sheet("Cá nhân")
+        for number in range(5_000):
+            sheet.append([number, f"Người {number}"])
+        raise KeyboardInterrupt  # Ctrl-C, a lost database, a stop: halfway through
+    assert path.read_bytes() == b"the earlier export"  # kept whole, not truncated
+    assert [p.name for p in path.parent.iterdir()] == ["dk.xlsx"]
+    assert set(Path(tempfile.gettempdir()).glob("openpyxl.*")) == temporary
+    book = openpyxl.Workbook(write_only=True)
+    with whole_workbook(book, path):
+        book.create_sheet("Cá nhân").append(["xong"])
+    assert openpyxl.load_workbook(path)["Cá nhân"]["A1"].value == "xong"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from bot.cli import campaign, db, export, registry, reminders, run
 from bot.compose import App
@@ -30,8 +31,28 @@ class _Group(click.Group):
             reason = render(error.code, error.params)
         except IdentifierError as error:
             reason = render(error.code, {"value": error.value})
+        except OSError as error:  # a read-only or missing folder, a full disk, a busy port
+            reason = _os_problem(error)
+        except OperationalError as error:
+            if not any(w in str(error.orig) for w in ("unable to open", "readonly", "disk")):
+                raise
+            reason = _(
+                "The database cannot be opened or written (%(error)s). Check"
+                " THIDUA_DATABASE_URL and that this user may write in its folder."
+            ) % {"error": str(error.orig)}
         click.echo(_("Error: %(reason)s") % {"reason": reason}, err=True)
         ctx.exit(2)
+
+
+def _os_problem(error: OSError) -> str:
+    """One line for what the system refused, naming the path when there is one."""
+    what = error.strerror or str(error)
+    if error.filename is None:
+        return _("The system refused: %(error)s.") % {"error": what}
+    return _(
+        "Cannot use %(path)s: %(error)s. Check that the folder exists and that this user may"
+        " write there (THIDUA_DATA_DIR for the service's data)."
+    ) % {"path": error.filename, "error": what}
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
