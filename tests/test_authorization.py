@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from storage import invitations, registry
 from storage.engine import session_for
-from storage.models import Role
+from storage.models import ChatLink, Contact, Delivery, Role
 from tests.conftest import NOW
 from tests.factories import seed_world
 from tests.fake_channel import FakeChat, make_core
@@ -64,3 +65,48 @@ def test_a_contact_sees_only_its_own_enterprise(chats: dict[str, FakeChat]) -> N
     assert "Công ty TNHH Hoà Bình" in chats["contact"].said
     chats["other_contact"].command("/menu")
     assert "Công ty TNHH Hoà Bình" not in chats["other_contact"].said
+
+
+def _set_role(engine: Engine, chat_id: str, role: Role | None) -> None:
+    """The CLI's set-role (a role) or unlink (None), straight in the database."""
+    with session_for(engine) as session:
+        link = session.exec(select(ChatLink).where(ChatLink.chat_id == chat_id)).one()
+        if role is None:
+            session.delete(link)
+        else:
+            contact = session.get(Contact, link.contact_id)
+            assert contact is not None
+            contact.role = role
+            session.add(contact)
+        session.commit()
+
+
+@pytest.mark.parametrize("change", ["demoted", "unlinked"])
+def test_a_step_closes_as_soon_as_the_role_is_gone_reads_too(
+    chats: dict[str, FakeChat], engine: Engine, change: str
+) -> None:
+    board = chats["board"]
+    board.command("/review")
+    assert "Xem xét loại hồ sơ nào?" in board.said
+    stale = board.token("Đăng ký")
+    _set_role(engine, "board", Role.CONTACT if change == "demoted" else None)
+    board.command("/lang vi")  # asks the step's question again: a read
+    assert "quyền của anh/chị đã thay đổi" in board.said.lower()
+    assert "Xem xét loại hồ sơ nào?" not in board.said
+    board._send(kind="choice", choice=stale)  # a button of the list shown before
+    assert "Xem xét loại hồ sơ nào?" not in board.said and "DK-" not in board.said
+
+
+def test_a_demoted_admin_cannot_send_the_broadcast_it_prepared(
+    chats: dict[str, FakeChat], engine: Engine
+) -> None:
+    admin = chats["admin"]
+    admin.command("/broadcast")
+    admin.text("Họp giao ban thứ Hai")
+    admin.press("Tất cả người liên hệ")
+    assert "Gửi" in [c.label for c in admin.last.replies[-1].choices]
+    _set_role(engine, "admin", Role.BOARD)
+    admin.press("Gửi")
+    assert "quyền của anh/chị đã thay đổi" in admin.said.lower()
+    with session_for(engine) as session:
+        assert session.exec(select(Delivery)).all() == []

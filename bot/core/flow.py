@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
+from storage.models import Role
+
 if TYPE_CHECKING:
     from bot.core.context import Ctx
 
@@ -24,6 +26,10 @@ class Step:
     handle: StepHandler
     back: str | Callable[[Ctx], str] | None = None  # a step, or a function choosing one
     free_text: bool = False  # typed numbers are values here (a figure, a row number), not choices
+    # Who may be in this step, checked before every input and every prompt (a role taken
+    # away or a chat unlinked closes it at once); () leaves it to the step (contacts' steps
+    # check their enterprise themselves).
+    roles: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import BUTTONS, NUMBERED, TYPED, Ctx
+from bot.core.flow import MAIN_MENU
 from bot.core.types import Kind
 from bot.i18n import _
 from storage.text import search_key
@@ -11,8 +12,17 @@ GLOBAL = "g"  # tokens "g:<key>" skip the version check; only the flows' global 
 
 
 def reprompt(ctx: Ctx) -> None:
-    """Asks the current step's question again (or shows the menu)."""
+    """Asks the current step's question again (or shows the menu, when the step is no
+    longer the person's to be in)."""
+    if not _may_stay(ctx):
+        ctx.goto(MAIN_MENU)
     ctx.router.step(ctx.conv.step).prompt(ctx)
+
+
+def _may_stay(ctx: Ctx) -> bool:
+    """Whether the chat's person still holds a role the current step requires."""
+    step = ctx.router.steps.get(ctx.conv.step)
+    return step is None or not step.roles or ctx.is_role(*step.roles)
 
 
 def _typed_choice(text: str, keys: list[str], labels: object) -> str:
@@ -34,6 +44,9 @@ def _typed_choice(text: str, keys: list[str], labels: object) -> str:
 def route(ctx: Ctx) -> None:
     """Dispatches the input to a command, the current step, or the menu."""
     incoming = ctx.incoming
+    if not _may_stay(ctx):  # unlinked or demoted since: the step closes before anything else
+        ctx.goto(MAIN_MENU)
+        ctx.say(_("Your access has changed, so the step you were in was closed."))
     raw = ctx.data(BUTTONS, [])
     offered = [str(key) for key in raw] if isinstance(raw, list) else []
     listed = ctx.data(NUMBERED, [])

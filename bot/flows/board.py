@@ -12,7 +12,7 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registry_chat import export_path
-from bot.flows.roles import refuse
+from bot.flows.roles import STAFF, refuse
 from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
@@ -232,8 +232,8 @@ _ENTRIES = {"progress": show_progress, "owing": start_owing, "lists": start_list
 flow = Flow(
     "board",
     steps=(
-        Step(OWING, prompt=prompt_owing, handle=handle_owing, back=MAIN_MENU),
-        Step(LISTS, prompt=prompt_lists, handle=handle_lists, back=MAIN_MENU),
+        Step(OWING, prompt=prompt_owing, handle=handle_owing, back=MAIN_MENU, roles=STAFF),
+        Step(LISTS, prompt=prompt_lists, handle=handle_lists, back=MAIN_MENU, roles=STAFF),
     ),
     commands=_ENTRIES,
     menu=_ENTRIES,

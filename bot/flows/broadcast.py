@@ -6,7 +6,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
-from bot.flows.roles import refuse
+from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _
 from bot.texts.milestones import milestone_name
 from storage import audit, campaigns, links, outbox
@@ -130,9 +130,22 @@ def handle_confirm(ctx: Ctx) -> None:
 flow = Flow(
     "broadcast",
     steps=(
-        Step(TEXT, prompt=prompt_text, handle=handle_text, back=MAIN_MENU, free_text=True),
-        Step(AUDIENCE, prompt=prompt_audience, handle=handle_audience, back=MAIN_MENU),
-        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=MAIN_MENU),
+        Step(
+            TEXT,
+            prompt=prompt_text,
+            handle=handle_text,
+            back=MAIN_MENU,
+            free_text=True,
+            roles=ADMINS,
+        ),
+        Step(
+            AUDIENCE,
+            prompt=prompt_audience,
+            handle=handle_audience,
+            back=MAIN_MENU,
+            roles=ADMINS,
+        ),
+        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=MAIN_MENU, roles=ADMINS),
     ),
     commands={"broadcast": start_broadcast},
 )

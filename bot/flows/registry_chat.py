@@ -12,7 +12,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.types import OutFile, Reply
 from bot.flows.menu import receive_spreadsheet, show_menu
-from bot.flows.roles import refuse
+from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
 from bot.texts.registry import export_registry, row_line
@@ -136,7 +136,7 @@ def _import_summary(report: ImportReport) -> str:
 
 flow = Flow(
     "registry",
-    steps=(Step(IMPORT, prompt=prompt_import, handle=handle_import, back=MAIN_MENU),),
+    steps=(Step(IMPORT, prompt=prompt_import, handle=handle_import, back=MAIN_MENU, roles=ADMINS),),
     commands={"export": export, "import": start_import},
     menu={"export": export, "import": start_import},
 )

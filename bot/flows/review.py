@@ -7,7 +7,7 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import reprompt, typed_number
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
-from bot.flows.roles import refuse
+from bot.flows.roles import STAFF, refuse
 from bot.i18n import _, fmt_instant
 from bot.texts.milestones import milestone_name, review_state_name
 from storage import audit, campaigns, links, outbox, reviews
@@ -199,10 +199,24 @@ def _decide(ctx: Ctx, state: ReviewState, comment: str | None) -> None:
 flow = Flow(
     "review",
     steps=(
-        Step(KIND, prompt=prompt_kind, handle=handle_kind, back=MAIN_MENU),
-        Step(PICK, prompt=prompt_pick, handle=handle_pick, back=MAIN_MENU, free_text=True),
-        Step(STATE, prompt=prompt_state, handle=handle_state, back=MAIN_MENU),
-        Step(COMMENT, prompt=prompt_comment, handle=handle_comment, back=MAIN_MENU, free_text=True),
+        Step(KIND, prompt=prompt_kind, handle=handle_kind, back=MAIN_MENU, roles=STAFF),
+        Step(
+            PICK,
+            prompt=prompt_pick,
+            handle=handle_pick,
+            back=MAIN_MENU,
+            free_text=True,
+            roles=STAFF,
+        ),
+        Step(STATE, prompt=prompt_state, handle=handle_state, back=MAIN_MENU, roles=STAFF),
+        Step(
+            COMMENT,
+            prompt=prompt_comment,
+            handle=handle_comment,
+            back=MAIN_MENU,
+            free_text=True,
+            roles=STAFF,
+        ),
     ),
     commands={"review": start_review},
     menu={"review": start_review},

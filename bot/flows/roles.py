@@ -8,6 +8,9 @@ from bot.flows.menu import show_menu
 from bot.i18n import _
 from storage.models import Role
 
+STAFF = (Role.BOARD, Role.ADMIN)  # the board's steps (Step.roles): lists, review, reminders
+ADMINS = (Role.ADMIN,)  # the administrators' steps: broadcast, registry import
+
 
 def refuse(ctx: Ctx, *roles: Role) -> bool:
     """True (and the person told why, back at the menu) unless the chat's person holds a role."""
