@@ -53,6 +53,11 @@ def create_invitation(
     contact: Contact | None = None,
 ) -> IssuedInvitation:
     """Issues a code for a role; an enterprise contact's invite names its enterprise."""
+    if contact is not None:  # redeemed, it links that person, with their role
+        if role != contact.role:
+            raise RegistryError("invite_role_mismatch", id=contact.id, role=contact.role)
+        if enterprise is None and contact.enterprise_id is not None:
+            enterprise = session.get(Enterprise, contact.enterprise_id)
     if role == Role.CONTACT and enterprise is None:
         raise RegistryError("invite_needs_enterprise")
     if valid_for <= timedelta(0):

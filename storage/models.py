@@ -153,7 +153,9 @@ class Invitation(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    used_by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    used_by_contact_id: int | None = Field(
+        default=None, foreign_key="contact.id", ondelete="SET NULL"
+    )
 
 
 class AuditEvent(SQLModel, table=True):

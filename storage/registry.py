@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from storage.identifiers import parse_phone, parse_tax_code
-from storage.models import Contact, Enterprise, IndustrialZone, Role
+from storage.models import ChatLink, Contact, Enterprise, IndustrialZone, Role
 from storage.text import nfc, search_key
 
 _ZONE_PREFIX = re.compile(r"^(khu cong nghiep|kcn)(\s+|$)")
@@ -153,3 +153,42 @@ def list_contacts(*, session: Session, enterprise: Enterprise | None = None) -> 
 def get_contact(*, session: Session, contact_id: int) -> Contact | None:
     """One contact by id."""
     return session.get(Contact, contact_id)
+
+
+def require_contact(*, session: Session, contact_id: int) -> Contact:
+    """One contact by id, or the error naming the missing number."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise RegistryError("contact_unknown", id=contact_id)
+    return contact
+
+
+def unlink_contact(*, session: Session, contact: Contact) -> int:
+    """Removes every chat link of a person (the chats lose its access at their next input);
+    returns how many there were."""
+    found = list(session.exec(select(ChatLink).where(ChatLink.contact_id == contact.id)))
+    for link in found:
+        session.delete(link)
+    session.flush()
+    return len(found)
+
+
+def set_role(
+    *, session: Session, contact: Contact, role: Role, enterprise: Enterprise | None = None
+) -> None:
+    """Changes what a person may do, at their chats' next input; an enterprise contact
+    needs its enterprise (given, or the one it has)."""
+    if enterprise is not None:
+        contact.enterprise_id = enterprise.id
+    if role == Role.CONTACT and contact.enterprise_id is None:
+        raise RegistryError("contact_needs_enterprise")
+    contact.role = role
+    session.add(contact)
+    session.flush()
+
+
+def remove_contact(*, session: Session, contact: Contact) -> None:
+    """Deletes a person with their chat links and unused invitations; what they submitted
+    stays, no longer naming them."""
+    session.delete(contact)
+    session.flush()

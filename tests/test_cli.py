@@ -11,9 +11,11 @@ import openpyxl
 import pytest
 
 from bot.cli import main
+from storage.engine import make_engine
 from storage.migrate import head_revision
 from tests.conftest import NOW
 from tests.factories import registry_rows, valid_tax_codes, write_xlsx
+from tests.fake_channel import FakeChat, make_core
 
 
 @pytest.fixture
@@ -287,3 +289,30 @@ def test_a_data_directory_that_cannot_be_written_is_one_line(  # type: ignore[no
     code, _out, err = thidua("zones", "list")
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "a-file/data" in err and "THIDUA_DATA_DIR" in err
+
+
+def test_access_taken_back_from_the_cli_and_invites_that_name_the_role(  # type: ignore[no-untyped-def]
+    thidua, tmp_path: Path
+) -> None:
+    assert thidua("contacts", "add", "--name", "Lê Văn Quản", "--role", "admin")[0] == 0
+    code, _out, err = thidua("invite", "create", "--contact", "1", "--role", "contact")
+    assert code == 2 and "là quản trị viên" in err  # not a "contact" code that links an admin
+    code, out, _err = thidua("invite", "create", "--contact", "1")
+    invite = out.split("/start ")[1].split()[0]
+    engine = make_engine(f"sqlite:///{tmp_path}/data/thidua.sqlite3")
+    chat = FakeChat(make_core(engine, tmp_path, lambda: NOW), "77")
+    chat.command(f"/start {invite}")
+    assert "với vai trò quản trị viên" in chat.said  # the confirm screen names what it grants
+    chat.press("Đồng ý")
+    code, out, _err = thidua("contacts", "set-role", "1", "board")
+    assert code == 0 and "nay là cán bộ Ban Quản lý" in out
+    chat.command("/broadcast")
+    assert "chỉ dành cho quản trị viên" in chat.said
+    code, out, _err = thidua("contacts", "unlink", "1")
+    assert code == 0 and "1 cuộc trò chuyện" in out
+    chat.command("/progress")
+    assert "chưa được liên kết" in chat.said
+    assert thidua("contacts", "remove", "1")[0] == 0  # though it redeemed a code
+    assert thidua("contacts", "remove", "1")[0] == 2
+    code, out, _err = thidua("audit")
+    assert all(action in out for action in ("contact.set_role", "contact.unlink", "contact.remove"))

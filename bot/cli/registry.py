@@ -7,14 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
+from sqlmodel import Session
 
 from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _, fmt_instant
 from bot.texts.registry import export_registry, report_lines
+from bot.texts.roles import role_name
 from storage import audit, invitations, links, registry, tabular
 from storage.identifiers import display_phone
-from storage.models import Role
+from storage.models import Contact, Role
 from storage.registry_import import Outcome, import_enterprises
 
 
@@ -180,6 +182,66 @@ def contacts_list(app: App, tax_code: str | None) -> None:
     click.echo(_("%(n)s contacts.") % {"n": len(people)})
 
 
+@contacts.command("unlink")
+@click.argument("contact_id", type=int)
+@click.pass_obj
+def contacts_unlink(app: App, contact_id: int) -> None:
+    """Take a person's chats away from them (a new invitation links a chat again)."""
+    with writing(app) as session:
+        contact = registry.require_contact(session=session, contact_id=contact_id)
+        count = registry.unlink_contact(session=session, contact=contact)
+        _audit(app, session, "contact.unlink", contact, {"chats": count})
+    click.echo(
+        _("%(name)s (#%(id)s) is no longer linked to %(n)s chats; their access ends now.")
+        % {"name": contact.full_name, "id": contact.id, "n": count}
+    )
+
+
+@contacts.command("set-role")
+@click.argument("contact_id", type=int)
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--enterprise", "tax_code", help="The enterprise, for an enterprise contact.")
+@click.pass_obj
+def contacts_set_role(app: App, contact_id: int, role: str, tax_code: str | None) -> None:
+    """Change what a person may do; it applies at their chats' next message."""
+    with writing(app) as session:
+        contact = registry.require_contact(session=session, contact_id=contact_id)
+        before = contact.role
+        enterprise = (
+            registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
+        )
+        registry.set_role(session=session, contact=contact, role=Role(role), enterprise=enterprise)
+        _audit(app, session, "contact.set_role", contact, {"from": before, "to": role})
+    click.echo(
+        _("%(name)s (#%(id)s) is now a %(role)s.")
+        % {"name": contact.full_name, "id": contact.id, "role": role_name(role)}
+    )
+
+
+@contacts.command("remove")
+@click.argument("contact_id", type=int)
+@click.pass_obj
+def contacts_remove(app: App, contact_id: int) -> None:
+    """Delete a person, their chat links and unused invitations (submissions stay)."""
+    with writing(app) as session:
+        contact = registry.require_contact(session=session, contact_id=contact_id)
+        name = contact.full_name
+        registry.remove_contact(session=session, contact=contact)
+        _audit(app, session, "contact.remove", contact, {})
+    click.echo(_("%(name)s (#%(id)s) was removed.") % {"name": name, "id": contact_id})
+
+
+def _audit(
+    app: App, session: Session, action: str, contact: Contact, details: dict[str, object]
+) -> None:
+    """Records who changed whose access, then commits with the change."""
+    audit.record(
+        db=session, actor=app.actor, action=action, now=app.now(),
+        target=f"contact:{contact.id}", details=details,
+    )  # fmt: skip
+    session.commit()
+
+
 @click.group("invite")
 def invite() -> None:
     """Invitation codes that link a chat to a contact, board member or admin."""
@@ -187,12 +249,16 @@ def invite() -> None:
 
 @invite.command("create")
 @click.option("--enterprise", "tax_code", help="Tax code of the enterprise (contact invites).")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CONTACT.value)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    help="Role the code links (default: the contact's role, else enterprise contact).",
+)
 @click.option("--contact", "contact_id", type=int, help="Contact # this invite is for.")
 @click.option("--days", type=int, help="Days the code stays valid (default from settings).")
 @click.pass_obj
 def invite_create(
-    app: App, tax_code: str | None, role: str, contact_id: int | None, days: int | None
+    app: App, tax_code: str | None, role: str | None, contact_id: int | None, days: int | None
 ) -> None:
     """Print a single-use invitation code and its deep link."""
     now = app.now()
@@ -201,10 +267,11 @@ def invite_create(
             registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
         )
         contact = (
-            registry.get_contact(session=session, contact_id=contact_id) if contact_id else None
+            registry.require_contact(session=session, contact_id=contact_id)
+            if contact_id
+            else None
         )
-        if contact_id and contact is None:
-            raise click.ClickException(_("No contact #%(id)s.") % {"id": contact_id})
+        role = role or (contact.role if contact else Role.CONTACT.value)
         issued = invitations.create_invitation(
             session=session,
             role=Role(role),

@@ -8,25 +8,14 @@ from bot.core.context import BUTTONS, NUMBERED, Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import reprompt
 from bot.core.types import FileTooLarge, Kind
-from bot.i18n import LANGUAGES, N_, _, fmt_date, last_moment, use_language
+from bot.i18n import LANGUAGES, _, fmt_date, last_moment, use_language
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.problems import render
+from bot.texts.roles import role_name
 from storage import campaigns
 from storage.models import Role
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
-ROLE_NAMES = {
-    Role.CONTACT: N_("enterprise contact"),
-    Role.BOARD: N_("board member"),
-    Role.ADMIN: N_("administrator"),
-}
-
-
-def role_name(role: str) -> str:
-    """A role in the active language."""
-    return _(ROLE_NAMES[Role(role)])
-
-
 def show_menu(ctx: Ctx) -> None:
     """Shows what this person can do now, given the campaign's dates."""
     if ctx.contact is None:

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
-from bot.flows.menu import hint_and_reprompt, not_linked_text, role_name, show_menu
+from bot.flows.menu import hint_and_reprompt, not_linked_text, show_menu
 from bot.i18n import _, fmt_instant
+from bot.texts.roles import role_name
 from storage import invitations
 from storage.text import nfc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import N_, _, fmt_number
+from bot.texts.roles import role_name
 
 # Each text says what happened and what to do next.
 TEXTS: dict[str, str] = {
@@ -112,6 +113,11 @@ TEXTS: dict[str, str] = {
     "enterprise_exists": N_("An enterprise with tax code %(tax_code)s is already registered."),
     "enterprise_name_empty": N_("The enterprise name is empty. Please give its name."),
     "contact_name_empty": N_("The contact's name is empty. Please give a full name."),
+    "contact_unknown": N_("There is no contact #%(id)s. See them with: thidua contacts list"),
+    "invite_role_mismatch": N_(
+        "Contact #%(id)s is a %(role)s; an invitation for them links that role. Leave out"
+        " --role, or change their role first with: thidua contacts set-role"
+    ),
     "contact_needs_enterprise": N_(
         "An enterprise contact must belong to an enterprise. Give --enterprise with its tax code."
     ),
@@ -225,6 +231,8 @@ def render(code: str, params: dict[str, object] | None = None) -> str:
     if code in ("file_too_large", "document_too_large"):
         for key in ("size", "limit"):
             params[f"{key}_mb"] = fmt_number(round(int(str(params[key])) / 1_048_576, 1))
+    elif code == "invite_role_mismatch":
+        params["role"] = role_name(str(params["role"]))
     elif code == "workbook_unpacks_too_large":
         params["limit_mb"] = fmt_number(round(int(str(params["limit"])) / 1_048_576))
     elif isinstance(params.get("maximum"), int):
