@@ -69,10 +69,10 @@ def child(base_url: str, file_url: str, token: str, file_id: str, folder: str) -
 
 
 def main() -> None:
+    from tests.factories import pdf_bytes
     from tests.fake_telegram import FakeTelegram
 
-    content = b"%PDF-1.7\n" + bytes(range(256)) * ((SIZE - 9) // 256 + 1)
-    content = content[:SIZE]
+    content = pdf_bytes(SIZE)
     with FakeTelegram() as fake, tempfile.TemporaryDirectory() as folder:
         stored = fake.add_file(content, file_name="bao-cao.pdf", mime_type="application/pdf")
         out = subprocess.run(

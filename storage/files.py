@@ -8,12 +8,17 @@ import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import olefile
+from openpyxl.xml.constants import CONTYPES_NS
+from openpyxl.xml.functions import fromstring
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from storage.models import StoredFile
 
 CHUNK = 1 << 20
 DOCUMENT_TYPES = ("pdf", "doc", "docx")
+WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
 class FileRefused(ValueError):
@@ -40,21 +45,58 @@ def sweep_scratch(folder: Path, now: datetime, older_than: timedelta) -> int:
 
 
 def sniff(path: Path) -> str | None:
-    """What a file really is, from its first bytes (and a .docx's parts), whatever its name."""
+    """What a file really is, whatever its name: a PDF whose structure reads, with a page;
+    a .doc whose compound file holds Word's own stream; a .docx whose content types name a
+    Word document. An .msi, a .jar or a PDF/HTML polyglot is none of them."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"%PDF-"):
-        return "pdf"
+        return "pdf" if _reads_as_pdf(path) else None
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "doc"
+        return "doc" if _is_word_97(path) else None
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return "docx"
-        except zipfile.BadZipFile:
-            return None
+        return "docx" if _is_word_package(path) else None
     return None
+
+
+def _reads_as_pdf(path: Path) -> bool:
+    """pypdf finds its cross-reference and at least one page."""
+    try:
+        return len(PdfReader(path).pages) > 0
+    except Exception:  # pypdf raises many kinds for what is not a PDF
+        return False
+
+
+def _is_word_97(path: Path) -> bool:
+    """The compound file has a "WordDocument" stream opening with the FIB's magic (0xA5EC)."""
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            if not ole.exists("WordDocument"):
+                return False
+            with ole.openstream("WordDocument") as stream:
+                return bytes(stream.read(2)) == b"\xec\xa5"
+    except Exception:  # a damaged compound file
+        return False
+
+
+def _is_word_package(path: Path) -> bool:
+    """[Content_Types].xml names /word/document.xml a Word document (not macro-enabled)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("[Content_Types].xml")
+            if info.file_size > 1 << 20:
+                return False
+            types = archive.read(info)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return False
+    try:
+        root = fromstring(types)
+    except Exception:  # not XML
+        return False
+    return any(
+        o.get("PartName") == "/word/document.xml" and o.get("ContentType") == WORD_MAIN
+        for o in root.iter(f"{{{CONTYPES_NS}}}Override")
+    )
 
 
 def store_document(*, session: Session, source: Path, root: Path, now: datetime) -> StoredFile:

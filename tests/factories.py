@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import socket
+import struct
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -136,3 +139,65 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def pdf_bytes(padding: int = 0) -> bytes:
+    """A real one-page PDF (pypdf's writer), ``padding`` bytes longer in a comment stream."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if padding:
+        filler = DecodedStreamObject()
+        filler.set_data(bytes(range(256)) * (padding // 256 + 1))
+        writer._root_object[NameObject("/Filler")] = writer._add_object(filler)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def docx_bytes(*, content_type: str = WORD_MAIN) -> bytes:
+    """A .docx as Word writes its skeleton: content types naming the main document."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'content-types"><Override PartName="/word/document.xml" ContentType="{content_type}"/>'
+            "</Types>",
+        )
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+
+def ole_bytes(stream: str = "WordDocument", head: bytes = b"\xec\xa5") -> bytes:
+    """A compound (OLE) file holding one 4 KB stream: a Word 97–2003 .doc by default (its
+    stream "WordDocument" opens with the FIB's magic), anything else (an .msi) otherwise."""
+    free, end, fat_sector = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIII", header, 40, 0, 1, 1, 0, 4096, end, 0, end)
+    header[76:512] = b"\xff" * 436
+    struct.pack_into("<I", header, 76, 0)  # the first (and only) FAT sector is sector 0
+    fat = [fat_sector, end, 3, 4, 5, 6, 7, 8, 9, end] + [free] * 118
+    directory = _ole_entry("Root Entry", 5, end, 0, child=1) + _ole_entry(stream, 2, 2, 4096)
+    directory += _ole_entry("", 0, 0, 0) * 2
+    data = head + b"\0" * (4096 - len(head))
+    return bytes(header) + struct.pack("<128I", *fat) + directory + data
+
+
+def _ole_entry(name: str, kind: int, start: int, size: int, *, child: int = 0xFFFFFFFF) -> bytes:
+    """One 128-byte directory entry of a compound file."""
+    encoded = name.encode("utf-16-le") + b"\0\0" if name else b""
+    entry = bytearray(128)
+    entry[0 : len(encoded)] = encoded
+    struct.pack_into("<HBB", entry, 64, len(encoded), kind, 1)
+    struct.pack_into("<III", entry, 68, 0xFFFFFFFF, 0xFFFFFFFF, child)
+    struct.pack_into("<III", entry, 116, start, size, 0)
+    return bytes(entry)

@@ -19,6 +19,7 @@ from storage.report_figures import figures_for
 from storage.text import clean, nfc
 from storage.xlsx import whole_workbook
 from tests.conftest import NOW
+from tests.factories import pdf_bytes
 
 P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -104,7 +105,8 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
         reports.set_figure(
             session=session, report=draft, key=figure.key, value=7, now=NOW, contact_id=None
         )
-    (tmp_path / "in.pdf").write_bytes(b"%PDF-1.4 signed")
+    signed_pdf = pdf_bytes()
+    (tmp_path / "in.pdf").write_bytes(signed_pdf)
     stored = files.store_document(
         session=session, source=tmp_path / "in.pdf", root=tmp_path / "files", now=NOW
     )
@@ -129,7 +131,7 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
     )
     with zipfile.ZipFile(archive_path) as archive:
         assert archive.namelist() == ["0100109106/bao-cao-da-ky.pdf"]
-        assert archive.read("0100109106/bao-cao-da-ky.pdf") == b"%PDF-1.4 signed"
+        assert archive.read("0100109106/bao-cao-da-ky.pdf") == signed_pdf
 
 
 def test_a_control_character_stored_by_any_way_never_breaks_an_export(

@@ -11,11 +11,11 @@ from sqlmodel import select
 from storage.engine import session_for
 from storage.models import Delivery, Report, StoredFile, SubmissionStatus
 from tests.conftest import NOW
-from tests.factories import seed_world
+from tests.factories import pdf_bytes, seed_world
 from tests.fake_channel import FakeChat, make_core
 
 YEAR_END = "Báo cáo tổng kết năm — hạn thứ Sáu, 04/12/2026"
-PDF = b"%PDF-1.7\n% signed report\n" + b"0" * 2048
+PDF = pdf_bytes(2048)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from storage.models import MilestoneKind, StoredFile
 from storage.report_figures import FIGURES, FigureError, figures_for, parse_amount, read_figure
 from storage.versions import SubmissionError
 from tests.conftest import NOW
+from tests.factories import docx_bytes, ole_bytes, pdf_bytes
 
 BY_KEY = {f.key: f for f in FIGURES}
 
@@ -59,17 +60,9 @@ def test_figures_are_checked_against_their_bounds_and_each_other() -> None:
     assert len(figures_for(MilestoneKind.MIDYEAR)) < len(figures_for(MilestoneKind.REPORT))
 
 
-def _docx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
-
-
 def test_documents_are_judged_by_content_and_kept_once(session: Session, tmp_path: Path) -> None:
     root = tmp_path / "files"
-    samples = {"pdf": b"%PDF-1.7\n" + b"x" * 100, "docx": _docx(),
-               "doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100}  # fmt: skip
+    samples = {"pdf": pdf_bytes(), "docx": docx_bytes(), "doc": ole_bytes()}
     for kind, content in samples.items():
         (tmp_path / "in").write_bytes(content)
         stored = files.store_document(session=session, source=tmp_path / "in", root=root, now=NOW)
@@ -79,8 +72,18 @@ def test_documents_are_judged_by_content_and_kept_once(session: Session, tmp_pat
     files.store_document(session=session, source=tmp_path / "again", root=root, now=NOW)
     assert len(session.exec(select(StoredFile)).all()) == 3  # the same bytes are kept once
     assert not (tmp_path / "again").exists()
+    jar = io.BytesIO()  # a .jar (or any zip) with a word/document.xml put in
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Main-Class: X")
+        archive.writestr("word/document.xml", "<w:document/>")
+    polyglot = b"%PDF-1.7\n<html><script>alert(1)</script></html>\n%%EOF"
+    macro = docx_bytes(content_type="application/vnd.ms-word.document.macroEnabled.main+xml")
     for content, code in ((b"MZ\x90\x00 this is an exe", "document_type"), (b"", "document_empty"),
-                          (b"PK\x03\x04 zip but not word", "document_type")):  # fmt: skip
+                          (b"PK\x03\x04 zip but not word", "document_type"),
+                          (jar.getvalue(), "document_type"), (polyglot, "document_type"),
+                          (ole_bytes("SummaryInformation"), "document_type"),  # an .msi
+                          (ole_bytes(head=b"MZ"), "document_type"), (macro, "document_type"),
+                          (pdf_bytes()[:-300], "document_type")):  # fmt: skip
         (tmp_path / "bad").write_bytes(content)
         with pytest.raises(FileRefused) as caught:
             files.store_document(session=session, source=tmp_path / "bad", root=root, now=NOW)
@@ -108,7 +111,7 @@ def test_reports_become_versions_only_when_complete(session: Session, tmp_path: 
             now=NOW, contact_id=None,
         )  # fmt: skip
     assert incomplete.value.code == "report_incomplete"
-    (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4 signed")
+    (tmp_path / "r.pdf").write_bytes(pdf_bytes())
     stored = files.store_document(
         session=session, source=tmp_path / "r.pdf", root=tmp_path, now=NOW
     )

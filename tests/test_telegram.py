@@ -25,7 +25,7 @@ from storage.engine import make_engine, session_for
 from storage.migrate import upgrade
 from storage.models import ChatLink
 from tests.conftest import NOW
-from tests.factories import free_port, ports_for, registry_rows, seed_world, write_xlsx
+from tests.factories import free_port, pdf_bytes, ports_for, registry_rows, seed_world, write_xlsx
 from tests.fake_telegram import Call, FakeTelegram
 
 CHAT = 5001
@@ -590,11 +590,10 @@ async def test_year_end_report_document_over_telegram(
     await _press(fake, home, "Nhập số liệu", "Bước 1/7")
     for typed in ("1.500", "700", "1,25 tỷ", "-500 triệu", "12 triệu", "8,5 triệu", "0"):
         await _say(fake, typed, "Đã lưu")
-    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 64
+    pdf = pdf_bytes(16_384)
     document = fake.document_update(
         CHAT, content=pdf, file_name="bao cao.pdf", mime_type="application/pdf"
     )
-    file_id = document["message"]["document"]["file_id"]
     await _after(
         fake, document, "sendMessage", lambda c: "Đã nhận bao cao.pdf (PDF, 16 KB)." in _text(c)
     )
@@ -604,7 +603,8 @@ async def test_year_end_report_document_over_telegram(
     await _press(fake, review, "Xác nhận và nộp", "Số tiếp nhận SK-2026-0001")
     await _flush_outbox(fake, db, tmp_path)
     sent = await fake.await_for("sendDocument", lambda c: c.params["chat_id"] == BOARD_CHAT)
-    assert sent[-1].params["document"] == file_id and sent[-1].files == {}  # re-sent by id
+    assert list(sent[-1].files.values()) == [pdf]  # our copy, under a name of ours:
+    assert list(sent[-1].file_names.values()) == ["SK-2026-0001-0100109106-bao-cao-da-ky.pdf"]
     stored = [p.name for p in (tmp_path / "data" / "files").rglob("*") if p.is_file()]
     assert stored == [hashlib.sha256(pdf).hexdigest()]
 

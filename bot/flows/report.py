@@ -431,11 +431,10 @@ def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
     if signed is not None:
         stored = ctx.session.get(StoredFile, signed.file_id)
         if stored is not None:
-            attachment = OutFile(
+            attachment = OutFile(  # sent from our copy, under a name of ours, not the sender's
                 files.path_of(stored, ctx.settings.data_dir / "files"),
-                signed.name,
-                signed.channel_file_id,
-                signed.channel,
+                f"{done.reference}-{where.enterprise.tax_code}-bao-cao-da-ky"
+                f".{stored.content_type}",
             )
     ctx.result.board.append(Reply("\n".join(notice), file=attachment))
     show_menu(ctx)
