@@ -120,7 +120,9 @@ class App:
 
     def web(self) -> WebFront | None:
         """The HTTP server (webhooks, health, file links) when THIDUA_WEB_PORT is set."""
-        return WebFront(self.settings, self.engine) if self.settings.web_port is not None else None
+        if self.settings.web_port is None:
+            return None
+        return WebFront(self.settings, self.engine, self.clock)
 
     def channels(
         self, core: Core, on_board_notice: Callable[[], None], web: WebFront | None = None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TextIO
 
 REDACTED = "[redacted]"
@@ -69,14 +71,32 @@ def guard_streams(secrets: Iterable[str]) -> None:
             setattr(sys, name, RedactingStream(stream, secrets))
 
 
-def configure_logging(*, secrets: Iterable[str], level: int = logging.INFO) -> None:
-    """Sends logs to stderr through the redacting formatter, stderr and stdout redacted too."""
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line (time, level, logger, message, exception), for log shippers;
+    redacted like the text lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, ensure_ascii=False), self.secrets)
+
+
+def configure_logging(
+    *, secrets: Iterable[str], level: int = logging.INFO, json_lines: bool = False
+) -> None:
+    """Sends logs to stderr through the redacting formatter (text, or JSON lines), stderr
+    and stdout redacted too."""
     secrets = [s for s in secrets if s]
     guard_streams(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
-    )
+    form = JsonFormatter if json_lines else RedactingFormatter
+    handler.setFormatter(form("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

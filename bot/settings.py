@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: Literal["vi", "en"] = "vi"
     import_max_mb: int = Field(default=20, ge=1, le=200)
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for shippers
     files_per_minute: int = Field(default=6, ge=1, le=600)  # files one chat may send a minute
     invite_days: int = Field(default=30, ge=1, le=365)
     core_threads: int = Field(default=8, ge=1, le=64)  # chats whose steps run at the same time

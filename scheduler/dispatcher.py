@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from scheduler.metrics import OUTBOX_MESSAGES
 from storage import outbox
 from storage.engine import session_for
 from storage.models import Delivery, DeliveryStatus
@@ -252,6 +253,7 @@ async def dispatch(
         except Exception:  # e.g. "database is locked": the claim is released later
             log.exception("recording delivery %s failed", row_id)
         setattr(stats, _COUNTER[result.outcome], getattr(stats, _COUNTER[result.outcome]) + 1)
+        OUTBOX_MESSAGES.labels(channel, _COUNTER[result.outcome]).inc()
 
     async def flush_regularly() -> None:
         while True:

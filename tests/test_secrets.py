@@ -79,3 +79,23 @@ def test_whatever_is_written_to_a_guarded_stream_is_redacted(tmp_path: Path) -> 
     stream.flush()
     text = (tmp_path / "err.txt").read_text()
     assert TOKEN not in text and "The token `[redacted]` was rejected" in text
+
+
+def test_json_log_lines_are_json_and_redacted(tmp_path: Path) -> None:
+    import json
+    import logging
+
+    from bot.logs import JsonFormatter
+
+    formatter = JsonFormatter("%(message)s", [TOKEN])
+    try:
+        raise ValueError(f"bad {TOKEN}")
+    except ValueError:
+        record = logging.LogRecord(
+            "bot.core", logging.ERROR, __file__, 1, "step failed for %s", (TOKEN,), sys.exc_info()
+        )
+    line = formatter.format(record)
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR" and entry["logger"] == "bot.core"
+    assert entry["message"] == "step failed for [redacted]" and TOKEN not in line
+    assert "ValueError: bad [redacted]" in entry["exception"] and "\n" not in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -66,3 +67,62 @@ def test_the_proxy_from_the_environment_is_read_once_per_origin(
     assert env_proxy(telegram)[0] is not None  # read once: kept for the process's life
     env_proxy.cache_clear()
     assert env_proxy(telegram) == (None, None)
+
+
+async def test_metrics_show_what_was_handled_and_what_waits(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.compose import FLOWS
+    from bot.core.engine import Core
+    from bot.core.types import Incoming, Kind
+    from storage import inbox
+    from storage.engine import session_for
+    from storage.models import Delivery
+    from tests.conftest import NOW
+
+    settings = Settings(data_dir=tmp_path, web_port=free_port())
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    upgrade(engine)
+    core = Core(engine=engine, settings=settings, flows=FLOWS, clock=lambda: NOW)
+    inbox.store(engine, "zalo", [("z1", "k1", {"text": "?"}), ("z2", "k2", {"text": "?"})], NOW)
+    with session_for(engine) as session:
+        for number, minutes in ((1, -5), (2, 30)):  # one due, one later
+            session.add(Delivery(
+                dedupe_key=f"d{number}", kind="reminder", channel="telegram", chat_id="9",
+                not_before=NOW + timedelta(minutes=minutes), created_at=NOW,
+            ))  # fmt: skip
+        session.commit()
+
+    Families = dict[str, dict[tuple[str, ...], float]]
+
+    def counted(families: Families, name: str, *labels: str) -> float:
+        return families.get(name, {}).get(labels, 0.0)
+
+    async def scrape(port: int | None) -> Families:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.status == 200
+                assert response.headers["Content-Type"].startswith("text/plain")
+                text = await response.text()
+        found: Families = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                found.setdefault(sample.name, {})[tuple(sample.labels.values())] = sample.value
+        return found
+
+    front = WebFront(settings, engine, lambda: NOW)
+    await front.start()
+    try:
+        before = await scrape(front.port)
+        asked = Incoming(channel="metrics-test", chat_id="1", kind=Kind.COMMAND, command="help")
+        core.handle(asked)
+        after = await scrape(front.port)
+    finally:
+        await front.stop()
+    assert counted(after, "thidua_inbox_undone", "zalo") == 2
+    assert counted(after, "thidua_outbox_pending", "telegram") == 2
+    assert counted(after, "thidua_outbox_due", "telegram") == 1
+    answered = ("metrics-test", "answered")
+    assert counted(after, "thidua_updates_total", *answered) == (
+        counted(before, "thidua_updates_total", *answered) + 1
+    )

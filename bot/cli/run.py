@@ -102,7 +102,9 @@ def run(app: App) -> None:
     click.echo(_("Database ready: %(url)s") % {"url": engine_url})
     token = app.settings.telegram_token
     if token is not None:
-        configure_logging(secrets=app.settings.secrets())
+        configure_logging(
+            secrets=app.settings.secrets(), json_lines=app.settings.log_format == "json"
+        )
         click.echo(_("Starting the Telegram channel."))
         try:
             app.run_channels()

@@ -19,6 +19,7 @@ from bot.core.flow import Flow, Router
 from bot.core.types import Aside, FilePort, FileRef, Incoming, Reply, Result, answer_of
 from bot.core.upload_rate import UploadRate, Verdict
 from bot.i18n import _, fmt_number, pick_language, use_language
+from bot.metrics import ERRORS, UPDATES
 from bot.settings import Settings
 from storage import conversations, inbox, links, outbox
 from storage.engine import begin_update, session_for
@@ -167,6 +168,7 @@ class Core:
             log.info("skipped a repeated delivery %s for %s", incoming.key, conv.chat_id)
             self._done(conn, incoming, Result(), now)
             conn.commit()
+            UPDATES.labels(incoming.channel, "skipped").inc()
             return Result()
         language = conv.language or pick_language(incoming.language_code)
         ctx = Ctx(
@@ -183,8 +185,11 @@ class Core:
                 self._done(conn, incoming, ctx.result, now)  # with its effects, or not at all
                 conn.commit()
                 self._claim_aside(incoming, ctx.result.aside)
+                UPDATES.labels(incoming.channel, "answered").inc()
             except Exception:  # a step's bug, or the database refusing the commit
                 log.exception("step %r failed on %s input", conv.step, incoming.kind)
+                ERRORS.labels(incoming.channel).inc()
+                UPDATES.labels(incoming.channel, "apology").inc()
                 conn.rollback()  # which ends the chat's turn too (PostgreSQL)
                 failed = Result([_failure_reply()], language=language)
                 try:  # answered with the apology: a restart must not run the step again
@@ -341,6 +346,7 @@ def _normalised(incoming: Incoming) -> Incoming:
 
 def apology(incoming: Incoming) -> Result:
     """The apology, in the sender's app language, when the chat could not even be opened."""
+    UPDATES.labels(incoming.channel, "apology").inc()
     language = pick_language(incoming.language_code)
     with use_language(language):
         return Result([_failure_reply()], language=language, handled=False)

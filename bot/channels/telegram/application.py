@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -33,6 +34,7 @@ from bot.channels.telegram.translate import (
 from bot.channels.telegram.webhook import Webhook
 from bot.core.engine import Core, Unavailable, apology
 from bot.core.types import Aside, Incoming, Result, result_of
+from bot.metrics import ANSWER_SECONDS
 from bot.settings import Settings
 from bot.web import WebFront
 from scheduler.dispatcher import Port
@@ -112,6 +114,7 @@ class UpdateHandler:
                 update = read.pop(handled.payload.get("update_id"), None)
                 update = update or Update.de_json(handled.payload, bot)
                 await self._after(bot, update, handled.result, handled.inbox_id, context)
+                ANSWER_SECONDS.labels(CHANNEL).observe(time.monotonic() - stored.arrived)
                 if not handled.more or not handled.result.handled:
                     return
         finally:

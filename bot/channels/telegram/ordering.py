@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ class Stored:
 
     chat_id: str
     updates: list[Update] = field(default_factory=list)
+    arrived: float = field(default_factory=time.monotonic)  # when the first of them came
 
 
 def chat_key(update: object) -> str | None:
