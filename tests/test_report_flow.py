@@ -156,10 +156,10 @@ def _notice_payload(engine: Engine) -> dict[str, object]:
         return {"channel": notice.channel, "chat": notice.chat_id, **notice.payload}
 
 
-def test_the_board_gets_the_document_by_id_only_on_the_channel_that_gave_it(
+def test_the_board_gets_our_copy_under_our_name_even_on_the_channel_that_gave_it(
     engine: Engine, tmp_path: Path
 ) -> None:
-    """A file id means nothing on another channel: there the stored file is uploaded."""
+    """Re-sent by its file id, the document would keep the sender's name: it is uploaded."""
     codes, _ = seed_world(engine, NOW)
     chat = FakeChat(make_core(engine, tmp_path, lambda: NOW, board_chat="fake:-100"), "r1")
     chat.command(f"/start {codes['contact']}")
@@ -167,7 +167,8 @@ def test_the_board_gets_the_document_by_id_only_on_the_channel_that_gave_it(
     _submit_year_end(chat)
     same = _notice_payload(engine)
     assert (same["channel"], same["chat"]) == ("fake", "-100")
-    assert same["file_id"] and Path(str(same["file_path"])).read_bytes() == PDF
+    assert same["file_id"] is None and Path(str(same["file_path"])).read_bytes() == PDF
+    assert same["file_name"] == "BC-2026-0001-0100109106-bao-cao-da-ky.pdf"
 
 
 def test_a_board_chat_on_another_channel_gets_the_file_uploaded(
