@@ -42,7 +42,7 @@ from bot.texts.outbox import Renderer
 from bot.web import WebFront
 from scheduler.dispatcher import Port
 from scheduler.service import ReminderService
-from storage import files
+from storage import backup, files
 from storage.engine import WalCheckpointer, make_engine, session_for, write_session
 from storage.migrate import upgrade
 from storage.types import utcnow
@@ -150,7 +150,17 @@ class App:
             clock=self.clock,
             tz=self.settings.tz,
             board=self.settings.board,
+            nightly=self._nightly_backup if self.settings.backup_dir else None,
+            nightly_at=_hour_minute(self.settings.backup_at),
         )
+
+    def _nightly_backup(self, now: datetime) -> None:
+        folder = self.settings.backup_dir
+        assert folder is not None
+        made = backup.nightly(
+            self.engine, self.settings.data_dir, folder, self.settings.backup_keep_days, now
+        )
+        log.info("nightly backup written to %s", made)
 
     def run_channels(self) -> None:
         """Runs every configured channel and the reminder service until SIGINT or SIGTERM."""
@@ -212,6 +222,11 @@ async def _each(channels: Sequence[Channel], step: str) -> None:
             await getattr(channel, step)()
         except Exception:
             log.exception("%s of the %s channel failed", step, channel.name)
+
+
+def _hour_minute(value: str) -> tuple[int, int]:
+    hour, _sep, minute = value.partition(":")
+    return int(hour), int(minute)
 
 
 def build_core(settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow) -> Core:

@@ -39,8 +39,12 @@ class ReminderService:
         clock: Callable[[], datetime],
         tz: ZoneInfo,
         board: Target | None = None,
+        nightly: Callable[[datetime], object] | None = None,
+        nightly_at: tuple[int, int] = (2, 30),
     ) -> None:
         self.engine = engine
+        self.nightly = nightly  # e.g. the backup, once a night, by the scheduling process only
+        self.nightly_at = nightly_at
         self.ports = ports
         self.render = render
         self.clock = clock
@@ -147,8 +151,25 @@ class ReminderService:
             coalesce=True,
             id="outbox",
         )
+        if self.nightly is not None:
+            hour, minute = self.nightly_at
+            self._scheduler.add_job(
+                self.run_nightly, "cron", hour=hour, minute=minute, max_instances=1,
+                coalesce=True, misfire_grace_time=3600, id="nightly",
+            )  # fmt: skip
         self._scheduler.start()
         return holding
+
+    async def run_nightly(self) -> None:
+        """The nightly job, in a thread, if this process schedules (one per deployment)."""
+        if self.nightly is None or self._stopping.is_set():
+            return
+        if not await asyncio.to_thread(self.holds_lock):
+            return
+        try:
+            await asyncio.to_thread(self.nightly, self.clock())
+        except Exception:
+            log.exception("the nightly job failed; it runs again tomorrow")
 
     def kick(self) -> None:
         """Runs the outbox job as soon as possible (a board notice was just queued)."""

@@ -9,12 +9,13 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from bot.cli import campaign, db, export, registry, reminders, run
+from bot.cli import backup, campaign, db, export, registry, reminders, run
 from bot.compose import App
 from bot.i18n import _, use_language
 from bot.logs import guard_streams
 from bot.settings import Settings, describe_error
 from bot.texts.problems import render
+from storage.backup import BackupError
 from storage.identifiers import IdentifierError
 from storage.registry import RegistryError
 from storage.tabular import TableFileError
@@ -27,7 +28,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (RegistryError, TableFileError) as error:
+        except (RegistryError, TableFileError, BackupError) as error:
             reason = render(error.code, error.params)
         except IdentifierError as error:
             reason = render(error.code, {"value": error.value})
@@ -71,7 +72,7 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     ctx.with_resource(use_language(lang or settings.locale))
 
 
-for module in (run, db, registry, campaign, reminders, export):
+for module in (run, db, registry, campaign, reminders, export, backup):
     for command in module.COMMANDS:
         cli.add_command(command)
 

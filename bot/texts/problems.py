@@ -100,6 +100,26 @@ TEXTS: dict[str, str] = {
         "The workbook is made of more than %(limit)s parts, far more than such a list needs."
         " Copy the list into a new workbook and send that one."
     ),
+    # backups
+    "backup_unsupported_database": N_("Backups are made of SQLite and PostgreSQL, not %(kind)s."),
+    "backup_unreadable": N_(
+        "%(path)s is not a whole thidua-bot backup (damaged, or another kind of file). Choose"
+        " another archive."
+    ),
+    "restore_other_database": N_(
+        "This archive holds a %(archive)s database, but this deployment uses %(here)s. Restore"
+        " it onto a deployment of the same kind."
+    ),
+    "restore_not_empty": N_(
+        "This deployment already holds data (enterprises, contacts, campaigns or documents)."
+        " A backup is restored onto an empty one only: point THIDUA_DATABASE_URL and"
+        " THIDUA_DATA_DIR at new ones, then restore."
+    ),
+    "backup_needs_pg_tools": N_(
+        "%(program)s is not installed here. Install the PostgreSQL client programs (Debian:"
+        " apt install postgresql-client), or run %(program)s yourself on %(url)s."
+    ),
+    "backup_tool_failed": N_("%(program)s failed: %(error)s"),
     "file_no_header": N_(
         "No header row with “Tên doanh nghiệp” and “Mã số thuế” was found in the first"
         " %(scanned)s rows. Add these column headings and send the file again."
