@@ -71,6 +71,7 @@ def test_onboarding_links_the_chat_and_shows_the_menu(core, world, engine: Engin
     assert [c.label for c in replies[-1].choices] == ["Đồng ý, liên kết", "Không, huỷ"]
     chat.press("Đồng ý")
     assert "Đã liên kết" in chat.said and "Nguyễn Thị Hoà" in chat.said
+    assert "Nghị định 13/2023/NĐ-CP" in chat.said  # what is kept, why, and whom to ask
     menu = chat.last.replies[-1]
     labels = [c.label for c in menu.choices]
     assert labels[0] == "Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026"

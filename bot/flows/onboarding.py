@@ -161,6 +161,15 @@ def handle_confirm(ctx: Ctx) -> None:
     ctx.result.menu_role = contact.role
     ctx.goto(MAIN_MENU)
     ctx.say(_("Done: this chat is now linked. Welcome, %(name)s.") % {"name": contact.full_name})
+    ctx.say(  # Decree 13/2023/NĐ-CP: what is kept, why, and whom to ask, when it starts
+        _(
+            "About your personal data (Decree 13/2023/NĐ-CP): the board keeps your name, your"
+            " phone number if given, and this chat, to run the emulation campaign and remind"
+            " you of deadlines; nothing else, and for nothing else. To see, correct or erase"
+            " them, contact %(office)s."
+        )
+        % {"office": ctx.settings.board_contact}
+    )
     show_menu(ctx)
 
 
