@@ -9,7 +9,6 @@ every document the snapshot names is there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import inspect, literal, select, table, text
 from sqlalchemy.engine import URL, Engine
 
+from storage.files import digest
 from storage.xlsx import whole_file
 
 FORMAT = 1
@@ -241,11 +241,3 @@ def _extract(archive: tarfile.TarFile, scratch: Path) -> list[Path]:
             shutil.copyfileobj(source, out)
     return documents
 
-
-def digest(path: Path) -> str:
-    """A stored document's sha256 (its name in the store), to check a restore."""
-    found = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            found.update(chunk)
-    return found.hexdigest()

@@ -109,11 +109,7 @@ def store_document(*, session: Session, source: Path, root: Path, now: datetime)
     if kind not in DOCUMENT_TYPES:
         source.unlink(missing_ok=True)
         raise FileRefused("document_type")
-    digest = hashlib.sha256()
-    with source.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    sha = digest.hexdigest()
+    sha = digest(source)
     target = root / sha[:2] / sha
     if target.exists():
         source.unlink()
@@ -127,6 +123,15 @@ def store_document(*, session: Session, source: Path, root: Path, now: datetime)
     session.add(stored)
     session.flush()
     return stored
+
+
+def digest(path: Path) -> str:
+    """A file's sha256, read in chunks: the name of what is kept by content."""
+    found = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            found.update(chunk)
+    return found.hexdigest()
 
 
 def path_of(stored: StoredFile, root: Path) -> Path:

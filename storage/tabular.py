@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import io
 import math
 import signal
@@ -29,6 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.constants import CONTYPES_NS, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
 
+from storage import files
 from storage.text import clean
 
 Cell = object
@@ -265,7 +265,7 @@ def preread(path: str, limits: Limits) -> tuple[str, Reading]:
     """Reads a whole file within ``limits`` (time enforced by an alarm too, since one part can
     take long between rows): (its sha256, the reading), for ``remember``. Runs in the files
     worker, whose memory is capped: a MemoryError there is a refusal, not a crash."""
-    digest = _digest(Path(path))
+    digest = files.digest(Path(path))
     previous = signal.signal(signal.SIGALRM, _too_slow)
     signal.setitimer(signal.ITIMER_REAL, limits.seconds + 1)
     try:
@@ -312,7 +312,7 @@ def _known(path: Path, limits: Limits) -> Sheets | None:
     refusal when made within the same limits, or None to read the file now."""
     if not _readings:
         return None
-    digest = _digest(path)
+    digest = files.digest(path)
     with _readings_lock:
         found = [(made, r) for (d, made), r in _readings.items() if d == digest]
     for made, reading in found:
@@ -322,14 +322,6 @@ def _known(path: Path, limits: Limits) -> Sheets | None:
             _status, code, params = reading  # type: ignore[misc]
             raise TableFileError(code, **params)
     return None
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _TooSlow(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from bot.flows.menu import hint_and_reprompt, receive_spreadsheet
 from bot.flows.registration_common import OVERVIEW, REVIEW, draft, scope
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
-from storage import registrations
+from storage import files, registrations
 from storage.models import NomineeKind
 from storage.registration_sheet import read_form, write_template
 from storage.tabular import TableFileError
@@ -126,13 +125,9 @@ def handle_upload(ctx: Ctx) -> None:
 
 def _keep_upload(ctx: Ctx, path: Path) -> Path:
     """Moves a download to uploads/<sha256>.xlsx: content-addressed, never the sender's name."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
     folder = ctx.settings.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest.hexdigest()}.xlsx"
+    target = folder / f"{files.digest(path)}.xlsx"
     if target.exists():
         path.unlink()
     else:
