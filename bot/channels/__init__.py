@@ -10,6 +10,11 @@ if TYPE_CHECKING:
     from scheduler.dispatcher import Port
 
 
+class StartFailed(Exception):
+    """A channel could not start for a reason its operator must correct (a refused token, an
+    unreachable API); the message, in the operator's language, says what to check."""
+
+
 class Channel(Protocol):
     """What the composition root needs of a configured channel."""
 

@@ -7,8 +7,8 @@ import getpass
 import sys
 
 import click
-from telegram.error import InvalidToken, NetworkError
 
+from bot.channels import StartFailed
 from bot.channels.terminal import CHANNEL, TerminalChannel
 from bot.compose import App
 from bot.demo import seed_demo
@@ -108,21 +108,8 @@ def run(app: App) -> None:
         click.echo(_("Starting the Telegram channel."))
         try:
             app.run_channels()
-        except InvalidToken:
-            _stop_with(
-                _(
-                    "Telegram refused the bot token. Check THIDUA_TELEGRAM_TOKEN (the token"
-                    " @BotFather gave) and THIDUA_TELEGRAM_API_URL, then start again."
-                )
-            )
-        except NetworkError as error:
-            _stop_with(
-                _(
-                    "Telegram could not be reached at start (%(error)s). Check the network"
-                    " and THIDUA_TELEGRAM_API_URL, then start again."
-                )
-                % {"error": error.message[:200]}
-            )
+        except StartFailed as failed:
+            _stop_with(str(failed))
         return
     click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
     _seed(app)

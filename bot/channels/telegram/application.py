@@ -13,10 +13,11 @@ from functools import partial
 from typing import TypeVar
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot.channels import StartFailed
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.ordering import ChatOrder, Stored
 from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
@@ -34,6 +35,7 @@ from bot.channels.telegram.translate import (
 from bot.channels.telegram.webhook import Webhook
 from bot.core.engine import Core, Unavailable, apology
 from bot.core.types import Aside, Incoming, Result, result_of
+from bot.i18n import _
 from bot.metrics import ANSWER_SECONDS
 from bot.settings import Settings
 from bot.web import WebFront
@@ -326,9 +328,24 @@ class TelegramChannel:
         fails halfway closes what it opened."""
         try:
             await self._start()
-        except BaseException:
+        except BaseException as error:
             await self.stop()
             await self.close()
+            if isinstance(error, InvalidToken):
+                raise StartFailed(
+                    _(
+                        "Telegram refused the bot token. Check THIDUA_TELEGRAM_TOKEN (the token"
+                        " @BotFather gave) and THIDUA_TELEGRAM_API_URL, then start again."
+                    )
+                ) from None
+            if isinstance(error, NetworkError):
+                raise StartFailed(
+                    _(
+                        "Telegram could not be reached at start (%(error)s). Check the network"
+                        " and THIDUA_TELEGRAM_API_URL, then start again."
+                    )
+                    % {"error": error.message[:200]}
+                ) from None
             raise
 
     async def _start(self) -> None:
