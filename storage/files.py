@@ -60,9 +60,11 @@ def sniff(path: Path) -> str | None:
 
 
 def _reads_as_pdf(path: Path) -> bool:
-    """pypdf finds its cross-reference and at least one page."""
+    """pypdf finds its cross-reference and at least one page (given a handle, it reads what
+    it needs; given a path, it would read the whole file into memory)."""
     try:
-        return len(PdfReader(path).pages) > 0
+        with path.open("rb") as handle:
+            return len(PdfReader(handle).pages) > 0
     except Exception:  # pypdf raises many kinds for what is not a PDF
         return False
 
