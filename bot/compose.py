@@ -42,7 +42,7 @@ from bot.texts.outbox import Renderer
 from bot.web import WebFront
 from scheduler.dispatcher import Port
 from scheduler.service import ReminderService
-from storage import backup, files
+from storage import backup, files, retention
 from storage.engine import WalCheckpointer, make_engine, session_for, write_session
 from storage.migrate import upgrade
 from storage.types import utcnow
@@ -150,17 +150,29 @@ class App:
             clock=self.clock,
             tz=self.settings.tz,
             board=self.settings.board,
-            nightly=self._nightly_backup if self.settings.backup_dir else None,
+            nightly=self._nightly,
             nightly_at=_hour_minute(self.settings.backup_at),
         )
 
-    def _nightly_backup(self, now: datetime) -> None:
+    def _nightly(self, now: datetime) -> None:
+        """Once a night: forms nobody confirmed swept, documents past retention removed, then
+        the backup (each when configured)."""
+        data = self.settings.data_dir
+        swept = retention.sweep_held_forms(data / "uploads", now)
+        if swept:
+            log.info("deleted %s sent forms nobody confirmed", swept)
+        keep = self.settings.files_keep_days
+        if keep is not None:
+            with self.write_session() as session:
+                pruned = retention.prune_documents(
+                    session, data / "files", now, keep, actor="scheduler:retention"
+                )
+            if pruned.files:
+                log.info("removed %s documents of campaigns %s", pruned.files, pruned.years)
         folder = self.settings.backup_dir
-        assert folder is not None
-        made = backup.nightly(
-            self.engine, self.settings.data_dir, folder, self.settings.backup_keep_days, now
-        )
-        log.info("nightly backup written to %s", made)
+        if folder is not None:
+            made = backup.nightly(self.engine, data, folder, self.settings.backup_keep_days, now)
+            log.info("nightly backup written to %s", made)
 
     def run_channels(self) -> None:
         """Runs every configured channel and the reminder service until SIGINT or SIGTERM."""
@@ -232,4 +244,3 @@ def _hour_minute(value: str) -> tuple[int, int]:
 def build_core(settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow) -> Core:
     """The conversation core with every flow and the board's chat."""
     return Core(engine=engine, settings=settings, flows=FLOWS, board=settings.board, clock=clock)
-

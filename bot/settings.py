@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # set: an archive every night (THIDUA_BACKUP_AT, local time)
     backup_at: str = Field(default="02:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     backup_keep_days: int = Field(default=14, ge=1, le=3650)
+    files_keep_days: int | None = Field(default=None, ge=30, le=36500)  # after a campaign closes
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for shippers
     files_per_minute: int = Field(default=6, ge=1, le=600)  # files one chat may send a minute
     invite_days: int = Field(default=30, ge=1, le=365)

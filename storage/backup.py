@@ -240,4 +240,3 @@ def _extract(archive: tarfile.TarFile, scratch: Path) -> list[Path]:
         with placed.open("wb") as out:
             shutil.copyfileobj(source, out)
     return documents
-

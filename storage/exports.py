@@ -268,6 +268,7 @@ def report_documents(
         .join(ReportDocument, col(ReportDocument.report_id) == col(Report.id))
         .join(StoredFile, col(StoredFile.id) == col(ReportDocument.file_id))
         .where(col(Report.id).in_(set(latest.values())))
+        .where(col(StoredFile.removed_at).is_(None))  # gone under the retention setting
     ).all()
     for report, document, stored in rows:
         enterprise = enterprises[report.enterprise_id]

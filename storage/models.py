@@ -272,6 +272,7 @@ class StoredFile(SQLModel, table=True):
         sa_type=String(16)
     )  # what the content is (pdf, doc, docx), not its name
     created_at: datetime = Field(sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # retention
 
 
 class ReportDocument(SQLModel, table=True):

@@ -206,8 +206,14 @@ def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[Row]]]:
     with path.open("rb") as handle:  # a handle, so a stored upload needs no .xlsx suffix
         try:
             workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-                SyntaxError):  # fmt: skip  (SyntaxError: XML that does not parse, an entity)
+        except (
+            InvalidFileException,
+            zipfile.BadZipFile,
+            KeyError,
+            OSError,
+            ValueError,
+            SyntaxError,
+        ):  # fmt: skip  (SyntaxError: XML that does not parse, an entity)
             raise TableFileError("file_corrupt") from None
         try:
             for sheet in workbook.worksheets:

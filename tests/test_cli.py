@@ -6,13 +6,17 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
 from bot.cli import main
-from storage.engine import make_engine
+from storage import campaigns, registrations, registry
+from storage.engine import make_engine, session_for
 from storage.migrate import head_revision
+from storage.models import NomineeKind
+from storage.registrations import NomineeInput
 from tests.conftest import NOW
 from tests.factories import registry_rows, valid_tax_codes, write_xlsx
 from tests.fake_channel import FakeChat, make_core
@@ -316,3 +320,50 @@ def test_access_taken_back_from_the_cli_and_invites_that_name_the_role(  # type:
     assert thidua("contacts", "remove", "1")[0] == 2
     code, out, _err = thidua("audit")
     assert all(action in out for action in ("contact.set_role", "contact.unlink", "contact.remove"))
+
+
+def test_a_person_found_and_erased_and_old_documents_pruned(  # type: ignore[no-untyped-def]
+    thidua, tmp_path: Path
+) -> None:
+    assert thidua("contacts", "add", "--name", "Nguyễn Thị Hoà", "--phone", "0912345678",
+                  "--role", "board")[0] == 0  # fmt: skip
+    engine = make_engine(f"sqlite:///{tmp_path}/data/thidua.sqlite3")
+    with session_for(engine) as session:
+        campaign = campaigns.create_campaign(
+            session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+        )
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="Công ty A", now=NOW
+        )
+        draft = registrations.open_draft(
+            session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+        )
+        registrations.replace_nominees(
+            session=session, draft=draft, now=NOW, contact_id=None,
+            rows=[registrations.validate(campaign.regime, NomineeInput(kind, name, code))
+                  for kind, name, code in ((NomineeKind.INDIVIDUAL, "Nguyễn Thị Hoà", "LĐTT"),
+                                           (NomineeKind.COLLECTIVE, "Tổ Hoà Bình", "TT LĐTT"))],
+        )  # fmt: skip
+        session.commit()
+    code, out, _err = thidua("person", "find", "nguyen thi hoa")
+    assert "Người liên hệ #1: Nguyễn Thị Hoà · cán bộ Ban Quản lý" in out
+    assert "Người được đăng ký #1: Nguyễn Thị Hoà · Công ty A (0100109106) · năm 2026" in out
+    assert "Không tìm thấy ai" in thidua("person", "find", "Phạm")[1]
+    assert thidua("person", "erase")[0] == 2
+    code, _out, err = thidua("person", "erase", "--nominee", "2")
+    assert code == 1 and "là một tập thể" in err
+    code, out, _err = thidua("person", "erase", "--contact", "1")  # no answer to "sure?"
+    assert code != 0 and "Nguyễn Thị Hoà" in thidua("contacts", "list")[1]
+    code, out, _err = thidua("person", "erase", "--contact", "1", "--yes")
+    assert code == 0 and "Từ nay người này được ghi là XOA-" in out
+    listed = thidua("contacts", "list")[1]
+    assert "Nguyễn Thị Hoà" not in listed and "091" not in listed
+    code, out, _err = thidua("person", "erase", "--nominee", "1", "--yes")
+    assert code == 0 and "Đã xoá tên khỏi 1 dòng" in out
+    found = thidua("person", "find", "Hoà")[1]
+    assert "Nguyễn Thị Hoà" not in found and "Tổ Hoà Bình" in found  # the collective stays
+    assert thidua("audit")[1].count("person.erase") == 2
+    code, _out, err = thidua("files", "prune")
+    assert code == 2 and "THIDUA_FILES_KEEP_DAYS" in err
+    code, out, _err = thidua("files", "prune", "--keep-days", "30")
+    assert code == 0 and "Không có tài liệu nào quá thời hạn lưu giữ" in out

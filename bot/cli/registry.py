@@ -267,9 +267,7 @@ def invite_create(
             registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
         )
         contact = (
-            registry.require_contact(session=session, contact_id=contact_id)
-            if contact_id
-            else None
+            registry.require_contact(session=session, contact_id=contact_id) if contact_id else None
         )
         role = role or (contact.role if contact else Role.CONTACT.value)
         issued = invitations.create_invitation(

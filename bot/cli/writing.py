@@ -15,6 +15,4 @@ def writing(app: App) -> Session:
 
 
 def _say_waiting() -> None:
-    click.echo(
-        _("The database is busy with the running service; waiting for its turn…"), err=True
-    )
+    click.echo(_("The database is busy with the running service; waiting for its turn…"), err=True)

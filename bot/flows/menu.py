@@ -16,6 +16,8 @@ from storage import campaigns
 from storage.models import Role
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
+
+
 def show_menu(ctx: Ctx) -> None:
     """Shows what this person can do now, given the campaign's dates."""
     if ctx.contact is None:
@@ -168,9 +170,7 @@ def language(ctx: Ctx) -> None:
 
 
 def _offer_languages(ctx: Ctx) -> None:
-    ctx.say(
-        _("Choose a language:"), [(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES]
-    )
+    ctx.say(_("Choose a language:"), [(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES])
 
 
 def language_choice(ctx: Ctx) -> None:

@@ -430,11 +430,10 @@ def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
     attachment = None
     if signed is not None:
         stored = ctx.session.get(StoredFile, signed.file_id)
-        if stored is not None:
+        if stored is not None and stored.removed_at is None:
             attachment = OutFile(  # sent from our copy, under a name of ours, not the sender's
                 files.path_of(stored, ctx.settings.data_dir / "files"),
-                f"{done.reference}-{where.enterprise.tax_code}-bao-cao-da-ky"
-                f".{stored.content_type}",
+                f"{done.reference}-{where.enterprise.tax_code}-bao-cao-da-ky.{stored.content_type}",
             )
     ctx.result.board.append(Reply("\n".join(notice), file=attachment))
     show_menu(ctx)
