@@ -198,7 +198,7 @@ def test_unexpected_input_is_answered_and_the_question_repeated(core, world) -> 
     for send, hint in (
         (lambda: chat.other(), "chỉ đọc được tin nhắn chữ"),
         (lambda: chat.text("x" * 4096), "Hệ thống chưa hiểu"),
-        (lambda: chat.send_file(b"hi", "a.txt"), "Chưa cần gửi tệp"),
+        (lambda: chat.send_file(b"hi", "a.txt"), "chưa cần tệp nên tệp chưa được đọc"),
     ):
         send()
         # one message: what went wrong, then the question again with its buttons

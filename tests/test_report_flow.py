@@ -81,7 +81,7 @@ def test_the_whole_report_from_menu_to_receipt(chat: FakeChat, engine: Engine) -
     assert "tối đa 20 MB" in chat.said and "email" in chat.said
     assert len(chat.files.fetched) == 1  # only the .exe was downloaded; 0 B and 25 MB never
     chat.send_file(PDF, "../../Báo cáo tổng kết.pdf")
-    assert "Đã nhận ../../Báo cáo tổng kết.pdf (PDF, 2 KB)." in chat.said
+    assert "Đã nhận báo cáo đã ký ../../Báo cáo tổng kết.pdf (PDF, 2 KB)." in chat.said
     chat.send_file(PDF, "ban-sao.pdf")  # the same bytes as a supporting file
     chat.press("Chuyển sang xem lại")
     assert "Lợi nhuận trước thuế (đồng; lỗ thì ghi số âm): -500.000.000 đ" in chat.said

@@ -594,9 +594,8 @@ async def test_year_end_report_document_over_telegram(
     document = fake.document_update(
         CHAT, content=pdf, file_name="bao cao.pdf", mime_type="application/pdf"
     )
-    await _after(
-        fake, document, "sendMessage", lambda c: "Đã nhận bao cao.pdf (PDF, 16 KB)." in _text(c)
-    )
+    received = "Đã nhận báo cáo đã ký bao cao.pdf (PDF, 16 KB)."
+    await _after(fake, document, "sendMessage", lambda c: received in _text(c))
     assert len(fake.calls_to("getFile")) == 1 and len(fake.downloads) == 1
     extra = (await fake.await_for("sendMessage", lambda c: "tài liệu kèm theo" in _text(c)))[-1]
     review = await _press(fake, extra, "Chuyển sang xem lại", "Xem lại")

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from bot.core.context import Ctx
 
 StepHandler = Callable[["Ctx"], None]
+# Offered a sent file of a kind ("sheet", "document", "" when unknown) that the current step
+# does not read; takes it (and answers) or returns False for the next flow to try.
+FileTaker = Callable[["Ctx", str], bool]
 T = TypeVar("T")
 MAIN_MENU = ""  # the step name of "no flow in progress": the main menu
 
@@ -30,6 +33,7 @@ class Step:
     # away or a chat unlinked closes it at once); () leaves it to the step (contacts' steps
     # check their enterprise themselves).
     roles: tuple[Role, ...] = ()
+    files: tuple[str, ...] = ()  # kinds of sent file this step reads itself
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Flow:
     commands: Mapping[str, StepHandler] = field(default_factory=dict)
     menu: Mapping[str, StepHandler] = field(default_factory=dict)
     choices: Mapping[str, StepHandler] = field(default_factory=dict)
+    file_takers: tuple[FileTaker, ...] = ()  # a file sent in another step, taken by content
 
 
 class Router:
@@ -55,6 +60,7 @@ class Router:
         self.commands = _merge("command", _entries(self.flows, "commands"))
         self.menu = _merge("menu entry", _entries(self.flows, "menu"))
         self.choices = _merge("choice prefix", _entries(self.flows, "choices"))
+        self.file_takers = tuple(take for f in self.flows for take in f.file_takers)
         if MAIN_MENU not in self.steps:
             raise ValueError("no flow provides the main menu step")
 

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 from bot.core.context import BUTTONS, NUMBERED, TYPED, Ctx
-from bot.core.flow import MAIN_MENU
-from bot.core.types import Kind
+from bot.core.flow import MAIN_MENU, Step
+from bot.core.types import FileRef, Kind
 from bot.i18n import _
 from storage.text import search_key
 
 GLOBAL = "g"  # tokens "g:<key>" skip the version check; only the flows' global choices take them
+SHEET, DOCUMENT = "sheet", "document"  # the kinds of file the flows read
+_SHEET_TYPES = {"xlsx", "xlsm", "xls", "csv", "ods"}
+_DOCUMENT_TYPES = {"pdf", "doc", "docx"}
+_MIME = {
+    "application/pdf": DOCUMENT,
+    "application/msword": DOCUMENT,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": DOCUMENT,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": SHEET,
+    "application/vnd.ms-excel": SHEET,
+    "text/csv": SHEET,
+}
+
+
+def file_kind(file: FileRef | None) -> str:
+    """What a sent file claims to be, by its name, else its type: a step then checks the
+    content itself ("" when it says nothing we read)."""
+    if file is None:
+        return ""
+    suffix = (file.name or "").rpartition(".")[2].casefold() if "." in (file.name or "") else ""
+    if suffix in _SHEET_TYPES:
+        return SHEET
+    if suffix in _DOCUMENT_TYPES:
+        return DOCUMENT
+    return _MIME.get((file.mime_type or "").casefold(), "")
 
 
 def reprompt(ctx: Ctx) -> None:
@@ -47,6 +71,9 @@ def route(ctx: Ctx) -> None:
     if not _may_stay(ctx):  # unlinked or demoted since: the step closes before anything else
         ctx.goto(MAIN_MENU)
         ctx.say(_("Your access has changed, so the step you were in was closed."))
+        if incoming.kind != Kind.COMMAND:  # what was meant for that step is not read elsewhere
+            reprompt(ctx)
+            return
     raw = ctx.data(BUTTONS, [])
     offered = [str(key) for key in raw] if isinstance(raw, list) else []
     listed = ctx.data(NUMBERED, [])
@@ -88,7 +115,19 @@ def route(ctx: Ctx) -> None:
             return
         handler(ctx)
         return
+    if incoming.kind == Kind.FILE and _taken_elsewhere(ctx, step):
+        return
     router.step(ctx.conv.step).handle(ctx)
+
+
+def _taken_elsewhere(ctx: Ctx, step: object) -> bool:
+    """A file the current step does not read goes to the flow that can use it (the filled form
+    sent from the menu, the signed report from the report's page), which says so."""
+    kind = file_kind(ctx.incoming.file)
+    reads = step.files if isinstance(step, Step) else ()
+    if reads and (kind in reads or not kind):
+        return False  # the step reads it, and checks the content
+    return any(take(ctx, kind) for take in ctx.router.file_takers)
 
 
 def typed_number(text: str) -> int | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.core.context import BUTTONS, NUMBERED, Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
-from bot.core.routing import reprompt
+from bot.core.routing import DOCUMENT, SHEET, file_kind, reprompt
 from bot.core.types import FileTooLarge, Kind
 from bot.i18n import LANGUAGES, _, fmt_date, last_moment, use_language
 from bot.texts.milestones import deadline_words, milestone_name
@@ -93,10 +93,37 @@ def hint_and_reprompt(ctx: Ctx) -> None:
     if kind == Kind.OTHER:
         ctx.say(_("I can only read text messages, files and buttons here."))
     elif kind == Kind.FILE:
-        ctx.say(_("No file was expected at this point, so it was not read."))
+        ctx.say(_file_not_used(ctx))
     else:
         ctx.say(_("I did not understand that. Please choose one of the options."))
     reprompt(ctx)
+
+
+def _file_not_used(ctx: Ctx) -> str:
+    """Why a sent file was not read, and which files the bot takes when."""
+    kind = file_kind(ctx.incoming.file)
+    if ctx.is_role(Role.ADMIN) and kind == SHEET:
+        return _("To import enterprises from this file, type /import, then send it again.")
+    if not ctx.is_role(Role.CONTACT):
+        return _("No file is needed here, so it was not read.")
+    lead = {
+        SHEET: _("This spreadsheet was not read: registration is not open for you now."),
+        DOCUMENT: _("This document was not read: no report is open for you now."),
+    }.get(
+        kind,
+        _(
+            "This file was not read: it is neither an Excel file (.xlsx) nor a PDF, DOC or DOCX"
+            " document."
+        ),
+    )
+    return (
+        lead
+        + " "
+        + _(
+            "The bot takes the filled registration form (Excel) while registration is open, and"
+            " the signed report (PDF, DOC or DOCX) while a report is open."
+        )
+    )
 
 
 def menu_command(ctx: Ctx) -> None:

@@ -336,4 +336,5 @@ flow = Flow(
         *registration_form.STEPS,
     ),
     menu={f"ms:{MilestoneKind.REGISTRATION.value}": open_registration},
+    file_takers=(registration_form.take_sheet,),
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.core.context import Ctx
 from bot.core.flow import Step
-from bot.core.routing import reprompt
+from bot.core.routing import SHEET, reprompt
 from bot.core.types import OutFile
 from bot.flows.menu import hint_and_reprompt, receive_spreadsheet
 from bot.flows.registration_common import OVERVIEW, REVIEW, draft, scope
@@ -175,8 +175,21 @@ def handle_uploaded(ctx: Ctx) -> None:
     reprompt(ctx)
 
 
+def take_sheet(ctx: Ctx, kind: str) -> bool:
+    """A spreadsheet sent from any other step, while registration is open: read as the form
+    (the person is asked before it replaces the draft, as from the upload step)."""
+    where = scope(ctx) if kind == SHEET else None
+    if where is None or not where.is_open(ctx.now):
+        return False
+    if not ctx.conv.step.startswith("reg."):
+        ctx.say(_("You sent a spreadsheet: it is read as the registration form."))
+    ctx.goto(UPLOAD)
+    handle_upload(ctx)
+    return True
+
+
 STEPS = (
-    Step(UPLOAD, prompt=prompt_upload, handle=handle_upload, back=OVERVIEW),
+    Step(UPLOAD, prompt=prompt_upload, handle=handle_upload, back=OVERVIEW, files=(SHEET,)),
     Step(UPLOADED, prompt=prompt_uploaded, handle=handle_uploaded, back=UPLOAD),
 )
 ACTIONS = {"template": send_template, "upload": start_upload}  # offered in several steps

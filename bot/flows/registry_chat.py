@@ -10,6 +10,7 @@ from sqlmodel import Session
 from bot import offload
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import SHEET
 from bot.core.types import OutFile, Reply
 from bot.flows.menu import receive_spreadsheet, show_menu
 from bot.flows.roles import ADMINS, refuse
@@ -136,7 +137,16 @@ def _import_summary(report: ImportReport) -> str:
 
 flow = Flow(
     "registry",
-    steps=(Step(IMPORT, prompt=prompt_import, handle=handle_import, back=MAIN_MENU, roles=ADMINS),),
+    steps=(
+        Step(
+            IMPORT,
+            prompt=prompt_import,
+            handle=handle_import,
+            back=MAIN_MENU,
+            roles=ADMINS,
+            files=(SHEET,),
+        ),
+    ),
     commands={"export": export, "import": start_import},
     menu={"export": export, "import": start_import},
 )

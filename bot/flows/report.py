@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import DOCUMENT as DOCUMENT_FILE
 from bot.core.routing import reprompt
-from bot.core.types import FileTooLarge, Kind, OutFile, Reply
+from bot.core.types import FileRef, FileTooLarge, Kind, OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
 from bot.i18n import _, fmt_instant, last_moment
@@ -27,8 +28,8 @@ from storage.models import (
 from storage.report_figures import FigureError, FigureKind, figures_for, read_figure
 from storage.versions import SubmissionError
 
-OVERVIEW, FIGURE, DOCUMENT, EXTRA, REVIEW = (
-    "rep.home", "rep.figure", "rep.document", "rep.extra", "rep.review",
+OVERVIEW, FIGURE, DOCUMENT, EXTRA, REVIEW, WHICH = (
+    "rep.home", "rep.figure", "rep.document", "rep.extra", "rep.review", "rep.which",
 )  # fmt: skip
 DOCUMENT_LIMIT = 20 * 1024 * 1024  # what a bot may download from Telegram
 
@@ -249,11 +250,20 @@ def prompt_document(ctx: Ctx) -> None:
 
 
 def _receive(ctx: Ctx, *, signed: bool) -> bool:
-    """Fetches, checks and stores a sent document; says what went wrong and returns False."""
+    """Fetches, checks, stores and attaches a sent document; says what went wrong and returns
+    False."""
     where = _where(ctx)
-    file = ctx.incoming.file
-    if where is None:
+    kept = _store_sent(ctx) if where is not None else None
+    if where is None or kept is None:
         return False
+    stored, file = kept
+    _attach(ctx, where, stored, file.name, file.file_id, signed=signed)
+    return True
+
+
+def _store_sent(ctx: Ctx) -> tuple[StoredFile, FileRef] | None:
+    """The sent document, checked for what it is and kept by content; None, said why."""
+    file = ctx.incoming.file
     if ctx.incoming.kind == Kind.OTHER:
         ctx.say(
             _(
@@ -261,13 +271,13 @@ def _receive(ctx: Ctx, *, signed: bool) -> bool:
                 "the PDF, DOC or DOCX file."
             )
         )
-        return False
+        return None
     if ctx.incoming.kind != Kind.FILE or file is None:
         hint_and_reprompt(ctx)
-        return False
+        return None
     if file.size == 0:
         ctx.say(render("document_empty"))
-        return False
+        return None
     try:
         path = ctx.fetch(file, max_bytes=DOCUMENT_LIMIT)
     except FileTooLarge as too_large:
@@ -277,34 +287,119 @@ def _receive(ctx: Ctx, *, signed: bool) -> bool:
                 {"size": too_large.size or DOCUMENT_LIMIT + 1, "limit": DOCUMENT_LIMIT},
             )
         )
-        return False
+        return None
     try:
         stored = files.store_document(
             session=ctx.session, source=path, root=ctx.settings.data_dir / "files", now=ctx.now
         )
     except FileRefused as refused:
         ctx.say(render(refused.code, refused.params))
-        return False
+        return None
+    return stored, file
+
+
+def _attach(
+    ctx: Ctx, where: Where, stored: StoredFile, name: str | None, file_id: str | None,
+    *, signed: bool,
+) -> None:  # fmt: skip
+    """Attaches a stored document to the draft and says what was received."""
     reports.attach(
         session=ctx.session,
         report=_draft(ctx, where),
         stored=stored,
         signed=signed,
-        name=file.name or f"{stored.sha256[:12]}.{stored.content_type}",
+        name=name or f"{stored.sha256[:12]}.{stored.content_type}",
         channel=ctx.incoming.channel,
-        channel_file_id=file.file_id,
+        channel_file_id=file_id,
         now=ctx.now,
         contact_id=ctx.contact.id if ctx.contact else None,
     )
     ctx.say(
-        _("Received %(name)s (%(type)s, %(kb)s KB).")
+        (_("Received the signed report %(name)s (%(type)s, %(kb)s KB).") if signed
+         else _("Received the supporting document %(name)s (%(type)s, %(kb)s KB)."))
         % {
-            "name": file.name or "—",
+            "name": name or "—",
             "type": stored.content_type.upper(),
             "kb": max(1, stored.size // 1024),
         }
+    )  # fmt: skip
+
+
+def take_document(ctx: Ctx, kind: str) -> bool:
+    """A PDF, DOC or DOCX sent from any other step while a report is open: the signed report
+    if none is attached yet, else the person is asked which it is."""
+    where = _open_report_for(ctx) if kind == DOCUMENT_FILE else None
+    if where is None:
+        return False
+    if not ctx.conv.step.startswith("rep."):
+        ctx.say(
+            _("You sent a document: it is taken for the %(name)s.")
+            % {"name": milestone_name(where.kind).lower()}
+        )
+    signed = any(
+        d.signed for d in reports.documents(session=ctx.session, report=_draft(ctx, where))
     )
+    if not signed:
+        ctx.goto(DOCUMENT, kind=where.kind)
+        handle_document(ctx)
+        return True
+    ctx.goto(OVERVIEW, kind=where.kind)
+    kept = _store_sent(ctx)
+    if kept is None:
+        reprompt(ctx)
+        return True
+    stored, file = kept
+    ctx.goto(WHICH, kind=where.kind, file=stored.id, name=file.name, file_id=file.file_id)
+    reprompt(ctx)
     return True
+
+
+def _open_report_for(ctx: Ctx) -> Where | None:
+    """The report a sent document is for: the one in progress, else the open one due first
+    that is not yet submitted, else the open one due first."""
+    if ctx.conv.step.startswith("rep."):
+        kinds = [str(ctx.data("kind", MilestoneKind.REPORT.value))]
+    else:
+        kinds = [MilestoneKind.MIDYEAR.value, MilestoneKind.REPORT.value]
+    found = [w for k in kinds if (w := _where(ctx, k)) is not None and _open(w, ctx)]
+    pending = [
+        w
+        for w in found
+        if reports.latest_submitted(
+            session=ctx.session, campaign=w.campaign, enterprise=w.enterprise, kind=w.kind
+        )
+        is None
+    ]
+    chosen = pending or found
+    return chosen[0] if chosen else None
+
+
+def prompt_which(ctx: Ctx) -> None:
+    """Asks whether a document sent while a signed report is attached replaces it."""
+    ctx.say(
+        _(
+            "A signed report is already attached. Is %(name)s the signed report (it replaces the"
+            " one attached) or a supporting document?"
+        )
+        % {"name": str(ctx.data("name") or "—")},
+        [("signed", _("The signed report")), ("extra", _("A supporting document"))],
+    )
+
+
+def handle_which(ctx: Ctx) -> None:
+    """Attaches the held document as the person says."""
+    where = _where(ctx)
+    stored = ctx.session.get(StoredFile, ctx.data("file") or 0)
+    if where is None or stored is None or ctx.choice not in ("signed", "extra"):
+        hint_and_reprompt(ctx)
+        return
+    name, file_id = ctx.data("name"), ctx.data("file_id")
+    _attach(
+        ctx, where, stored, str(name) if name else None, str(file_id) if file_id else None,
+        signed=ctx.choice == "signed",
+    )  # fmt: skip
+    ctx.goto(EXTRA, kind=where.kind)
+    reprompt(ctx)
 
 
 def handle_document(ctx: Ctx) -> None:
@@ -444,12 +539,22 @@ flow = Flow(
     steps=(
         Step(OVERVIEW, prompt=prompt_home, handle=handle_home, back=MAIN_MENU),
         Step(FIGURE, prompt=prompt_figure, handle=handle_figure, back=OVERVIEW, free_text=True),
-        Step(DOCUMENT, prompt=prompt_document, handle=handle_document, back=OVERVIEW),
-        Step(EXTRA, prompt=prompt_extra, handle=handle_extra, back=DOCUMENT),
+        Step(
+            DOCUMENT,
+            prompt=prompt_document,
+            handle=handle_document,
+            back=OVERVIEW,
+            files=(DOCUMENT_FILE,),
+        ),
+        Step(
+            EXTRA, prompt=prompt_extra, handle=handle_extra, back=DOCUMENT, files=(DOCUMENT_FILE,)
+        ),
+        Step(WHICH, prompt=prompt_which, handle=handle_which, back=OVERVIEW),
         Step(REVIEW, prompt=prompt_review, handle=handle_review, back=OVERVIEW),
     ),
     menu={
         f"ms:{MilestoneKind.REPORT.value}": lambda ctx: open_report(ctx, MilestoneKind.REPORT),
         f"ms:{MilestoneKind.MIDYEAR.value}": lambda ctx: open_report(ctx, MilestoneKind.MIDYEAR),
     },
+    file_takers=(take_document,),
 )
