@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from storage.models import MilestoneKind
-from storage.text import nfc, search_key
+from storage.text import nfc
 
 
 class FigureKind(StrEnum):
@@ -54,7 +55,16 @@ FIGURES: tuple[Figure, ...] = (
 )
 UNITS = {"": 1, "d": 1, "dong": 1, "vnd": 1, "k": 10**3, "nghin": 10**3, "ngan": 10**3,
          "tr": 10**6, "trieu": 10**6, "ty": 10**9, "ti": 10**9}  # fmt: skip
-_AMOUNT = re.compile(r"^([+-]?)([0-9][0-9.,]*)\s*(.*)$")
+COUNT_UNITS = {"": 1, "k": 10**3, "nghin": 10**3, "ngan": 10**3}
+# What people add after a figure and means nothing more: "12 triệu/tháng", "1.250 người".
+_PER = re.compile(
+    r"\s*(/|moi|mot|tren|per)\s*(nguoi|thang|nam|lao dong|ld)?(\s*/?\s*(thang|nam))?$"
+)
+_NOUNS = re.compile(
+    r"\s*(nguoi|lao dong|ld|cong nhan|vu|truong hop|sang kien|ca nhan|tap the|danh hieu"
+    r"|giay khen|lan)$"
+)
+_PART = re.compile(r"(\d[\d.,]*)\s*([a-z]*)(\d*)\s*")
 MAX_TEXT = 2000
 
 
@@ -74,21 +84,47 @@ def figures_for(kind: str) -> tuple[Figure, ...]:
     return FIGURES
 
 
-def parse_amount(text: str) -> Decimal:
-    """Reads "1.250.000.000", "1,25 tỷ", "12 triệu", "850tr", "-3,5 tỷ" (Vietnamese separators)."""
-    cleaned = nfc(text).lower().replace(" ", "").replace("\u00a0", "")
-    match = _AMOUNT.match(cleaned)
-    if match is None:
+def parse_amount(text: str, *, count: bool = False) -> Decimal:
+    """Reads amounts as people type them: "1.250.000.000", "1,25 tỷ", "850tr", "12tr5",
+    "1tỷ2", "2 tỷ 300 triệu", "12 triệu/tháng", "-3,5 tỷ"; a count: "1.250", "1.250 người"."""
+    folded = _folded(text)
+    sign = ""
+    if folded[:1] in "+-" and folded:
+        sign, folded = folded[0], folded[1:].strip()
+    folded = _PER.sub("", folded)
+    if count:
+        folded = _NOUNS.sub("", folded)
+    units = COUNT_UNITS if count else UNITS
+    total, position, smallest = Decimal(0), 0, None
+    while position < len(folded):
+        match = _PART.match(folded, position)
+        if match is None:
+            raise FigureError("figure_not_number", value=text[:40])
+        digits, unit, tail = match.groups()
+        multiplier = units.get(unit)
+        if multiplier is None or (tail and (multiplier == 1 or not digits.isdigit())):
+            raise FigureError("figure_not_number", value=text[:40])
+        if smallest is not None and (smallest == 1 or multiplier >= smallest or not unit):
+            raise FigureError("figure_not_number", value=text[:40])  # "2 tỷ 300", "3 triệu 2 tỷ"
+        try:
+            value = Decimal(
+                f"{digits}.{tail}" if tail else _normalise_separators(digits, multiplier)
+            )
+        except InvalidOperation:
+            raise FigureError("figure_not_number", value=text[:40]) from None
+        total += value * multiplier
+        smallest, position = multiplier, match.end()
+    if smallest is None:
         raise FigureError("figure_not_number", value=text[:40])
-    sign, digits, unit = match.groups()
-    multiplier = UNITS.get(search_key(unit).replace(" ", ""))
-    if multiplier is None:
-        raise FigureError("figure_not_number", value=text[:40])
-    try:
-        number = Decimal(_normalise_separators(digits, multiplier))
-    except InvalidOperation:
-        raise FigureError("figure_not_number", value=text[:40]) from None
-    return -number * multiplier if sign == "-" else number * multiplier
+    return -total if sign == "-" else total
+
+
+def _folded(text: str) -> str:
+    """Lower case without diacritics or spaces around signs, digits and separators kept."""
+    decomposed = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    spaced = re.sub(r"\s+", " ", bare.replace("\u00a0", " ")).strip()
+    return re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "", spaced)  # "1 250 000": spaces group digits
 
 
 def _normalise_separators(digits: str, multiplier: int) -> str:
@@ -121,7 +157,12 @@ def read_figure(figure: Figure, text: str, known: dict[str, object]) -> object:
         if text not in figure.choices:
             raise FigureError("figure_choice")
         return text
-    amount = parse_amount(text)
+    try:
+        amount = parse_amount(text, count=figure.kind == FigureKind.COUNT)
+    except FigureError:
+        if figure.kind == FigureKind.COUNT:
+            raise FigureError("figure_not_count", value=text[:40]) from None
+        raise
     if amount < figure.minimum:
         raise FigureError("figure_negative")
     if amount > figure.maximum:
@@ -135,3 +176,67 @@ def read_figure(figure: Figure, text: str, known: dict[str, object]) -> object:
             raise FigureError("figure_female_over_total", total=total)
         return count
     return str(amount.quantize(Decimal(1)))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something wrong across the form: ``blocking`` ones stop the submission; ``key`` is the
+    figure to change."""
+
+    key: str
+    code: str
+    params: dict[str, object]
+    blocking: bool
+
+
+def check_form(kind: str, figures: dict[str, object]) -> list[Finding]:
+    """Every figure checked against its field and the others, kept values included: women ≤
+    workers and awards ≤ workers block; implausible pairs warn."""
+    found: list[Finding] = []
+    fields = {f.key: f for f in figures_for(kind)}
+    numbers: dict[str, Decimal] = {}
+    for key, figure in fields.items():
+        value = figures.get(key)
+        if value in (None, "") or figure.kind in (FigureKind.TEXT, FigureKind.CHOICE):
+            continue
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            found.append(Finding(key, "figure_not_number", {"value": str(value)[:40]}, True))
+            continue
+        if number < figure.minimum:
+            found.append(Finding(key, "figure_negative", {}, True))
+        elif number > figure.maximum:
+            found.append(Finding(key, "figure_too_large", {"maximum": int(figure.maximum)}, True))
+        else:
+            numbers[key] = number
+    workers = numbers.get("workers_total")
+    if workers is not None:
+        women = numbers.get("workers_female")
+        if women is not None and women > workers:
+            found.append(
+                Finding("workers_female", "figure_female_over_total", {"total": int(workers)}, True)
+            )
+        awarded = sum(numbers.get(k, Decimal(0)) for k in ("awards_ldtt", "awards_cstdcs"))
+        if "awards_ldtt" in numbers and awarded > workers:
+            found.append(
+                Finding(
+                    "awards_ldtt",
+                    "figure_awards_over_workers",
+                    {"awarded": int(awarded), "total": int(workers)},
+                    True,
+                )
+            )
+        income, revenue = numbers.get("income_avg"), numbers.get("revenue")
+        if income and revenue and revenue > 0 and income * workers * 12 > revenue:
+            found.append(
+                Finding(
+                    "income_avg",
+                    "figure_wages_over_revenue",
+                    {"wages": int(income * workers * 12), "revenue": int(revenue)},
+                    False,
+                )
+            )
+    if numbers.get("initiatives_value", Decimal(0)) > 0 and numbers.get("initiatives") == 0:
+        found.append(Finding("initiatives", "figure_value_without_initiatives", {}, False))
+    return found

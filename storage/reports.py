@@ -16,7 +16,7 @@ from storage.models import (
     StoredFile,
     SubmissionStatus,
 )
-from storage.report_figures import figures_for
+from storage.report_figures import check_form, figures_for
 from storage.versions import SubmissionBusy, SubmissionError, newest, stamp_submitted
 
 PREFIX = {MilestoneKind.REPORT: "BC", MilestoneKind.MIDYEAR: "SK"}
@@ -141,6 +141,8 @@ def submit(
         raise SubmissionError("registration_changed")
     if missing(draft, session=session):
         raise SubmissionError("report_incomplete")
+    if any(f.blocking for f in check_form(draft.kind, draft.figures)):
+        raise SubmissionError("report_inconsistent")
     count = session.exec(
         select(func.count())
         .select_from(Report)

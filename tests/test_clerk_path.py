@@ -116,3 +116,74 @@ def test_a_file_nobody_can_use_says_what_is_expected(
     clock.now += timedelta(days=60)  # registration closed on 14/04
     chat.send_file(b"PK\x03\x04", "dang-ky.xlsx")
     assert "Bảng tính này chưa được đọc: hiện không mở đăng ký danh hiệu" in chat.said
+
+
+def _figures(engine: Engine) -> dict[str, object]:
+    with session_for(engine) as session:
+        return dict(session.exec(select(Report)).one().figures)
+
+
+def test_figures_resume_go_back_and_are_checked_as_a_whole_with_kept_values(
+    chat: FakeChat, engine: Engine
+) -> None:
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    chat.text("1.000 người")
+    chat.text("850")
+    chat.text("12tr5")  # the revenue, typed as people type it
+    assert "Doanh thu (đồng) = 12.500.000 đ" in chat.said
+    chat.command("/back")  # the previous figure, not the report's page
+    assert "Bước 3/16: Doanh thu" in chat.said
+    chat.command("/back")
+    assert "Bước 2/16:" in chat.said
+    chat.text("hai trăm")
+    assert "không phải là số người" in chat.said and "1.250 người" in chat.said
+    chat.command("/menu")
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    assert "Bước 4/16:" in chat.said  # resumes at the first figure not given
+    for typed in ("2 tỷ 300 triệu", "0", "12 triệu/tháng", "0", "0", "0", "0"):
+        chat.text(typed)
+    chat.text("1")  # social insurance, by its number
+    for typed in ("900", "100", "0", "0"):
+        chat.text(typed)
+    chat.press("Bỏ qua")
+    chat.send_file(pdf_bytes(), "bao-cao.pdf")
+    chat.press("Chuyển sang xem lại")
+    chat.text("1")  # the review lists every figure by number: change the workers
+    assert "Bước 1/16:" in chat.said
+    chat.text("500")  # now fewer than the 850 women kept from before
+    said = chat.said
+    assert "Cần sửa trước khi nộp:" in said and "(số liệu 2: gõ 2 để sửa)" in said
+    assert "(số liệu 12: gõ 12 để sửa)" in said  # 1.000 awards for 500 workers
+    assert "Xác nhận và nộp" not in [c.label for c in chat.last.replies[-1].choices]
+    chat.text("2")
+    chat.text("300")
+    chat.text("12")
+    chat.text("200")
+    assert "Cần sửa trước khi nộp:" not in chat.said
+    chat.press("Xác nhận và nộp")
+    assert "Đã nộp. Số tiếp nhận BC-2026-0001" in chat.said
+    assert _figures(engine)["workers_female"] == 300
+
+
+def test_choices_are_picked_by_number_or_words_on_every_channel(
+    chat: FakeChat, engine: Engine
+) -> None:
+    chat.press(REG)
+    chat.press("Bước 2/3")
+    chat.text("them ca nhan")  # a button's own words, typed without diacritics
+    assert "họ và tên" in chat.said.lower()
+    chat.command("/menu")
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    for typed in ("1.000", "400", "2 tỷ", "0", "0", "10 triệu", "0", "0", "0", "0"):
+        chat.text(typed)
+    asked = chat.last.replies[-1]
+    assert "Bước 11/16: Việc đóng bảo hiểm xã hội" in asked.text
+    assert not asked.typed  # numbered in the terminal and on Zalo, as the buttons are
+    chat.text("3")
+    assert "Đã lưu: Việc đóng bảo hiểm xã hội = Đóng chậm" in chat.said
+    chat.command("/back")
+    chat.text("dong day du, dung han")
+    assert _figures(engine)["social_insurance"] == "full"

@@ -103,7 +103,12 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
     )  # fmt: skip
     for figure in figures_for(MilestoneKind.REPORT):
         reports.set_figure(
-            session=session, report=draft, key=figure.key, value=7, now=NOW, contact_id=None
+            session=session,
+            report=draft,
+            key=figure.key,
+            now=NOW,
+            contact_id=None,
+            value=70 if figure.key == "workers_total" else 7,  # awards need the workers
         )
     signed_pdf = pdf_bytes()
     (tmp_path / "in.pdf").write_bytes(signed_pdf)

@@ -51,7 +51,9 @@ def test_a_typed_1_is_a_figure_not_the_keep_button(engine: Engine, tmp_path: Pat
     chat.text("1.500")
     chat.command("/cancel")
     chat.press(YEAR_END)
-    chat.press("Nhập số liệu")  # step 1 now offers "Giữ nguyên: 1.500"
+    chat.press("Nhập số liệu")  # resumes at step 2, the first figure not given
+    chat.command("/back")  # step 1 now offers "Giữ nguyên: 1.500"
+    assert "Giữ nguyên: 1.500" in [c.label for c in chat.last.replies[-1].choices]
     chat.text("1")
     assert _figures(engine)["workers_total"] == 1
 

@@ -14,7 +14,14 @@ from sqlmodel import Session, select
 from storage import campaigns, files, registry, reports
 from storage.files import FileRefused
 from storage.models import MilestoneKind, StoredFile
-from storage.report_figures import FIGURES, FigureError, figures_for, parse_amount, read_figure
+from storage.report_figures import (
+    FIGURES,
+    FigureError,
+    check_form,
+    figures_for,
+    parse_amount,
+    read_figure,
+)
 from storage.versions import SubmissionError
 from tests.conftest import NOW
 from tests.factories import docx_bytes, ole_bytes, pdf_bytes
@@ -29,13 +36,47 @@ BY_KEY = {f.key: f for f in FIGURES}
         ("850tr", 850_000_000), ("1,250", 1250), ("1.5 tỷ", 1_500_000_000), ("2 tỉ", 2 * 10**9),
         ("3.000.000 đ", 3_000_000), ("-3,5 tỷ", -3_500_000_000), ("1.250,5", Decimal("1250.5")),
         ("12 TRIỆU", 12_000_000), ("500 nghìn", 500_000), ("7k", 7000), ("  42  ", 42),
+        ("12tr5", 12_500_000), ("1tỷ2", 1_200_000_000), ("1 tỷ 25", None),
+        ("2 tỷ 300 triệu", 2_300_000_000), ("1 tỷ 250 triệu 500 nghìn", 1_250_500_000),
+        ("12 triệu/tháng", 12_000_000), ("12.000.000 đ/người/tháng", 12_000_000),
+        ("1 250 000", 1_250_000),
     ],
 )  # fmt: skip
 def test_amounts_are_read_the_way_people_type_them(typed: str, value: object) -> None:
+    if value is None:  # "1 tỷ 25": 25 of what? asked again rather than guessed
+        with pytest.raises(FigureError):
+            parse_amount(typed)
+        return
     assert parse_amount(typed) == Decimal(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("typed", ["abc", "12 cái", "", "10^15", "một tỷ", "1..2.3,,4,5"])
+def test_counts_are_read_with_their_nouns_and_refused_with_count_examples() -> None:
+    assert read_figure(BY_KEY["workers_total"], "1.250 người", {}) == 1250
+    assert read_figure(BY_KEY["accidents"], "3 vụ", {}) == 3
+    with pytest.raises(FigureError) as money:
+        read_figure(BY_KEY["workers_total"], "12 triệu", {})
+    assert money.value.code == "figure_not_count"
+
+
+def test_the_whole_form_is_checked_with_kept_values() -> None:
+    kept = {"workers_total": 500, "workers_female": 850, "awards_ldtt": 450,
+            "awards_cstdcs": 100, "income_avg": "10000000", "revenue": "1000000000"}  # fmt: skip
+    found = {(f.key, f.code, f.blocking) for f in check_form(MilestoneKind.REPORT, kept)}
+    assert found == {
+        ("workers_female", "figure_female_over_total", True),
+        ("awards_ldtt", "figure_awards_over_workers", True),
+        ("income_avg", "figure_wages_over_revenue", False),  # 60 tỷ of wages on 1 tỷ revenue
+    }
+    fine = {**kept, "workers_female": 300, "awards_ldtt": 300, "revenue": "100000000000"}
+    assert check_form(MilestoneKind.REPORT, fine) == []
+    assert [f.code for f in check_form(MilestoneKind.REPORT, {"accidents": -1})] == [
+        "figure_negative"
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed", ["abc", "12 cái", "", "10^15", "một tỷ", "1..2.3,,4,5", "2 tỷ 300", "3 triệu 2 tỷ"]
+)
 def test_text_is_not_a_number(typed: str) -> None:
     with pytest.raises(FigureError) as caught:
         parse_amount(typed)

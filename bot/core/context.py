@@ -87,21 +87,28 @@ class Ctx:
         text: str,
         choices: Sequence[tuple[str, str]] = (),
         file: OutFile | None = None,
+        *,
+        numbered: bool = False,
     ) -> None:
-        """Adds a reply; choices are (key, label) pairs valid until the step changes."""
+        """Adds a reply; choices are (key, label) pairs valid until the step changes, picked by
+        a button, by their words typed, or by their number (``numbered`` forces numbers in a
+        free-text step whose step reads them itself, as a choice among figures does)."""
         tokens = tuple(Choice(f"{self.conv.version}:{key}", label) for key, label in choices)
         keys = [key for key, _ in choices]
         step = self.router.steps.get(self.conv.step)
-        typed = bool(keys) and step is not None and step.free_text
+        typed = bool(keys) and step is not None and step.free_text and not numbered
         if keys:
             shown = self.conv.data.get(BUTTONS, [])
             earlier = [str(k) for k in shown] if isinstance(shown, list) else []
-            # Buttons stay valid until the step changes; typed numbers mean the latest list only.
-            self.set_data(**{BUTTONS: list(dict.fromkeys(earlier + keys)), NUMBERED: keys})
-        if typed:  # numbers are values here: a channel without buttons types a choice's words
-            self.set_data(**{TYPED: [label for _, label in choices]})
-        elif keys and TYPED in self.conv.data:
-            self.conv.data = {k: v for k, v in self.conv.data.items() if k != TYPED}
+            # Buttons stay valid until the step changes; typed numbers and words mean the
+            # latest list only.
+            self.set_data(
+                **{
+                    BUTTONS: list(dict.fromkeys(earlier + keys)),
+                    NUMBERED: keys,
+                    TYPED: [label for _, label in choices],
+                }
+            )
         last = self.result.replies[-1] if self.result.replies else None
         if (
             last is not None
@@ -161,4 +168,4 @@ class Ctx:
 
 BUTTONS = "_choices"  # keys of buttons shown in this step (checked against pressed tokens)
 NUMBERED = "_numbered"  # keys of the last list shown, which typed numbers pick from
-TYPED = "_typed"  # in free-text steps, the labels of that list, which typed words pick from
+TYPED = "_typed"  # the labels of that list, which typed words pick from

@@ -49,19 +49,23 @@ def _may_stay(ctx: Ctx) -> bool:
     return step is None or not step.roles or ctx.is_role(*step.roles)
 
 
-def _typed_choice(text: str, keys: list[str], labels: object) -> str:
-    """The choice whose label (or its words before ":", as in "Keep: 1.500") was typed, if any.
+def _typed_choice(text: str, keys: list[str], labels: object, *, partly: bool = False) -> str:
+    """The choice whose label (or its words before ":", as in "Keep: 1.500") was typed, if any;
+    ``partly``: also the one label holding the typed words ("cham" for "Đóng chậm").
 
     Case, diacritics and punctuation do not matter ("giu nguyen" is "Giữ nguyên").
     """
     if not isinstance(labels, list) or len(labels) != len(keys):
         return ""
     typed = search_key(text)
-    found = [
-        key
-        for key, label in zip(keys, labels, strict=True)
-        if typed and typed in (search_key(str(label)), search_key(str(label).split(":")[0]))
+    if not typed:
+        return ""
+    folded = [
+        (key, search_key(str(label)), str(label)) for key, label in zip(keys, labels, strict=True)
     ]
+    found = [k for k, whole, label in folded if typed in (whole, search_key(label.split(":")[0]))]
+    if not found and partly and len(typed) >= 3:
+        found = [k for k, whole, _label in folded if f" {typed} " in f" {whole} "]
     return found[0] if len(found) == 1 else ""
 
 
@@ -94,8 +98,9 @@ def route(ctx: Ctx) -> None:
         number = typed_number(incoming.text) or 0
         if 1 <= number <= len(numbered):
             ctx.choice = numbered[number - 1]
-    elif incoming.kind == Kind.TEXT and free_text:
-        ctx.choice = _typed_choice(incoming.text, numbered, ctx.data(TYPED, []))
+    elif incoming.kind == Kind.TEXT:  # a button's own words, typed (free text: the whole label)
+        labels = ctx.data(TYPED, [])
+        ctx.choice = _typed_choice(incoming.text, numbered, labels, partly=not free_text)
     global_choice = router.choices.get(ctx.choice.partition(":")[0]) if ctx.choice else None
     if global_choice is not None:
         global_choice(ctx)

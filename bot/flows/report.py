@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.context import Ctx
+from bot.core.context import NUMBERED, Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import DOCUMENT as DOCUMENT_FILE
-from bot.core.routing import reprompt
+from bot.core.routing import reprompt, typed_number
 from bot.core.types import FileRef, FileTooLarge, Kind, OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
@@ -25,7 +25,13 @@ from storage.models import (
     StoredFile,
     SubmissionStatus,
 )
-from storage.report_figures import FigureError, FigureKind, figures_for, read_figure
+from storage.report_figures import (
+    FigureError,
+    FigureKind,
+    check_form,
+    figures_for,
+    read_figure,
+)
 from storage.versions import SubmissionError
 
 OVERVIEW, FIGURE, DOCUMENT, EXTRA, REVIEW, WHICH = (
@@ -146,7 +152,7 @@ def handle_home(ctx: Ctx) -> None:
     """Reads a choice of the overview."""
     kind = str(ctx.data("kind"))
     if ctx.choice == "figures":
-        ctx.goto(FIGURE, kind=kind, index=0)
+        ctx.goto(FIGURE, kind=kind, index=_first_missing(ctx))
     elif ctx.choice in ("document", "extra", "review"):
         ctx.goto({"document": DOCUMENT, "extra": EXTRA, "review": REVIEW}[ctx.choice], kind=kind)
     elif ctx.choice == "menu":
@@ -157,6 +163,26 @@ def handle_home(ctx: Ctx) -> None:
         hint_and_reprompt(ctx)
         return
     reprompt(ctx)
+
+
+def _first_missing(ctx: Ctx) -> int:
+    """Where "Enter the figures" resumes: the first figure not given yet (else the first)."""
+    where = _where(ctx)
+    if where is None:
+        return 0
+    given = _draft(ctx, where).figures
+    fields = figures_for(where.kind)
+    return next((n for n, f in enumerate(fields) if f.key not in given), 0)
+
+
+def _back_from_figure(ctx: Ctx) -> str:
+    """/back in a figure: the previous figure, or where the figure was opened from."""
+    if ctx.data("from_review"):
+        return REVIEW
+    if _index(ctx) > 0:
+        ctx.set_data(index=_index(ctx) - 1)
+        return FIGURE
+    return OVERVIEW
 
 
 def _index(ctx: Ctx) -> int:
@@ -184,7 +210,7 @@ def prompt_figure(ctx: Ctx) -> None:
         choices.append(("keep", _("Keep: %(value)s") % {"value": value_text(figure, current)[:40]}))
     if not figure.required:
         choices.append(("skip", _("Skip")))
-    ctx.say("\n".join(lines), choices)
+    ctx.say("\n".join(lines), choices, numbered=figure.kind == FigureKind.CHOICE)
 
 
 def handle_figure(ctx: Ctx) -> None:
@@ -195,7 +221,11 @@ def handle_figure(ctx: Ctx) -> None:
     fields = figures_for(where.kind)
     figure = fields[_index(ctx)]
     draft = _draft(ctx, where)
-    if ctx.choice not in ("keep", "skip"):  # pressed, or its words typed
+    listed = ctx.data(NUMBERED, [])
+    number = typed_number(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else None
+    if figure.kind == FigureKind.CHOICE and not ctx.choice and number and isinstance(listed, list):
+        ctx.choice = str(listed[number - 1]) if number <= len(listed) else ""
+    if ctx.choice not in ("keep", "skip"):  # pressed, or its words or number typed
         if figure.kind == FigureKind.CHOICE:
             typed = ctx.choice[2:] if ctx.choice.startswith("c:") else ""
         elif ctx.incoming.kind == Kind.TEXT and not ctx.choice:
@@ -230,7 +260,9 @@ def handle_figure(ctx: Ctx) -> None:
             now=ctx.now,
             contact_id=ctx.contact.id if ctx.contact else None,
         )
-    if _index(ctx) + 1 < len(fields):
+    if ctx.data("from_review"):  # changed by its number from the review: back there
+        ctx.goto(REVIEW, kind=where.kind)
+    elif _index(ctx) + 1 < len(fields):
         ctx.goto(FIGURE, kind=where.kind, index=_index(ctx) + 1)
     elif not any(d.signed for d in reports.documents(session=ctx.session, report=draft)):
         ctx.goto(DOCUMENT, kind=where.kind)
@@ -427,8 +459,10 @@ def handle_extra(ctx: Ctx) -> None:
 
 
 def _figures_text(where: Where, report: Report) -> str:
+    """Every figure, numbered so that typing its number changes it."""
     return "\n".join(
-        f"• {label(f)}: {value_text(f, report.figures.get(f.key))}" for f in figures_for(where.kind)
+        f"{n}. {label(f)}: {value_text(f, report.figures.get(f.key))}"
+        for n, f in enumerate(figures_for(where.kind), start=1)
     )
 
 
@@ -453,8 +487,19 @@ def prompt_review(ctx: Ctx) -> None:
             for g in gaps
         ]
         lines.append(_("Still missing: %(items)s.") % {"items": "; ".join(names)})
+    findings = check_form(where.kind, draft.figures)
+    numbers = {f.key: n for n, f in enumerate(figures_for(where.kind), start=1)}
+    blocking = [f for f in findings if f.blocking]
+    if blocking:
+        lines.append(_("To fix before submitting:"))
+    lines += [
+        f"• {render(f.code, f.params)} "
+        + _("(figure %(n)s: type %(n)s to change it)") % {"n": numbers[f.key]}
+        for f in sorted(findings, key=lambda f: not f.blocking)
+    ]
+    lines.append(_("To change a figure, type its number."))
     ctx.set_data(revision=draft.revision, draft=draft.id)
-    choices = [] if gaps else [("submit", _("Confirm and submit"))]
+    choices = [] if gaps or blocking else [("submit", _("Confirm and submit"))]
     ctx.say("\n".join(lines), [*choices, ("edit", _("Back to editing"))])
 
 
@@ -465,6 +510,17 @@ def handle_review(ctx: Ctx) -> None:
         return
     if ctx.choice == "edit":
         ctx.goto(OVERVIEW, kind=where.kind)
+        reprompt(ctx)
+        return
+    number = typed_number(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else None
+    if not ctx.choice and number is not None:
+        if 1 <= number <= len(figures_for(where.kind)):
+            ctx.goto(FIGURE, kind=where.kind, index=number - 1, from_review=True)
+        else:
+            ctx.say(
+                _("There is no figure %(n)s: the figures are numbered 1 to %(total)s.")
+                % {"n": number, "total": len(figures_for(where.kind))}
+            )
         reprompt(ctx)
         return
     if ctx.choice != "submit":
@@ -538,7 +594,13 @@ flow = Flow(
     "report",
     steps=(
         Step(OVERVIEW, prompt=prompt_home, handle=handle_home, back=MAIN_MENU),
-        Step(FIGURE, prompt=prompt_figure, handle=handle_figure, back=OVERVIEW, free_text=True),
+        Step(
+            FIGURE,
+            prompt=prompt_figure,
+            handle=handle_figure,
+            back=_back_from_figure,
+            free_text=True,
+        ),
         Step(
             DOCUMENT,
             prompt=prompt_document,
@@ -550,7 +612,7 @@ flow = Flow(
             EXTRA, prompt=prompt_extra, handle=handle_extra, back=DOCUMENT, files=(DOCUMENT_FILE,)
         ),
         Step(WHICH, prompt=prompt_which, handle=handle_which, back=OVERVIEW),
-        Step(REVIEW, prompt=prompt_review, handle=handle_review, back=OVERVIEW),
+        Step(REVIEW, prompt=prompt_review, handle=handle_review, back=OVERVIEW, free_text=True),
     ),
     menu={
         f"ms:{MilestoneKind.REPORT.value}": lambda ctx: open_report(ctx, MilestoneKind.REPORT),

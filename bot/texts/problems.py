@@ -202,6 +202,10 @@ TEXTS: dict[str, str] = {
     "report_incomplete": N_(
         "The report is not complete yet. Please give every figure and the signed report."
     ),
+    "report_inconsistent": N_(
+        "Some figures contradict each other, so the report cannot be submitted yet. The review"
+        " says which to fix."
+    ),
     "document_empty": N_("The file is empty (0 bytes). Please send the signed report again."),
     "document_type": N_(
         "This file is not a PDF, DOC or DOCX document, whatever its name says. Please send the"
@@ -213,7 +217,23 @@ TEXTS: dict[str, str] = {
         " figures here."
     ),
     "figure_not_number": N_(
-        "“%(value)s” is not a number. Type digits, for example 1.250.000.000 or 1,25 tỷ."
+        "“%(value)s” is not an amount. Type it as you would write it, for example"
+        " 1.250.000.000, 1,25 tỷ, 2 tỷ 300 triệu or 12tr5."
+    ),
+    "figure_not_count": N_(
+        "“%(value)s” is not a number of people or cases. Type a whole number, for example 1250,"
+        " 1.250 or 1.250 người."
+    ),
+    "figure_awards_over_workers": N_(
+        "%(awarded)s Lao động tiên tiến and Chiến sĩ thi đua cơ sở awarded is more than the"
+        " %(total)s workers. Please check these figures."
+    ),
+    "figure_wages_over_revenue": N_(
+        "The average income × workers × 12 months (%(wages)s đ) is more than the revenue"
+        " (%(revenue)s đ). Please check the income (per worker per month) and the revenue."
+    ),
+    "figure_value_without_initiatives": N_(
+        "The initiatives brought a value, but the number of initiatives is 0. Please check."
     ),
     "figure_negative": N_("This figure cannot be negative. Please check it."),
     "figure_too_large": N_(
@@ -259,6 +279,9 @@ def render(code: str, params: dict[str, object] | None = None) -> str:
         params["maximum"] = fmt_number(int(str(params["maximum"])))
     elif isinstance(params.get("limit"), int):
         params["limit"] = fmt_number(int(str(params["limit"])))
+    for key in ("total", "awarded", "wages", "revenue"):
+        if isinstance(params.get(key), int):
+            params[key] = fmt_number(int(str(params[key])))
     template = TEXTS.get(code)
     if template is None:
         return _("Something went wrong (%(code)s). Please try again or contact the board.") % {

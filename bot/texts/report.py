@@ -31,8 +31,10 @@ CHOICES = {
     "late": N_("Paid late"),
 }
 EXAMPLES = {
-    FigureKind.COUNT: N_("Type a whole number, for example 1250."),
-    FigureKind.MONEY: N_("Type an amount, for example 1.250.000.000, 1,25 tỷ, 12 triệu or 850tr."),
+    FigureKind.COUNT: N_("Type a whole number, for example 1250 or 1.250 người."),
+    FigureKind.MONEY: N_(
+        "Type an amount, for example 1.250.000.000, 1,25 tỷ, 2 tỷ 300 triệu, 12 triệu or 12tr5."
+    ),
     FigureKind.TEXT: N_("Type the text."),
     FigureKind.CHOICE: N_("Choose one:"),
 }
