@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -190,27 +192,47 @@ def count_nominees(*, session: Session, registration: Registration) -> dict[str,
     return {kind.value: int(counts.get(kind.value, 0)) for kind in NomineeKind}
 
 
-def check_name(raw: str) -> str:
-    """A nominee's name in NFC; refuses empty names, names without letters and essays."""
+_NAME_PUNCTUATION = set(" -'.,()")  # "Nguyễn Thị Hoa (B)", "H'Hen Niê"
+_SYMBOLS = {"So", "Sk", "Sm", "Sc", "Co", "Cf", "Cs"}  # emoji, symbols, private use, joiners
+_WORD = re.compile(r"\w+")
+
+
+def check_name(raw: str, kind: NomineeKind = NomineeKind.INDIVIDUAL) -> str:
+    """A nominee's name in NFC, a person's in proper case ("nguyễn văn hưởng" → "Nguyễn Văn
+    Hưởng"); refuses empty names, formulas, emoji and symbols (saying which), and essays."""
     name = nfc(raw or "")
     if not name:
         raise SubmissionError("nominee_name_empty")
+    if name[0] in "=+@":
+        raise SubmissionError("nominee_name_formula", value=name[:60])
     if not any(ch.isalpha() for ch in name):
         raise SubmissionError("nominee_name_no_letters", value=name[:60])
+    if kind == NomineeKind.INDIVIDUAL:
+        odd = [ch for ch in name if not (ch.isalnum() or ch in _NAME_PUNCTUATION)]
+    else:
+        odd = [ch for ch in name if unicodedata.category(ch) in _SYMBOLS]
+    if odd:
+        raise SubmissionError(
+            "nominee_name_symbols", value=name[:60], symbols=" ".join(dict.fromkeys(odd))
+        )
     if len(name) > MAX_NAME:
         raise SubmissionError("nominee_name_too_long", limit=MAX_NAME)
-    return name
+    if kind == NomineeKind.INDIVIDUAL:
+        return _WORD.sub(lambda word: word[0][:1].upper() + word[0][1:].lower(), name)
+    return name[:1].upper() + name[1:]
 
 
 def validate(regime: str, row: NomineeInput) -> dict[str, object]:
     """Checks the absolute rules of one row; returns column values or raises SubmissionError."""
-    name = check_name(row.name)
+    name = check_name(row.name, row.kind)
     subject = Subject.INDIVIDUAL if row.kind == NomineeKind.INDIVIDUAL else Subject.COLLECTIVE
+    if not nfc(row.title or ""):
+        raise SubmissionError("title_missing")
     title = catalogue.by_code(regime, row.title) or catalogue.match(regime, row.title, award=False)
     if title is None or title.is_award:
         raise SubmissionError("title_unknown", value=nfc(row.title or "")[:80])
     if not title.fits(subject):
-        raise SubmissionError("title_wrong_subject", title=title.name)
+        raise SubmissionError("title_wrong_subject", title=title.name, kind=row.kind.value)
     award_code = None
     if row.award and row.award.strip():
         award = catalogue.by_code(regime, row.award) or catalogue.match(
@@ -219,7 +241,7 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
         if award is None or not award.is_award:
             raise SubmissionError("award_unknown", value=nfc(row.award)[:80])
         if not award.fits(subject):
-            raise SubmissionError("title_wrong_subject", title=award.name)
+            raise SubmissionError("title_wrong_subject", title=award.name, kind=row.kind.value)
         award_code = award.code
     position = nfc(row.position or "") or None
     if position and len(position) > MAX_POSITION:

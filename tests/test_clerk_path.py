@@ -187,3 +187,81 @@ def test_choices_are_picked_by_number_or_words_on_every_channel(
     chat.command("/back")
     chat.text("dong day du, dung han")
     assert _figures(engine)["social_insurance"] == "full"
+
+
+def _add_person(chat: FakeChat, name: str, title: str, award: str) -> None:
+    chat.press("Thêm cá nhân")
+    chat.text(name)
+    chat.text("Công nhân")
+    chat.press(title)
+    chat.press(award)
+
+
+def _rows(engine: Engine) -> list[tuple[str, str, str | None, str | None]]:
+    with session_for(engine) as session:
+        return sorted(
+            (n.name, n.title_code, n.award_code, n.position) for n in session.exec(select(Nominee))
+        )
+
+
+def test_rows_keep_what_is_not_changed_and_names_are_checked(
+    chat: FakeChat, engine: Engine, tmp_path: Path
+) -> None:
+    chat.press(REG)
+    chat.press("Bước 2/3")
+    chat.press("Thêm cá nhân")
+    chat.text("Nguyễn Văn 😀")
+    assert "có ký tự không dùng trong tên (😀)" in chat.said
+    chat.text("=HYPERLINK(\"http://x\")")
+    assert "là công thức bảng tính, không phải họ tên" in chat.said
+    chat.text("nguyễn văn hưởng")
+    chat.text("Công nhân")
+    chat.press("Lao động tiên tiến")
+    chat.press("Giấy khen")
+    assert _rows(engine) == [("Nguyễn Văn Hưởng", "ldtt", "giay_khen", "Công nhân")]  # proper case
+    chat.press("Sửa thông tin một người")
+    chat.text("1")
+    for _step in range(4):  # name, position, title, commendation: all kept
+        chat.press("Giữ nguyên")
+    assert "Đã sửa: Nguyễn Văn Hưởng." in chat.said
+    assert _rows(engine) == [("Nguyễn Văn Hưởng", "ldtt", "giay_khen", "Công nhân")]
+    chat.press("Xoá một dòng")
+    chat.text("1")
+    chat.press("Không, giữ lại")
+    assert "Chưa xoá dòng nào." in chat.said and len(_rows(engine)) == 1
+    chat.command("/menu")
+    chat.press(REG)
+    chat.press("Bước 1/3")
+    chat.press("Thêm tập thể")
+    chat.text("Phòng Kỹ thuật")
+    chat.press("Tập thể lao động tiên tiến")
+    chat.press("Không đề nghị")
+    chat.press("Sửa một tập thể")
+    chat.text("1")
+    chat.text("Phòng Kỹ thuật - Cơ điện")
+    chat.press("Giữ nguyên")
+    chat.press("Không đề nghị")
+    assert ("Phòng Kỹ thuật - Cơ điện", "tt_ldtt", None, None) in _rows(engine)
+
+
+def test_form_rows_say_what_is_wrong_and_the_replace_question_counts_the_draft(
+    chat: FakeChat, engine: Engine, tmp_path: Path
+) -> None:
+    chat.press(REG)
+    chat.press("Bước 2/3")
+    _add_person(chat, "Lê Thị An", "Lao động tiên tiến", "Không đề nghị")
+    _add_person(chat, "Trần Văn Bình", "Lao động tiên tiến", "Không đề nghị")
+    chat.press("Tải mẫu Excel")
+    sent = next(r.file for r in chat.last.replies if r.file)
+    assert sent is not None
+    book = openpyxl.load_workbook(sent.path)
+    people = book["Cá nhân"]
+    people.append([3, "Phạm Văn Cường", "Tổ trưởng", "", "", ""])
+    people.append([4, "Đỗ Thị Dung", "Kế toán", "Tập thể lao động tiên tiến", "", ""])
+    form = tmp_path / "form.xlsx"
+    book.save(form)
+    chat.send_file(form.read_bytes(), "form.xlsx")
+    said = chat.said
+    assert "Thiếu danh hiệu thi đua" in said and "“”" not in said
+    assert "“Tập thể lao động tiên tiến” dành cho tập thể, không dành cho cá nhân" in said
+    assert "Thay 2 dòng hiện có trong bản nháp bằng 2 dòng này?" in said

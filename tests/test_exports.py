@@ -60,10 +60,14 @@ def _world(session: Session) -> tuple[Campaign, Enterprise, Enterprise]:
     _submit(
         session, campaign, first,
         NomineeInput(P, "Trần Văn Đức", "CSTĐCS", position="Kỹ sư", initiative="Sáng kiến A"),
-        NomineeInput(P, HYPERLINK, "LĐTT", award="Giấy khen"),
+        NomineeInput(P, "Tên Tạm", "LĐTT", award="Giấy khen"),
         NomineeInput(P, "Lê Thị An", "LĐTT"),
         NomineeInput(C, "Phòng Kỹ thuật", "TT LĐXS", award="BK tỉnh"),
     )  # fmt: skip
+    stored_before = session.exec(select(Nominee).where(Nominee.name == "Tên Tạm")).one()
+    stored_before.name = HYPERLINK  # saved before names were checked for formulas
+    session.add(stored_before)
+    session.flush()
     registrations.open_draft(  # a draft of B is not a submission: not exported
         session=session, campaign=campaign, enterprise=second, now=NOW, contact_id=None
     )

@@ -123,7 +123,7 @@ def test_warnings_are_shown_before_confirming(core, world) -> None:  # type: ign
     _person(chat, "Nguyễn Văn Hoà", "Lao động tiên tiến")
     _person(chat, "nguyễn văn hòa", "Lao động tiên tiến")
     chat.press("Tiếp tục: Bước 3/3")
-    assert "⚠ “nguyễn văn hòa” xuất hiện hai lần (trùng với “Nguyễn Văn Hoà”)" in chat.said
+    assert "⚠ “Nguyễn Văn Hòa” xuất hiện hai lần (trùng với “Nguyễn Văn Hoà”)" in chat.said
     assert "cần có ít nhất một Chiến sĩ thi đua cơ sở" in chat.said
     assert "152/2025/NĐ-CP" in chat.said
     chat.press("Xác nhận và nộp")
@@ -177,6 +177,8 @@ def test_drafts_survive_a_restart_and_rows_can_be_changed_and_removed(
     chat.text("99")
     assert "từ 1 đến 3" in chat.said
     chat.text("1")  # Lê Thị An
+    assert "Xoá “Lê Thị An” khỏi bản nháp?" in chat.said  # asked first
+    chat.press("Đồng ý xoá")
     assert "Đã xoá: Lê Thị An." in chat.said
     with session_for(engine) as session:
         rows = {n.name: (n.title_code, n.position) for n in session.exec(select(Nominee))}

@@ -28,7 +28,7 @@ from storage.registrations import NomineeInput, SubmissionError
 NAME, POSITION, TITLE, AWARD, INITIATIVE = (
     "reg.name", "reg.position", "reg.title", "reg.award", "reg.initiative",
 )  # fmt: skip
-PICK = "reg.pick"
+PICK, CONFIRM_REMOVE = "reg.pick", "reg.remove"
 FREE_TEXT = {NAME, POSITION, INITIATIVE, PICK}  # a typed "1" is a value here
 ROW_GONE = N_(
     "That row was changed or submitted by another contact in the meantime, so nothing was"
@@ -56,12 +56,14 @@ def prompt_list(ctx: Ctx) -> None:
     if kind == NomineeKind.COLLECTIVE:
         intro = _("Collectives: the enterprise itself and its departments or workshops.")
         empty = _("No collective registered yet.")
-        choices = [("add", _("Add a collective"))]
+        choices = [("add", _("Add a collective")), ("edit", _("Change a collective"))]
     else:
         intro = _("Individuals: workers and managers, with their title and proposed commendation.")
         empty = _("No individual registered yet.")
         choices = [("add", _("Add a person")), ("edit", _("Change a person"))]
-    if rows:
+    if not rows:
+        choices = choices[:1]
+    else:
         choices.append(("remove", _("Remove a row")))
     if kind == NomineeKind.INDIVIDUAL:
         choices += [
@@ -131,7 +133,7 @@ def prompt_name(ctx: Ctx) -> None:
     """Asks for the name (a collective may be the whole enterprise)."""
     where = scope(ctx)
     if _kind(ctx) == NomineeKind.COLLECTIVE:
-        choices = [("whole", where.enterprise.name[:60])] if where else []
+        choices = _keep(ctx, "name") + ([("whole", where.enterprise.name[:60])] if where else [])
         ctx.say(
             _(
                 "Type the collective's name (for example: Phòng Kỹ thuật), or choose the whole "
@@ -157,7 +159,7 @@ def handle_name(ctx: Ctx) -> None:
         hint_and_reprompt(ctx)
         return
     try:
-        name = registrations.check_name(ctx.incoming.text)
+        name = registrations.check_name(ctx.incoming.text, _kind(ctx))
     except SubmissionError as error:
         ctx.say(render(error.code, error.params))
         prompt_name(ctx)
@@ -220,13 +222,18 @@ def handle_title(ctx: Ctx) -> None:
 def prompt_award(ctx: Ctx) -> None:
     """Offers the forms of commendation, or none."""
     choices = [(f"a:{t.code}", t.name) for t in _titles(ctx, award=True)]
-    ctx.say(_("Proposed form of commendation:"), [*choices, ("none", _("None"))])
+    ctx.say(
+        _("Proposed form of commendation:"),
+        [*_keep(ctx, "award_name"), *choices, ("none", _("None"))],
+    )
 
 
 def handle_award(ctx: Ctx) -> None:
     """Stores the award; asks for the initiative when the title calls for one, else saves."""
     if ctx.choice == "none":
         award = ""
+    elif ctx.choice == "keep":
+        award = _row(ctx).get("award", "")
     elif ctx.choice.startswith("a:") and any(
         t.code == ctx.choice[2:] for t in _titles(ctx, award=True)
     ):
@@ -318,9 +325,7 @@ def prompt_pick(ctx: Ctx) -> None:
     if ctx.data("action") == "remove":
         ctx.say(_("Type the number of the row to remove (1–%(n)s), or /back:") % {"n": len(rows)})
     else:
-        ctx.say(
-            _("Type the number of the person to change (1–%(n)s), or /back:") % {"n": len(rows)}
-        )
+        ctx.say(_("Type the number of the row to change (1–%(n)s), or /back:") % {"n": len(rows)})
 
 
 def handle_pick(ctx: Ctx) -> None:
@@ -341,24 +346,52 @@ def handle_pick(ctx: Ctx) -> None:
         return
     assert chosen.id is not None
     if ctx.data("action") == "remove":
-        registrations.remove_nominee(
-            session=ctx.session, draft=draft(ctx, where), nominee_id=chosen.id, now=ctx.now,
-            contact_id=ctx.contact.id if ctx.contact else None,
-        )  # fmt: skip
-        ctx.say(_("Removed: %(name)s.") % {"name": chosen.name})
-        ctx.goto(LIST_OF[kind.value])
+        ctx.goto(CONFIRM_REMOVE, kind=kind.value, nominee=chosen.id, name=chosen.name)
         _prompt_current(ctx)
         return
     title = catalogue.by_code(where.campaign.regime, chosen.title_code)
+    award = catalogue.by_code(where.campaign.regime, chosen.award_code or "")
     row = {
         "name": chosen.name,
         "position": chosen.position or "",
         "title": chosen.title_code,
         "title_name": title.name if title else chosen.title_code,
         "award": chosen.award_code or "",
+        "award_name": award.name if award else "",
         "initiative": chosen.initiative or "",
     }
     ctx.goto(NAME, kind=kind.value, row=row, edit=chosen.id)
+    _prompt_current(ctx)
+
+
+def prompt_confirm_remove(ctx: Ctx) -> None:
+    """Asks before a row goes (a mistyped number must not cost a row)."""
+    ctx.say(
+        _("Remove “%(name)s” from the draft?") % {"name": str(ctx.data("name", ""))},
+        [("yes", _("Yes, remove it")), ("no", _("No, keep it"))],
+    )
+
+
+def handle_confirm_remove(ctx: Ctx) -> None:
+    """Removes the row on "yes"; either way, back to its list."""
+    kind = _kind(ctx)
+    if ctx.choice not in ("yes", "no"):
+        hint_and_reprompt(ctx)
+        return
+    where = scope(ctx)
+    chosen = ctx.session.get(Nominee, ctx.data("nominee") or 0)
+    if ctx.choice == "no":
+        ctx.say(_("Nothing was removed."))
+    elif where is None or chosen is None or chosen.registration_id != draft(ctx, where).id:
+        ctx.say(_(ROW_GONE))
+    else:
+        assert chosen.id is not None
+        registrations.remove_nominee(
+            session=ctx.session, draft=draft(ctx, where), nominee_id=chosen.id, now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+        )  # fmt: skip
+        ctx.say(_("Removed: %(name)s.") % {"name": chosen.name})
+    ctx.goto(LIST_OF[kind.value])
     _prompt_current(ctx)
 
 
@@ -378,5 +411,6 @@ STEPS = tuple(
         (AWARD, prompt_award, handle_award, TITLE),
         (INITIATIVE, prompt_initiative, handle_initiative, AWARD),
         (PICK, prompt_pick, handle_pick, _list_of_kind),
+        (CONFIRM_REMOVE, prompt_confirm_remove, handle_confirm_remove, _list_of_kind),
     )
 )

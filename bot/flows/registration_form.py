@@ -113,9 +113,12 @@ def handle_upload(ctx: Ctx) -> None:
         ctx.say("\n".join(lines))
         return
     ctx.goto(UPLOADED, file=stored.name)
+    held = len(registrations.nominees(session=ctx.session, registration=draft(ctx, where)))
     lines.append(
-        _("Replace the rows of your draft with these %(n)s rows?")
-        % {"n": fmt_number(len(reading.rows))}
+        _("Replace the %(held)s rows your draft holds now with these %(n)s rows?")
+        % {"held": fmt_number(held), "n": fmt_number(len(reading.rows))}
+        if held
+        else _("Use these %(n)s rows for your draft?") % {"n": fmt_number(len(reading.rows))}
     )
     ctx.say(
         "\n".join(lines),

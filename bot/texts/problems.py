@@ -156,7 +156,20 @@ TEXTS: dict[str, str] = {
     ),
     "invite_validity_invalid": N_("An invitation must be valid for at least one day."),
     # registration rows
-    "nominee_name_empty": N_("The name is missing. Please type the full name."),
+    "nominee_name_empty": N_(
+        "The name is missing (an empty cell, or a formula whose value was not saved). Please"
+        " type the full name itself."
+    ),
+    "nominee_name_formula": N_(
+        "“%(value)s” looks like a spreadsheet formula, not a name. Please type the full name."
+    ),
+    "nominee_name_symbols": N_(
+        "“%(value)s” holds characters a name cannot have (%(symbols)s). Please type the name"
+        " with letters only."
+    ),
+    "title_missing": N_(
+        "The emulation title is missing. Please choose one from the form's drop-down list."
+    ),
     "nominee_name_no_letters": N_(
         "“%(value)s” is not a name: it has no letters. Please type the full name."
     ),
@@ -172,8 +185,8 @@ TEXTS: dict[str, str] = {
         " drop-down list."
     ),
     "title_wrong_subject": N_(
-        "“%(title)s” cannot be given to this kind of nominee (a person or a collective)."
-        " Please choose another."
+        "“%(title)s” is for %(fits)s, not for %(this)s. Please choose another, or put the row"
+        " in the other table."
     ),
     "award_unknown": N_(
         "“%(value)s” is not a form of commendation of this year's list. Please choose one from"
@@ -271,6 +284,10 @@ def render(code: str, params: dict[str, object] | None = None) -> str:
     if code in ("file_too_large", "document_too_large"):
         for key in ("size", "limit"):
             params[f"{key}_mb"] = fmt_number(round(int(str(params[key])) / 1_048_576, 1))
+    elif code == "title_wrong_subject":
+        person = params.get("kind") == "individual"
+        params["fits"] = _("collectives") if person else _("individuals")
+        params["this"] = _("a person") if person else _("a collective")
     elif code == "invite_role_mismatch":
         params["role"] = role_name(str(params["role"]))
     elif code == "workbook_unpacks_too_large":
