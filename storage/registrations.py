@@ -22,6 +22,7 @@ from storage.models import (
     Nominee,
     NomineeKind,
     Registration,
+    ReviewState,
     SubmissionStatus,
 )
 from storage.text import nfc, vi_name_key
@@ -360,7 +361,12 @@ def submit(
     enterprise = session.get(Enterprise, draft.enterprise_id)
     assert enterprise is not None
     previous = latest_submitted(session=session, campaign=campaign, enterprise=enterprise)
-    if previous is not None and _content(session, previous) == _content(session, draft):
+    returned = previous is not None and previous.review_state == ReviewState.RETURNED
+    if (
+        previous is not None
+        and not returned
+        and _content(session, previous) == _content(session, draft)
+    ):  # sent back by the board, it may come back unchanged (the board asked for it again)
         raise SubmissionError("registration_unchanged", reference=previous.reference)
     submitted = session.exec(
         select(func.count())

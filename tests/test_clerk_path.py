@@ -11,14 +11,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.texts.outbox import Renderer
+from scheduler import dispatcher
+from scheduler.dispatcher import Outcome, Outgoing, Port, SendResult
 from storage.engine import session_for
 from storage.models import Nominee, Report, ReportDocument
 from tests.conftest import NOW
 from tests.factories import Clock, pdf_bytes, seed_world
 from tests.fake_channel import FakeChat, make_core
 
-REG = "Đăng ký danh hiệu thi đua — hạn"
-YEAR_END = "Báo cáo tổng kết năm — hạn thứ Sáu, 04/12/2026"
+REG = "Đăng ký danh hiệu thi đua —"
+YEAR_END = "Báo cáo tổng kết năm —"
 
 
 @pytest.fixture
@@ -212,7 +215,7 @@ def test_rows_keep_what_is_not_changed_and_names_are_checked(
     chat.press("Thêm cá nhân")
     chat.text("Nguyễn Văn 😀")
     assert "có ký tự không dùng trong tên (😀)" in chat.said
-    chat.text("=HYPERLINK(\"http://x\")")
+    chat.text('=HYPERLINK("http://x")')
     assert "là công thức bảng tính, không phải họ tên" in chat.said
     chat.text("nguyễn văn hưởng")
     chat.text("Công nhân")
@@ -265,3 +268,82 @@ def test_form_rows_say_what_is_wrong_and_the_replace_question_counts_the_draft(
     assert "Thiếu danh hiệu thi đua" in said and "“”" not in said
     assert "“Tập thể lao động tiên tiến” dành cho tập thể, không dành cho cá nhân" in said
     assert "Thay 2 dòng hiện có trong bản nháp bằng 2 dòng này?" in said
+
+
+class _Phone:
+    """The clerk's phone as the outbox reaches it: what each chat was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def __call__(self, chat_id: str, message: Outgoing) -> SendResult:
+        self.sent.append((chat_id, message.text))
+        return SendResult(Outcome.SENT)
+
+
+async def _deliver(engine: Engine, chat: FakeChat, clock: Clock) -> list[tuple[str, str]]:
+    phone = _Phone()
+    await dispatcher.dispatch(
+        engine, ports={"fake": Port(phone, rate=1000, per_chat=0)},
+        render=Renderer(chat.core.settings, clock), clock=clock,
+    )  # fmt: skip
+    return phone.sent
+
+
+async def test_a_clerk_walks_the_year_and_the_board_returns_then_approves(
+    chat: FakeChat, engine: Engine, tmp_path: Path, clock: Clock, codes: dict[str, str]
+) -> None:
+    board = FakeChat(chat.core, "b1")
+    board.command(f"/start {codes['board']}")
+    board.press("Đồng ý")
+    form = _filled_form(chat, tmp_path, "Nguyễn Thị Hoà", "Trần Văn Đức")
+    chat.send_file(form, "dang-ky.xlsx")  # from the registration page
+    chat.press("Đồng ý, dùng danh sách này")
+    chat.press("Xác nhận và nộp")
+    assert "Đã nộp. Số tiếp nhận DK-2026-0001" in chat.said
+    chat.press(YEAR_END)
+    chat.press("Nhập số liệu")
+    for typed in ("1.000", "850", "200 tỷ", "0", "0", "10 triệu", "0", "0", "0", "0", "1",
+                  "400", "50", "0", "0"):  # fmt: skip
+        chat.text(typed)
+    chat.press("Bỏ qua")
+    chat.command("/menu")
+    chat.press(YEAR_END)
+    chat.send_file(pdf_bytes(), "bao-cao-da-ky.pdf")  # from the report's page
+    chat.press("Chuyển sang xem lại")
+    chat.text("1")
+    chat.text("800")  # fewer workers than the 850 women kept
+    assert "Cần sửa trước khi nộp:" in chat.said
+    assert "Xác nhận và nộp" not in [c.label for c in chat.last.replies[-1].choices]
+    chat.text("2")
+    chat.text("500")
+    chat.press("Xác nhận và nộp")
+    assert "Đã nộp. Số tiếp nhận BC-2026-0001" in chat.said
+    board.command("/review")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.text("1")
+    board.press("trả lại để sửa")
+    board.text("Ghi rõ chức vụ của Trần Văn Đức.")
+    sent = await _deliver(engine, chat, clock)
+    assert [c for c, _ in sent] == ["c1"] and "Ghi rõ chức vụ của Trần Văn Đức." in sent[0][1]
+    chat.command("/menu")
+    said = chat.said
+    assert "Ban Quản lý: trả lại để sửa — “Ghi rõ chức vụ của Trần Văn Đức.”" in said
+    assert "Anh/Chị vui lòng sửa rồi nộp lại." in said
+    assert "Báo cáo tổng kết năm: đã nộp, số tiếp nhận BC-2026-0001" in said
+    chat.press("Đăng ký danh hiệu thi đua — bị trả lại, cần nộp lại")
+    assert "Tình trạng: đã nộp, số tiếp nhận DK-2026-0001 (phiên bản 1)" in chat.said
+    chat.press("Bước 3/3")
+    chat.press("Xác nhận và nộp")  # nothing changed: the board asked for it again anyway
+    assert "phiên bản 2" in chat.said
+    notice = chat.last.board[0].text
+    assert "đã gửi lại bản đăng ký: phiên bản 2" in notice and "thay cho DK-2026-0001" in notice
+    assert "Trước đó Ban Quản lý đã trả lại để sửa." in notice
+    board.command("/review")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.text("1")
+    board.press("đã duyệt")
+    sent = await _deliver(engine, chat, clock)
+    assert [c for c, _ in sent] == ["c1"] and "đã duyệt" in sent[0][1]
+    chat.command("/menu")
+    assert "Ban Quản lý: đã duyệt" in chat.said

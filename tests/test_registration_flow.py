@@ -25,7 +25,7 @@ from tests.conftest import NOW
 from tests.factories import Clock, seed_world
 from tests.fake_channel import FakeChat, make_core
 
-REG = "Đăng ký danh hiệu thi đua — hạn"
+REG = "Đăng ký danh hiệu thi đua —"
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_registering_by_hand_from_menu_to_receipt(core, world, engine: Engine) -
         assert [n.chat_id for n in notices] == ["-100"]
         assert str(notices[0].payload["text"]).startswith("Đăng ký mới DK-2026-0001")
     chat.press(REG)
-    assert "Đã nộp: phiên bản 1, số tiếp nhận DK-2026-0001." in chat.said
+    assert "Tình trạng: đã nộp, số tiếp nhận DK-2026-0001 (phiên bản 1)" in chat.said
     chat.press("Xem bản đã nộp")
     assert "Trần Văn Đức" in chat.said
 

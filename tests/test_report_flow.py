@@ -14,7 +14,7 @@ from tests.conftest import NOW
 from tests.factories import pdf_bytes, seed_world
 from tests.fake_channel import FakeChat, make_core
 
-YEAR_END = "Báo cáo tổng kết năm — hạn thứ Sáu, 04/12/2026"
+YEAR_END = "Báo cáo tổng kết năm —"
 PDF = pdf_bytes(2048)
 
 

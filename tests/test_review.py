@@ -71,7 +71,7 @@ async def test_returned_with_a_comment_reopens_after_the_cutoff(
         assert states == [(1, "returned"), (2, "received")]
         assert "review" in session.exec(select(AuditEvent.action)).all()
     contact.command("/menu")
-    contact.press("Đăng ký danh hiệu thi đua — đã hết hạn")
+    contact.press("Đăng ký danh hiệu thi đua — đã nộp")
     assert "đã kết thúc lúc" in contact.said  # resubmitted: closed again
 
 

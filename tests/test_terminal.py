@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 
 from bot.channels.terminal import TerminalChannel, parse_line
 from bot.core.types import Kind
-from storage import invitations, registry
+from storage import campaigns, invitations, registrations, registry
 from storage.engine import session_for
-from storage.models import Role
+from storage.models import Enterprise, NomineeKind, Role
+from storage.registrations import NomineeInput
 from tests.conftest import NOW
-from tests.factories import registry_rows, write_xlsx
-from tests.fake_channel import make_core
+from tests.factories import registry_rows, seed_world, write_xlsx
+from tests.fake_channel import FakeChat, make_core
 
 
 def _invite(engine: Engine, role: Role = Role.CONTACT) -> str:
@@ -123,3 +124,47 @@ def test_choices_of_a_step_reading_values_are_shown_as_words(tmp_path: Path) -> 
     assert "  • Giữ nguyên: 1.500" in lines and "  • Bỏ qua" in lines  # typed as words
     assert any("gõ một trong các lựa chọn" in line for line in lines)
     assert "  1. Giữ nguyên: 1.500" in lines  # where numbers pick
+
+
+def test_the_demo_shows_the_boards_decision_in_the_open_terminal(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from bot.cli.run import terminal_chat
+    from bot.compose import App
+    from bot.settings import Settings
+
+    codes, enterprise_id = seed_world(engine, NOW)
+    url = engine.url.render_as_string(hide_password=False)
+    app = App(settings=Settings(data_dir=tmp_path / "data", database_url=url), clock=lambda: NOW)
+    out = io.StringIO()
+    clerk = terminal_chat(app, "local", stdin=io.StringIO("1\n"), stdout=out)
+    clerk.run(first=f"/start {codes['contact']}")  # "1": yes, link this chat
+    assert "Đã liên kết tài khoản chat này." in out.getvalue()
+    with session_for(engine) as session:
+        campaign = campaigns.get_campaign(session=session)
+        enterprise = session.get(Enterprise, enterprise_id)
+        assert campaign is not None and enterprise is not None
+        draft = registrations.open_draft(
+            session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+        )
+        registrations.add_nominee(
+            session=session, draft=draft, regime=campaign.regime, now=NOW, contact_id=None,
+            row=NomineeInput(NomineeKind.INDIVIDUAL, "Lê Thị An", "LĐTT"),
+        )  # fmt: skip
+        registrations.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+            now=NOW, contact_id=None,
+        )  # fmt: skip
+        session.commit()
+    board = FakeChat(make_core(engine, tmp_path, lambda: NOW), "b1")
+    board.command(f"/start {codes['board']}")
+    board.press("Đồng ý")
+    board.command("/review")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.text("1")
+    board.press("đã duyệt")
+    before = len(out.getvalue())
+    clerk._handle_line("/menu", "vi")  # the next line the clerk types
+    shown = out.getvalue()[before:]
+    assert "Ban Quản lý đã xem đăng ký danh hiệu thi đua DK-2026-0001" in shown
+    assert "Ban Quản lý: đã duyệt" in shown

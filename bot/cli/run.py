@@ -3,8 +3,10 @@ and its terminal demo."""
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import sys
+from typing import TextIO
 
 import click
 
@@ -14,6 +16,7 @@ from bot.compose import App
 from bot.demo import seed_demo
 from bot.i18n import _
 from bot.logs import configure_logging
+from scheduler.dispatcher import Port
 from storage import audit, invitations, links, registry
 from storage.models import Role
 
@@ -37,15 +40,22 @@ def _seed(app: App) -> None:
         click.echo(_("The registry already has enterprises; no demo enterprises were added."))
 
 
-def _terminal(app: App, chat_id: str) -> TerminalChannel:
-    return TerminalChannel(
+def terminal_chat(
+    app: App, chat_id: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> TerminalChannel:
+    """The terminal chat; after each line the outbox runs once, so what the board decided (or
+    a reminder due now) appears in the terminal rather than waiting for a channel."""
+    terminal = TerminalChannel(
         app.core(),
         chat_id=chat_id,
         user_name=getpass.getuser(),
-        stdin=sys.stdin,
-        stdout=sys.stdout,
+        stdin=stdin,
+        stdout=stdout,
         outbox=app.settings.data_dir / "outbox",
     )
+    service = app.reminder_service({CHANNEL: Port(terminal.send_queued, rate=1000, per_chat=0)})
+    terminal.deliver = lambda: asyncio.run(service.run_once())
+    return terminal
 
 
 @click.group("demo")
@@ -91,7 +101,7 @@ def chat(app: App, as_contact: int | None) -> None:
     click.echo(
         _("Chat in the terminal: type a number to choose, /help for commands, Ctrl-D to leave.")
     )
-    _terminal(app, chat_id).run(first="/start")
+    terminal_chat(app, chat_id).run(first="/start")
 
 
 @click.command("run")
@@ -137,7 +147,7 @@ def run(app: App) -> None:
     )
     if first:
         click.echo(f"> {first}")
-    _terminal(app, "local").run(first=first or "/start")
+    terminal_chat(app, "local").run(first=first or "/start")
 
 
 def _stop_with(reason: str) -> None:

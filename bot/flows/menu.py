@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from bot.core.context import BUTTONS, NUMBERED, Ctx
@@ -9,11 +10,12 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import DOCUMENT, SHEET, file_kind, reprompt
 from bot.core.types import FileTooLarge, Kind
 from bot.i18n import LANGUAGES, _, fmt_date, last_moment, use_language
-from bot.texts.milestones import deadline_words, milestone_name
+from bot.texts.milestones import deadline_words, milestone_name, standing_words
 from bot.texts.problems import render
 from bot.texts.roles import role_name
-from storage import campaigns
-from storage.models import Role
+from storage import campaigns, progress
+from storage.models import ReviewState, Role
+from storage.progress import Standing
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}  # each in its own language
 
@@ -40,16 +42,19 @@ def show_menu(ctx: Ctx) -> None:
         lines.append(_("The board has not opened a campaign yet."))
     else:
         lines.append(_("Emulation campaign %(year)s:") % {"year": schedule.year})
+        enterprise_id = ctx.contact.enterprise_id
+        done = (
+            progress.standings(ctx.conn, year=schedule.year, enterprise_id=enterprise_id)
+            if ctx.contact.role == Role.CONTACT and enterprise_id is not None
+            else {}
+        )
         for kind, due in sorted(schedule.dues.items(), key=lambda item: item[1]):
             name = milestone_name(kind)
-            lines.append(f"• {name}: {deadline_words(due, ctx.now, tz)}")
+            standing = done.get(kind)
+            shown = standing_words(standing, tz) if standing else deadline_words(due, ctx.now, tz)
+            lines.append(f"• {name}: {shown}")
             if ctx.contact.role == Role.CONTACT:
-                label = (
-                    _("%(name)s — due %(date)s")
-                    if ctx.now < due
-                    else _("%(name)s — closed on %(date)s")
-                ) % {"name": name, "date": fmt_date(last_moment(due), tz)}
-                choices.append((f"ms:{kind}", label))
+                choices.append((f"ms:{kind}", _milestone_label(name, due, standing, ctx)))
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         choices.append(("progress", _("Progress")))
         choices.append(("owing", _("Who still owes")))
@@ -59,6 +64,18 @@ def show_menu(ctx: Ctx) -> None:
         choices.append(("import", _("Import an enterprise list")))
     choices.append(("help", _("Help")))
     ctx.say("\n".join(lines), choices)
+
+
+def _milestone_label(name: str, due: datetime, standing: Standing | None, ctx: Ctx) -> str:
+    """A milestone's button: due, submitted, to send again, or closed."""
+    values = {"name": name, "date": fmt_date(last_moment(due), ctx.settings.tz)}
+    if standing is not None and standing.review_state == ReviewState.RETURNED:
+        return _("%(name)s — returned, to submit again") % values
+    if standing is not None:
+        return _("%(name)s — submitted") % values
+    if ctx.now < due:
+        return _("%(name)s — due %(date)s") % values
+    return _("%(name)s — closed on %(date)s") % values
 
 
 def not_linked_text(ctx: Ctx) -> str:

@@ -23,7 +23,7 @@ from bot.flows.registration_common import (
     title_name,
 )
 from bot.i18n import _, fmt_instant, last_moment
-from bot.texts.milestones import deadline_words
+from bot.texts.milestones import deadline_words, standing_words
 from bot.texts.problems import render
 from storage import registration_rules, registrations
 from storage.models import (
@@ -34,6 +34,7 @@ from storage.models import (
     Registration,
     SubmissionStatus,
 )
+from storage.progress import Standing
 from storage.versions import SubmissionError
 
 
@@ -105,8 +106,8 @@ def prompt_home(ctx: Ctx) -> None:
     ]
     if submitted is not None:
         lines.append(
-            _("Submitted: version %(version)s, receipt %(reference)s.")
-            % {"version": submitted.version, "reference": submitted.reference}
+            _("Status: %(status)s")
+            % {"status": standing_words(Standing.of(submitted), ctx.settings.tz)}
         )
         if found is not None:
             lines.append(_("You have unsubmitted changes; submit them again in step 3."))
@@ -263,17 +264,27 @@ def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
     warnings = registration_rules.check(where.campaign.regime, rows)
     registered = registrations.enterprises_registered(session=ctx.session, campaign=where.campaign)
     expected = registrations.active_enterprises(session=ctx.session)
+    values = {
+        "reference": done.reference,
+        "version": done.version,
+        "enterprise": where.enterprise.name,
+        "tax": where.enterprise.tax_code,
+        "previous": where.previous_reference or "—",
+    }
     notice = [
-        _(
-            "New registration %(reference)s (version %(version)s) from %(enterprise)s, tax code "
-            "%(tax)s."
+        (
+            _(
+                "New registration %(reference)s (version %(version)s) from %(enterprise)s, tax"
+                " code %(tax)s."
+            )
+            if done.version == 1
+            else _(
+                "%(enterprise)s (tax code %(tax)s) sent its registration again: version"
+                " %(version)s, receipt %(reference)s, in place of %(previous)s."
+            )
+            + (" " + _("The board had returned it for correction.") if where.returned else "")
         )
-        % {
-            "reference": done.reference,
-            "version": done.version,
-            "enterprise": where.enterprise.name,
-            "tax": where.enterprise.tax_code,
-        },
+        % values,
         _totals(where, rows),
     ]
     notice += ["⚠ " + warning_text(w) for w in warnings]

@@ -31,6 +31,7 @@ class Scope:
     enterprise: Enterprise
     cutoff: datetime | None
     returned: bool = False  # the board sent the registration back: open until resubmitted
+    previous_reference: str | None = None  # the newest submitted version's receipt
 
     def is_open(self, now: datetime) -> bool:
         """Whether registrations are still accepted for this enterprise."""
@@ -62,7 +63,10 @@ def scope(ctx: Ctx) -> Scope | None:
     latest = registrations.latest_submitted(
         session=ctx.session, campaign=campaign, enterprise=enterprise
     )
-    return Scope(campaign, enterprise, cutoff, reviews.is_returned(latest))
+    return Scope(
+        campaign, enterprise, cutoff, reviews.is_returned(latest),
+        latest.reference if latest else None,
+    )  # fmt: skip
 
 
 def draft(ctx: Ctx, where: Scope) -> Registration:

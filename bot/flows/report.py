@@ -12,7 +12,7 @@ from bot.core.types import FileRef, FileTooLarge, Kind, OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
 from bot.i18n import _, fmt_instant, last_moment
-from bot.texts.milestones import deadline_words, milestone_name, milestone_title
+from bot.texts.milestones import deadline_words, milestone_name, milestone_title, standing_words
 from bot.texts.problems import render
 from bot.texts.report import CHOICES, EXAMPLES, label, value_text
 from storage import files, registrations, reports, reviews
@@ -25,6 +25,7 @@ from storage.models import (
     StoredFile,
     SubmissionStatus,
 )
+from storage.progress import Standing
 from storage.report_figures import (
     FigureError,
     FigureKind,
@@ -133,8 +134,7 @@ def prompt_home(ctx: Ctx) -> None:
     )
     if done is not None:
         lines.append(
-            _("Submitted: version %(version)s, receipt %(reference)s.")
-            % {"version": done.version, "reference": done.reference}
+            _("Status: %(status)s") % {"status": standing_words(Standing.of(done), ctx.settings.tz)}
         )
     ctx.say(
         "\n".join(lines),
@@ -536,6 +536,9 @@ def handle_review(ctx: Ctx) -> None:
         prompt_review(ctx)
         return
     revision = ctx.data("revision")
+    previous = reports.latest_submitted(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise, kind=where.kind
+    )
     try:
         done = reports.submit(
             session=ctx.session, draft=_draft(ctx, where), campaign=where.campaign,
@@ -546,10 +549,10 @@ def handle_review(ctx: Ctx) -> None:
         ctx.say(render(error.code, error.params))
         prompt_review(ctx)
         return
-    _receipt(ctx, where, done)
+    _receipt(ctx, where, done, previous)
 
 
-def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
+def _receipt(ctx: Ctx, where: Where, done: Report, previous: Report | None) -> None:
     """The receipt for the contact; the key figures and the signed document for the board."""
     ctx.goto(MAIN_MENU)
     when = fmt_instant(done.submitted_at, ctx.settings.tz) if done.submitted_at else "—"
@@ -563,15 +566,25 @@ def _receipt(ctx: Ctx, where: Where, done: Report) -> None:
     expected = registrations.active_enterprises(session=ctx.session)
     keys = ("workers_total", "revenue", "profit", "budget_paid", "income_avg", "accidents")
     shown = [f for f in figures_for(where.kind) if f.key in keys]
+    values = {
+        "name": milestone_name(where.kind).lower(),
+        "reference": done.reference,
+        "version": done.version,
+        "enterprise": where.enterprise.name,
+        "tax": where.enterprise.tax_code,
+        "previous": previous.reference if previous else "—",
+    }
+    first = _(
+        "New %(name)s %(reference)s (version %(version)s) from %(enterprise)s, tax code %(tax)s."
+    )
+    again = _(
+        "%(enterprise)s (tax code %(tax)s) sent its %(name)s again: version %(version)s,"
+        " receipt %(reference)s, in place of %(previous)s."
+    )
+    if reviews.is_returned(previous):
+        again += " " + _("The board had returned it for correction.")
     notice = [
-        _("New %(name)s %(reference)s (version %(version)s) from %(enterprise)s, tax code %(tax)s.")
-        % {
-            "name": milestone_name(where.kind).lower(),
-            "reference": done.reference,
-            "version": done.version,
-            "enterprise": where.enterprise.name,
-            "tax": where.enterprise.tax_code,
-        },
+        (first if previous is None else again) % values,
         *[f"• {label(f)}: {value_text(f, done.figures.get(f.key))}" for f in shown],
         _("%(done)s/%(total)s enterprises have sent it.") % {"done": reported, "total": expected},
     ]

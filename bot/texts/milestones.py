@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, _, days_left, fmt_date, fmt_instant, last_moment
 from storage.models import MilestoneKind, Regime, ReviewState
+from storage.progress import Standing
 
 MILESTONE_NAMES = {
     MilestoneKind.REGISTRATION: N_("Registration of emulation titles"),
@@ -68,3 +69,21 @@ def countdown_words(cutoff: datetime, now: datetime, tz: ZoneInfo) -> str:
         "left": days_left(cutoff, now, tz),
         "date": fmt_date(last_moment(cutoff), tz),
     }
+
+
+def standing_words(standing: Standing, tz: ZoneInfo) -> str:
+    """ "đã nộp, số tiếp nhận DK-2026-0001 (phiên bản 2), 10:15 thứ Hai, 06/04/2026; Ban Quản lý:
+    đã duyệt", with the board's comment when it wrote one."""
+    text = _(
+        "submitted, receipt %(reference)s (version %(version)s), %(when)s; the board: %(state)s"
+    ) % {
+        "reference": standing.reference,
+        "version": standing.version,
+        "when": fmt_instant(standing.submitted_at, tz),
+        "state": review_state_name(standing.review_state),
+    }
+    if standing.review_comment:
+        text += f" — “{standing.review_comment}”"
+    if standing.review_state == ReviewState.RETURNED:
+        text += ". " + _("Please correct it and submit it again.")
+    return text

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.core.engine import Core
 from bot.core.types import FileRef, FileTooLarge, Incoming, Kind, Reply
 from bot.i18n import _, use_language
+from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 CHANNEL = "terminal"
 
@@ -47,6 +49,7 @@ class TerminalChannel:
         stdin: TextIO,
         stdout: TextIO,
         outbox: Path,
+        deliver: Callable[[], object] | None = None,
     ) -> None:
         self.core = core
         self.chat_id = chat_id
@@ -54,6 +57,16 @@ class TerminalChannel:
         self.stdin = stdin
         self.stdout = stdout
         self.outbox = outbox
+        self.deliver = deliver  # sends what the outbox owes now (the board's decisions…)
+
+    async def send_queued(self, chat_id: str, message: Outgoing) -> SendResult:
+        """The outbox's port for this channel: a message for this chat is printed here; one for
+        another terminal chat is printed with its address (one person plays every part)."""
+        with use_language(self.core.settings.locale):
+            if chat_id != self.chat_id:
+                self._print(_("[to the chat %(chat)s]") % {"chat": chat_id})
+            self.render(Reply(message.text))  # its buttons belong to Telegram
+        return SendResult(Outcome.SENT)
 
     def fetch(self, file: FileRef, dest: Path, *, max_bytes: int) -> int:
         """Copies a local file the person named; the size is checked first."""
@@ -80,6 +93,8 @@ class TerminalChannel:
                 self.render(self.core.run_aside(CHANNEL, self.chat_id, aside, result.language))
             for notice in result.board:
                 self._print(_("[to the board's chat] %(text)s") % {"text": notice.text})
+        if self.deliver is not None:
+            self.deliver()
         return result.replies
 
     def render(self, reply: Reply) -> None:
