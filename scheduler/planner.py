@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from scheduler.policy import last_day, latest_due, step_times
+from scheduler.policy import due_step, last_day, step_times
 from storage import campaigns, links, outbox
 from storage.models import Milestone
 from storage.outbox import Target
@@ -25,7 +25,7 @@ def plan(
     if campaign is None:
         return []
     recipients: dict[int, list[links.Recipient]] = defaultdict(list)
-    for recipient in links.reachable_chats(session=session):
+    for recipient in links.one_chat_each(links.reachable_chats(session=session)):
         recipients[recipient.enterprise_id].append(recipient)
     rows: list[dict[str, object]] = []
     for milestone in campaigns.milestones(session=session, campaign=campaign):
@@ -40,16 +40,17 @@ def plan(
                 tz=tz,
                 working_days_only=milestone.working_days_only,
             )
-            step = latest_due(steps, now)
+            step = due_step(steps, now, cutoff)
             if step is None:
                 continue
             for recipient in recipients.get(enterprise_id, []):
                 target = recipient.target
                 rows.append(
                     outbox.row(
-                        # the cut-off is part of the key: an extension starts a fresh series
+                        # the cut-off is part of the key: an extension starts a fresh series;
+                        # the chat is not: one reminder per person and step, whichever chat
                         f"reminder:{milestone.id}:{enterprise_id}:{int(cutoff.timestamp())}:"
-                        f"{recipient.contact_id}:{step}:{target.channel}:{target.chat_id}",
+                        f"{recipient.contact_id}:{step}",
                         "reminder",
                         now,
                         target,

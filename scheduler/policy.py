@@ -38,7 +38,24 @@ def step_times(
     return sorted(steps, key=lambda item: item[1])
 
 
+LAST_STEP_WINDOW = timedelta(days=1)  # the last step, with no next one, is due this long
+
+
 def latest_due(steps: list[tuple[int, datetime]], now: datetime) -> int | None:
     """The latest step whose time has come: after downtime only this one is sent."""
     due = [step for step, at in steps if at <= now]
     return due[-1] if due else None
+
+
+def due_step(steps: list[tuple[int, datetime]], now: datetime, cutoff: datetime) -> int | None:
+    """The step due at ``now``: its time has come and the next step's has not (the last one
+    for a day), and the milestone is still open (``now`` before the cut-off). A contact
+    linked in December is not sent April's reminder, nor one for a milestone it can no longer
+    submit."""
+    if now >= cutoff:
+        return None
+    for index, (step, at) in enumerate(steps):
+        until = steps[index + 1][1] if index + 1 < len(steps) else at + LAST_STEP_WINDOW
+        if at <= now < until and at < cutoff:
+            return step
+    return None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Table, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from storage.models import ChatLink, Contact, Role
+from storage.models import ChatLink, Contact, Conversation, Role
 from storage.outbox import Target
 from storage.upsert import upsert
 
@@ -82,6 +82,7 @@ class Recipient:
     contact_id: int
     link_id: int
     target: Target
+    active_at: datetime | None = None  # the chat's last message, if it ever wrote
 
 
 def reachable_chats(
@@ -89,16 +90,44 @@ def reachable_chats(
 ) -> list[Recipient]:
     """Every chat that can be reached of the contacts of these enterprises (None: of all)."""
     link, contact = _LINK.c, Contact.__table__.c  # type: ignore[attr-defined]
+    chat = Conversation.__table__.c  # type: ignore[attr-defined]
     query = (  # plain columns: the planner reads every reachable chat each minute
-        sa_select(contact.enterprise_id, contact.id, link.id, link.channel, link.chat_id)
+        sa_select(
+            contact.enterprise_id,
+            contact.id,
+            link.id,
+            link.channel,
+            link.chat_id,
+            chat.updated_at,
+        )
         .join_from(Contact.__table__, _LINK, link.contact_id == contact.id)  # type: ignore[attr-defined]
+        .outerjoin(
+            Conversation.__table__,  # type: ignore[attr-defined]
+            (chat.channel == link.channel) & (chat.chat_id == link.chat_id),
+        )
         .where(contact.role == Role.CONTACT.value, link.reachable.is_(True))
         .order_by(contact.enterprise_id, contact.id, link.id)
     )
     if enterprise_ids is not None:
         query = query.where(contact.enterprise_id.in_(list(enterprise_ids)))
     return [
-        Recipient(enterprise, contact_id, link_id, Target(channel, chat_id))
-        for enterprise, contact_id, link_id, channel, chat_id in session.execute(query)
+        Recipient(enterprise, contact_id, link_id, Target(channel, chat_id), active)
+        for enterprise, contact_id, link_id, channel, chat_id, active in session.execute(query)
         if enterprise is not None
     ]
+
+
+def one_chat_each(recipients: Iterable[Recipient]) -> list[Recipient]:
+    """Each person's most recently active chat (else the newest link): a reminder is for a
+    person, not for every chat they linked."""
+    chosen: dict[int, Recipient] = {}
+    for recipient in recipients:
+        held = chosen.get(recipient.contact_id)
+        if held is None or _recency(recipient) > _recency(held):
+            chosen[recipient.contact_id] = recipient
+    return list(chosen.values())
+
+
+def _recency(recipient: Recipient) -> tuple[datetime, int]:
+    """How recently a chat was used: its last message, then how new its link is."""
+    return (recipient.active_at or datetime.min.replace(tzinfo=UTC), recipient.link_id)

@@ -20,6 +20,8 @@ from storage import campaigns, links, registrations, registry
 from storage.engine import session_for
 from storage.models import (
     ChatLink,
+    Contact,
+    Conversation,
     Delivery,
     DeliveryStatus,
     Milestone,
@@ -398,3 +400,54 @@ async def test_a_run_that_lost_the_scheduler_lock_claims_no_more(
         statuses = [row.status for row in session.exec(select(Delivery))]
     assert statuses.count(DeliveryStatus.SENT) == 5
     assert statuses.count(DeliveryStatus.PENDING) == 7  # for the new holder, none left claimed
+
+
+def test_a_step_is_due_only_in_its_window_and_while_the_milestone_is_open(
+    session: Session,
+) -> None:
+    _world(session)  # registration due 14/04, no mid-year, the report 04/12
+    planner.plan(session=session, now=local(16), tz=HCM)  # after the registration's cut-off
+    assert _rows(session) == []  # not the "overdue" steps: it can no longer be submitted
+    planner.plan(session=session, now=local(2, month=12, hour=9), tz=HCM)  # linked in December
+    rows = _rows(session)
+    milestone = session.get(Milestone, rows[0].milestone_id)
+    assert milestone is not None and milestone.kind == MilestoneKind.REPORT
+    assert {r.step for r in rows} == {3} and len(rows) == 4  # one step, once per person
+    planner.plan(session=session, now=local(10, month=4, hour=9), tz=HCM)
+    assert {r.step for r in _rows(session) if r.milestone_id != milestone.id} == {7}
+    # 10/04 lies between the 7-day step (07/04) and the 3-day step (11/04): 7 is still due
+
+
+def test_one_reminder_per_person_on_their_most_recently_active_chat(session: Session) -> None:
+    _world(session)
+    contact = session.exec(select(Contact).where(Contact.full_name == "Người 00")).one()
+    assert contact.id is not None
+    links.link_chat(
+        conn=session.connection(), contact_id=contact.id, channel="zalo", chat_id="a1b2",
+        now=local(1, 1),
+    )  # fmt: skip
+    session.add(Conversation(channel="zalo", chat_id="a1b2", updated_at=local(5)))
+    session.add(Conversation(channel="telegram", chat_id="00", updated_at=local(2)))
+    session.commit()
+    planner.plan(session=session, now=local(7), tz=HCM)
+    mine = [(r.channel, r.chat_id) for r in _rows(session) if r.contact_id == contact.id]
+    assert mine == [("zalo", "a1b2")]
+    session.exec(select(Conversation).where(Conversation.chat_id == "00")).one().updated_at = local(
+        7, hour=8, minute=45
+    )  # the person writes from Telegram now: the same step is not sent again there
+    session.commit()
+    planner.plan(session=session, now=local(7, hour=9), tz=HCM)
+    assert [r.chat_id for r in _rows(session) if r.contact_id == contact.id] == ["a1b2"]
+
+
+def test_reminder_words_say_the_year_and_the_lateness_once(
+    session: Session, tmp_path: Path
+) -> None:
+    _world(session)
+    planner.plan(session=session, now=local(2, month=12), tz=HCM)
+    renderer = Renderer(Settings(data_dir=tmp_path), lambda: local(2, month=12))
+    text = renderer(session, _rows(session)[:1])[0].text  # type: ignore[union-attr]
+    assert "báo cáo tổng kết năm 2026" in text and "năm năm" not in text
+    late = Renderer(Settings(data_dir=tmp_path), lambda: local(8, month=12))
+    text = late(session, _rows(session)[:1])[0].text  # type: ignore[union-attr]
+    assert "hạn nộp là thứ Sáu, 04/12/2026" in text and "quá hạn: đã quá hạn" not in text

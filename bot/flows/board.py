@@ -125,7 +125,9 @@ def _remind(ctx: Ctx) -> None:
     minute = ctx.now.strftime("%Y%m%d%H%M")  # a second tap in the same minute adds nothing
     queued = 0
     owing = [e.id for e in progress(ctx.session, stone).owing if e.id]
-    for chat in links.reachable_chats(session=ctx.session, enterprise_ids=owing):
+    for chat in links.one_chat_each(
+        links.reachable_chats(session=ctx.session, enterprise_ids=owing)
+    ):
         queued += outbox.enqueue_reminder(
             session=ctx.session, milestone_id=stone.id or 0, enterprise_id=chat.enterprise_id,
             contact_id=chat.contact_id, target=chat.target,

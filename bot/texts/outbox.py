@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import _, use_language
+from bot.i18n import _, fmt_date, last_moment, use_language
 from bot.settings import Settings
 from bot.texts.milestones import (
     countdown_words,
@@ -157,11 +157,12 @@ class Renderer:
         cutoff = max(milestone.due_at, extended) if extended else milestone.due_at
         name = milestone_name(milestone.kind)
         words = countdown_words(cutoff, self._now(), self.settings.tz)
-        if self._now() >= cutoff:
+        if self._now() >= cutoff:  # a manual reminder after the cut-off: it is closed now
+            words = fmt_date(last_moment(cutoff), self.settings.tz)
             text = _(
-                "Dear %(person)s, %(enterprise)s has not yet sent the %(title)s, and the deadline"
-                " has passed: %(deadline)s. Please send it now, or contact %(contact)s to ask for"
-                " an extension."
+                "Dear %(person)s, %(enterprise)s has not sent the %(title)s, which was due on"
+                " %(deadline)s. To send it now, please contact %(contact)s to ask for an"
+                " extension."
             )
         else:
             text = _(
