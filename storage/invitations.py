@@ -18,7 +18,11 @@ from storage.models import Contact, Enterprise, Invitation, Role
 from storage.registry import RegistryError
 from storage.types import UTCDateTime
 
-CODE_BYTES = 18  # 144 random bits -> 24 URL-safe characters, inside Telegram's 64-char payload
+# Codes are read out by phone and typed on phones: 12 characters from 32 without look-alikes
+# (no 0/O, 1/I), 5 bits each = 60 random bits, shown in groups of four ("K7MW-3QXA-9HDE");
+# case, spaces and hyphens do not matter. A valid Telegram start payload as it is.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
 
 
 class Redemption(StrEnum):
@@ -42,6 +46,19 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode("ascii", "ignore")).hexdigest()
 
 
+def normalise(code: str) -> str:
+    """A code as typed ("k7mw 3qxa-9hde") as it was issued ("K7MW-3QXA-9HDE")."""
+    bare = "".join(ch for ch in code.upper() if ch.isalnum())
+    if len(bare) != CODE_LENGTH or any(ch not in ALPHABET for ch in bare):
+        return code.strip()  # an older code (URL-safe, case matters) or junk: as it was typed
+    return "-".join(bare[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def new_code() -> str:
+    """A fresh code in its grouped form."""
+    return normalise("".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)))
+
+
 def create_invitation(
     *,
     session: Session,
@@ -62,7 +79,7 @@ def create_invitation(
         raise RegistryError("invite_needs_enterprise")
     if valid_for <= timedelta(0):
         raise RegistryError("invite_validity_invalid")
-    code = secrets.token_urlsafe(CODE_BYTES)
+    code = new_code()
     invitation = Invitation(
         code_hash=_hash(code),
         role=role,
@@ -144,7 +161,7 @@ def check_invitation(
     *, conn: Connection, code: str, now: datetime
 ) -> tuple[Redemption, Invite | None]:
     """Looks a code up without using it, so the person can confirm first."""
-    row = conn.execute(_BY_HASH, {"code_hash": _hash(code)}).first()
+    row = conn.execute(_BY_HASH, {"code_hash": _hash(normalise(code))}).first()
     if row is None:
         return Redemption.UNKNOWN, None
     invite = Invite(**row._mapping)

@@ -347,3 +347,17 @@ async def test_a_clerk_walks_the_year_and_the_board_returns_then_approves(
     assert [c for c, _ in sent] == ["c1"] and "đã duyệt" in sent[0][1]
     chat.command("/menu")
     assert "Ban Quản lý: đã duyệt" in chat.said
+
+
+def test_a_new_code_on_a_linked_chat_says_what_it_leaves_and_codes_can_be_read_out(
+    chat: FakeChat, codes: dict[str, str], engine: Engine
+) -> None:
+    read_out = codes["board"].replace("-", " ").lower()  # as dictated over the phone
+    chat.command(f"/start {read_out}")
+    said = chat.said
+    assert "đang liên kết với Công ty TNHH Hoà Bình (mã số thuế 0100109106)" in said
+    assert "sẽ rời liên kết đó" in said and "cán bộ Ban Quản lý" in said
+    chat.press("Không, huỷ")
+    assert "Đã huỷ. Không có gì thay đổi." in chat.said
+    chat.command("/menu")
+    assert "Doanh nghiệp: Công ty TNHH Hoà Bình" in chat.said  # still the enterprise's contact

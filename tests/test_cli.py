@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -161,7 +162,7 @@ def test_contacts_and_invites(thidua) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = thidua("invite", "create", "--enterprise", first_tax)
     assert code == 0
     invite_code = out.split("Mã mời: ")[1].split()[0]
-    assert len(invite_code) >= 22
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", invite_code)
     assert f"/start {invite_code}" in out
     assert "Có hiệu lực đến 08:30 thứ Tư, 01/04/2026, chỉ dùng được một lần." in out
     code, out, _ = thidua("invite", "create", "--role", "admin", "--days", "2")

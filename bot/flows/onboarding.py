@@ -22,7 +22,7 @@ CONFIRM = "onboarding.confirm"
 
 def start(ctx: Ctx) -> None:
     """With a code: checks it and asks to confirm. Without: the menu, or how to get a code."""
-    code = ctx.incoming.args.strip()
+    code = ctx.incoming.args.strip().replace(" ", "")  # "K7MW 3QXA 9HDE" read out by phone
     if not code:
         if ctx.contact is None:
             ctx.say(
@@ -123,17 +123,41 @@ def _ask_confirm(ctx: Ctx, invitation: invitations.Invite) -> None:
             "board": ctx.settings.board_name,
             "role": role_name(invitation.role),
         }
-    ctx.say(
-        _("This chat will be linked to:\n%(target)s\nIs that right?") % {"target": target},
-        [("yes", _("Yes, link it")), ("no", _("No, cancel"))],
-    )
+    text = _("This chat will be linked to:\n%(target)s\nIs that right?") % {"target": target}
+    current = ctx.contact
+    if current is not None:  # never unlinked without saying what it leaves
+        if current.enterprise_name is not None:
+            now = _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
+                "enterprise": current.enterprise_name,
+                "tax": current.tax_code,
+                "role": role_name(current.role),
+            }
+        else:
+            now = _("%(board)s, as a %(role)s") % {
+                "board": ctx.settings.board_name,
+                "role": role_name(current.role),
+            }
+        text = (
+            _(
+                "This chat is linked now to %(now)s, as %(name)s. If you go on, it leaves that"
+                " and acts only for the new link."
+            )
+            % {"now": now, "name": current.full_name}
+            + "\n"
+            + text
+        )
+    ctx.say(text, [("yes", _("Yes, link it")), ("no", _("No, cancel"))])
 
 
 def handle_confirm(ctx: Ctx) -> None:
     """Links the chat on "yes"; leaves it unlinked on "no"; asks again otherwise."""
     if ctx.choice == "no":
         ctx.goto(MAIN_MENU)
-        ctx.say(_("Cancelled. This chat was not linked."))
+        ctx.say(
+            _("Cancelled. Nothing was changed.")
+            if ctx.contact is not None
+            else _("Cancelled. This chat was not linked.")
+        )
         show_menu(ctx)
         return
     if ctx.choice != "yes":
