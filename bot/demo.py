@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 from stdnum.vn import mst
 
 from storage import campaigns, registry
-from storage.models import Enterprise, Role
+from storage.models import Enterprise, MilestoneKind, Role
 
 ZONES = ("KCN Quế Võ", "KCN Yên Phong", "KCN Vân Trung", "KCN Đình Trám")
 PREFIXES = ("Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV")
@@ -72,12 +72,32 @@ def synthetic_tax_codes(count: int, *, prefix: str = "23009") -> list[str]:
     return codes
 
 
+DEMO_DAYS = {  # days from today: whenever the demo runs, registration is open
+    MilestoneKind.REGISTRATION: 14,
+    MilestoneKind.MIDYEAR: 45,
+    MilestoneKind.REPORT: 90,
+}
+
+
+def demo_cutoffs(now: datetime, tz: ZoneInfo) -> dict[MilestoneKind, datetime | None]:
+    """The demo campaign's cut-offs, relative to the day it is seeded (the plan's own dates
+    would leave a newcomer in December facing a closed registration)."""
+    today = now.astimezone(tz).date()
+    return {
+        kind: campaigns.local_midnight(today + timedelta(days=days + 1), tz)
+        for kind, days in DEMO_DAYS.items()
+    }
+
+
 def seed_demo(*, session: Session, now: datetime, tz: ZoneInfo, board_name: str) -> DemoSummary:
     """Creates this year's campaign, four zones and twenty enterprises with one contact each."""
     year = now.astimezone(tz).year
     created_year = None
     if campaigns.get_campaign(session=session, year=year) is None:
-        campaigns.create_campaign(session=session, year=year, board_name=board_name, now=now, tz=tz)
+        campaigns.create_campaign(
+            session=session, year=year, board_name=board_name, now=now, tz=tz,
+            cutoffs=demo_cutoffs(now, tz),
+        )  # fmt: skip
         created_year = year
     if session.exec(select(Enterprise.id)).first() is not None:
         session.commit()

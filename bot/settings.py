@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     board_chat_id: str | None = None  # shorthand for a Telegram chat id
     board_name: str = "Ban Quản lý các Khu công nghiệp tỉnh Bắc Ninh"
     board_contact: str = "Văn phòng Ban Quản lý các KCN tỉnh Bắc Ninh"
+    board_phone: str | None = None  # given with the office wherever people are told to ask
+    board_email: str | None = None  # where a document too large for chat can be sent
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: Literal["vi", "en"] = "vi"
     import_max_mb: int = Field(default=20, ge=1, le=200)

@@ -361,3 +361,51 @@ def test_a_new_code_on_a_linked_chat_says_what_it_leaves_and_codes_can_be_read_o
     assert "Đã huỷ. Không có gì thay đổi." in chat.said
     chat.command("/menu")
     assert "Doanh nghiệp: Công ty TNHH Hoà Bình" in chat.said  # still the enterprise's contact
+
+
+def test_help_explains_the_year_and_how_to_reach_the_office(
+    engine: Engine, tmp_path: Path, codes: dict[str, str]
+) -> None:
+    core = make_core(
+        engine, tmp_path, lambda: NOW, board_contact="Văn phòng Ban Quản lý",
+        board_phone="0222 3 888 888", board_email="vanphong@example.gov.vn",
+    )  # fmt: skip
+    clerk = FakeChat(core, "c2")
+    clerk.command(f"/start {codes['contact']}")
+    clerk.press("Đồng ý")
+    clerk.command("/help")
+    said = clerk.said
+    assert "1. Đăng ký danh hiệu thi đua, hạn cuối thứ Ba, 14/04/2026" in said
+    assert "tải mẫu Excel, điền rồi gửi lại tệp vào đây" in said
+    assert "3. Báo cáo tổng kết năm, hạn cuối thứ Sáu, 04/12/2026" in said
+    assert "Nếu Ban trả lại, Anh/Chị sửa rồi nộp lại" in said
+    assert (
+        "Văn phòng Ban Quản lý (điện thoại 0222 3 888 888, email vanphong@example.gov.vn)" in said
+    )
+    clerk.command("/menu")
+    clerk.press(YEAR_END)
+    clerk.send_file(b"x", "bao-cao.pdf", size=25 * 1024 * 1024)
+    assert "email vanphong@example.gov.vn" in clerk.said  # where to send it instead
+
+
+def test_the_demo_campaign_is_open_on_the_day_it_is_seeded(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.demo import seed_demo
+    from storage import campaigns as campaign_store
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+
+    december = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # the plan's registration long closed
+    engine = make_engine(f"sqlite:///{tmp_path}/demo.sqlite3")
+    upgrade(engine)
+    with session_for(engine) as session:
+        seed_demo(session=session, now=december, tz=ZoneInfo("Asia/Ho_Chi_Minh"), board_name="B")
+        campaign = campaign_store.get_campaign(session=session)
+        assert campaign is not None and campaign.year == 2026
+        dues = {
+            m.kind: m.due_at for m in campaign_store.milestones(session=session, campaign=campaign)
+        }
+    assert december < dues["registration"] < dues["midyear"] < dues["report"]
+    assert dues["registration"] - december < timedelta(days=16)

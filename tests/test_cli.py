@@ -210,6 +210,7 @@ def test_reminders_plan_shows_who_would_get_what(thidua, tmp_path: Path) -> None
     from storage import links, registry
     from storage.engine import make_engine, session_for
 
+    thidua("campaign", "create", "2026")  # the plan's dates (the demo's are relative)
     thidua("demo", "seed")
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'thidua.sqlite3'}")
     with session_for(engine) as session:

@@ -10,6 +10,7 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import DOCUMENT, SHEET, file_kind, reprompt
 from bot.core.types import FileTooLarge, Kind
 from bot.i18n import LANGUAGES, _, fmt_date, last_moment, use_language
+from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, milestone_name, standing_words
 from bot.texts.problems import render
 from bot.texts.roles import role_name
@@ -84,7 +85,7 @@ def not_linked_text(ctx: Ctx) -> str:
         "This chat is not linked to any enterprise yet. To start, ask the board for an"
         " invitation code, then open the invitation link or type /start followed by the code."
         "\nContact: %(contact)s"
-    ) % {"contact": ctx.settings.board_contact}
+    ) % {"contact": reach(ctx.settings)}
 
 
 def handle_home(ctx: Ctx) -> None:
@@ -155,9 +156,54 @@ def help_command(ctx: Ctx) -> None:
     show_help(ctx)
 
 
+def _year_in_words(ctx: Ctx) -> list[str]:
+    """The enterprise's year in plain words, with this campaign's dates."""
+    enterprise_id = ctx.contact.enterprise_id if ctx.contact else None
+    schedule = campaigns.schedule(conn=ctx.conn, enterprise_id=enterprise_id)
+    dues = schedule.dues if schedule else {}
+
+    def by(kind: str) -> str:
+        due = dues.get(kind)
+        return fmt_date(last_moment(due), ctx.settings.tz) if due else "—"
+
+    steps = [
+        _(
+            "Register emulation titles by %(date)s: who (people and collectives) is put forward"
+            " for which title. Add them one by one here, or download the Excel form, fill it in"
+            " and send the file back here."
+        )
+        % {"date": by("registration")}
+    ]
+    if "midyear" in dues:
+        steps.append(
+            _("The mid-year review by %(date)s: a few figures of the first six months.")
+            % {"date": by("midyear")}
+        )
+    steps += [
+        _(
+            "The year-end report by %(date)s: the year's figures, then the signed report as a"
+            " PDF, DOC or DOCX file."
+        )
+        % {"date": by("report")},
+        _(
+            "The board reviews what you sent. If it returns something, correct it and submit"
+            " it again; its decision is sent here."
+        ),
+    ]
+    return [
+        _("How the year goes:"),
+        *(f"{n}. {step}" for n, step in enumerate(steps, start=1)),
+        _(
+            "The bot reminds you before each deadline. Everything you type is saved at once: you"
+            " can stop and carry on later."
+        ),
+    ]
+
+
 def show_help(ctx: Ctx) -> None:
-    """Lists what this person can do, by role."""
-    lines = [
+    """What this person does in the year, in plain words, then the commands, by role."""
+    lines = [*_year_in_words(ctx), ""] if ctx.is_role(Role.CONTACT) else []
+    lines += [
         _("Commands:"),
         _("/menu — main menu"),
         _("/cancel — stop the current step (what you saved is kept)"),
@@ -178,6 +224,8 @@ def show_help(ctx: Ctx) -> None:
         lines.append(_("/invite <tax code>, /invite board, /invite admin — an invitation code"))
     if ctx.contact is None:
         lines.append(not_linked_text(ctx))
+    else:
+        lines.append(_("Help: %(reach)s") % {"reach": reach(ctx.settings)})
     ctx.say("\n".join(lines))
 
 

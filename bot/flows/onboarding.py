@@ -10,6 +10,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.flows.menu import hint_and_reprompt, not_linked_text, show_menu
 from bot.i18n import _, fmt_instant
+from bot.texts.board import reach
 from bot.texts.roles import role_name
 from storage import invitations
 from storage.text import nfc
@@ -192,7 +193,7 @@ def handle_confirm(ctx: Ctx) -> None:
             " you of deadlines; nothing else, and for nothing else. To see, correct or erase"
             " them, contact %(office)s."
         )
-        % {"office": ctx.settings.board_contact}
+        % {"office": reach(ctx.settings)}
     )
     show_menu(ctx)
 

@@ -23,6 +23,7 @@ from bot.flows.registration_common import (
     title_name,
 )
 from bot.i18n import _, fmt_instant, last_moment
+from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, standing_words
 from bot.texts.problems import render
 from storage import registration_rules, registrations
@@ -65,7 +66,7 @@ def _closed(ctx: Ctx, where: Scope) -> None:
             "Registration for %(year)s closed at %(when)s. To ask for an extension, please contact "
             "%(contact)s."
         )
-        % {"year": where.campaign.year, "when": when, "contact": ctx.settings.board_contact}
+        % {"year": where.campaign.year, "when": when, "contact": reach(ctx.settings)}
     )
     submitted = registrations.latest_submitted(
         session=ctx.session, campaign=where.campaign, enterprise=where.enterprise

@@ -12,6 +12,7 @@ from bot.core.types import FileRef, FileTooLarge, Kind, OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
 from bot.i18n import _, fmt_instant, last_moment
+from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, milestone_name, milestone_title, standing_words
 from bot.texts.problems import render
 from bot.texts.report import CHOICES, EXAMPLES, label, value_text
@@ -99,7 +100,7 @@ def open_report(ctx: Ctx, kind: str) -> None:
             % {
                 "name": milestone_name(kind).lower(),
                 "when": when,
-                "contact": ctx.settings.board_contact,
+                "contact": reach(ctx.settings),
             }
         )
         show_menu(ctx)
@@ -318,6 +319,8 @@ def _store_sent(ctx: Ctx) -> tuple[StoredFile, FileRef] | None:
                 "document_too_large",
                 {"size": too_large.size or DOCUMENT_LIMIT + 1, "limit": DOCUMENT_LIMIT},
             )
+            + "\n"
+            + _("The board: %(reach)s") % {"reach": reach(ctx.settings)}
         )
         return None
     try:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.i18n import _, fmt_date, last_moment, use_language
 from bot.settings import Settings
+from bot.texts.board import reach
 from bot.texts.milestones import (
     countdown_words,
     deadline_words,
@@ -174,7 +175,7 @@ class Renderer:
             "enterprise": enterprise.name,
             "title": milestone_title(milestone.kind, campaign.year).lower(),
             "deadline": words,
-            "contact": self.settings.board_contact,
+            "contact": reach(self.settings),
         }
         return Outgoing(body, ((f"g:open:{milestone.kind}", _("Open: %(name)s") % {"name": name}),))
 
