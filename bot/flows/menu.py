@@ -113,7 +113,12 @@ def hint_and_reprompt(ctx: Ctx) -> None:
     elif kind == Kind.FILE:
         ctx.say(_file_not_used(ctx))
     else:
-        ctx.say(_("I did not understand that. Please choose one of the options."))
+        ctx.say(
+            _(
+                "I did not understand that. Please press one of the options, or type its number"
+                " or its words."
+            )
+        )
     reprompt(ctx)
 
 
