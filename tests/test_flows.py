@@ -170,7 +170,7 @@ def test_numbers_choose_on_text_only_channels(core, world) -> None:  # type: ign
     chat.text("1")
     assert "Đã liên kết" in chat.said
     chat.text("9")
-    assert "Anh/Chị vui lòng chọn một trong các mục" in chat.said
+    assert "gõ số thứ tự hay tên của mục đó" in chat.said
 
 
 def test_cancel_back_help_and_unknown_commands(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]

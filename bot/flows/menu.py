@@ -232,6 +232,8 @@ def show_help(ctx: Ctx) -> None:
     else:
         lines.append(_("Help: %(reach)s") % {"reach": reach(ctx.settings)})
     ctx.say("\n".join(lines))
+    if ctx.contact is not None and not ctx.conv.step:  # then the menu, to pick from at once
+        show_menu(ctx)
 
 
 def cancel(ctx: Ctx) -> None:
