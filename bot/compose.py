@@ -78,7 +78,10 @@ class ConfigureChannel(Protocol):
 
 # Each module has a ``configure``; imported only by ``App.channels``, so the CLI's other commands
 # do not load python-telegram-bot.
-CHANNELS: tuple[str, ...] = ("bot.channels.telegram.application",)
+CHANNELS: tuple[str, ...] = (
+    "bot.channels.telegram.application",
+    "bot.channels.zalo.channel",
+)
 
 
 @dataclass

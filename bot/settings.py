@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     telegram_bot_username: str | None = None
+    zalo_token: SecretStr | None = None  # "<bot id>:<secret>", from Zalo Bot Creator
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com/bot"
+    zalo_webhook: bool = False  # on: Zalo posts to THIDUA_PUBLIC_URL/<zalo_webhook_path>
+    zalo_webhook_path: str = "zalo"
+    zalo_rate: float = Field(default=5.0, gt=0, le=100)  # outbox messages a second to Zalo
+    files_by_link: tuple[str, ...] = ("zalo",)  # channels that cannot carry files
+    zalo_bot_link: str | None = None  # the bot's share link (or QR page), printed with invites
     web_port: int | None = Field(default=None, ge=0, le=65535)  # the service's HTTP server
     web_listen: str = "127.0.0.1"  # behind a reverse proxy; 0.0.0.0 only if nothing is in front
     public_url: str | None = None  # e.g. https://thidua.example.vn: webhooks instead of polling
@@ -89,6 +96,8 @@ class Settings(BaseSettings):
     def _webhook_needs_the_server(self) -> Settings:
         if self.public_url and self.web_port is None:
             raise ValueError("THIDUA_PUBLIC_URL needs THIDUA_WEB_PORT (the server it points to)")
+        if self.zalo_webhook and (self.public_url is None or self.web_port is None):
+            raise ValueError("THIDUA_ZALO_WEBHOOK needs THIDUA_PUBLIC_URL and THIDUA_WEB_PORT")
         return self
 
     @property
@@ -113,7 +122,30 @@ class Settings(BaseSettings):
         """What must never be printed or logged: the token and the webhook's secret (the
         database URL is only ever shown with its password hidden)."""
         token = self.telegram_token.get_secret_value() if self.telegram_token else None
-        return [s for s in (token, self.telegram_webhook_secret) if s]
+        zalo = self.zalo_token.get_secret_value() if self.zalo_token else None
+        found = (token, self.telegram_webhook_secret, zalo, self.zalo_webhook_secret)
+        return [s for s in found if s]
+
+    @property
+    def zalo_webhook_url(self) -> str | None:
+        """Where Zalo posts events when its webhook is on."""
+        if not self.public_url or not self.zalo_webhook:
+            return None
+        return f"{self.public_url}/{self.zalo_webhook_path.strip('/')}"
+
+    @property
+    def zalo_webhook_secret(self) -> str | None:
+        """The secret Zalo sends with each webhook call (X-Bot-Api-Secret-Token): derived from
+        the token, as Telegram's, so every worker agrees."""
+        if self.zalo_token is None:
+            return None
+        token = self.zalo_token.get_secret_value().encode()
+        return hmac.new(token, b"thidua zalo webhook secret", hashlib.sha256).hexdigest()
+
+    @property
+    def channels_configured(self) -> bool:
+        """Whether any chat channel has its token (else the terminal demo runs)."""
+        return self.telegram_token is not None or self.zalo_token is not None
 
     @property
     def board(self) -> Target | None:

@@ -139,3 +139,11 @@ def _person(mapping: RowMapping) -> Person | None:
         mapping["p_enterprise_name"],
         mapping["p_tax_code"],
     )
+
+
+def state_of(*, conn: Connection, channel: str, chat_id: str) -> tuple[str | None, int | None]:
+    """Where a chat stands: its step and state version (None, None: no such chat)."""
+    row = conn.execute(select(_CONV.c.step, _CONV.c.version).where(*_KEY), {
+        "channel": channel, "chat_id": chat_id,
+    }).first()  # fmt: skip
+    return (row.step, row.version) if row is not None else (None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,18 @@ def normalise(code: str) -> str:
     if len(bare) != CODE_LENGTH or any(ch not in ALPHABET for ch in bare):
         return code.strip()  # an older code (URL-safe, case matters) or junk: as it was typed
     return "-".join(bare[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether a typed text is an invitation code of ours, grouped or not (a chat without
+    deep links sends the code alone)."""
+    text = text.strip().upper()
+    if re.fullmatch(r"[0-9A-Z]{4}([ -]?)[0-9A-Z]{4}\1[0-9A-Z]{4}", text) is None:
+        return False
+    bare = text.replace(" ", "").replace("-", "")
+    if any(ch not in ALPHABET for ch in bare):
+        return False
+    return "-" in text or any(ch.isdigit() for ch in bare)  # "THUY DUNG BANG" is a name
 
 
 def new_code() -> str:

@@ -341,4 +341,24 @@ class Inbox(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # failed tries
 
 
+class FileLink(SQLModel, table=True):
+    """A one-time link for a channel that cannot carry files: an upload bound to a chat's step
+    and state version, or a download of a file the bot sends; only a hash of the token."""
+
+    __tablename__ = "file_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    kind: str = Field(sa_type=String(16))  # "upload" or "download"
+    channel: str = Field(sa_type=String(16))
+    chat_id: str = Field(sa_type=String(64))
+    step: str | None = Field(default=None, sa_type=String(64))  # upload: the step it is for
+    version: int | None = None  # upload: the chat's state version when it was given
+    path: str | None = Field(default=None, sa_type=String(500))  # download: our file
+    name: str | None = Field(default=None, sa_type=String(200))  # download: the name shown
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 METADATA = SQLModel.metadata  # every table above (Alembic compares migrations against it)

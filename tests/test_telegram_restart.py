@@ -115,4 +115,4 @@ def test_a_killed_process_resumes_the_conversation(fake: FakeTelegram, tmp_path:
     output = log.read_text()
     assert process.returncode == 0 and "Traceback" not in output  # SIGTERM: a clean stop
     assert fake.token not in output and fake.token.split(":")[1] not in output
-    assert "Đang khởi động kênh Telegram." in output
+    assert "Khởi động các kênh: Telegram." in output

@@ -107,21 +107,32 @@ def chat(app: App, as_contact: int | None) -> None:
 @click.command("run")
 @click.pass_obj
 def run(app: App) -> None:
-    """Run the service: Telegram when a token is set, otherwise the local demo chat."""
+    """Run the service: every channel whose token is set (Telegram, Zalo), otherwise the
+    local demo chat."""
     engine_url = app.engine.url.render_as_string(hide_password=True)
     click.echo(_("Database ready: %(url)s") % {"url": engine_url})
-    token = app.settings.telegram_token
-    if token is not None:
+    if app.settings.channels_configured:
         configure_logging(
             secrets=app.settings.secrets(), json_lines=app.settings.log_format == "json"
         )
-        click.echo(_("Starting the Telegram channel."))
+        names = [
+            name
+            for name, token in (("Telegram", app.settings.telegram_token),
+                                ("Zalo", app.settings.zalo_token))
+            if token is not None
+        ]  # fmt: skip
+        click.echo(_("Starting the channels: %(names)s.") % {"names": ", ".join(names)})
         try:
             app.run_channels()
         except StartFailed as failed:
             _stop_with(str(failed))
         return
-    click.echo(_("No Telegram token is set (THIDUA_TELEGRAM_TOKEN): starting the local demo."))
+    click.echo(
+        _(
+            "No Telegram or Zalo token is set (THIDUA_TELEGRAM_TOKEN, THIDUA_ZALO_TOKEN):"
+            " starting the local demo."
+        )
+    )
     _seed(app)
     with app.session() as session:
         linked = links.contact_for_chat(session=session, channel=CHANNEL, chat_id="local")

@@ -26,6 +26,7 @@ from bot.core.types import (
 )
 from bot.i18n import _
 from bot.settings import Settings
+from storage import file_links
 from storage.conversations import ChatState, Person
 from storage.models import Role
 
@@ -150,6 +151,20 @@ class Ctx:
     def data(self, key: str, default: object = None) -> object:
         """One value of the step's data."""
         return self.conv.data.get(key, default)
+
+    def upload_link(self) -> str | None:
+        """On a channel that cannot carry files, a one-time link (bound to this chat, step and
+        state version) to a page where the file is sent; None where files come in the chat,
+        or where no public address is set."""
+        channel = self.incoming.channel
+        if channel not in self.settings.files_by_link or not self.settings.public_url:
+            return None
+        token = file_links.issue(
+            self.conn, kind="upload", channel=channel, chat_id=self.incoming.chat_id,
+            now=self.now, ttl=file_links.UPLOAD_TTL, step=self.conv.step,
+            version=self.conv.version,
+        )  # fmt: skip
+        return f"{self.settings.public_url}/u/{token}"
 
     def fetch(self, file: FileRef, *, max_bytes: int) -> Path:
         """Downloads a sent file under the data directory, never under the sender's file name."""

@@ -108,7 +108,14 @@ def handle_home(ctx: Ctx) -> None:
 def hint_and_reprompt(ctx: Ctx) -> None:
     """Explains what was not understood, then asks the current question again."""
     kind = ctx.incoming.kind
-    if kind == Kind.OTHER:
+    if kind == Kind.OTHER and ctx.incoming.channel in ctx.settings.files_by_link:
+        ctx.say(
+            _(
+                "I can only read text messages here: pictures, stickers, voice and files do not"
+                " reach me. Type your answer; where a file is needed I give a link to send it."
+            )
+        )
+    elif kind == Kind.OTHER:
         ctx.say(_("I can only read text messages, files and buttons here."))
     elif kind == Kind.FILE:
         ctx.say(_file_not_used(ctx))
@@ -147,6 +154,22 @@ def _file_not_used(ctx: Ctx) -> str:
             " the signed report (PDF, DOC or DOCX) while a report is open."
         )
     )
+
+
+def file_by_link(ctx: Ctx) -> str:
+    """On a channel that cannot carry files (Zalo): where to send the file this step wants —
+    a one-time link, or, without a public address, another way; "" where files come in."""
+    if ctx.incoming.channel not in ctx.settings.files_by_link:
+        return ""
+    link = ctx.upload_link()
+    if link is None:
+        return "\n" + _(
+            "This chat cannot carry files. Please send the file on Telegram, or to %(reach)s."
+        ) % {"reach": reach(ctx.settings)}
+    return "\n" + _(
+        "This chat cannot carry files: open this link to send it (once, within 30 minutes):"
+        " %(link)s"
+    ) % {"link": link}
 
 
 def menu_command(ctx: Ctx) -> None:

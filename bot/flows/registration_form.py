@@ -9,7 +9,7 @@ from bot.core.context import Ctx
 from bot.core.flow import Step
 from bot.core.routing import SHEET, reprompt
 from bot.core.types import OutFile
-from bot.flows.menu import hint_and_reprompt, receive_spreadsheet
+from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet
 from bot.flows.registration_common import OVERVIEW, REVIEW, draft, scope
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
@@ -65,6 +65,7 @@ def prompt_upload(ctx: Ctx) -> None:
             " what it holds before it replaces the rows of your draft. Type /back to return."
         )
         % {"mb": ctx.settings.import_max_mb}
+        + file_by_link(ctx)
     )
 
 

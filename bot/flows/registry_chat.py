@@ -12,7 +12,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import SHEET
 from bot.core.types import OutFile, Reply
-from bot.flows.menu import receive_spreadsheet, show_menu
+from bot.flows.menu import file_by_link, receive_spreadsheet, show_menu
 from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
@@ -80,6 +80,7 @@ def prompt_import(ctx: Ctx) -> None:
             " to stop."
         )
         % {"mb": ctx.settings.import_max_mb}
+        + file_by_link(ctx)
     )
 
 

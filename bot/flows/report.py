@@ -9,7 +9,7 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import DOCUMENT as DOCUMENT_FILE
 from bot.core.routing import reprompt, typed_number
 from bot.core.types import FileRef, FileTooLarge, Kind, OutFile, Reply
-from bot.flows.menu import hint_and_reprompt, show_menu
+from bot.flows.menu import file_by_link, hint_and_reprompt, show_menu
 from bot.flows.registration_common import own_milestone
 from bot.i18n import _, fmt_instant, last_moment
 from bot.texts.board import reach
@@ -279,6 +279,7 @@ def prompt_document(ctx: Ctx) -> None:
             "Please send the signed report as a file: PDF, DOC or DOCX, at most 20 MB. Type /back "
             "to return."
         )
+        + file_by_link(ctx)
     )
 
 
@@ -447,7 +448,8 @@ def handle_document(ctx: Ctx) -> None:
 def prompt_extra(ctx: Ctx) -> None:
     """Offers to add supporting documents."""
     ctx.say(
-        _("You may send supporting documents (PDF, DOC, DOCX), or go on to the review."),
+        _("You may send supporting documents (PDF, DOC, DOCX), or go on to the review.")
+        + file_by_link(ctx),
         [("done", _("Go to the review"))],
     )
 

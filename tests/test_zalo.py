@@ -1,0 +1,287 @@
+"""The Zalo channel against a fake Zalo Bot API: the contact's path as text, the webhook,
+repeated deliveries, refusals, and the outbox's port."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.channels import StartFailed
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.translate import split, texts_of
+from bot.compose import build_core
+from bot.core.types import Choice, Reply
+from bot.settings import Settings
+from bot.texts.outbox import Renderer
+from bot.web import WebFront
+from scheduler import dispatcher, planner
+from scheduler.dispatcher import Outcome, Outgoing
+from storage.engine import session_for
+from tests.conftest import NOW
+from tests.factories import Clock, pdf_bytes, seed_world
+from tests.fake_channel import FakeChat, make_core
+from tests.fake_zalo import TOKEN, FakeZalo
+
+CLERK = "7c5e1a9f0b3d4e21"  # Zalo's ids are hex strings
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeZalo]:
+    server = await FakeZalo().start()
+    yield server
+    await server.stop()
+
+
+def _settings(tmp_path: Path, fake: FakeZalo, **more: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data", "zalo_token": TOKEN, "zalo_api_url": fake.url,
+        "board_contact": "0222 3 888 888", "poll_timeout": 1,
+    }  # fmt: skip
+    values.update(more)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def _channel(
+    engine: Engine, tmp_path: Path, fake: FakeZalo, clock: Clock, **more: object
+) -> ZaloChannel:
+    settings = _settings(tmp_path, fake, **more)
+    web = WebFront(settings, engine, clock) if settings.web_port is not None else None
+    channel = ZaloChannel(settings, build_core(settings, engine, clock), web=web)
+    channel.web = web  # type: ignore[attr-defined]  (the test starts it)
+    return channel
+
+
+async def _say(fake: FakeZalo, text: str, expect: str) -> str:
+    since = len(fake.sent)
+    fake.push(fake.event(CLERK, text))
+    return await fake.wait_for(CLERK, expect, since=since)
+
+
+async def test_a_contact_registers_on_zalo_by_text_and_hears_the_boards_decision(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    codes, _ = seed_world(engine, NOW)
+    clock = Clock(NOW)
+    channel = await _channel(engine, tmp_path, fake, clock)
+    await channel.start()
+    try:
+        await _say(fake, codes["contact"].lower(), "sẽ được liên kết")  # the code alone
+        said = await _say(fake, "1", "Đã liên kết tài khoản chat này")
+        assert "1. Đăng ký danh hiệu thi đua — hạn thứ Ba, 14/04/2026" in said  # numbered
+        await _say(fake, "1", "Đăng ký danh hiệu thi đua năm 2026")
+        await _say(fake, "buoc 2/3", "Bước 2/3")
+        await _say(fake, "them ca nhan", "họ và tên")
+        await _say(fake, "lê thị an", "chức vụ")
+        await _say(fake, "Công nhân", "danh hiệu")
+        await _say(fake, "lao dong tien tien", "Hình thức khen thưởng đề nghị")
+        said = await _say(fake, "khong de nghi", "Đã thêm: Lê Thị An")
+        await _say(fake, "tiep tuc", "Bước 3/3")
+        said = await _say(fake, "xac nhan va nop", "Số tiếp nhận DK-2026-0001")
+        fake.push(fake.event(CLERK, None, kind="message.sticker.received"))
+        await fake.wait_for(CLERK, "chỉ đọc được tin nhắn chữ")
+        board = FakeChat(make_core(engine, tmp_path, clock), "b1")
+        board.command(f"/start {codes['board']}")
+        board.press("Đồng ý")
+        board.command("/review")
+        board.press("Đăng ký danh hiệu thi đua")
+        board.text("1")
+        board.press("trả lại để sửa")
+        board.text("Ghi rõ chức vụ.")
+        clock.now = NOW + timedelta(days=1)
+        render = Renderer(channel.settings, clock)
+        since = len(fake.sent)
+        await dispatcher.dispatch(engine, ports={"zalo": channel.port}, render=render, clock=clock)
+        said = await fake.wait_for(CLERK, "Ghi rõ chức vụ.", since=since)
+        assert "Gõ /menu để mở." in said  # no buttons on Zalo
+        clock.now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # the report's 3-day step
+        with session_for(engine) as session:
+            planner.plan(session=session, now=clock.now, tz=channel.settings.tz)
+            session.commit()
+        since = len(fake.sent)
+        await dispatcher.dispatch(engine, ports={"zalo": channel.port}, render=render, clock=clock)
+        said = await fake.wait_for(CLERK, "chưa nộp báo cáo tổng kết năm 2026", since=since)
+        assert said.count("Kính gửi") == 1
+    finally:
+        await channel.stop()
+        await channel.close()
+
+
+async def test_the_webhook_checks_the_secret_takes_both_shapes_and_dedupes(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    import aiohttp
+
+    codes, _ = seed_world(engine, NOW)
+    clock = Clock(NOW)
+    channel = await _channel(
+        engine, tmp_path, fake, clock, web_port=0, public_url="https://thidua.example.vn",
+        zalo_webhook=True,
+    )  # fmt: skip
+    web = channel.web  # type: ignore[attr-defined]
+    await web.start()
+    await channel.start()
+    url = f"http://127.0.0.1:{web.port}/zalo"
+    secret = channel.settings.zalo_webhook_secret
+    assert secret is not None
+    event = fake.event(CLERK, f"/start {codes['contact']}", message_id="a1")
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=event) as refused:
+                assert refused.status == 403
+            headers = {"X-Bot-Api-Secret-Token": secret}
+            async with http.post(url, data=b"", headers=headers) as probe:
+                assert probe.status == 200  # Zalo's empty probe
+            async with http.post(url, data=b"{not json", headers=headers) as junk:
+                assert junk.status == 400
+            for body in (event, {"ok": True, "result": event}):  # bare, then wrapped: one id
+                async with http.post(url, json=body, headers=headers) as taken:
+                    assert taken.status == 200
+            await fake.wait_for(CLERK, "sẽ được liên kết")
+            wrapped = {"ok": True, "result": fake.event(CLERK, "1", message_id="a2")}
+            async with http.post(url, json=wrapped, headers=headers) as taken:
+                assert taken.status == 200
+            await fake.wait_for(CLERK, "Đã liên kết")
+        assert fake.said_to(CLERK).count("sẽ được liên kết") == 1  # the repeat was dropped
+        assert "getUpdates" not in fake.calls  # no polling beside a webhook
+    finally:
+        await channel.stop()
+        await channel.close()
+        await web.stop()
+
+
+async def test_a_refused_token_or_a_set_webhook_stops_the_start_with_one_line(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    clock = Clock(NOW)
+    wrong = await _channel(engine, tmp_path, fake, clock, zalo_token="1:wrong")
+    with pytest.raises(StartFailed, match="THIDUA_ZALO_TOKEN"):
+        await wrong.start()
+    fake.webhook = {"url": "https://elsewhere.example/zalo", "secret": "x" * 16}
+    polling = await _channel(engine, tmp_path, fake, clock)
+    with pytest.raises(StartFailed, match="webhook delete"):
+        await polling.start()
+
+
+async def test_polling_backs_off_on_errors_and_goes_on(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    codes, _ = seed_world(engine, NOW)
+    channel = await _channel(engine, tmp_path, fake, Clock(NOW))
+    fake.fail("getUpdates", 403, 403, "internal server error")  # Zalo's 403 is its own fault
+    fake.fail("getUpdates", 200, 500, "ok false inside a 200")
+    await channel.start()
+    try:
+        await _say(fake, f"/start {codes['contact']}", "sẽ được liên kết")
+    finally:
+        await channel.stop()
+        await channel.close()
+
+
+async def test_the_outbox_port_maps_zalo_refusals(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    channel = await _channel(engine, tmp_path, fake, Clock(NOW))
+    await channel.api.start()
+    try:
+        send = channel.port.send
+        message = Outgoing("Nhắc hạn", (("g:open:report", "Mở"),))
+        assert (await send(CLERK, message)).outcome == Outcome.SENT
+        assert fake.sent[-1] == (CLERK, "Nhắc hạn\nGõ /menu để mở.")
+        for status, code, outcome in (
+            (429, 429, Outcome.RETRY), (403, 403, Outcome.RETRY), (401, 401, Outcome.FAILED),
+            (200, 400, Outcome.FAILED),
+        ):  # fmt: skip
+            fake.fail("sendMessage", status, code)
+            assert (await send(CLERK, message)).outcome == outcome
+    finally:
+        await channel.close()
+
+
+def test_replies_become_numbered_texts_within_two_thousand_characters() -> None:
+    reply = Reply("Chọn:", (Choice("3:a", "Đồng ý"), Choice("3:b", "Không")))
+    assert texts_of(reply) == ["Chọn:\n1. Đồng ý\n2. Không"]
+    long = "\n".join(f"Dòng {n}: " + "x" * 90 for n in range(60))
+    pieces = split(long)
+    assert len(pieces) == 3 and all(len(p) <= 2000 for p in pieces)
+    assert "\n".join(pieces) == long  # cut at line ends, nothing lost
+    assert all(len(p) <= 2000 for p in split("y" * 4500))
+
+
+def _link(text: str, kind: str) -> str:
+    """The path of the last /u/ or /f/ link in a text."""
+    found = re.findall(rf"https://thidua\.example\.vn(/{kind}/[A-Za-z0-9_-]+)", text)
+    assert found, text
+    return str(found[-1])
+
+
+async def test_files_travel_through_one_time_links_and_bad_uses_are_refused(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    import aiohttp
+
+    codes, _ = seed_world(engine, NOW)
+    clock = Clock(NOW)
+    channel = await _channel(
+        engine, tmp_path, fake, clock, web_port=0, public_url="https://thidua.example.vn",
+        import_max_mb=1,
+    )  # fmt: skip
+    web = channel.web  # type: ignore[attr-defined]
+    await web.start()
+    await channel.start()
+    base = f"http://127.0.0.1:{web.port}"
+
+    def form(content: bytes, name: str) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("file", content, filename=name, content_type="application/pdf")
+        return data
+
+    try:
+        await _say(fake, codes["contact"], "sẽ được liên kết")
+        await _say(fake, "1", "Đã liên kết")
+        await _say(fake, "bao cao tong ket nam", "Báo cáo tổng kết năm 2026")
+        said = await _say(fake, "gui bao cao da ky", "/u/")
+        upload = _link(said, "u")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + upload) as page:
+                assert page.status == 200 and 'type="file"' in await page.text()
+            async with http.get(base + "/u/not-a-token") as unknown:
+                assert unknown.status == 404
+            async with http.post(base + upload, data=b"no form") as empty:
+                assert empty.status == 400  # a POST without a file
+            big = b"%PDF-" + b"0" * (21 * 1024 * 1024)  # past the 20 MB document limit
+            async with http.post(base + upload, data=form(big, "to.pdf")) as large:
+                assert large.status == 413
+            assert list((tmp_path / "data" / "incoming" / "links").iterdir()) == []
+            pdf = pdf_bytes()
+            async with http.post(base + upload, data=form(pdf, "../../etc/bao-cao.pdf")) as ok:
+                assert ok.status == 200 and "Đã nhận tệp bao-cao.pdf" in await ok.text()
+            await fake.wait_for(CLERK, "Đã nhận báo cáo đã ký bao-cao.pdf", since=0)
+            async with http.post(base + upload, data=form(pdf, "lai.pdf")) as again:
+                assert again.status == 410  # single use
+            said = await _say(fake, "/menu", "Danh mục chính")
+            await _say(fake, "1", "Đăng ký danh hiệu thi đua năm 2026")
+            said = await _say(fake, "gui mau excel da dien", "/u/")
+            stale = _link(said, "u")
+            await _say(fake, "/menu", "Danh mục chính")  # the chat moves on
+            async with http.post(base + stale, data=form(b"PK", "form.xlsx")) as moved:
+                assert moved.status == 409
+            await _say(fake, "1", "Đăng ký danh hiệu thi đua năm 2026")
+            said = await _say(fake, "tai mau excel", "/f/")
+            download = _link(said, "f")
+            async with http.get(base + download) as got:
+                assert got.status == 200 and (await got.read())[:2] == b"PK"
+                assert "filename*=UTF-8''dang-ky-thi-dua-2026" in got.headers["Content-Disposition"]
+            said = await _say(fake, "gui mau excel da dien", "/u/")
+            late = _link(said, "u")
+            clock.now = NOW + timedelta(minutes=31)
+            async with http.post(base + late, data=form(b"PK", "form.xlsx")) as expired:
+                assert expired.status == 410
+    finally:
+        await channel.stop()
+        await channel.close()
+        await web.stop()
