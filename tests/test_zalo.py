@@ -285,3 +285,108 @@ async def test_files_travel_through_one_time_links_and_bad_uses_are_refused(
         await channel.stop()
         await channel.close()
         await web.stop()
+
+
+async def test_one_thidua_run_serves_telegram_and_zalo_together(
+    tmp_path: Path, fake: FakeZalo
+) -> None:
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from storage import invitations, registry
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+    from storage.models import Role
+    from storage.types import utcnow
+    from tests.fake_telegram import FakeTelegram
+
+    data_dir = tmp_path / "data"
+    engine = make_engine(f"sqlite:///{data_dir / 'thidua.sqlite3'}")
+    upgrade(engine)
+    with session_for(engine) as session:
+        enterprise = registry.add_enterprise(
+            session=session, tax_code="0100109106", name="Công ty TNHH Hoà Bình", now=NOW
+        )
+        codes = [
+            invitations.create_invitation(
+                session=session, role=Role.CONTACT, created_by="t", now=utcnow(),
+                enterprise=enterprise,
+            ).code
+            for _ in range(2)
+        ]  # fmt: skip
+        session.commit()
+    engine.dispose()
+    log = tmp_path / "bot.log"
+    with FakeTelegram() as telegram:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
+        env.update(
+            THIDUA_DATA_DIR=str(data_dir), THIDUA_POLL_TIMEOUT="1",
+            THIDUA_TELEGRAM_TOKEN=telegram.token, THIDUA_TELEGRAM_API_URL=telegram.base_url,
+            THIDUA_TELEGRAM_FILE_URL=telegram.file_url,
+            THIDUA_ZALO_TOKEN=TOKEN, THIDUA_ZALO_API_URL=fake.url,
+        )  # fmt: skip
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env,
+                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            telegram.push_update(telegram.message_update(7007, f"/start {codes[0]}"))
+            fake.push(fake.event(CLERK, codes[1]))
+            await fake.wait_for(CLERK, "sẽ được liên kết", since=0, timeout=60)
+            await asyncio.to_thread(
+                telegram.wait_for, "sendMessage",
+                lambda c: "sẽ được liên kết" in str(c.params.get("text", "")), timeout=60,
+            )  # fmt: skip
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    output = log.read_text()
+    assert process.returncode == 0 and "Traceback" not in output
+    assert "Khởi động các kênh: Telegram, Zalo." in output
+    assert TOKEN.split(":")[1] not in output and telegram.token.split(":")[1] not in output
+
+
+async def test_the_webhook_is_set_shown_and_deleted_from_the_cli(
+    tmp_path: Path, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import asyncio
+    import os
+
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("THIDUA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("THIDUA_ZALO_TOKEN", TOKEN)
+    monkeypatch.setenv("THIDUA_ZALO_API_URL", fake.url)
+
+    async def thidua(*args: str) -> tuple[int, str]:
+        code = await asyncio.to_thread(main, list(args), clock=lambda: NOW)
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, said = await thidua("zalo", "webhook", "set")
+    assert code == 2 and "THIDUA_PUBLIC_URL" in said  # nothing public to point at
+    monkeypatch.setenv("THIDUA_PUBLIC_URL", "https://thidua.example.vn")
+    monkeypatch.setenv("THIDUA_WEB_PORT", "8001")
+    monkeypatch.setenv("THIDUA_ZALO_WEBHOOK", "on")
+    assert (await thidua("zalo", "webhook", "set"))[0] == 0
+    assert fake.webhook["url"] == "https://thidua.example.vn/zalo"
+    assert 8 <= len(fake.webhook["secret"]) <= 256
+    code, said = await thidua("zalo", "webhook", "info")
+    assert "https://thidua.example.vn/zalo" in said
+    assert (await thidua("zalo", "webhook", "delete"))[0] == 0 and fake.webhook == {}
+    code, said = await thidua("invite", "create", "--role", "admin")
+    assert "Trên Zalo:" in said
+    monkeypatch.setenv("THIDUA_ZALO_TOKEN", "1:wrong")
+    code, said = await thidua("zalo", "webhook", "info")
+    assert code == 1 and "401" in said and "wrong" not in said  # the token is never printed

@@ -9,7 +9,18 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from bot.cli import backup, campaign, db, export, person, registry, reminders, retention, run
+from bot.cli import (
+    backup,
+    campaign,
+    db,
+    export,
+    person,
+    registry,
+    reminders,
+    retention,
+    run,
+    zalo,
+)
 from bot.compose import App
 from bot.i18n import _, use_language
 from bot.logs import guard_streams
@@ -72,7 +83,7 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     ctx.with_resource(use_language(lang or settings.locale))
 
 
-for module in (run, db, registry, campaign, reminders, export, backup, person, retention):
+for module in (run, db, registry, campaign, reminders, export, backup, person, retention, zalo):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -297,6 +297,14 @@ def invite_create(
             % {"bot": username, "code": issued.code}
         )
     click.echo(_("Or type in the chat: /start %(code)s") % {"code": issued.code})
+    if app.settings.zalo_token is not None or app.settings.zalo_bot_link:
+        click.echo(
+            _("On Zalo: open %(link)s, then send the code %(code)s as a message.")
+            % {
+                "link": app.settings.zalo_bot_link or _("the board's Zalo bot"),
+                "code": issued.code,
+            }
+        )
     click.echo(
         _("Valid until %(when)s, for one use only.")
         % {"when": fmt_instant(issued.invitation.expires_at, tz)}

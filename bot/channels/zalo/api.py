@@ -40,9 +40,12 @@ class ZaloApi:
             await self._session.close()
             self._session = None
 
-    async def call(self, method: str, *, wait: float = CALL_TIMEOUT, **params: object) -> object:
-        """The call's ``result`` (``wait``: seconds for the whole call); raises ZaloError for
-        any refusal or failure."""
+    async def call(self, method: str, **params: object) -> object:
+        """The call's ``result``; raises ZaloError for any refusal or failure."""
+        return await self.call_waiting(method, CALL_TIMEOUT, **params)
+
+    async def call_waiting(self, method: str, wait: float, **params: object) -> object:
+        """A call given ``wait`` seconds in all (a long poll)."""
         assert self._session is not None, "start() first"
         try:
             async with self._session.post(

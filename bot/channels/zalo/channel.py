@@ -142,9 +142,9 @@ class ZaloChannel:
         failures = 0
         while True:
             try:
-                result = await self.api.call(
+                result = await self.api.call_waiting(
                     "getUpdates",
-                    wait=self.settings.poll_timeout + 10,
+                    self.settings.poll_timeout + 10,
                     timeout=self.settings.poll_timeout,
                 )
             except ZaloError as error:
