@@ -67,7 +67,7 @@ async def test_a_contact_registers_on_zalo_by_text_and_hears_the_boards_decision
 ) -> None:
     codes, _ = seed_world(engine, NOW)
     clock = Clock(NOW)
-    channel = await _channel(engine, tmp_path, fake, clock)
+    channel = await _channel(engine, tmp_path, fake, clock, board_chat="zalo:b0a2d")
     await channel.start()
     try:
         await _say(fake, codes["contact"].lower(), "sẽ được liên kết")  # the code alone
@@ -82,8 +82,11 @@ async def test_a_contact_registers_on_zalo_by_text_and_hears_the_boards_decision
         said = await _say(fake, "khong de nghi", "Đã thêm: Lê Thị An")
         await _say(fake, "tiep tuc", "Bước 3/3")
         said = await _say(fake, "xac nhan va nop", "Số tiếp nhận DK-2026-0001")
+        since = len(fake.sent)
         fake.push(fake.event(CLERK, None, kind="message.sticker.received"))
-        await fake.wait_for(CLERK, "chỉ đọc được tin nhắn chữ")
+        await fake.wait_for(
+            CLERK, "ảnh, nhãn dán, tin nhắn thoại và tệp không tới được", since=since
+        )
         board = FakeChat(make_core(engine, tmp_path, clock), "b1")
         board.command(f"/start {codes['board']}")
         board.press("Đồng ý")
@@ -97,6 +100,7 @@ async def test_a_contact_registers_on_zalo_by_text_and_hears_the_boards_decision
         since = len(fake.sent)
         await dispatcher.dispatch(engine, ports={"zalo": channel.port}, render=render, clock=clock)
         said = await fake.wait_for(CLERK, "Ghi rõ chức vụ.", since=since)
+        assert "Đăng ký mới DK-2026-0001" in fake.said_to("b0a2d")  # the board's chat on Zalo
         assert "Gõ /menu để mở." in said  # no buttons on Zalo
         clock.now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # the report's 3-day step
         with session_for(engine) as session:
@@ -141,11 +145,11 @@ async def test_the_webhook_checks_the_secret_takes_both_shapes_and_dedupes(
             for body in (event, {"ok": True, "result": event}):  # bare, then wrapped: one id
                 async with http.post(url, json=body, headers=headers) as taken:
                     assert taken.status == 200
-            await fake.wait_for(CLERK, "sẽ được liên kết")
+            await fake.wait_for(CLERK, "sẽ được liên kết", since=0)
             wrapped = {"ok": True, "result": fake.event(CLERK, "1", message_id="a2")}
             async with http.post(url, json=wrapped, headers=headers) as taken:
                 assert taken.status == 200
-            await fake.wait_for(CLERK, "Đã liên kết")
+            await fake.wait_for(CLERK, "Đã liên kết", since=0)
         assert fake.said_to(CLERK).count("sẽ được liên kết") == 1  # the repeat was dropped
         assert "getUpdates" not in fake.calls  # no polling beside a webhook
     finally:
