@@ -97,7 +97,7 @@ class FilePages:
                     % {"mb": self.limit // 1024 // 1024},
                     status=413,
                 )
-            except Exception:
+            except BaseException:  # a dropped connection, a stop: nothing half-written stays
                 dest.unlink(missing_ok=True)
                 raise
             if size == 0:
@@ -105,19 +105,19 @@ class FilePages:
                 return _page(
                     _("The file is empty"), _("Go back and choose the file again."), status=400
                 )
-            taken = await asyncio.to_thread(self._use, link.id)
-            if not taken:  # sent twice at once, or expired meanwhile
+            taken = await asyncio.to_thread(self._use, link)
+            if not taken:  # sent twice at once, expired, or the chat moved on meanwhile
                 dest.unlink(missing_ok=True)
-                return _page(
-                    _("This link was already used"), _("Ask the chat for a new link."), status=410
-                )
+                return _page(_(USED), _(ASK_AGAIN), status=410)
             payload: dict[str, object] = {
                 "upload": {"path": str(dest), "name": name or dest.name, "size": size}
             }
             try:
                 await self.deliver(link.chat_id, f"upload:{link.id}", payload)
-            except Exception:
+            except BaseException:  # the link is given back, so "try again" can work
                 log.exception("an upload could not be handed to chat %s", link.chat_id)
+                dest.unlink(missing_ok=True)
+                await asyncio.to_thread(self._release, link.id)
                 return _page(_("Not received"), _("Please try again in a minute."), status=503)
             return _page(
                 _("File received"),
@@ -174,9 +174,18 @@ class FilePages:
         with self.engine.connect() as conn:
             return file_links.find(conn, token, kind)
 
-    def _use(self, link_id: int) -> bool:
+    def _use(self, link: file_links.Link) -> bool:
+        """Takes the link if the chat is still where the link was given (checked again now:
+        the upload may have taken minutes)."""
         with self.engine.begin() as conn:
-            return file_links.use(conn, link_id, self.clock())
+            state = conversations.state_of(conn=conn, channel=link.channel, chat_id=link.chat_id)
+            if state != (link.step, link.version):
+                return False
+            return file_links.use(conn, link.id, self.clock())
+
+    def _release(self, link_id: int) -> None:
+        with self.engine.begin() as conn:
+            file_links.release(conn, link_id)
 
     def _state(self, channel: str, chat_id: str) -> tuple[str | None, int | None]:
         with self.engine.connect() as conn:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from storage.models import FileLink
 
 UPLOAD_TTL = timedelta(minutes=30)
-DOWNLOAD_TTL = timedelta(hours=24)
+DOWNLOAD_TTL = timedelta(hours=1)  # lists hold personal data: short, asked again if needed
 _LINK: Table = FileLink.__table__  # type: ignore[attr-defined]
 
 
@@ -78,3 +78,8 @@ def use(conn: Connection, link_id: int, now: datetime) -> bool:
         .values(used_at=now)
     )
     return bool(taken.rowcount)
+
+
+def release(conn: Connection, link_id: int) -> None:
+    """Gives a taken upload link back (its file could not be handed to the chat)."""
+    conn.execute(update(_LINK).where(_LINK.c.id == link_id).values(used_at=None))

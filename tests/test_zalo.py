@@ -3,6 +3,7 @@ repeated deliveries, refusals, and the outbox's port."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -394,3 +395,34 @@ async def test_the_webhook_is_set_shown_and_deleted_from_the_cli(
     monkeypatch.setenv("THIDUA_ZALO_TOKEN", "1:wrong")
     code, said = await thidua("zalo", "webhook", "info")
     assert code == 1 and "401" in said and "wrong" not in said  # the token is never printed
+
+
+async def test_an_answer_refused_for_good_is_not_sent_again_and_others_are(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    from sqlalchemy import text as sql
+
+    clock = Clock(NOW)
+    channel = await _channel(engine, tmp_path, fake, clock)
+    await channel.start()
+    try:
+        fake.fail("sendMessage", 400, 400, "bad request")  # refused for good
+        fake.fail("sendMessage", 429, 429, "quota")  # refused for now
+        fake.push(fake.event(CLERK, "/help", message_id="m1"))
+        fake.push(fake.event("0a0b", "/help", message_id="m2"))
+        for _attempt in range(200):
+            with engine.connect() as conn:
+                rows = dict(
+                    conn.execute(sql("SELECT key, answered_at IS NOT NULL FROM inbox")).all()
+                )
+            if len(rows) == 2 and rows["m1"] != rows["m2"]:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(rows.values()) == [False, True]  # one finished, one kept to send again
+        kept = next(key for key, done in rows.items() if not done)
+        clock.now = NOW + timedelta(minutes=3)  # later than another worker would still send
+        await channel._recover()  # the look-back, now
+        assert fake.said_to(CLERK if kept == "m1" else "0a0b")  # sent at last
+    finally:
+        await channel.stop()
+        await channel.close()

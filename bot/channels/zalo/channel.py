@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import shutil
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -39,13 +40,16 @@ from bot.i18n import _
 from bot.settings import Settings
 from bot.web import WebFront
 from scheduler.dispatcher import Port
-from storage import file_links, inbox
+from storage import file_links, files, inbox
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
 BACKOFF_MAX = 60.0  # seconds between polls at most while Zalo fails
 GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
 ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
+MIN_POLL = 1.0  # seconds a poll takes at least, however fast Zalo answers
+PERMANENT = {400, 404}  # an answer refused for good is not sent again
+UPLOAD_LEFT = timedelta(days=1)  # an upload no step took by then is nobody's
 
 
 class ZaloChannel:
@@ -76,6 +80,7 @@ class ZaloChannel:
         self.again: set[str] = set()  # chats with deliveries stored while their drain ran
         self.sending: set[int] = set()  # inbox rows whose answer is going out now
         self.asides: set[asyncio.Task[None]] = set()  # long work running
+        self.finished: set[int] = set()  # inbox rows answered, not yet recorded as such
         self.secret = (settings.zalo_webhook_secret or "").encode()
         if settings.zalo_webhook:
             if web is None:
@@ -116,7 +121,11 @@ class ZaloChannel:
         except StartFailed:
             await self.api.close()
             raise
-        await self._recover(at_start=True)
+        try:
+            await self._recover(at_start=True)
+        except Exception:
+            await self.close()
+            raise
         if not self.settings.zalo_webhook:
             self._tasks.append(asyncio.create_task(self._poll(), name="zalo-polling"))
         self._tasks.append(asyncio.create_task(self._look_back(), name="zalo-inbox"))
@@ -130,6 +139,11 @@ class ZaloChannel:
         drains = list(self.running.values())
         if drains:
             await asyncio.wait(drains, timeout=30)
+        left = [*self.running.values(), *self.asides]
+        for task in left:  # what did not finish in time: its delivery stays in the inbox
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        await self.flush_finished()
 
     async def close(self) -> None:
         """Closes the connections."""
@@ -141,6 +155,7 @@ class ZaloChannel:
         errors back off with jitter; a refused token stops polling, loudly."""
         failures = 0
         while True:
+            began = time.monotonic()
             try:
                 result = await self.api.call_waiting(
                     "getUpdates",
@@ -150,23 +165,36 @@ class ZaloChannel:
             except ZaloError as error:
                 if error.code == 408:  # nothing came during the poll
                     failures = 0
+                    await _at_least(began, MIN_POLL)  # an instant 408 must not spin
                     continue
                 if error.code == 401:
                     log.error("Zalo refused the bot token; polling stopped (THIDUA_ZALO_TOKEN)")
                     return
                 failures += 1
-                pause = min(BACKOFF_MAX, 2.0**failures) * (0.5 + random.random() / 2)  # noqa: S311
+                pause = _backoff(failures)
                 log.warning("Zalo polling failed (%s); again in %.0f s", error, pause)
                 await asyncio.sleep(pause)
                 continue
             failures = 0
             event = event_of({"result": result})
             if event is None:
+                await _at_least(began, MIN_POLL)
                 continue
+            await self._store_until_stored(event)
+
+    async def _store_until_stored(self, event: dict[str, object]) -> None:
+        """Polling has no offset: an update taken from Zalo exists only here, so it is stored
+        before the next poll, however long the database stays away."""
+        attempts = 0
+        while True:
             try:
                 await self.store([event])
-            except Exception as error:  # the database away: the update is lost to polling
-                log.error("a Zalo update could not be stored: %r", error)  # Zalo has no offset
+                return
+            except Exception as error:
+                attempts += 1
+                pause = _backoff(attempts)
+                log.error("a Zalo update is not stored yet (%r); again in %.0f s", error, pause)
+                await asyncio.sleep(pause)
 
     async def receive(self, request: web.Request) -> web.Response:
         """The webhook: the secret in constant time, either body shape, stored, then 200."""
@@ -177,11 +205,13 @@ class ZaloChannel:
         if not raw.strip():
             return web.Response(status=200)  # Zalo's empty probe
         try:
-            event = event_of(json.loads(raw))
+            body = json.loads(raw)
         except ValueError:
-            event = None
-        if event is None:
             return web.Response(status=400)
+        event = event_of(body)
+        if event is None:  # an event of a kind we do not read: taken, so it is not repeated
+            log.info("Zalo webhook: an event without a message was ignored")
+            return web.Response(status=200)
         try:
             await self.store([event])
         except Exception as error:
@@ -232,7 +262,10 @@ class ZaloChannel:
                     if chat_id in self.again:
                         continue
                     return
-                await self.answer(chat_id, handled.result, handled.inbox_id)
+                try:
+                    await self.answer(chat_id, handled.result, handled.inbox_id)
+                except Exception:  # kept: the look-back sends it again
+                    log.exception("could not answer Zalo chat %s", chat_id)
                 if handled.result.board and self.on_board_notice is not None:
                     self.on_board_notice()
                 for aside in handled.result.aside:  # kept until done (the loop holds weakly)
@@ -258,15 +291,31 @@ class ZaloChannel:
                 for text in texts_of(reply, link):
                     await self.api.call("sendMessage", chat_id=chat_id, text=text)
         except ZaloError as error:
-            log.error("could not answer Zalo chat %s: %s", chat_id, error)
-            return
+            if error.code not in PERMANENT:  # kept: the look-back sends it again
+                log.error("could not answer Zalo chat %s: %s", chat_id, error)
+                return
+            log.error("Zalo refused the answer to chat %s for good: %s", chat_id, error)
         finally:
             if inbox_id is not None:
                 self.sending.discard(inbox_id)
         if inbox_id is not None and result.handled:
+            self.finished.add(inbox_id)
+            await self.flush_finished()
+
+    async def flush_finished(self) -> None:
+        """Records sent answers; kept (and never sent again meanwhile) while the database is
+        away."""
+        ids = sorted(self.finished)
+        if not ids:
+            return
+        try:
             await asyncio.get_running_loop().run_in_executor(
-                self.worker, partial(self.core.finish, [inbox_id])
+                self.worker, partial(self.core.finish, ids)
             )
+        except Exception as error:
+            log.warning("could not record %s Zalo answers as sent: %r", len(ids), error)
+            return
+        self.finished.difference_update(ids)
 
     async def _download_link(self, chat_id: str, file: OutFile) -> str | None:
         """A one-time link to a file the bot sends (None without a public address)."""
@@ -294,12 +343,21 @@ class ZaloChannel:
     async def _recover(self, *, at_start: bool = False) -> None:
         """Answers kept but not sent go out; chats with deliveries not handled are woken."""
         engine, now = self.core.engine, self.core.clock()
-        done_before = now + GRACE if at_start else now - ANSWER_GRACE
-        claim = partial(
-            inbox.claim_unanswered, engine, CHANNEL, done_before, now, set(self.sending)
-        )
+        if at_start:
+            await asyncio.to_thread(inbox.prune, engine, now)
+            swept = files.sweep_scratch(self.pages.folder, now, UPLOAD_LEFT)
+            if swept:
+                log.info("deleted %s uploads no step took", swept)
+        await self.flush_finished()
+        alone = at_start and engine.dialect.name == "sqlite"  # else others may be sending
+        done_before = now + GRACE if alone else now - ANSWER_GRACE
+        in_hand = self.sending | self.finished
+        claim = partial(inbox.claim_unanswered, engine, CHANNEL, done_before, now, in_hand)
         for row_id, chat_id, answer in await asyncio.to_thread(claim):
-            await self.answer(chat_id, result_of(answer), row_id)
+            try:
+                await self.answer(chat_id, result_of(answer), row_id)
+            except Exception:  # one answer that cannot be sent holds no other
+                log.exception("could not send the kept answer of Zalo inbox row %s", row_id)
         received_before = now + GRACE if at_start else now - GRACE
         for chat in await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before):
             self.wake(chat)
@@ -312,6 +370,18 @@ class ZaloChannel:
                 await self._recover()
             except Exception as error:
                 log.warning("could not look back at the Zalo inbox: %r", error)
+
+
+def _backoff(failures: int) -> float:
+    """Seconds before trying again: doubling, capped, with jitter so workers do not align."""
+    return float(min(BACKOFF_MAX, 2.0**failures) * (0.5 + random.random() / 2))  # noqa: S311
+
+
+async def _at_least(began: float, seconds: float) -> None:
+    """Sleeps what is left of ``seconds`` since ``began``."""
+    left = seconds - (time.monotonic() - began)
+    if left > 0:
+        await asyncio.sleep(left)
 
 
 def _decode(payload: dict[str, object]) -> Incoming | None:

@@ -67,7 +67,7 @@ def texts_of(reply: Reply, link: str | None = None) -> list[str]:
     lines = [reply.text]
     if reply.file is not None:
         lines.append(
-            _("File %(name)s: %(link)s (open it within 24 hours)")
+            _("File %(name)s: %(link)s (open it within an hour)")
             % {"name": reply.file.name, "link": link}
             if link
             else _("File %(name)s: it can be downloaded on Telegram, or asked of the board.")
