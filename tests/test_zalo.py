@@ -4,11 +4,13 @@ repeated deliveries, refusals, and the outbox's port."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -265,7 +267,13 @@ async def test_files_travel_through_one_time_links_and_bad_uses_are_refused(
             pdf = pdf_bytes()
             async with http.post(base + upload, data=form(pdf, "../../etc/bao-cao.pdf")) as ok:
                 assert ok.status == 200 and "Đã nhận tệp bao-cao.pdf" in await ok.text()
-            await fake.wait_for(CLERK, "Đã nhận báo cáo đã ký bao-cao.pdf", since=0)
+            said = await fake.wait_for(CLERK, "Đã nhận báo cáo đã ký bao-cao.pdf", since=0)
+            extra = _link(said, "u")  # the supporting documents' step gives a link of its own
+            since = len(fake.sent)
+            exe = b"MZ\x90\x00\x03 a windows program"
+            async with http.post(base + extra, data=form(exe, "phu-luc.pdf")) as wrong:
+                assert wrong.status == 200  # taken; the chat says what is wrong with it
+            await fake.wait_for(CLERK, "không phải tài liệu PDF, DOC hoặc DOCX", since=since)
             async with http.post(base + upload, data=form(pdf, "lai.pdf")) as again:
                 assert again.status == 410  # single use
             said = await _say(fake, "/menu", "Danh mục chính")
@@ -280,7 +288,20 @@ async def test_files_travel_through_one_time_links_and_bad_uses_are_refused(
             download = _link(said, "f")
             async with http.get(base + download) as got:
                 assert got.status == 200 and (await got.read())[:2] == b"PK"
+                workbook = await got.read()
                 assert "filename*=UTF-8''dang-ky-thi-dua-2026" in got.headers["Content-Disposition"]
+            said = await _say(fake, "gui mau excel da dien", "/u/")
+            back = _link(said, "u")  # the form, filled, sent back through its link
+            book = openpyxl.load_workbook(io.BytesIO(workbook))
+            book["Cá nhân"].append([1, "Trần Văn Bình", "Tổ trưởng", "Lao động tiên tiến"])
+            filled = io.BytesIO()
+            book.save(filled)
+            async with http.post(base + back, data=form(filled.getvalue(), "dk.xlsx")) as sent:
+                assert sent.status == 200
+            await fake.wait_for(CLERK, "Tệp có 0 tập thể và 1 cá nhân hợp lệ", since=0)
+            await _say(fake, "dong y", "Bản nháp nay gồm 1 dòng từ tệp")
+            await _say(fake, "/menu", "Danh mục chính")
+            await _say(fake, "1", "Đăng ký danh hiệu thi đua năm 2026")
             said = await _say(fake, "gui mau excel da dien", "/u/")
             late = _link(said, "u")
             clock.now = NOW + timedelta(minutes=31)
@@ -423,6 +444,33 @@ async def test_an_answer_refused_for_good_is_not_sent_again_and_others_are(
         clock.now = NOW + timedelta(minutes=3)  # later than another worker would still send
         await channel._recover()  # the look-back, now
         assert fake.said_to(CLERK if kept == "m1" else "0a0b")  # sent at last
+    finally:
+        await channel.stop()
+        await channel.close()
+
+
+async def test_a_token_refused_while_polling_stops_it_and_tells_the_board(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    from sqlmodel import select
+
+    from storage.models import Delivery
+
+    channel = await _channel(engine, tmp_path, fake, Clock(NOW), board_chat="telegram:-100")
+    await channel.start()
+    try:
+        fake.fail("getUpdates", 401, 401, "Unauthorized")  # the token was reset meanwhile
+        for _attempt in range(100):
+            with session_for(engine) as session:
+                notices = session.exec(select(Delivery).where(Delivery.kind == "notice")).all()
+            if notices:
+                break
+            await asyncio.sleep(0.05)
+        assert [(n.channel, n.chat_id) for n in notices] == [("telegram", "-100")]
+        assert "THIDUA_ZALO_TOKEN" in str(notices[0].payload["text"])
+        polls = fake.calls.count("getUpdates")
+        await asyncio.sleep(1.5)
+        assert fake.calls.count("getUpdates") == polls  # polling stopped
     finally:
         await channel.stop()
         await channel.close()

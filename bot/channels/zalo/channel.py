@@ -36,11 +36,12 @@ from bot.core.types import (
     result_of,
 )
 from bot.file_pages import FilePages
-from bot.i18n import _
+from bot.i18n import _, use_language
 from bot.settings import Settings
 from bot.web import WebFront
 from scheduler.dispatcher import Port
-from storage import file_links, files, inbox
+from storage import file_links, files, inbox, outbox
+from storage.engine import session_for
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
@@ -169,6 +170,7 @@ class ZaloChannel:
                     continue
                 if error.code == 401:
                     log.error("Zalo refused the bot token; polling stopped (THIDUA_ZALO_TOKEN)")
+                    await self._alert_board()
                     return
                 failures += 1
                 pause = _backoff(failures)
@@ -181,6 +183,33 @@ class ZaloChannel:
                 await _at_least(began, MIN_POLL)
                 continue
             await self._store_until_stored(event)
+
+    async def _alert_board(self) -> None:
+        """Tells the board's chat (on a channel that still works) that Zalo stopped."""
+        board = self.core.board
+        if board is None or board.channel == CHANNEL:
+            return
+        now = self.core.clock()
+
+        def queue() -> None:
+            with use_language(self.settings.locale), session_for(self.core.engine) as session:
+                outbox.enqueue(
+                    session=session, key=f"zalo-token:{now.date().isoformat()}", kind="notice",
+                    target=board, now=now,
+                    payload={"text": _(
+                        "Zalo refused the bot's token, so messages from Zalo are no longer"
+                        " received. The operator must check THIDUA_ZALO_TOKEN and restart."
+                    )},
+                )  # fmt: skip
+                session.commit()
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.worker, queue)
+        except Exception:
+            log.exception("could not tell the board that Zalo stopped")
+            return
+        if self.on_board_notice is not None:
+            self.on_board_notice()
 
     async def _store_until_stored(self, event: dict[str, object]) -> None:
         """Polling has no offset: an update taken from Zalo exists only here, so it is stored
