@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from storage.models import Campaign, Extension, Milestone, MilestoneKind, Regime
+from storage.models import Campaign, Enterprise, Extension, Milestone, MilestoneKind, Regime
+from storage.progress import extensions, submitted_enterprises
 from storage.registry import RegistryError
 
 # The plan: register "before 15/4", mid-year review at 30/6, report "before 05/12".
@@ -142,12 +143,8 @@ def set_deadline(
     *, session: Session, campaign: Campaign, kind: MilestoneKind, cutoff: datetime
 ) -> Milestone:
     """Moves (or adds) a milestone of a campaign; the order of milestones must stay."""
+    check_order(session=session, campaign=campaign, kind=kind, cutoff=cutoff)
     stones = {m.kind: m for m in milestones(session=session, campaign=campaign)}
-    dues = {k: m.due_at for k, m in stones.items()}
-    dues[kind] = cutoff
-    ordered = [dues[k] for k in MilestoneKind if k in dues]
-    if ordered != sorted(ordered):
-        raise RegistryError("milestones_out_of_order")
     stone = stones.get(kind)
     if stone is None:
         assert campaign.id is not None
@@ -157,3 +154,46 @@ def set_deadline(
         stone.due_at = cutoff
     session.flush()
     return stone
+
+
+def check_order(
+    *, session: Session, campaign: Campaign, kind: MilestoneKind, cutoff: datetime
+) -> None:
+    """Refuses a move that would put the milestones out of their order."""
+    dues = {m.kind: m.due_at for m in milestones(session=session, campaign=campaign)}
+    dues[kind] = cutoff
+    ordered = [dues[k] for k in MilestoneKind if k in dues]
+    if ordered != sorted(ordered):
+        raise RegistryError("milestones_out_of_order")
+
+
+def check_day(*, campaign: Campaign, day: date) -> None:
+    """A deadline's last day must lie within a year of the campaign's own (01/01/1900 or
+    31/12/9999 is a slip of the keyboard, and the latter overflowed)."""
+    if not campaign.year - 1 <= day.year <= campaign.year + 1:
+        raise RegistryError(
+            "deadline_far", year=campaign.year, first=campaign.year - 1, last=campaign.year + 1
+        )
+
+
+def closed_by_move(
+    *, session: Session, campaign: Campaign, kind: MilestoneKind, cutoff: datetime, now: datetime
+) -> int:
+    """How many enterprises still owing a milestone a move to ``cutoff`` would close at once:
+    open now (their own cut-off, extensions included, ahead), closed after the move."""
+    stone = next(
+        (m for m in milestones(session=session, campaign=campaign) if m.kind == kind), None
+    )
+    if stone is None:
+        return 0
+    done = submitted_enterprises(session, stone)
+    extended = extensions(session, stone)
+    active = session.exec(select(Enterprise.id).where(col(Enterprise.active).is_(True)))
+    closed = 0
+    for enterprise in active:
+        if enterprise is None or enterprise in done:
+            continue
+        before = max(stone.due_at, extended.get(enterprise, stone.due_at))
+        after = max(cutoff, extended.get(enterprise, cutoff))
+        closed += before > now >= after
+    return closed

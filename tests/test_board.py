@@ -233,3 +233,34 @@ def test_a_list_is_prepared_aside_and_asked_again_while_it_runs(
     done = core.run_aside("fake", "b1", first.aside[0], first.language)
     assert done.file is not None and done.file.name == "dang-ky-thi-dua-2026.xlsx"
     assert "Đang lập danh sách" in press().replies[0].text  # finished: it may be asked again
+
+
+def test_a_move_that_closes_a_milestone_asks_first_and_far_days_are_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    board, contact, _stranger = _setup(engine, tmp_path)
+    admin = FakeChat(board.core, "a3")
+    with session_for(engine) as session:
+        code = invitations.create_invitation(
+            session=session, role=Role.ADMIN, created_by="t", now=NOW
+        ).code
+        session.commit()
+    admin.command(f"/start {code}")
+    admin.press("Đồng ý")
+    admin.command("/campaign set đăng ký 01/03/2026")  # yesterday: closes it for those owing
+    assert "sẽ đóng ngay việc nộp của 2 doanh nghiệp chưa nộp" in admin.said
+    admin.press("Không, giữ nguyên hạn")
+    assert "Chưa dời hạn." in admin.said
+    contact.command("/menu")
+    assert "hạn cuối 23:59 thứ Ba, 14/04/2026" in contact.said  # nothing moved
+    admin.command("/campaign set đăng ký 01/03/2026")
+    admin.press("Đồng ý dời hạn")
+    assert "Đăng ký danh hiệu thi đua: hạn cuối 23:59" in admin.said
+    assert "01/03/2026 (đã quá hạn 1 ngày)" in admin.said
+    admin.command("/campaign set sơ kết 01/01/1900")
+    assert "quá xa phong trào năm 2026" in admin.said
+    admin.command("/campaign extend 0100109106 31/12/9999 báo cáo")
+    assert "quá xa phong trào năm 2026" in admin.said and "Xin lỗi" not in admin.said
+    with session_for(engine) as session:
+        moves = session.exec(select(AuditEvent.action).where(AuditEvent.action == "campaign.set"))
+        assert len(moves.all()) == 1

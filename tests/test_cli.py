@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sqlite3
@@ -250,12 +251,31 @@ def test_export_commands_write_the_aggregated_lists(thidua, tmp_path: Path) -> N
         assert (tmp_path / name).read_bytes().startswith(b"PK")
 
 
-def test_campaign_set_moves_a_deadline(thidua) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_set_moves_a_deadline(thidua, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     thidua("campaign", "create", "2026")
     code, out, _ = thidua("campaign", "set", "report", "10/12/2026")
     assert code == 0 and "Báo cáo tổng kết năm: nộp trước 00:00 thứ Sáu, 11/12/2026" in out
     code, _, err = thidua("campaign", "set", "registration", "01/12/2026")
     assert code == 2 and "theo thứ tự" in err
+    code, _, err = thidua("campaign", "set", "sơ kết", "01/01/1900")
+    assert code == 2 and "quá xa phong trào năm 2026" in err and "Traceback" not in err
+    thidua("enterprises", "import", "--create-zones", str(_registry_file(3)))
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))  # the operator answers "no"
+    code, out, _ = thidua("campaign", "set", "đăng ký", "01/03/2026")  # NOW is 02/03/2026
+    assert code == 1 and "đóng ngay đăng ký danh hiệu thi đua đối với 3 doanh nghiệp" in out
+    assert "15/04/2026" in thidua("campaign", "show")[1]  # not moved without a yes
+    code, out, _ = thidua("campaign", "set", "đăng ký", "01/03/2026", "--yes")
+    assert code == 0 and "02/03/2026" in out
+    code, _, err = thidua(
+        "campaign", "extend", "--enterprise", valid_tax_codes(1)[0], "--until", "31/12/9999",
+        "--milestone", "báo cáo",
+    )  # fmt: skip
+    assert code == 2 and "quá xa" in err and "Traceback" not in err
+
+
+def _registry_file(count: int) -> Path:
+    """A registry workbook of ``count`` enterprises in the current directory."""
+    return write_xlsx(Path("dn.xlsx"), registry_rows(count))
 
 
 def test_the_board_chat_names_its_channel(thidua, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -325,7 +345,7 @@ def test_access_taken_back_from_the_cli_and_invites_that_name_the_role(  # type:
 
 
 def test_a_person_found_and_erased_and_old_documents_pruned(  # type: ignore[no-untyped-def]
-    thidua, tmp_path: Path
+    thidua, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert thidua("contacts", "add", "--name", "Nguyễn Thị Hoà", "--phone", "0912345678",
                   "--role", "board")[0] == 0  # fmt: skip
@@ -354,8 +374,9 @@ def test_a_person_found_and_erased_and_old_documents_pruned(  # type: ignore[no-
     assert thidua("person", "erase")[0] == 2
     code, _out, err = thidua("person", "erase", "--nominee", "2")
     assert code == 1 and "là một tập thể" in err
-    code, out, _err = thidua("person", "erase", "--contact", "1")  # no answer to "sure?"
-    assert code != 0 and "Nguyễn Thị Hoà" in thidua("contacts", "list")[1]
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))  # "sure?" — "no"
+    code, out, _err = thidua("person", "erase", "--contact", "1")
+    assert code == 1 and "Nguyễn Thị Hoà" in thidua("contacts", "list")[1]
     code, out, _err = thidua("person", "erase", "--contact", "1", "--yes")
     assert code == 0 and "Từ nay người này được ghi là XOA-" in out
     listed = thidua("contacts", "list")[1]

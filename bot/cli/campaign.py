@@ -9,7 +9,7 @@ import click
 from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _, fmt_instant, last_moment
-from bot.texts.milestones import deadline_words, milestone_name, regime_name
+from bot.texts.milestones import deadline_words, milestone_kind, milestone_name, regime_name
 from storage import audit, campaigns, registrations, registry
 from storage.models import MilestoneKind, Regime
 from storage.registry import RegistryError
@@ -33,6 +33,31 @@ class CutoffType(click.ParamType):
             return datetime.fromisoformat(text)
         except ValueError:
             self.fail(_("“%(value)s” is not a date. Write it as 15/04/2026.") % {"value": text})
+
+
+class MilestoneType(click.ParamType):
+    """A milestone in English or Vietnamese words: registration / đăng ký, midyear / sơ kết,
+    report / báo cáo."""
+
+    name = "MILESTONE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> object:
+        kind = milestone_kind(str(value))
+        if kind is None:
+            self.fail(
+                _(
+                    "“%(value)s” is not a milestone: registration (đăng ký), midyear (sơ kết) or"
+                    " report (báo cáo)."
+                )
+                % {"value": value}
+            )
+        return kind.value
+
+
+def _day_of(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _to_instant(value: date | datetime | None, app: App) -> datetime | None:
@@ -149,7 +174,7 @@ def _show(app: App, year: int | None) -> None:
 )
 @click.option(
     "--milestone",
-    type=click.Choice([k.value for k in MilestoneKind]),
+    type=MilestoneType(),
     default=MilestoneKind.REGISTRATION.value,
     show_default=True,
 )
@@ -159,11 +184,12 @@ def campaign_extend(
     app: App, tax_code: str, until: date | datetime, milestone: str, year: int | None
 ) -> None:
     """Give one enterprise until the end of a later day for a milestone."""
-    cutoff = _end_of(until, app)
     with writing(app) as session:
         found = campaigns.get_campaign(session=session, year=year)
         if found is None:
             raise RegistryError("campaign_missing")
+        campaigns.check_day(campaign=found, day=_day_of(until))
+        cutoff = _end_of(until, app)
         enterprise = registry.require_enterprise(session=session, tax_code=tax_code)
         registrations.extend(
             session=session,
@@ -194,17 +220,33 @@ def campaign_extend(
 
 
 @campaign.command("set")
-@click.argument("milestone", type=click.Choice([k.value for k in MilestoneKind]))
+@click.argument("milestone", type=MilestoneType())
 @click.argument("last_day", type=CutoffType())
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
+@click.option("--yes", is_flag=True, help="Do not ask when the move closes it for some.")
 @click.pass_obj
-def campaign_set(app: App, milestone: str, last_day: date | datetime, year: int | None) -> None:
+def campaign_set(
+    app: App, milestone: str, last_day: date | datetime, year: int | None, yes: bool
+) -> None:
     """Move MILESTONE for everyone: on time until the end of LAST_DAY."""
-    cutoff = _end_of(last_day, app)
     with writing(app) as session:
         found = campaigns.get_campaign(session=session, year=year)
         if found is None:
             raise RegistryError("campaign_missing")
+        campaigns.check_day(campaign=found, day=_day_of(last_day))
+        cutoff = _end_of(last_day, app)
+        kind = MilestoneKind(milestone)
+        campaigns.check_order(session=session, campaign=found, kind=kind, cutoff=cutoff)
+        closed = campaigns.closed_by_move(
+            session=session, campaign=found, kind=MilestoneKind(milestone), cutoff=cutoff,
+            now=app.now(),
+        )  # fmt: skip
+        if closed and not yes:
+            click.confirm(
+                _("This closes the %(name)s at once for %(n)s enterprises that have not sent it."
+                  " Move it anyway?") % {"name": milestone_name(milestone).lower(), "n": closed},
+                abort=True,
+            )  # fmt: skip
         campaigns.set_deadline(
             session=session, campaign=found, kind=MilestoneKind(milestone), cutoff=cutoff
         )

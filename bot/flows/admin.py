@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.core.context import Ctx
-from bot.core.flow import Flow
-from bot.flows.roles import refuse
-from bot.i18n import _, fmt_instant, last_moment
-from bot.texts.milestones import deadline_words, milestone_name
+from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.flows.menu import hint_and_reprompt, show_menu
+from bot.flows.roles import ADMINS, refuse
+from bot.i18n import _, fmt_date, fmt_instant, last_moment
+from bot.texts.milestones import deadline_words, milestone_kind, milestone_name
 from bot.texts.problems import render
 from storage import audit, campaigns, invitations, registrations, registry
 from storage.identifiers import IdentifierError
 from storage.models import Campaign, MilestoneKind, Role
 from storage.registry import RegistryError
 
-KINDS = {"dangky": MilestoneKind.REGISTRATION, "registration": MilestoneKind.REGISTRATION,
-         "soket": MilestoneKind.MIDYEAR, "midyear": MilestoneKind.MIDYEAR,
-         "baocao": MilestoneKind.REPORT, "report": MilestoneKind.REPORT}  # fmt: skip
+SET_CONFIRM = "adm.set_confirm"
 
 
 def _actor(ctx: Ctx) -> str:
@@ -108,15 +107,68 @@ def campaign(ctx: Ctx) -> None:
 
 
 def _set(ctx: Ctx, found: Campaign, words: list[str]) -> None:
-    """/campaign set <registration|midyear|report> <last day>: moves a milestone for everyone."""
+    """/campaign set <milestone> <last day>: moves a milestone for everyone; a move that would
+    close it at once for enterprises still owing it asks first, with how many."""
     if refuse(ctx, Role.ADMIN):
         return
-    kind = KINDS.get(words[0].lower()) if words else None
-    day = _day(words[1]) if len(words) > 1 else None
+    kind, day = _kind_and_day(words)
     if kind is None or day is None:
-        ctx.say(_("Write it as: /campaign set registration 20/04/2026"))
+        ctx.say(
+            _("Write it as: /campaign set registration 20/04/2026 (or đăng ký, sơ kết, báo cáo)")
+        )
         return
     cutoff = campaigns.local_midnight(day + timedelta(days=1), ctx.settings.tz)
+    try:
+        campaigns.check_day(campaign=found, day=day)
+        campaigns.check_order(session=ctx.session, campaign=found, kind=kind, cutoff=cutoff)
+    except RegistryError as error:
+        ctx.say(render(error.code, error.params))
+        return
+    closed = campaigns.closed_by_move(
+        session=ctx.session, campaign=found, kind=kind, cutoff=cutoff, now=ctx.now
+    )
+    if closed:
+        ctx.goto(SET_CONFIRM, kind=kind.value, day=day.isoformat(), closed=closed)
+        prompt_set_confirm(ctx)
+        return
+    _apply_set(ctx, found, kind, cutoff)
+
+
+def prompt_set_confirm(ctx: Ctx) -> None:
+    """Says whom the move closes, and asks."""
+    day = date.fromisoformat(str(ctx.data("day")))
+    ctx.say(
+        _(
+            "Moving the %(name)s to %(date)s closes it at once for %(n)s enterprises that have"
+            " not sent it yet. Move it anyway?"
+        )
+        % {
+            "name": milestone_name(str(ctx.data("kind"))).lower(),
+            "date": fmt_date(campaigns.local_midnight(day, ctx.settings.tz), ctx.settings.tz),
+            "n": ctx.data("closed"),
+        },
+        [("yes", _("Yes, move it")), ("no", _("No, keep the deadline"))],
+    )
+
+
+def handle_set_confirm(ctx: Ctx) -> None:
+    """Moves the deadline on "yes"; nothing changes on "no"."""
+    if ctx.choice not in ("yes", "no"):
+        hint_and_reprompt(ctx)
+        return
+    found = campaigns.get_campaign(session=ctx.session)
+    kind, day = MilestoneKind(str(ctx.data("kind"))), date.fromisoformat(str(ctx.data("day")))
+    ctx.goto(MAIN_MENU)
+    if ctx.choice == "no" or found is None:
+        ctx.say(_("The deadline was not moved."))
+        show_menu(ctx)
+        return
+    _apply_set(ctx, found, kind, campaigns.local_midnight(day + timedelta(days=1), ctx.settings.tz))
+    show_menu(ctx)
+
+
+def _apply_set(ctx: Ctx, found: Campaign, kind: MilestoneKind, cutoff: datetime) -> None:
+    """Moves the milestone, audited, and says the new deadline."""
     try:
         campaigns.set_deadline(session=ctx.session, campaign=found, kind=kind, cutoff=cutoff)
     except RegistryError as error:
@@ -139,6 +191,13 @@ def _set(ctx: Ctx, found: Campaign, words: list[str]) -> None:
     )
 
 
+def _kind_and_day(words: list[str]) -> tuple[MilestoneKind | None, date | None]:
+    """The milestone (in English or Vietnamese words) and the day, in any order."""
+    days = [d for d in map(_day, words) if d is not None]
+    named = " ".join(w for w in words if _day(w) is None)
+    return milestone_kind(named), (days[0] if len(days) == 1 else None)
+
+
 def _day(text: str) -> date | None:
     """A day written dd/mm/yyyy, or None."""
     try:
@@ -151,10 +210,16 @@ def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
     """Moves one enterprise's cut-off to the end of the given day."""
     if refuse(ctx, Role.ADMIN):
         return
-    kind = KINDS.get(words[2].lower(), None) if len(words) > 2 else MilestoneKind.REGISTRATION
+    named = " ".join(words[2:])
+    kind = milestone_kind(named) if named else MilestoneKind.REGISTRATION
     day = _day(words[1]) if len(words) >= 2 else None
     if day is None or kind is None:
         ctx.say(_("Write it as: /campaign extend 0100109106 30/04/2026 registration"))
+        return
+    try:
+        campaigns.check_day(campaign=found, day=day)
+    except RegistryError as error:
+        ctx.say(render(error.code, error.params))
         return
     try:
         enterprise = registry.require_enterprise(session=ctx.session, tax_code=words[0])
@@ -180,4 +245,16 @@ def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
     )  # fmt: skip
 
 
-flow = Flow("admin", commands={"invite": invite, "campaign": campaign})
+flow = Flow(
+    "admin",
+    steps=(
+        Step(
+            SET_CONFIRM,
+            prompt=prompt_set_confirm,
+            handle=handle_set_confirm,
+            back=MAIN_MENU,
+            roles=ADMINS,
+        ),
+    ),
+    commands={"invite": invite, "campaign": campaign},
+)

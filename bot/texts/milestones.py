@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import N_, _, days_left, fmt_date, fmt_instant, last_moment
 from storage.models import MilestoneKind, Regime, ReviewState
 from storage.progress import Standing
+from storage.text import search_key
 
 MILESTONE_NAMES = {
     MilestoneKind.REGISTRATION: N_("Registration of emulation titles"),
@@ -38,6 +39,24 @@ REVIEW_STATE_NAMES = {
 def review_state_name(state: str) -> str:
     """A review state in the active language."""
     return _(REVIEW_STATE_NAMES[ReviewState(state)])
+
+
+_KIND_WORDS = (  # folded words people use for each milestone, the first match wins
+    (MilestoneKind.MIDYEAR, ("so ket", "midyear", "mid year", "6 thang", "giua nam")),
+    (MilestoneKind.REPORT, ("tong ket", "bao cao", "report", "year end")),
+    (MilestoneKind.REGISTRATION, ("dang ky", "registration", "register")),
+)
+
+
+def milestone_kind(words: str) -> MilestoneKind | None:
+    """The milestone meant by English or Vietnamese words ("đăng ký", "sơ kết", "báo cáo")."""
+    folded = search_key(words).replace(" ", "")  # "bao cao" and "baocao" alike
+    if not folded:
+        return None
+    for kind, names in _KIND_WORDS:
+        if folded == kind.value or any(name.replace(" ", "") in folded for name in names):
+            return kind
+    return None
 
 
 def milestone_name(kind: str) -> str:

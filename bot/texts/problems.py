@@ -148,6 +148,10 @@ TEXTS: dict[str, str] = {
     "campaign_missing": N_(
         "No campaign has been created yet. Create one with “thidua campaign create YEAR”."
     ),
+    "deadline_far": N_(
+        "That day is too far from the %(year)s campaign: a deadline's last day must lie between"
+        " %(first)s and %(last)s. Please check the year."
+    ),
     "milestones_out_of_order": N_(
         "The deadlines must come in order: registration, mid-year review, then year-end report."
     ),
