@@ -10,10 +10,13 @@ from sqlmodel import select
 
 from bot.texts.outbox import Renderer
 from scheduler import dispatcher
+from storage import campaigns, files, registrations, reports
 from storage.engine import session_for
-from storage.models import AuditEvent, Registration
+from storage.models import AuditEvent, Enterprise, MilestoneKind, NomineeKind, Registration
+from storage.registrations import NomineeInput
+from storage.report_figures import figures_for
 from tests.conftest import NOW
-from tests.factories import Clock, ports_for, seed_world
+from tests.factories import Clock, pdf_bytes, ports_for, seed_world
 from tests.fake_channel import FakeChat, make_core
 from tests.test_registration_flow import REG, _person
 from tests.test_reminders import FakeSender
@@ -89,3 +92,88 @@ def test_a_contact_cannot_review_and_the_board_sees_when_nothing_was_submitted(
     board.command("/review")
     board.press("Đăng ký danh hiệu thi đua")
     assert "Chưa nộp bản đăng ký nào." in board.said
+
+
+def _submit_rows(engine: Engine, names: list[str]) -> None:
+    """The enterprise submits a registration of these people (a new version each time)."""
+    with session_for(engine) as session:
+        campaign = campaigns.get_campaign(session=session)
+        enterprise = session.exec(select(Enterprise)).one()
+        assert campaign is not None
+        draft = registrations.open_draft(
+            session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
+        )
+        registrations.replace_nominees(
+            session=session, draft=draft, now=NOW, contact_id=None,
+            rows=[registrations.validate(campaign.regime, NomineeInput(
+                NomineeKind.INDIVIDUAL, name, "CSTĐCS" if n == 0 else "LĐTT")
+            ) for n, name in enumerate(names)],
+        )  # fmt: skip
+        registrations.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+            now=NOW, contact_id=None,
+        )  # fmt: skip
+        session.commit()
+
+
+def test_the_board_sees_the_rows_warnings_changes_and_the_signed_report_before_deciding(
+    engine: Engine, tmp_path: Path
+) -> None:
+    codes, enterprise_id = seed_world(engine, NOW)
+    board = FakeChat(make_core(engine, tmp_path, lambda: NOW), "b1")
+    board.command(f"/start {codes['board']}")
+    board.press("Đồng ý")
+    people = [f"Người Số {chr(65 + n)}" for n in range(25)]
+    _submit_rows(engine, people)
+    board.command("/review")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.text("1")
+    said = board.said
+    assert "Dòng 1–20 trong 25 dòng:" in said and "Người Số A" in said
+    assert "Người Số Y" not in said and "⚠" in said  # the 15 % CSTĐCS rule's kind of note
+    board.press("Xem tiếp các dòng")
+    assert "Dòng 21–25 trong 25 dòng:" in board.said and "Người Số Y" in board.said
+    _submit_rows(engine, [*people[1:], "Người Mới"])  # version 2: one out, one in
+    board.command("/review")
+    board.press("Đăng ký danh hiệu thi đua")
+    board.text("1")
+    said = board.said
+    assert "So với phiên bản 1:" in said and "thêm: Người Mới" in said
+    assert "bỏ: Người Số A" in said and "sửa: Người Số B — LĐTT" not in said
+    with session_for(engine) as session:  # a year-end report with its signed document
+        campaign = campaigns.get_campaign(session=session)
+        enterprise = session.get(Enterprise, enterprise_id)
+        assert campaign is not None and enterprise is not None
+        draft = reports.open_draft(
+            session=session, campaign=campaign, enterprise=enterprise,
+            kind=MilestoneKind.REPORT, now=NOW, contact_id=None,
+        )  # fmt: skip
+        for figure in figures_for(MilestoneKind.REPORT):
+            value = {"workers_total": 100, "social_insurance": "full"}.get(figure.key, 1)
+            reports.set_figure(
+                session=session, report=draft, key=figure.key, value=value, now=NOW,
+                contact_id=None,
+            )  # fmt: skip
+        (tmp_path / "bc.pdf").write_bytes(pdf_bytes())
+        stored = files.store_document(
+            session=session, source=tmp_path / "bc.pdf", root=tmp_path / "data" / "files",
+            now=NOW,
+        )  # fmt: skip
+        reports.attach(
+            session=session, report=draft, stored=stored, signed=True, name="x.pdf",
+            channel=None, channel_file_id=None, now=NOW, contact_id=None,
+        )  # fmt: skip
+        reports.submit(
+            session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+            now=NOW, contact_id=None,
+        )  # fmt: skip
+        session.commit()
+    board.command("/review")
+    board.press("Báo cáo tổng kết năm")
+    board.text("1")
+    said = board.said
+    assert "1. Tổng số lao động cuối kỳ: 100" in said
+    assert "Việc đóng bảo hiểm xã hội: Đóng đầy đủ, đúng hạn" in said
+    sent = next(r.file for r in board.last.replies if r.file)
+    assert sent is not None and sent.name == "BC-2026-0001-0100109106-bao-cao-da-ky.pdf"
+    assert sent.path.read_bytes() == pdf_bytes()

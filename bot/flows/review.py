@@ -7,6 +7,7 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import reprompt, typed_number
 from bot.core.types import Kind
 from bot.flows.menu import hint_and_reprompt, show_menu
+from bot.flows.review_content import content
 from bot.flows.roles import STAFF, refuse
 from bot.i18n import _, fmt_instant
 from bot.texts.milestones import milestone_name, review_state_name
@@ -120,12 +121,23 @@ def prompt_state(ctx: Ctx) -> None:
     ]
     if row.review_comment:
         lines.append(_("Comment: %(text)s") % {"text": row.review_comment})
-    ctx.say("\n".join(lines), [(state.value, review_state_name(state)) for state in ReviewState])
+    page = ctx.data("page", 0)
+    shown, document, more = content(ctx, row, page if isinstance(page, int) else 0)
+    lines += shown
+    choices = [(state.value, review_state_name(state)) for state in ReviewState]
+    if more:
+        choices.append(("more", _("Next rows")))
+    ctx.say("\n".join(lines), choices, file=document)
 
 
 def handle_state(ctx: Ctx) -> None:
     """Saves the decision; "has issues" and "returned" ask for a comment first."""
     if refuse(ctx, Role.BOARD, Role.ADMIN):
+        return
+    if ctx.choice == "more":
+        page = ctx.data("page", 0)
+        ctx.set_data(page=(page if isinstance(page, int) else 0) + 1)
+        reprompt(ctx)
         return
     if ctx.choice not in {s.value for s in ReviewState}:
         hint_and_reprompt(ctx)
