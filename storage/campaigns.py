@@ -92,6 +92,11 @@ def get_campaign(*, session: Session, year: int | None = None) -> Campaign | Non
     return session.exec(query.order_by(col(Campaign.year).desc())).first()
 
 
+def years(*, session: Session) -> list[int]:
+    """The years that have a campaign, oldest first."""
+    return list(session.exec(select(Campaign.year).order_by(col(Campaign.year))))
+
+
 @dataclass(frozen=True)
 class Schedule:
     """The latest campaign's cut-offs for one enterprise, its extensions applied."""

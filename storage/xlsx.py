@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from storage.text import clean
@@ -86,14 +87,19 @@ def write_table(
     rows: Iterable[Sequence[object]],
     widths: Sequence[int] = (),
 ) -> None:
-    """Writes a titled one-sheet table in write-only (streaming) mode."""
+    """Writes a titled one-sheet table in write-only (streaming) mode, its header frozen and
+    filtered, as a clerk opens it."""
     workbook = Workbook(write_only=True)
     with whole_workbook(workbook, path):
         sheet = workbook.create_sheet(sheet_name[:31])
+        sheet.freeze_panes = "A4"  # the title, a blank line and the header stay in view
         for index, width in enumerate(widths):
-            sheet.column_dimensions[chr(ord("A") + index)].width = width
+            sheet.column_dimensions[get_column_letter(index + 1)].width = width
         sheet.append([text_cell(sheet, title, bold=True)])
         sheet.append([])
         sheet.append([text_cell(sheet, h, bold=True) for h in header])
+        count = 0
         for row in rows:
             sheet.append([text_cell(sheet, v) for v in row])
+            count += 1
+        sheet.auto_filter.ref = f"A3:{get_column_letter(max(1, len(header)))}{3 + count}"

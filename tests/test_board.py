@@ -26,7 +26,10 @@ def _setup(engine: Engine, tmp_path: Path) -> tuple[FakeChat, FakeChat, FakeChat
         other = registry.add_enterprise(
             session=session, tax_code="0101243150", name="Công ty Sao Mai", now=NOW, zone=zone
         )
-        registry.add_contact(session=session, full_name="Chưa Liên Kết", now=NOW, enterprise=other)
+        registry.add_contact(
+            session=session, full_name="Chưa Liên Kết", now=NOW, enterprise=other,
+            phone="0912345678",
+        )  # fmt: skip
         session.commit()
     core = make_core(engine, tmp_path, lambda: NOW)
     chats = []
@@ -60,10 +63,13 @@ def test_owing_lists_contacts_and_reminds_them(engine: Engine, tmp_path: Path) -
     said = board.said
     assert "còn 2 doanh nghiệp chưa nộp" in said
     assert "Công ty TNHH Hoà Bình (0100109106) — Nguyễn Thị Hoà (đã liên kết)" in said
-    assert "Công ty Sao Mai (0101243150) — Chưa Liên Kết (chưa liên kết)" in said
+    assert "Công ty Sao Mai (0101243150) — Chưa Liên Kết (chưa liên kết, 0912 345 678)" in said
+    assert "1 doanh nghiệp trong số này chưa có tài khoản chat liên kết" in said
+    assert "thidua invite create --all-unlinked" in said
     token = board.token("Nhắc tất cả ngay")
     board.press("Nhắc tất cả ngay")
     assert "Đã xếp 1 tin nhắc nhở" in board.said
+    assert "1 doanh nghiệp trong số này chưa có tài khoản chat liên kết" in board.said
     board._send(kind="choice", choice=token)  # a double tap hits a stale button
     assert "nút của một tin nhắn trước" in board.said
     board.command("/owing")
@@ -142,6 +148,7 @@ async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Pat
     admin.text("Kính gửi các doanh nghiệp: hạn đăng ký là 14/04. 1")
     admin.press("Doanh nghiệp chưa nộp: Đăng ký danh hiệu thi đua")
     assert "tới 1 tài khoản chat?" in admin.said
+    assert "1 doanh nghiệp chưa có tài khoản chat liên kết nên sẽ không nhận được" in admin.said
     admin.press("Gửi")
     assert "Đã xếp 1 tin nhắn" in admin.said
     sender = FakeSender()

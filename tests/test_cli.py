@@ -15,9 +15,10 @@ import pytest
 
 from bot.cli import main
 from storage import campaigns, registrations, registry
+from storage import links as links_module
 from storage.engine import make_engine, session_for
 from storage.migrate import head_revision
-from storage.models import NomineeKind
+from storage.models import Enterprise, NomineeKind
 from storage.registrations import NomineeInput
 from tests.conftest import NOW
 from tests.factories import registry_rows, valid_tax_codes, write_xlsx
@@ -390,3 +391,37 @@ def test_a_person_found_and_erased_and_old_documents_pruned(  # type: ignore[no-
     assert code == 2 and "THIDUA_FILES_KEEP_DAYS" in err
     code, out, _err = thidua("files", "prune", "--keep-days", "30")
     assert code == 0 and "Không có tài liệu nào quá thời hạn lưu giữ" in out
+
+
+def test_invitations_for_every_unlinked_enterprise_in_one_sheet_and_clear_answers(  # type: ignore[no-untyped-def]
+    thidua, tmp_path: Path
+) -> None:
+    thidua("campaign", "create", "2026")
+    thidua("enterprises", "import", "--create-zones", str(_registry_file(3)))
+    code, out, _err = thidua("contacts", "list")
+    assert "người liên hệ của doanh nghiệp" in out and "(27000000" in out  # role and firm
+    engine = make_engine(f"sqlite:///{tmp_path}/data/thidua.sqlite3")
+    with session_for(engine) as session:  # the first enterprise's contact is linked already
+        first = registry.list_contacts(session=session)[0]
+        assert first.id is not None and first.enterprise_id is not None
+        linked_tax = session.get(Enterprise, first.enterprise_id).tax_code  # type: ignore[union-attr]
+        links_module.link_chat(
+            conn=session.connection(), contact_id=first.id, channel="telegram", chat_id="9",
+            now=NOW,
+        )  # fmt: skip
+        session.commit()
+    code, out, _err = thidua("invite", "create", "--all-unlinked", "moi.xlsx")
+    assert code == 0 and "2 doanh nghiệp chưa có tài khoản chat liên kết" in out
+    sheet = openpyxl.load_workbook(tmp_path / "moi.xlsx")["Mã mời"]
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref == "A3:I5"
+    header = [c.value for c in sheet[3]]
+    assert header[:6] == [
+        "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Người liên hệ", "Điện thoại", "Mã mời",
+    ]  # fmt: skip
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    assert len(rows) == 2 and linked_tax not in [r[1] for r in rows]  # it is reached already
+    assert all(re.fullmatch(r"\w{4}-\w{4}-\w{4}", str(r[5])) for r in rows)
+    code, _out, err = thidua("export", "registrations", "x.xlsx", "--year", "2025")
+    assert code == 2 and "Không có phong trào thi đua năm 2025. Các năm đã có: 2026." in err
+    code, out, _err = thidua("reminders", "plan", "--at", "2026-04-10T09:00")
+    assert "tin tổng hợp gửi Ban Quản lý bị bỏ qua" in out  # no THIDUA_BOARD_CHAT

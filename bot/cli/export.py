@@ -22,6 +22,9 @@ def export(app: App, what: str, file: Path, year: int | None) -> None:
     """Write registrations (.xlsx), report figures (.xlsx) or report documents (.zip) to FILE."""
     with app.session() as session:  # read only: the service goes on writing meanwhile
         campaign = campaigns.get_campaign(session=session, year=year)
+        if campaign is None and year is not None:
+            years = ", ".join(str(y) for y in campaigns.years(session=session)) or "—"
+            raise RegistryError("campaign_year_missing", year=year, years=years)
         if campaign is None:
             raise RegistryError("campaign_missing")
         if what == "registrations":

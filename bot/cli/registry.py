@@ -11,13 +11,14 @@ from sqlmodel import Session
 
 from bot.cli.writing import writing
 from bot.compose import App
-from bot.i18n import _, fmt_instant
+from bot.i18n import _, fmt_date, fmt_instant
 from bot.texts.registry import export_registry, report_lines
 from bot.texts.roles import role_name
 from storage import audit, invitations, links, registry, tabular
 from storage.identifiers import display_phone
 from storage.models import Contact, Role
 from storage.registry_import import Outcome, import_enterprises
+from storage.xlsx import write_table
 
 
 @click.group("zones")
@@ -175,10 +176,22 @@ def contacts_list(app: App, tax_code: str | None) -> None:
         )
         people = registry.list_contacts(session=session, enterprise=enterprise)
         linked_ids = links.linked_contact_ids(session=session)
+        names = {
+            e.id: f"{e.name} ({e.tax_code})"
+            for e, _zone in registry.list_enterprises(session=session)
+        }
     for person in people:
         phone = display_phone(person.phone) if person.phone else "—"
         linked = _("linked") if person.id in linked_ids else _("not linked")
-        click.echo(f"#{person.id:<5} {person.full_name} · {phone} · {person.role} · {linked}")
+        where = names.get(person.enterprise_id, "") if person.enterprise_id else ""
+        parts = [
+            f"#{person.id:<5} {person.full_name}",
+            where,
+            phone,
+            role_name(person.role),
+            linked,
+        ]
+        click.echo(" · ".join(p for p in parts if p))
     click.echo(_("%(n)s contacts.") % {"n": len(people)})
 
 
@@ -256,12 +269,22 @@ def invite() -> None:
 )
 @click.option("--contact", "contact_id", type=int, help="Contact # this invite is for.")
 @click.option("--days", type=int, help="Days the code stays valid (default from settings).")
+@click.option(
+    "--all-unlinked",
+    "sheet",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write FILE.xlsx: a code for every contact of every enterprise no chat is linked to.",
+)
 @click.pass_obj
 def invite_create(
-    app: App, tax_code: str | None, role: str | None, contact_id: int | None, days: int | None
-) -> None:
-    """Print a single-use invitation code and its deep link."""
+    app: App, tax_code: str | None, role: str | None, contact_id: int | None, days: int | None,
+    sheet: Path | None,
+) -> None:  # fmt: skip
+    """Print a single-use invitation code and its deep link (or a sheet of them)."""
     now = app.now()
+    if sheet is not None:
+        _invite_all_unlinked(app, sheet, days)
+        return
     with writing(app) as session:
         enterprise = (
             registry.require_enterprise(session=session, tax_code=tax_code) if tax_code else None
@@ -308,6 +331,61 @@ def invite_create(
     click.echo(
         _("Valid until %(when)s, for one use only.")
         % {"when": fmt_instant(issued.invitation.expires_at, tz)}
+    )
+
+
+def _invite_all_unlinked(app: App, sheet: Path, days: int | None) -> None:
+    """One code per contact (or per enterprise without contacts) of every active enterprise
+    that no chat reaches, in a workbook ready for a mail merge; written before the codes are
+    saved, so a failed write leaves no code nobody has."""
+    now, tz = app.now(), app.settings.tz
+    valid = timedelta(days=days or app.settings.invite_days)
+    username, zalo = app.settings.telegram_bot_username, app.settings.zalo_bot_link
+    rows: list[list[object]] = []
+    with writing(app) as session:
+        linked = links.linked_contact_ids(session=session)
+        for enterprise, zone in registry.list_enterprises(session=session):
+            people = registry.list_contacts(session=session, enterprise=enterprise)
+            if not enterprise.active or any(p.id in linked for p in people):
+                continue
+            invited: list[Contact | None] = list(people) or [None]
+            for person in invited:
+                issued = invitations.create_invitation(
+                    session=session, role=Role.CONTACT, created_by=app.actor, now=now,
+                    valid_for=valid, enterprise=enterprise,
+                    contact=person if person and person.role == Role.CONTACT else None,
+                )  # fmt: skip
+                rows.append([
+                    enterprise.name, enterprise.tax_code, zone.name if zone else "",
+                    person.full_name if person else "",
+                    display_phone(person.phone) if person and person.phone else "",
+                    issued.code,
+                    f"https://t.me/{username}?start={issued.code}" if username else "",
+                    _("open %(link)s and send the code") % {"link": zalo} if zalo else "",
+                    fmt_instant(issued.invitation.expires_at, tz),
+                ])  # fmt: skip
+        header = [
+            _("Enterprise"), _("Tax code"), _("Industrial zone"), _("Contact"), _("Phone"),
+            _("Invitation code"), _("Telegram link"), _("On Zalo"), _("Valid until"),
+        ]  # fmt: skip
+        write_table(
+            sheet,
+            title=_("Invitation codes — %(board)s — %(date)s")
+            % {"board": app.settings.board_name, "date": fmt_date(now, tz)},
+            sheet_name=_("Invitations"),
+            header=header,
+            rows=rows,
+            widths=(40, 14, 22, 26, 15, 17, 45, 40, 26),
+        )
+        audit.record(
+            db=session, actor=app.actor, action="invite.create_unlinked", now=now,
+            target=sheet.name, details={"codes": len(rows)},
+        )  # fmt: skip
+        session.commit()
+    enterprises = len({row[1] for row in rows})
+    click.echo(
+        _("Wrote %(n)s invitation codes for %(m)s enterprises no chat reaches to %(file)s.")
+        % {"n": len(rows), "m": enterprises, "file": sheet}
     )
 
 

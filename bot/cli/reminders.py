@@ -13,6 +13,7 @@ from bot.texts.outbox import Renderer
 from scheduler import planner
 from storage import outbox
 from storage.models import Delivery
+from storage.outbox import Target
 
 
 @click.group("reminders")
@@ -47,7 +48,21 @@ def reminders_plan(app: App, at: str | None) -> None:
             step = "" if row["step"] is None else f" {row['step']}"
             click.echo(f"[{row['kind']}{step}] {row['channel']}:{row['chat_id']} — {first}")
         session.rollback()
+        skipped = 0
+        if board is None:  # would the board have had a digest? said, not silently dropped
+            nowhere = Target("-", "-")
+            skipped = sum(
+                1
+                for row in planner.plan(session=session, now=now, tz=app.settings.tz, board=nowhere)
+                if row["kind"] in ("digest", "closing")
+            )
+            session.rollback()
     click.echo(_("%(n)s messages would be sent. Nothing was saved.") % {"n": len(rows)})
+    if skipped:
+        click.echo(
+            _("%(n)s digests for the board are skipped: no board chat is set (THIDUA_BOARD_CHAT).")
+            % {"n": skipped}
+        )
 
 
 @reminders.command("run-now")
@@ -59,8 +74,8 @@ def reminders_run_now(app: App, rate: float | None) -> None:
     if not channels:
         raise click.ClickException(
             _(
-                "Sending needs THIDUA_TELEGRAM_TOKEN. Use “thidua reminders plan” to see what "
-                "would be sent."
+                "Sending needs THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN. Use “thidua reminders"
+                " plan” to see what would be sent."
             )
         )
 

@@ -17,6 +17,7 @@ from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
 from storage import audit, campaigns, exports, links, outbox
+from storage.identifiers import display_phone
 from storage.models import Campaign, Milestone, Role
 from storage.progress import progress
 
@@ -94,14 +95,19 @@ def handle_owing(ctx: Ctx) -> None:
     state = progress(ctx.session, stone)
     owing_ids = [e.id for e in state.owing if e.id]
     reach: dict[int, list[str]] = {}
+    reachable: set[int] = set()
     for contact, link in links.contacts_and_chats(session=ctx.session, enterprise_ids=owing_ids):
         if link is None:
             mark = _("not linked")
         elif link.reachable:
             mark = _("linked")
+            reachable.add(contact.enterprise_id or 0)
         else:
             mark = _("blocked the bot")
-        reach.setdefault(contact.enterprise_id or 0, []).append(f"{contact.full_name} ({mark})")
+        phone = f", {display_phone(contact.phone)}" if contact.phone else ""
+        person = f"{contact.full_name} ({mark}{phone})"
+        if person not in reach.setdefault(contact.enterprise_id or 0, []):
+            reach[contact.enterprise_id or 0].append(person)
     lines = [
         _("%(name)s: %(n)s enterprises still owe it.")
         % {"name": milestone_name(stone.kind), "n": len(state.owing)}
@@ -111,6 +117,9 @@ def handle_owing(ctx: Ctx) -> None:
         lines.append(f"• {enterprise.name} ({enterprise.tax_code}) — {people}")
     if len(state.owing) > OWING_LISTED:
         lines.append(_("… and %(n)s more.") % {"n": len(state.owing) - OWING_LISTED})
+    unreached = sum(1 for e in owing_ids if e not in reachable)
+    if unreached:
+        lines.append(_unreached_text(unreached))
     ctx.set_data(milestone=stone.id)
     choices = [("remind", _("Remind them all now"))] if state.owing else []
     ctx.say("\n".join(lines), choices)
@@ -125,9 +134,8 @@ def _remind(ctx: Ctx) -> None:
     minute = ctx.now.strftime("%Y%m%d%H%M")  # a second tap in the same minute adds nothing
     queued = 0
     owing = [e.id for e in progress(ctx.session, stone).owing if e.id]
-    for chat in links.one_chat_each(
-        links.reachable_chats(session=ctx.session, enterprise_ids=owing)
-    ):
+    chats = links.one_chat_each(links.reachable_chats(session=ctx.session, enterprise_ids=owing))
+    for chat in chats:
         queued += outbox.enqueue_reminder(
             session=ctx.session, milestone_id=stone.id or 0, enterprise_id=chat.enterprise_id,
             contact_id=chat.contact_id, target=chat.target,
@@ -140,8 +148,19 @@ def _remind(ctx: Ctx) -> None:
         details={"queued": queued},
     )  # fmt: skip
     ctx.goto(MAIN_MENU)
-    ctx.say(_("%(n)s reminders are queued and go out within a minute.") % {"n": queued})
+    reached = {chat.enterprise_id for chat in chats}
+    unreached = sum(1 for e in owing if e not in reached)
+    text = _("%(n)s reminders are queued and go out within a minute.") % {"n": queued}
+    ctx.say(text + ("\n" + _unreached_text(unreached) if unreached else ""))
     show_menu(ctx)
+
+
+def _unreached_text(count: int) -> str:
+    """How many owing enterprises no chat reaches, and how to invite them."""
+    return _(
+        "%(n)s of them have no linked chat, so no reminder reaches them: invite them with"
+        " /invite <tax code>, or all at once with `thidua invite create --all-unlinked`."
+    ) % {"n": count}
 
 
 def start_lists(ctx: Ctx) -> None:

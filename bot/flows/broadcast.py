@@ -9,7 +9,7 @@ from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _
 from bot.texts.milestones import milestone_name
-from storage import audit, campaigns, links, outbox
+from storage import audit, campaigns, links, outbox, registry
 from storage.models import Milestone, Role
 from storage.progress import progress
 from storage.text import nfc
@@ -77,18 +77,39 @@ def handle_audience(ctx: Ctx) -> None:
     if ctx.choice != "all" and not ctx.choice.startswith("m:"):
         hint_and_reprompt(ctx)
         return
-    count = len(_targets(ctx, ctx.choice))
-    ctx.goto(CONFIRM, text=ctx.data("text"), audience=ctx.choice, count=count)
+    targets = _targets(ctx, ctx.choice)
+    meant = _audience(ctx, ctx.choice)
+    unreached = len(meant - {t.enterprise_id for t in targets})
+    ctx.goto(
+        CONFIRM, text=ctx.data("text"), audience=ctx.choice, count=len(targets),
+        unreached=unreached,
+    )  # fmt: skip
     prompt_confirm(ctx)
+
+
+def _audience(ctx: Ctx, audience: str) -> set[int]:
+    """The enterprises the message is meant for (whether a chat reaches them or not)."""
+    if audience.startswith("m:"):
+        stone = ctx.session.get(Milestone, int(audience[2:]))
+        return {e.id for e in progress(ctx.session, stone).owing if e.id} if stone else set()
+    return {
+        e.id for e, _zone in registry.list_enterprises(session=ctx.session) if e.id and e.active
+    }
 
 
 def prompt_confirm(ctx: Ctx) -> None:
     """Shows the message and how many chats get it."""
-    ctx.say(
-        _("Send this message to %(n)s chats?\n\n%(text)s")
-        % {"n": ctx.data("count"), "text": ctx.data("text")},
-        [("send", _("Send")), ("no", _("No, cancel"))],
-    )
+    text = _("Send this message to %(n)s chats?\n\n%(text)s") % {
+        "n": ctx.data("count"),
+        "text": ctx.data("text"),
+    }
+    unreached = ctx.data("unreached", 0)
+    if isinstance(unreached, int) and unreached:
+        text += "\n\n" + _(
+            "%(n)s of the enterprises have no linked chat and will not get it: invite them with"
+            " /invite <tax code>, or all at once with `thidua invite create --all-unlinked`."
+        ) % {"n": unreached}
+    ctx.say(text, [("send", _("Send")), ("no", _("No, cancel"))])
 
 
 def handle_confirm(ctx: Ctx) -> None:

@@ -148,6 +148,7 @@ TEXTS: dict[str, str] = {
     "campaign_missing": N_(
         "No campaign has been created yet. Create one with “thidua campaign create YEAR”."
     ),
+    "campaign_year_missing": N_("There is no campaign for %(year)s. The campaigns are: %(years)s."),
     "deadline_far": N_(
         "That day is too far from the %(year)s campaign: a deadline's last day must lie between"
         " %(first)s and %(last)s. Please check the year."
