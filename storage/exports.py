@@ -9,10 +9,12 @@ from __future__ import annotations
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -32,9 +34,24 @@ from storage.models import (
     StoredFile,
     SubmissionStatus,
 )
-from storage.report_figures import Figure, figures_for
+from storage.report_figures import (
+    AVERAGES,
+    CHOICE_WORDS,
+    SHEET_HEADERS,
+    Figure,
+    FigureKind,
+    figures_for,
+)
 from storage.text import vi_name_key
-from storage.xlsx import safe_row, text_cell, whole_file, whole_workbook
+from storage.xlsx import (
+    header_row,
+    number_cell,
+    safe_row,
+    set_widths,
+    text_cell,
+    whole_file,
+    whole_workbook,
+)
 
 SCOPE_NOTE = (
     "Gồm bản đã nộp mới nhất của mỗi doanh nghiệp, ở mọi trạng thái xem xét (xem cột Trạng thái);"
@@ -85,20 +102,31 @@ def _enterprises(session: Session, ids: set[int]) -> list[tuple[Enterprise, Indu
     return sorted(rows, key=lambda pair: ((pair[1].name if pair[1] else ""), pair[0].name_key))
 
 
-def export_registrations(*, session: Session, campaign: Campaign, path: Path) -> dict[str, int]:
+def export_registrations(
+    *, session: Session, campaign: Campaign, path: Path, made_on: date | None = None
+) -> dict[str, int]:
     """Writes "Cá nhân", "Tập thể" and "Tổng hợp" sheets; returns counts per title code."""
     latest = latest_registrations(session, campaign)
-    states = dict(
-        session.exec(
-            select(Registration.id, Registration.review_state).where(
+    states = {
+        row_id: (state, reference)
+        for row_id, state, reference in session.exec(
+            select(Registration.id, Registration.review_state, Registration.reference).where(
                 col(Registration.id).in_(set(latest.values()))
             )
         ).all()
-    )
+    }
     book = Workbook(write_only=True)
     with whole_workbook(book, path):
-        counts = _registration_sheets(book, session, campaign, latest, states)
+        counts = _registration_sheets(book, session, campaign, latest, states, made_on)
     return dict(counts)
+
+
+PEOPLE_HEADER = ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
+                 "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
+                 "Hình thức khen thưởng đề nghị", "Tên sáng kiến", "Trạng thái")  # fmt: skip
+GROUPS_HEADER = ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
+                 "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị",
+                 "Trạng thái")  # fmt: skip
 
 
 def _registration_sheets(
@@ -106,23 +134,24 @@ def _registration_sheets(
     session: Session,
     campaign: Campaign,
     latest: dict[int, int],
-    states: dict[int | None, str],
+    states: dict[int | None, tuple[str, str | None]],
+    made_on: date | None = None,
 ) -> Counter[str]:
     """The three sheets of the registration list; returns counts per title code."""
     people = book.create_sheet("Cá nhân")
     groups = book.create_sheet("Tập thể")
     heading = f"DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM {campaign.year}"
-    for sheet, header in (
-        (people, ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Họ và tên",
-                  "Chức vụ, đơn vị", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị",
-                  "Tên sáng kiến", "Trạng thái")),
-        (groups, ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Tên tập thể",
-                  "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị", "Trạng thái")),
+    for sheet, header, widths in (
+        (people, PEOPLE_HEADER, (6, 34, 13, 18, 15, 26, 28, 30, 30, 30, 15)),
+        (groups, GROUPS_HEADER, (6, 34, 13, 18, 15, 30, 30, 30, 15)),
     ):  # fmt: skip
+        sheet.freeze_panes = "C6"
+        set_widths(sheet, widths)
         sheet.append([text_cell(sheet, heading, bold=True)])
         sheet.append([text_cell(sheet, campaign.board_name)])
         sheet.append([text_cell(sheet, SCOPE_NOTE)])
-        sheet.append([text_cell(sheet, h, bold=True) for h in header])
+        sheet.append([text_cell(sheet, _made(made_on))])
+        sheet.append(header_row(sheet, header))
     counts: Counter[str] = Counter()
     numbers = {NomineeKind.INDIVIDUAL: 0, NomineeKind.COLLECTIVE: 0}
     by_registration: dict[int, list[tuple[str, str, str | None, str, str | None, str | None]]] = {}
@@ -145,8 +174,9 @@ def _registration_sheets(
     for enterprise, zone in _enterprises(session, set(latest)):
         assert enterprise.id is not None
         rows = by_registration.get(latest[enterprise.id], [])
-        base = [enterprise.name, enterprise.tax_code, zone.name if zone else ""]
-        state = REVIEW_WORDS.get(states.get(latest[enterprise.id], ""), "")
+        review, reference = states.get(latest[enterprise.id], ("", None))
+        base = [enterprise.name, enterprise.tax_code, zone.name if zone else "", reference or ""]
+        state = REVIEW_WORDS.get(review, "")
         people_rows = sorted(
             (r for r in rows if r[0] == NomineeKind.INDIVIDUAL), key=lambda r: vi_name_key(r[1])
         )
@@ -169,31 +199,53 @@ def _registration_sheets(
                 groups.append(
                     safe_row(groups, [numbers[kind], *base, name, title_name, award_name, state])
                 )
+    for sheet, header, written in (
+        (people, PEOPLE_HEADER, numbers[NomineeKind.INDIVIDUAL]),
+        (groups, GROUPS_HEADER, numbers[NomineeKind.COLLECTIVE]),
+    ):
+        if written:
+            sheet.auto_filter.ref = f"A5:{get_column_letter(len(header))}{5 + written}"
+        sheet.append([None, text_cell(sheet, f"Tổng cộng: {written:,} dòng".replace(",", "."),
+                                      bold=True)])  # fmt: skip
     totals = book.create_sheet("Tổng hợp")
+    totals.freeze_panes = "A6"
+    set_widths(totals, (52, 12, 10, 28))
     totals.append([text_cell(totals, f"TỔNG HỢP ĐĂNG KÝ NĂM {campaign.year}", bold=True)])
+    totals.append([text_cell(totals, campaign.board_name)])
     totals.append([text_cell(totals, SCOPE_NOTE)])
+    totals.append([text_cell(totals, _made(made_on))])
     totals.append(
-        [
-            text_cell(totals, h, bold=True)
-            for h in ("Danh hiệu / hình thức", "Số lượng", "Hệ số", "Dự kiến tiền thưởng (đồng)")
-        ]
+        header_row(
+            totals, ("Danh hiệu / hình thức", "Số lượng", "Hệ số", "Dự kiến tiền thưởng (đồng)")
+        )
     )
     fund = Decimal(0)
+    entries = 0
     for entry in catalogue.catalogue(campaign.regime):
         count = counts.get(entry.code, 0)
         amount = (entry.multiplier or Decimal(0)) * BASE_SALARY_VND * count
         fund += amount
+        entries += 1
+        factor: object = (
+            float(entry.multiplier) if entry.multiplier else text_cell(totals, "chưa có hệ số")
+        )  # a title whose prize is not set yet shows so, never a 0
         totals.append(
-            [text_cell(totals, entry.name), count, float(entry.multiplier or 0), int(amount)]
-        )
-    totals.append([text_cell(totals, "Tổng cộng", bold=True), None, None, int(fund)])
+            [text_cell(totals, entry.name), number_cell(totals, count), factor,
+             number_cell(totals, int(amount))]
+        )  # fmt: skip
+    totals.auto_filter.ref = f"A5:D{5 + entries}"
+    totals.append(
+        [text_cell(totals, "Tổng cộng", bold=True), number_cell(totals, sum(counts.values()),
+         bold=True), None, number_cell(totals, int(fund), bold=True)]
+    )  # fmt: skip
     totals.append([text_cell(totals, f"Lương cơ sở: {BASE_SALARY_VND:,} đồng".replace(",", "."))])
     return counts
 
 
 def export_report_figures(
-    *, session: Session, campaign: Campaign, path: Path, kind: str = MilestoneKind.REPORT
-) -> int:
+    *, session: Session, campaign: Campaign, path: Path, kind: str = MilestoneKind.REPORT,
+    made_on: date | None = None,
+) -> int:  # fmt: skip
     """One row per enterprise with its newest submitted report's figures; returns the row count."""
     latest = latest_reports(session, campaign, kind)
     reports = {
@@ -203,8 +255,12 @@ def export_report_figures(
     fields = figures_for(kind)
     book = Workbook(write_only=True)
     with whole_workbook(book, path):
-        count = _figures_sheet(book, session, campaign, latest, reports, fields)
+        count = _figures_sheet(book, session, campaign, latest, reports, fields, made_on)
     return count
+
+
+FIGURE_LEAD = ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
+               "Phiên bản", "Trạng thái xem xét")  # fmt: skip
 
 
 def _figures_sheet(
@@ -214,45 +270,62 @@ def _figures_sheet(
     latest: dict[int, int],
     reports: dict[int | None, Report],
     fields: tuple[Figure, ...],
+    made_on: date | None,
 ) -> int:
-    """The figures sheet; returns its row count."""
+    """The figures sheet as a clerk reads it: Vietnamese headers and words, separators, the
+    header frozen and filtered, a "Tổng cộng" row; returns the enterprise count."""
     sheet = book.create_sheet("Số liệu báo cáo")
-    sheet.append([text_cell(sheet, f"SỐ LIỆU BÁO CÁO TỔNG KẾT NĂM {campaign.year}", bold=True)])
+    sheet.freeze_panes = "C6"  # the title block and header, the number and name stay in view
+    set_widths(sheet, [6, 36, 13, 20, 15, 9, 16, *[18 for _f in fields]])
+    title = "TỔNG KẾT NĂM" if len(fields) == len(figures_for(MilestoneKind.REPORT)) else "SƠ KẾT"
+    sheet.append([text_cell(sheet, f"SỐ LIỆU BÁO CÁO {title} {campaign.year}", bold=True)])
+    sheet.append([text_cell(sheet, campaign.board_name)])
     sheet.append([text_cell(sheet, SCOPE_NOTE)])
-    sheet.append(
-        [
-            text_cell(sheet, h, bold=True)
-            for h in (
-                "STT",
-                "Doanh nghiệp",
-                "Mã số thuế",
-                "Khu công nghiệp",
-                "Số tiếp nhận",
-                *[f.key for f in fields],
-            )
-        ]
-    )
+    sheet.append([text_cell(sheet, _made(made_on))])
+    sheet.append(header_row(sheet, [*FIGURE_LEAD, *[SHEET_HEADERS[f.key] for f in fields]]))
+    totals: dict[str, Decimal] = {}
+    counted: dict[str, int] = {}
     count = 0
     for enterprise, zone in _enterprises(session, set(latest)):
         assert enterprise.id is not None
         report = reports[latest[enterprise.id]]
         count += 1
-        values: list[object] = [
+        cells: list[object] = [
             count,
-            enterprise.name,
-            enterprise.tax_code,
-            zone.name if zone else "",
-            report.reference or "",
+            text_cell(sheet, enterprise.name),
+            text_cell(sheet, enterprise.tax_code),
+            text_cell(sheet, zone.name if zone else ""),
+            text_cell(sheet, report.reference or ""),
+            report.version,
+            text_cell(sheet, REVIEW_WORDS.get(report.review_state, report.review_state)),
         ]
         for field in fields:
             value = report.figures.get(field.key)
-            values.append(
-                int(str(value))
-                if field.kind in ("count", "money") and value not in (None, "")
-                else value or ""
-            )
-        sheet.append([text_cell(sheet, v) for v in values])
+            if field.kind in (FigureKind.COUNT, FigureKind.MONEY) and value not in (None, ""):
+                number = Decimal(str(value))
+                totals[field.key] = totals.get(field.key, Decimal(0)) + number
+                counted[field.key] = counted.get(field.key, 0) + 1
+                cells.append(number_cell(sheet, int(number)))
+            elif field.kind == FigureKind.CHOICE:
+                cells.append(text_cell(sheet, CHOICE_WORDS.get(str(value), str(value or ""))))
+            else:
+                cells.append(text_cell(sheet, str(value or "")))
+        sheet.append(cells)
+    if count:
+        sheet.auto_filter.ref = f"A5:{get_column_letter(len(FIGURE_LEAD) + len(fields))}{5 + count}"
+        row: list[object] = [None, text_cell(sheet, "Tổng cộng", bold=True), *[None] * 5]
+        for field in fields:
+            total = totals.get(field.key)
+            if total is not None and field.key in AVERAGES:
+                total = total / counted[field.key]  # "bình quân": the mean, not a sum
+            row.append(number_cell(sheet, int(total), bold=True) if total is not None else None)
+        sheet.append(row)
     return count
+
+
+def _made(made_on: date | None) -> str:
+    """The title block's date line."""
+    return f"Ngày lập: {made_on:%d/%m/%Y}" if made_on else ""
 
 
 def report_documents(

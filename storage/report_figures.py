@@ -53,6 +53,32 @@ FIGURES: tuple[Figure, ...] = (
     Figure("awards_gk", FigureKind.COUNT, Decimal(1_000_000)),
     Figure("proposals", FigureKind.TEXT, required=False),
 )
+# The official sheet's wording of each figure and choice (form data, like the catalogue).
+SHEET_HEADERS = {
+    "workers_total": "Tổng số lao động cuối kỳ (người)",
+    "workers_female": "Trong đó lao động nữ (người)",
+    "revenue": "Doanh thu (đồng)",
+    "profit": "Lợi nhuận trước thuế (đồng)",
+    "budget_paid": "Nộp ngân sách nhà nước (đồng)",
+    "income_avg": "Thu nhập bình quân (đồng/người/tháng)",
+    "investment": "Đầu tư đổi mới thiết bị, công nghệ (đồng)",
+    "initiatives": "Số sáng kiến được áp dụng",
+    "initiatives_value": "Giá trị làm lợi từ sáng kiến (đồng)",
+    "accidents": "Số vụ tai nạn lao động",
+    "social_insurance": "Đóng bảo hiểm xã hội",
+    "awards_ldtt": "Số Lao động tiên tiến được công nhận",
+    "awards_cstdcs": "Số Chiến sĩ thi đua cơ sở được công nhận",
+    "awards_ttldtt": "Số Tập thể lao động tiên tiến được công nhận",
+    "awards_gk": "Số Giấy khen đã tặng",
+    "proposals": "Đề xuất khen thưởng cấp trên",
+}
+CHOICE_WORDS = {
+    "full": "Đóng đầy đủ, đúng hạn",
+    "partial": "Đã đóng nhưng chưa đầy đủ",
+    "late": "Đóng chậm",
+}
+AVERAGES = {"income_avg"}  # a total of these means nothing: the sheet shows their mean
+
 UNITS = {"": 1, "d": 1, "dong": 1, "vnd": 1, "k": 10**3, "nghin": 10**3, "ngan": 10**3,
          "tr": 10**6, "trieu": 10**6, "ty": 10**9, "ti": 10**9}  # fmt: skip
 COUNT_UNITS = {"": 1, "k": 10**3, "nghin": 10**3, "ngan": 10**3}

@@ -12,7 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -63,6 +63,36 @@ def text_cell(sheet: WriteOnlyWorksheet, value: object, *, bold: bool = False) -
     if bold:
         cell.font = Font(bold=True)
     return cell
+
+
+THOUSANDS = "#,##0"  # Excel shows the separators of the reader's locale (1.250.000 in vi)
+
+
+def number_cell(sheet: WriteOnlyWorksheet, value: object, *, bold: bool = False) -> Cell:
+    """A number shown with thousands separators (blank stays blank)."""
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    if isinstance(value, int | float):
+        cell.number_format = THOUSANDS
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def header_row(sheet: WriteOnlyWorksheet, header: Sequence[str]) -> list[Cell]:
+    """A table's header: bold, wrapped, on a light fill, as the forms print it."""
+    cells = []
+    for name in header:
+        cell = text_cell(sheet, name, bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cells.append(cell)
+    return cells
+
+
+def set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
+    """Column widths that fit what they hold (set before the first row is written)."""
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width  # type: ignore[attr-defined]
 
 
 def safe_row(sheet: WriteOnlyWorksheet, values: Sequence[object]) -> list[object]:

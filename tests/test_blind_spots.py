@@ -213,28 +213,36 @@ def test_report_figures_and_registrations_are_exported_with_their_values(
     sent = board.sent_file
     assert sent is not None and "1 doanh nghiệp" in board.said
     rows = list(openpyxl.load_workbook(sent.path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert len(rows) == 4  # title, scope note, header, one enterprise
-    figures = dict(zip(rows[2], rows[3], strict=True))
+    assert len(rows) == 7  # title, board, scope note, date, header, one enterprise, totals
+    figures = dict(zip(rows[4], rows[5], strict=True))
     assert figures == {
         "STT": 1, "Doanh nghiệp": "Công ty TNHH Hoà Bình", "Mã số thuế": "0100109106",
-        "Khu công nghiệp": "KCN Quế Võ", "Số tiếp nhận": "BC-2026-0001",
+        "Khu công nghiệp": "KCN Quế Võ", "Số tiếp nhận": "BC-2026-0001", "Phiên bản": 1,
+        "Trạng thái xem xét": "Đã nhận",
         # as typed in _answer_all: "1.500", "700", "1,25 tỷ", "-500 triệu", "12 triệu"…
-        "workers_total": 1500, "workers_female": 700, "revenue": 1_250_000_000,
-        "profit": -500_000_000, "budget_paid": 12_000_000, "income_avg": 8_500_000,
-        "investment": 2_000_000_000, "initiatives": 3, "initiatives_value": 150_000_000,
-        "accidents": 0, "social_insurance": "full", "awards_ldtt": 120, "awards_cstdcs": 8,
-        "awards_ttldtt": 2, "awards_gk": 15, "proposals": None,
+        "Tổng số lao động cuối kỳ (người)": 1500, "Trong đó lao động nữ (người)": 700,
+        "Doanh thu (đồng)": 1_250_000_000, "Lợi nhuận trước thuế (đồng)": -500_000_000,
+        "Nộp ngân sách nhà nước (đồng)": 12_000_000,
+        "Thu nhập bình quân (đồng/người/tháng)": 8_500_000,
+        "Đầu tư đổi mới thiết bị, công nghệ (đồng)": 2_000_000_000,
+        "Số sáng kiến được áp dụng": 3, "Giá trị làm lợi từ sáng kiến (đồng)": 150_000_000,
+        "Số vụ tai nạn lao động": 0, "Đóng bảo hiểm xã hội": "Đóng đầy đủ, đúng hạn",
+        "Số Lao động tiên tiến được công nhận": 120,
+        "Số Chiến sĩ thi đua cơ sở được công nhận": 8,
+        "Số Tập thể lao động tiên tiến được công nhận": 2, "Số Giấy khen đã tặng": 15,
+        "Đề xuất khen thưởng cấp trên": None,
     }  # fmt: skip
     board.press("Danh sách đăng ký danh hiệu")
     sent = board.sent_file
     assert sent is not None
     book = openpyxl.load_workbook(sent.path)
-    people = [row[1:9] for row in book["Cá nhân"].iter_rows(min_row=5, values_only=True)]
+    people = [row[1:10] for row in book["Cá nhân"].iter_rows(min_row=6, max_row=7,
+                                                              values_only=True)]  # fmt: skip
     assert people == [  # Vietnamese name order: Lê before Trần
-        ("Công ty TNHH Hoà Bình", "0100109106", "KCN Quế Võ", "Lê Thị An", None,
+        ("Công ty TNHH Hoà Bình", "0100109106", "KCN Quế Võ", "DK-2026-0001", "Lê Thị An", None,
          "Lao động tiên tiến", None, None),
-        ("Công ty TNHH Hoà Bình", "0100109106", "KCN Quế Võ", "Trần Văn Đức", "Kỹ sư",
-         "Chiến sĩ thi đua cơ sở", "Giấy khen", "Cải tiến dây chuyền sơn"),
+        ("Công ty TNHH Hoà Bình", "0100109106", "KCN Quế Võ", "DK-2026-0001", "Trần Văn Đức",
+         "Kỹ sư", "Chiến sĩ thi đua cơ sở", "Giấy khen", "Cải tiến dây chuyền sơn"),
     ]  # fmt: skip
     totals = {r[0]: r[1:] for r in book["Tổng hợp"].iter_rows(values_only=True) if r[0]}
     assert totals["Lao động tiên tiến"] == (1, 0.3, int(0.3 * 2_340_000))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import openpyxl
 import pytest
 from sqlmodel import Session, select
 
-from storage import campaigns, exports, files, registrations, registry, reports
+from storage import campaigns, catalogue, exports, files, registrations, registry, reports
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
 from storage.registration_sheet import read_form, write_template
 from storage.registrations import NomineeInput
@@ -77,26 +78,39 @@ def _world(session: Session) -> tuple[Campaign, Enterprise, Enterprise]:
 def test_registration_list_in_the_official_layout(session: Session, tmp_path: Path) -> None:
     campaign, _first, _second = _world(session)
     path = tmp_path / "dk.xlsx"
-    counts = exports.export_registrations(session=session, campaign=campaign, path=path)
+    counts = exports.export_registrations(
+        session=session, campaign=campaign, path=path, made_on=date(2026, 3, 2)
+    )
     assert counts == {"cstdcs": 1, "ldtt": 2, "giay_khen": 1, "tt_ldxs": 1, "bk_tinh": 1}
     book = openpyxl.load_workbook(path)
     people = [tuple(r) for r in book["Cá nhân"].iter_rows(values_only=True)]
     assert people[0][0] == "DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM 2026"
-    assert "bản đã nộp mới nhất" in people[2][0]
-    assert people[3][:5] == ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Họ và tên")
-    names = [row[4] for row in people[4:]]
+    assert "bản đã nộp mới nhất" in people[2][0] and people[3][0] == "Ngày lập: 02/03/2026"
+    assert people[4][:6] == (
+        "STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận", "Họ và tên",
+    )  # fmt: skip
+    names = [row[5] for row in people[5:8]]
     assert names == ["Lê Thị An", "Trần Văn Đức", HYPERLINK]  # Vietnamese order; no "Người Cũ"
-    formula = book["Cá nhân"].cell(row=7, column=5)
+    assert people[5][4] == "DK-2026-0002"  # the receipt of the version listed
+    assert people[8][1] == "Tổng cộng: 3 dòng"
+    formula = book["Cá nhân"].cell(row=8, column=6)
     assert formula.value == HYPERLINK and formula.data_type == "s"
+    assert book["Cá nhân"].freeze_panes == "C6" and book["Cá nhân"].auto_filter.ref == "A5:K8"
     groups = [tuple(r) for r in book["Tập thể"].iter_rows(values_only=True)]
-    assert groups[4][4:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
+    assert groups[5][5:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
                              "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh", "Đã nhận")  # fmt: skip
     assert "ở mọi trạng thái xem xét" in groups[2][0]
-    totals = {r[0]: r for r in book["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
+    summary = book["Tổng hợp"]
+    totals = {r[0]: r for r in summary.iter_rows(values_only=True) if r and r[0]}
     assert totals["Lao động tiên tiến"][1:] == (2, 0.3, 2 * 702_000)
     assert totals["Chiến sĩ thi đua cơ sở"][3] == 2_340_000
+    assert 0 not in [r[2] for name, r in totals.items() if name in NAMES_WITH_PRIZES]
     fund = 2 * 702_000 + 2_340_000 + int(1.5 * 2_340_000) + 3 * 2_340_000
     assert totals["Tổng cộng"][3] == fund
+    assert summary.cell(row=6, column=4).number_format == "#,##0"
+
+
+NAMES_WITH_PRIZES = {t.name for t in catalogue.catalogue(Regime.ND152_2025.value)}
 
 
 def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
@@ -112,7 +126,7 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
             key=figure.key,
             now=NOW,
             contact_id=None,
-            value=70 if figure.key == "workers_total" else 7,  # awards need the workers
+            value={"workers_total": 70, "social_insurance": "full"}.get(figure.key, 7),
         )
     signed_pdf = pdf_bytes()
     (tmp_path / "in.pdf").write_bytes(signed_pdf)
@@ -128,9 +142,28 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
         contact_id=None,
     )  # fmt: skip
     figures_path = tmp_path / "sl.xlsx"
-    assert exports.export_report_figures(session=session, campaign=campaign, path=figures_path) == 1
-    rows = list(openpyxl.load_workbook(figures_path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert rows[3][:5] == (1, "Công ty A", "0100109106", "KCN Quế Võ", "BC-2026-0001")
+    assert (
+        exports.export_report_figures(
+            session=session, campaign=campaign, path=figures_path, made_on=date(2026, 3, 2)
+        )
+        == 1
+    )
+    sheet = openpyxl.load_workbook(figures_path)["Số liệu báo cáo"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert (
+        rows[0][0] == "SỐ LIỆU BÁO CÁO TỔNG KẾT NĂM 2026" and rows[3][0] == "Ngày lập: 02/03/2026"
+    )
+    header = rows[4]
+    assert header[:7] == ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
+                          "Phiên bản", "Trạng thái xem xét")  # fmt: skip
+    assert "Tổng số lao động cuối kỳ (người)" in header and "workers_total" not in header
+    assert rows[5][:7] == (1, "Công ty A", "0100109106", "KCN Quế Võ", "BC-2026-0001", 1, "Đã nhận")
+    workers = header.index("Tổng số lao động cuối kỳ (người)")
+    assert rows[5][workers] == 70 and sheet.cell(row=6, column=workers + 1).number_format == "#,##0"
+    assert rows[5][header.index("Đóng bảo hiểm xã hội")] == "Đóng đầy đủ, đúng hạn"  # words
+    assert rows[6][1] == "Tổng cộng" and rows[6][workers] == 70  # the totals row
+    assert sheet.freeze_panes == "C6" and sheet.auto_filter.ref.startswith("A5:")
+    assert sheet.column_dimensions["B"].width >= 30
     archive_path = tmp_path / "docs.zip"
     assert (
         exports.zip_documents(
@@ -154,9 +187,9 @@ def test_a_control_character_stored_by_any_way_never_breaks_an_export(
     session.commit()
     path = tmp_path / "dk.xlsx"
     exports.export_registrations(session=session, campaign=campaign, path=path)
-    names = [r[4] for r in openpyxl.load_workbook(path)["Cá nhân"].iter_rows(values_only=True)]
+    names = [r[5] for r in openpyxl.load_workbook(path)["Cá nhân"].iter_rows(values_only=True)]
     assert "Lê Thị An" in names
-    enterprise = openpyxl.load_workbook(path)["Cá nhân"].cell(row=5, column=2).value
+    enterprise = openpyxl.load_workbook(path)["Cá nhân"].cell(row=6, column=2).value
     assert enterprise == "Công ty A"
 
 

@@ -27,11 +27,16 @@ def export(app: App, what: str, file: Path, year: int | None) -> None:
             raise RegistryError("campaign_year_missing", year=year, years=years)
         if campaign is None:
             raise RegistryError("campaign_missing")
+        today = app.now().astimezone(app.settings.tz).date()
         if what == "registrations":
-            counts = exports.export_registrations(session=session, campaign=campaign, path=file)
+            counts = exports.export_registrations(
+                session=session, campaign=campaign, path=file, made_on=today
+            )
             written = sum(counts.values())
         elif what == "reports":
-            written = exports.export_report_figures(session=session, campaign=campaign, path=file)
+            written = exports.export_report_figures(
+                session=session, campaign=campaign, path=file, made_on=today
+            )
         else:
             written = exports.zip_documents(
                 session=session, campaign=campaign, root=app.settings.data_dir / "files", path=file

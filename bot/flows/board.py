@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session
@@ -194,18 +195,19 @@ def handle_lists(ctx: Ctx) -> None:
     year, kind = campaign.year, ctx.choice
     path = export_path(ctx, kind, "zip" if kind == "documents" else "xlsx")
     files_root = ctx.settings.data_dir / "files"
+    today = ctx.now.astimezone(ctx.settings.tz).date()
 
     def build(session: Session) -> Reply:
         """Writes the list in the worker process (a 100,000-row list takes seconds of CPU)."""
         campaign_id = campaign.id
         if kind == "registrations":
-            counts = offload.run(session, write_registrations, campaign_id, path)
+            counts = offload.run(session, write_registrations, campaign_id, path, today)
             text = _("Registrations %(year)s: %(n)s rows.") % {"year": year, "n": sum(
                 n for code, n in counts.items() if not code.startswith(("bk", "giay"))
             )}  # fmt: skip
             return Reply(text, file=OutFile(path, f"dang-ky-thi-dua-{year}.xlsx"))
         if kind == "figures":
-            rows = offload.run(session, write_report_figures, campaign_id, path)
+            rows = offload.run(session, write_report_figures, campaign_id, path, today)
             text = _("Year-end report figures %(year)s: %(n)s enterprises.") % {
                 "year": year, "n": rows,
             }  # fmt: skip
@@ -222,17 +224,21 @@ def handle_lists(ctx: Ctx) -> None:
     prompt_lists(ctx)
 
 
-def write_registrations(session: Session, campaign_id: int, path: Path) -> dict[str, int]:
+def write_registrations(
+    session: Session, campaign_id: int, path: Path, today: date | None = None
+) -> dict[str, int]:
     """The registrations list (run by ``offload`` in the worker process)."""
     return exports.export_registrations(
-        session=session, campaign=_campaign(session, campaign_id), path=path
+        session=session, campaign=_campaign(session, campaign_id), path=path, made_on=today
     )
 
 
-def write_report_figures(session: Session, campaign_id: int, path: Path) -> int:
+def write_report_figures(
+    session: Session, campaign_id: int, path: Path, today: date | None = None
+) -> int:
     """The year-end figures list (run by ``offload``)."""
     return exports.export_report_figures(
-        session=session, campaign=_campaign(session, campaign_id), path=path
+        session=session, campaign=_campaign(session, campaign_id), path=path, made_on=today
     )
 
 
