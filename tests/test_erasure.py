@@ -202,7 +202,7 @@ def test_documents_of_a_closed_campaign_go_after_the_retention_period(
     archive = tmp_path / "docs.zip"
     assert exports.zip_documents(session=session, campaign=old, root=root, path=archive) == 1
     with zipfile.ZipFile(archive) as opened:
-        assert opened.namelist() == ["0101243150/bao-cao-da-ky.pdf"]
+        assert opened.namelist() == ["danh-muc-tai-lieu.xlsx", "0101243150 B v1.pdf"]
     assert prune_documents(session, root, NOW, 60, actor="test").files == 0  # once only
     assert session.exec(select(AuditEvent.action)).all() == ["files.prune"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
 import zipfile
 from datetime import date
@@ -172,8 +173,19 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
         == 1
     )
     with zipfile.ZipFile(archive_path) as archive:
-        assert archive.namelist() == ["0100109106/bao-cao-da-ky.pdf"]
-        assert archive.read("0100109106/bao-cao-da-ky.pdf") == signed_pdf
+        signed_name = "0100109106 Công ty A BC-2026-0001.pdf"
+        assert archive.namelist() == ["danh-muc-tai-lieu.xlsx", signed_name]
+        assert archive.read(signed_name) == signed_pdf
+        index = openpyxl.load_workbook(io.BytesIO(archive.read("danh-muc-tai-lieu.xlsx")))
+        rows = list(index["Danh mục"].iter_rows(min_row=5, values_only=True))
+        assert rows[0] == (
+            "STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
+            "Thời điểm nộp", "Trạng thái", "Loại", "Tên tệp",
+        )  # fmt: skip
+        assert rows[1][1:5] == ("Công ty A", "0100109106", "KCN Quế Võ", "BC-2026-0001")
+        assert rows[1][6:] == ("Đã nhận", "Báo cáo đã ký", signed_name)
+        assert rows[1][5] == "08:30 02/03/2026"  # local time
+        assert rows[2][1] == "Tổng cộng: 1 tệp"
 
 
 def test_a_control_character_stored_by_any_way_never_breaks_an_export(

@@ -39,8 +39,9 @@ def export(app: App, what: str, file: Path, year: int | None) -> None:
             )
         else:
             written = exports.zip_documents(
-                session=session, campaign=campaign, root=app.settings.data_dir / "files", path=file
-            )
+                session=session, campaign=campaign, root=app.settings.data_dir / "files",
+                path=file, made_on=today, tz=app.settings.tz,
+            )  # fmt: skip
     with writing(app) as session:
         audit.record(
             db=session, actor=app.actor, action=f"export.{what}", now=app.now(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -212,7 +213,10 @@ def handle_lists(ctx: Ctx) -> None:
                 "year": year, "n": rows,
             }  # fmt: skip
             return Reply(text, file=OutFile(path, f"so-lieu-bao-cao-{year}.xlsx"))
-        files = offload.run(session, write_documents, campaign_id, files_root, path)
+        files = offload.run(
+            session, write_documents, campaign_id, files_root, path, today,
+            ctx.settings.timezone,
+        )  # fmt: skip
         text = _("Year-end report documents %(year)s: %(n)s files.") % {"year": year, "n": files}
         return Reply(text, file=OutFile(path, f"bao-cao-tong-ket-{year}.zip"))
 
@@ -242,11 +246,15 @@ def write_report_figures(
     )
 
 
-def write_documents(session: Session, campaign_id: int, root: Path, path: Path) -> int:
-    """The zip of the year-end documents (run by ``offload``)."""
+def write_documents(
+    session: Session, campaign_id: int, root: Path, path: Path, today: date | None = None,
+    timezone: str = "Asia/Ho_Chi_Minh",
+) -> int:  # fmt: skip
+    """The zip of the year-end documents with its index (run by ``offload``)."""
     return exports.zip_documents(
-        session=session, campaign=_campaign(session, campaign_id), root=root, path=path
-    )
+        session=session, campaign=_campaign(session, campaign_id), root=root, path=path,
+        made_on=today, tz=ZoneInfo(timezone),
+    )  # fmt: skip
 
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:
