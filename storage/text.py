@@ -71,3 +71,9 @@ def vi_name_key(full_name: str) -> tuple[object, ...]:
     """Sorts people as Vietnamese lists do: given name (last word) first, then the rest in order."""
     words = nfc(full_name).split(" ")
     return (_word_key(words[-1]), tuple(_word_key(w) for w in words[:-1]))
+
+
+def vi_sort_key(text: str) -> tuple[object, ...]:
+    """Sorts names of places and things as Vietnamese does, word by word ("Đình" after
+    "Dương", not after "Zê")."""
+    return tuple(_word_key(word) for word in nfc(text).split(" "))

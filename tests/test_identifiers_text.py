@@ -84,3 +84,12 @@ def test_tone_placement_folds_but_tones_do_not() -> None:
 def test_search_key_drops_marks_punctuation_and_maps_d() -> None:
     assert search_key("Mã số thuế (MST):") == "ma so thue mst"
     assert search_key("KCN Đình Trám") == "kcn dinh tram"
+
+
+def test_zones_sort_as_vietnamese_does() -> None:
+    from storage.text import vi_sort_key
+
+    zones = ["KCN Yên Phong", "KCN Đình Trám", "KCN Dương Xá", "KCN Quế Võ", "KCN Zeta"]
+    assert sorted(zones, key=vi_sort_key) == [
+        "KCN Dương Xá", "KCN Đình Trám", "KCN Quế Võ", "KCN Yên Phong", "KCN Zeta",
+    ]  # fmt: skip

@@ -23,13 +23,18 @@ def zone_chart(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(7, 0.6 * max(len(zones), 2) + 1.2), dpi=100)
+    figure = Figure(figsize=(7.5, 0.6 * max(len(zones), 2) + 1.8), dpi=100)
     axes = figure.subplots()
-    axes.barh(list(zones), list(done), color="#2e7d32", label=labels[0])
-    axes.barh(list(zones), list(owed), left=list(done), color="#c62828", label=labels[1])
+    sent = axes.barh(list(zones), list(done), color="#2e7d32", label=labels[0])
+    owing = axes.barh(list(zones), list(owed), left=list(done), color="#c62828", label=labels[1])
+    for bars, counts in ((sent, done), (owing, owed)):  # the count on each bar, none on a 0
+        axes.bar_label(
+            bars, labels=[str(n) if n else "" for n in counts], label_type="center",
+            color="white", fontweight="bold",
+        )  # fmt: skip
     axes.set_title(title)
-    axes.invert_yaxis()
-    axes.legend(loc="lower right")
+    axes.invert_yaxis()  # the first zone on top, as the list reads
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    figure.tight_layout()
+    figure.tight_layout()  # the legend below the axes covers no bar
     figure.savefig(path, format="png")

@@ -6,12 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from uuid import uuid4
 
-from bot.i18n import _, fmt_number
+from bot.i18n import _, fmt_date, fmt_number
 from bot.settings import Settings
 from bot.texts.charts import zone_chart
 from bot.texts.milestones import milestone_name
 from storage.models import Milestone
 from storage.progress import Progress
+from storage.text import vi_sort_key
 
 
 def zone_lines(state: Progress) -> list[str]:
@@ -19,7 +20,9 @@ def zone_lines(state: Progress) -> list[str]:
     return [
         _("• %(zone)s: %(done)s sent, %(owed)s still owing")
         % {"zone": zone or _("(no zone)"), "done": done, "owed": owed}
-        for zone, (done, owed) in sorted(state.per_zone.items(), key=lambda item: item[0] or "")
+        for zone, (done, owed) in sorted(
+            state.per_zone.items(), key=lambda item: (item[0] is None, vi_sort_key(item[0] or ""))
+        )
     ]
 
 
@@ -42,10 +45,11 @@ def milestone_chart(
     folder.mkdir(parents=True, exist_ok=True)
     # unique: two board members asking in the same second must not share (or half-read) a file
     path = folder / f"milestone-{milestone.id}-{now.strftime('%Y%m%d%H%M%S')}-{uuid4().hex}.png"
-    zones = sorted(state.per_zone, key=lambda zone: zone or "")
+    zones = sorted(state.per_zone, key=lambda zone: (zone is None, vi_sort_key(zone or "")))
     zone_chart(
         path,
-        title=milestone_name(milestone.kind),
+        title=_("%(name)s — as of %(date)s")
+        % {"name": milestone_name(milestone.kind), "date": fmt_date(now, settings.tz)},
         zones=[zone or _("(no zone)") for zone in zones],
         done=[state.per_zone[zone][0] for zone in zones],
         owed=[state.per_zone[zone][1] for zone in zones],
