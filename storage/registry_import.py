@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -246,10 +247,23 @@ def _apply_rows(
         if isinstance(tax_cell, str) and not any(ch.isdigit() for ch in tax_cell):
             if header_field(tax_cell, ALIASES) == "tax_code":
                 continue  # the header repeated (a file pasted together from pages)
+        if _is_totals(row, report.columns, tax_cell):
+            continue  # "Tổng cộng: 300 doanh nghiệp" closes many lists
         result = _apply_row(session, registry, row, number, report.columns, seen, now, create_zones)
         report.rows.append(result)
     session.flush()
     registry.insert_new(session)
+
+
+_TOTALS = re.compile(r"^(tong cong|cong|tong so|total)(?! ty)\b")  # not "Tổng công ty X"
+
+
+def _is_totals(row: Row, columns: dict[str, int], tax_cell: object) -> bool:
+    """A closing totals row: no tax code, and a name cell (or the first cell) saying so."""
+    if tax_cell not in (None, "") and any(ch.isdigit() for ch in str(tax_cell)):
+        return False
+    texts = [_text(row, columns, "name"), str(row[0]) if row and row[0] is not None else ""]
+    return any(_TOTALS.match(search_key(t or "")) for t in texts)
 
 
 def _apply_row(

@@ -425,3 +425,25 @@ def test_invitations_for_every_unlinked_enterprise_in_one_sheet_and_clear_answer
     assert code == 2 and "Không có phong trào thi đua năm 2025. Các năm đã có: 2026." in err
     code, out, _err = thidua("reminders", "plan", "--at", "2026-04-10T09:00")
     assert "tin tổng hợp gửi Ban Quản lý bị bỏ qua" in out  # no THIDUA_BOARD_CHAT
+
+
+def test_an_import_names_missing_zones_once_and_skips_a_totals_row(  # type: ignore[no-untyped-def]
+    thidua, tmp_path: Path
+) -> None:
+    codes = valid_tax_codes(4)
+    rows: list[list[object]] = [["STT", "Tên doanh nghiệp", "Mã số thuế", "Khu công nghiệp"]]
+    rows += [[n + 1, f"Công ty {n}", code, "KCN Quang Châu"] for n, code in enumerate(codes[:3])]
+    rows.append([4, "Tổng công ty Viglacera", codes[3], "KCN Quang Châu"])
+    rows.append(["Tổng cộng: 4 doanh nghiệp", None, None, None])
+    rows.append([5, "Công ty lặp", codes[0], "KCN Quang Châu"])
+    write_xlsx(tmp_path / "dn.xlsx", rows)
+    code, out, _err = thidua("enterprises", "import", "dn.xlsx")
+    assert out.count("KCN Quang Châu") == 1  # once, not once per row
+    assert "1 khu công nghiệp chưa có trong danh mục: KCN Quang Châu (5 dòng)" in out
+    assert "--create-zones" in out
+    code, out, _err = thidua("enterprises", "import", "--create-zones", "dn.xlsx")
+    assert code == 1  # saved, with a row refused
+    assert "Tổng cộng: 4 tạo mới, 0 cập nhật, 0 không đổi, 1 bị từ chối." in out
+    assert "Dòng 7 — bị từ chối: " in out and "đã có ở dòng 2" in out  # names the first row
+    assert "Dòng 6" not in out  # the totals row is no row of the list
+    assert "Tổng công ty Viglacera" in thidua("enterprises", "list")[1]  # not taken for a total

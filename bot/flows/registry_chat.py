@@ -16,7 +16,7 @@ from bot.flows.menu import file_by_link, receive_spreadsheet, show_menu
 from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
-from bot.texts.registry import export_registry, row_line
+from bot.texts.registry import export_registry, row_line, unknown_zones, zones_line
 from storage import audit
 from storage.models import Role
 from storage.registry_import import ImportReport, Outcome, import_enterprises
@@ -118,7 +118,13 @@ def handle_import(ctx: Ctx) -> None:
 
 def _import_summary(report: ImportReport) -> str:
     """Totals, then the rejected rows (the first few) with their reasons."""
-    rejected = [r for r in report.rows if r.outcome == Outcome.REJECTED]
+    unknown = unknown_zones(report)
+    rejected = [
+        r
+        for r in report.rows
+        if r.outcome == Outcome.REJECTED
+        and not (unknown and [p.code for p in r.problems] == ["zone_unknown"])
+    ]  # rows held back only by a missing zone are said once, below
     lines = [
         _(
             "Import finished: %(created)s created, %(updated)s updated, %(unchanged)s"
@@ -131,7 +137,9 @@ def _import_summary(report: ImportReport) -> str:
         lines.append(
             _("… and %(n)s more rejected rows.") % {"n": fmt_number(len(rejected) - CHAT_ROW_LINES)}
         )
-    if rejected:
+    if unknown:
+        lines.append(zones_line(unknown))
+    if rejected or unknown:
         lines.append(_("Correct the rejected rows and send the file again; saved rows stay."))
     return "\n".join(lines)
 

@@ -50,8 +50,13 @@ def report_lines(report: ImportReport) -> Iterator[str]:
         "sheet": report.sheet,
         "row": report.header_row,
     }
+    unknown = unknown_zones(report)
     for result in report.rows:
+        if unknown and [p.code for p in result.problems] == ["zone_unknown"]:
+            continue  # said once, below, for every row it holds back
         yield row_line(result)
+    if unknown:
+        yield zones_line(unknown)
     yield _(
         "Total: %(created)s created, %(updated)s updated, %(unchanged)s unchanged,"
         " %(rejected)s rejected."
@@ -67,6 +72,29 @@ def report_lines(report: ImportReport) -> Iterator[str]:
         yield _("Saved.")
     else:
         yield _("Trial run: nothing was saved.")
+
+
+def unknown_zones(report: ImportReport) -> dict[str, int]:
+    """Zones the file names that the list lacks, with how many rows name each."""
+    found: dict[str, int] = {}
+    for result in report.rows:
+        for problem in result.problems:
+            if problem.code == "zone_unknown":
+                zone = str(problem.params.get("zone", ""))
+                found[zone] = found.get(zone, 0) + 1
+    return found
+
+
+def zones_line(unknown: dict[str, int]) -> str:
+    """One line for all rows held back by zones the list lacks, and how to add them."""
+    return _(
+        "%(n)s industrial zones are not in the list yet: %(zones)s (%(rows)s rows). Add them with"
+        " `thidua zones add`, or import again with `--create-zones`."
+    ) % {
+        "n": len(unknown),
+        "zones": ", ".join(unknown),
+        "rows": sum(unknown.values()),
+    }
 
 
 def export_registry(session: Session, path: Path) -> int:
