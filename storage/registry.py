@@ -11,7 +11,7 @@ from storage.identifiers import parse_phone, parse_tax_code
 from storage.models import ChatLink, Contact, Enterprise, IndustrialZone, Role
 from storage.text import nfc, search_key
 
-_ZONE_PREFIX = re.compile(r"^(khu cong nghiep|kcn)(\s+|$)")
+_ZONE_PREFIX = re.compile(r"^(khu cong nghiep|kcn|k c n)(\s+|$)")
 
 
 class RegistryError(ValueError):
@@ -28,9 +28,23 @@ def zone_key(name: str) -> str:
     return _ZONE_PREFIX.sub("", search_key(name))
 
 
+_SHOWN_PREFIX = re.compile(
+    r"^\s*(khu\s+c[oôố]ng\s+nghi[eệ]p|k\.?\s*c\.?\s*n\b\.?)\s*[:\-–]?\s*", re.IGNORECASE
+)
+
+
+def zone_display(name: str) -> str:
+    """A zone's name shown one way: "KCN Quang Châu", however the file wrote it."""
+    clean = nfc(name)
+    if not _SHOWN_PREFIX.match(clean):
+        return clean  # "Quế Võ", or a cụm công nghiệp: as written
+    rest = _SHOWN_PREFIX.sub("", clean).strip()
+    return f"KCN {rest[:1].upper()}{rest[1:]}" if rest else clean
+
+
 def add_zone(*, session: Session, name: str) -> IndustrialZone:
     """Creates a zone, or returns the existing one of the same folded name."""
-    clean = nfc(name)
+    clean = zone_display(name)
     key = zone_key(clean)
     if not key:
         raise RegistryError("zone_name_empty")

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from storage.headers import HEADER_SCAN_ROWS, cell, find_header, header_field
 from storage.identifiers import IdentifierError, parse_phone, parse_tax_code
 from storage.models import Contact, Enterprise, IndustrialZone, Role
-from storage.registry import zone_key
+from storage.registry import zone_display, zone_key
 from storage.tabular import Row, TableFileError, read_sheets
 from storage.text import nfc, search_key, tone_key
 
@@ -295,7 +295,7 @@ def _apply_row(
     if zone_name:
         zone = registry.zones.get(zone_key(zone_name))
         if zone is None and create_zones and zone_key(zone_name):
-            zone = IndustrialZone(name=zone_name, key=zone_key(zone_name))
+            zone = IndustrialZone(name=zone_display(zone_name), key=zone_key(zone_name))
             session.add(zone)
             session.flush()
             registry.zones[zone.key] = zone

@@ -15,7 +15,7 @@ from bot.texts.outbox import Renderer
 from scheduler import dispatcher
 from scheduler.dispatcher import Outcome, Outgoing, Port, SendResult
 from storage.engine import session_for
-from storage.models import Nominee, Report, ReportDocument
+from storage.models import AuditEvent, Nominee, Report, ReportDocument
 from tests.conftest import NOW
 from tests.factories import Clock, pdf_bytes, seed_world
 from tests.fake_channel import FakeChat, make_core
@@ -347,6 +347,10 @@ async def test_a_clerk_walks_the_year_and_the_board_returns_then_approves(
     assert [c for c, _ in sent] == ["c1"] and "đã duyệt" in sent[0][1]
     chat.command("/menu")
     assert "Ban Quản lý: đã duyệt" in chat.said
+    with session_for(engine) as session:  # the year is on record, not only admin commands
+        actions = set(session.exec(select(AuditEvent.action)).all())
+    assert {"registration.submit", "registration.resubmit", "report.submit", "review",
+            "contact.link"} <= actions  # fmt: skip
 
 
 def test_a_new_code_on_a_linked_chat_says_what_it_leaves_and_codes_can_be_read_out(

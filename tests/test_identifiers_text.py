@@ -93,3 +93,12 @@ def test_zones_sort_as_vietnamese_does() -> None:
     assert sorted(zones, key=vi_sort_key) == [
         "KCN Dương Xá", "KCN Đình Trám", "KCN Quế Võ", "KCN Yên Phong", "KCN Zeta",
     ]  # fmt: skip
+
+
+def test_zone_names_are_shown_one_way() -> None:
+    from storage.registry import zone_display, zone_key
+
+    written = ["Khu công nghiệp Quang Châu", "KCN Quang Châu", "K.C.N Quang Châu"]
+    assert {zone_display(name) for name in written} == {"KCN Quang Châu"}
+    assert len({zone_key(name) for name in written}) == 1
+    assert zone_display("Cụm công nghiệp Đồng Nguyên") == "Cụm công nghiệp Đồng Nguyên"

@@ -26,7 +26,7 @@ from bot.i18n import _, fmt_instant, last_moment
 from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, standing_words
 from bot.texts.problems import render
-from storage import registration_rules, registrations
+from storage import audit, registration_rules, registrations
 from storage.models import (
     Contact,
     MilestoneKind,
@@ -259,6 +259,12 @@ def _already_text(ctx: Ctx, done: Registration) -> str:
 
 def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
     """Tells the contact the receipt, and the board the news with the campaign's progress."""
+    audit.record(
+        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action="registration.submit" if done.version == 1 else "registration.resubmit",
+        now=ctx.now, target=str(done.reference),
+        details={"version": done.version, "enterprise": where.enterprise.tax_code},
+    )  # fmt: skip
     ctx.goto(MAIN_MENU)
     ctx.say(_submission_text(ctx, where, done))
     rows = registrations.nominees(session=ctx.session, registration=done)

@@ -16,7 +16,7 @@ from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, milestone_name, milestone_title, standing_words
 from bot.texts.problems import render
 from bot.texts.report import CHOICES, EXAMPLES, label, value_text
-from storage import files, registrations, reports, reviews
+from storage import audit, files, registrations, reports, reviews
 from storage.files import FileRefused
 from storage.models import (
     Campaign,
@@ -559,6 +559,12 @@ def handle_review(ctx: Ctx) -> None:
 
 def _receipt(ctx: Ctx, where: Where, done: Report, previous: Report | None) -> None:
     """The receipt for the contact; the key figures and the signed document for the board."""
+    audit.record(
+        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action=f"{where.kind}.submit" if previous is None else f"{where.kind}.resubmit",
+        now=ctx.now, target=str(done.reference),
+        details={"version": done.version, "enterprise": where.enterprise.tax_code},
+    )  # fmt: skip
     ctx.goto(MAIN_MENU)
     when = fmt_instant(done.submitted_at, ctx.settings.tz) if done.submitted_at else "—"
     ctx.say(
