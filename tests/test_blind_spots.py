@@ -454,10 +454,13 @@ def test_the_import_size_limit_follows_the_setting(engine: Engine, tmp_path: Pat
     assert "Tệp nặng 3 MB, vượt giới hạn 2 MB" in admin.said
     assert admin.files.fetched == []  # refused before downloading
     admin.send_file(_registry_file(tmp_path), "ds.xlsx", size=2 * 1024 * 1024)  # at the limit
+    assert "Tệp sẽ tạo mới 3" in admin.said  # a preview first
+    admin.press("Đồng ý nhập")
     assert "3 tạo mới" in admin.said
     admin.core = make_core(engine, tmp_path, Clock(NOW), import_max_mb=30)  # above the default 20
     admin.command("/import")
     admin.send_file(_registry_file(tmp_path), "ds.xlsx", size=25 * 1024 * 1024)
+    admin.press("Đồng ý nhập")
     assert "3 không đổi" in admin.said
     with session_for(engine) as session:
         names = session.exec(select(Enterprise.name).order_by(col(Enterprise.id))).all()

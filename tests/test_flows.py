@@ -241,9 +241,7 @@ def test_repeated_deliveries_are_answered_once_and_no_new_one_is_dropped(core, w
 
 def _with_flow(core: Core, extra: Flow) -> Core:
     """The same core with one more flow, as the composition root would build it."""
-    return Core(
-        engine=core.engine, settings=core.settings, flows=[*FLOWS, extra], clock=core.clock
-    )
+    return Core(engine=core.engine, settings=core.settings, flows=[*FLOWS, extra], clock=core.clock)
 
 
 def test_a_failing_step_apologises_and_saves_nothing(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
@@ -322,6 +320,10 @@ def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None
     write_xlsx(Path(admin.core.settings.data_dir) / "upload.xlsx", rows)
     content = (Path(admin.core.settings.data_dir) / "upload.xlsx").read_bytes()
     admin.send_file(content, "../../../etc/passwd")
+    assert "Tệp sẽ tạo mới 3" in admin.said and "từ chối 1" in admin.said  # nothing saved yet
+    with session_for(engine) as session:
+        assert len(session.exec(select(Enterprise)).all()) == 1  # the preview saved nothing
+    admin.press("Đồng ý nhập")
     assert "3 tạo mới" in admin.said and "1 bị từ chối" in admin.said
     assert "Dòng 5 — bị từ chối: Sai mã" in admin.said
     incoming = Path(admin.core.settings.data_dir) / "incoming"

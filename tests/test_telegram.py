@@ -219,7 +219,8 @@ async def test_documents_travel_both_ways(fake: FakeTelegram, db: Engine, pollin
             mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     )  # fmt: skip
-    await fake.await_for("sendMessage", lambda c: "Đã nhập xong: 3 tạo mới" in _text(c))
+    preview = (await fake.await_for("sendMessage", lambda c: "Tệp sẽ tạo mới 3" in _text(c)))[-1]
+    await _press(fake, preview, "Đồng ý nhập", "Đã nhập xong: 3 tạo mới")
     assert len(fake.calls_to("getFile")) == 1 and len(fake.downloads) == 1
     digest = hashlib.sha256(workbook.read_bytes()).hexdigest()  # read ahead, in the files worker
     assert (digest, tabular.FORM_LIMITS) in tabular._readings

@@ -76,7 +76,9 @@ def test_admin_sends_and_receives_files_by_path(engine: Engine, tmp_path: Path) 
         make_core(engine, tmp_path, lambda: NOW),
         chat_id="local",
         user_name="Quản trị",
-        stdin=io.StringIO(f"1\n/import\n@{tmp_path / 'missing.xlsx'}\n@{workbook}\n/export\n"),
+        stdin=io.StringIO(
+            f"1\n/import\n@{tmp_path / 'missing.xlsx'}\n@{workbook}\n1\n/export\n"
+        ),  # "1": yes, import what the preview showed
         stdout=out,
         outbox=tmp_path / "outbox",
     )

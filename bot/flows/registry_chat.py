@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -12,17 +13,17 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import SHEET
 from bot.core.types import OutFile, Reply
-from bot.flows.menu import file_by_link, receive_spreadsheet, show_menu
+from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet, show_menu
 from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
 from bot.texts.registry import export_registry, row_line, unknown_zones, zones_line
-from storage import audit
+from storage import audit, files
 from storage.models import Role
 from storage.registry_import import ImportReport, Outcome, import_enterprises
 from storage.tabular import TableFileError
 
-IMPORT = "registry.import"
+IMPORT, CONFIRM = "registry.import", "registry.confirm"
 CHAT_ROW_LINES = 20  # rejected rows listed in chat; the CLI lists all of them
 EXPORT_KEEP_SECONDS = 24 * 3600
 
@@ -85,7 +86,7 @@ def prompt_import(ctx: Ctx) -> None:
 
 
 def handle_import(ctx: Ctx) -> None:
-    """Fetches the sent file, imports it, and reports per row; the state stays on errors."""
+    """Reads the sent file without saving, shows what it would do, and asks before applying."""
     if refuse(ctx, Role.ADMIN):
         return
     path = receive_spreadsheet(ctx)
@@ -94,21 +95,70 @@ def handle_import(ctx: Ctx) -> None:
     file = ctx.incoming.file
     assert file is not None
     limit = ctx.settings.import_max_mb * 1024 * 1024
+    kept = ctx.settings.data_dir / "uploads" / f"registry-{files.digest(path)}{_suffix(file.name)}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, kept)
+    try:
+        preview = import_enterprises(
+            session=ctx.session, path=kept, now=ctx.now, max_bytes=limit, dry_run=True,
+            commit=False,
+        )  # fmt: skip
+    except TableFileError as error:
+        kept.unlink(missing_ok=True)
+        ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
+        return
+    ctx.goto(CONFIRM, file=kept.name, name=file.name or "")
+    ctx.say(
+        _("This file would do the following; nothing is saved yet.")
+        + "\n"
+        + _import_summary(preview, preview=True),
+        [("apply", _("Yes, import it")), ("no", _("No, change nothing"))],
+    )
+
+
+def prompt_confirm(ctx: Ctx) -> None:
+    """Asks again whether to apply the previewed file."""
+    ctx.say(
+        _("Import the file you sent?"),
+        [("apply", _("Yes, import it")), ("no", _("No, change nothing"))],
+    )
+
+
+def handle_confirm(ctx: Ctx) -> None:
+    """Applies the previewed file on "yes", in this update's transaction."""
+    if refuse(ctx, Role.ADMIN):
+        return
+    kept = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
+    if ctx.choice == "no":
+        kept.unlink(missing_ok=True)
+        ctx.goto(MAIN_MENU)
+        ctx.say(_("Nothing was imported."))
+        show_menu(ctx)
+        return
+    if ctx.choice != "apply":
+        hint_and_reprompt(ctx)
+        return
+    if not kept.is_file() or kept.parent.name != "uploads":
+        ctx.goto(IMPORT)
+        ctx.say(_("The file is no longer available. Please send it again."))
+        prompt_import(ctx)
+        return
+    limit = ctx.settings.import_max_mb * 1024 * 1024
     try:
         report = import_enterprises(
-            session=ctx.session, path=path, now=ctx.now, max_bytes=limit, commit=False
+            session=ctx.session, path=kept, now=ctx.now, max_bytes=limit, commit=False
         )
     except TableFileError as error:
         ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
         return
     finally:
-        path.unlink(missing_ok=True)
+        kept.unlink(missing_ok=True)
     audit.record(
         db=ctx.session,
         actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="enterprises.import",
         now=ctx.now,
-        target=file.name or "",
+        target=str(ctx.data("name", "")),
         details={o.value: report.count(o) for o in Outcome},
     )
     ctx.goto(MAIN_MENU)
@@ -116,8 +166,14 @@ def handle_import(ctx: Ctx) -> None:
     show_menu(ctx)
 
 
-def _import_summary(report: ImportReport) -> str:
-    """Totals, then the rejected rows (the first few) with their reasons."""
+def _suffix(name: str | None) -> str:
+    """The sent file's type, kept so the reader knows it (never its name)."""
+    suffix = Path(name or "").suffix.lower()
+    return suffix if suffix in (".xlsx", ".xlsm", ".csv", ".xls") else ".xlsx"
+
+
+def _import_summary(report: ImportReport, *, preview: bool = False) -> str:
+    """Totals, what would change (a preview), then the rejected rows with their reasons."""
     unknown = unknown_zones(report)
     rejected = [
         r
@@ -125,13 +181,20 @@ def _import_summary(report: ImportReport) -> str:
         if r.outcome == Outcome.REJECTED
         and not (unknown and [p.code for p in r.problems] == ["zone_unknown"])
     ]  # rows held back only by a missing zone are said once, below
+    finished = _(
+        "Import finished: %(created)s created, %(updated)s updated, %(unchanged)s"
+        " unchanged, %(rejected)s rejected."
+    )
+    would = _(
+        "It would create %(created)s, update %(updated)s, leave %(unchanged)s unchanged and"
+        " reject %(rejected)s."
+    )
     lines = [
-        _(
-            "Import finished: %(created)s created, %(updated)s updated, %(unchanged)s"
-            " unchanged, %(rejected)s rejected."
-        )
-        % {o.value: fmt_number(report.count(o)) for o in Outcome}
+        (would if preview else finished) % {o.value: fmt_number(report.count(o)) for o in Outcome}
     ]
+    if preview:  # which enterprises a yes would create or change, and how
+        changing = [r for r in report.rows if r.outcome in (Outcome.CREATED, Outcome.UPDATED)]
+        lines += [row_line(r) for r in changing[:CHAT_ROW_LINES]]
     lines += [row_line(r) for r in rejected[:CHAT_ROW_LINES]]
     if len(rejected) > CHAT_ROW_LINES:
         lines.append(
@@ -139,7 +202,7 @@ def _import_summary(report: ImportReport) -> str:
         )
     if unknown:
         lines.append(zones_line(unknown))
-    if rejected or unknown:
+    if (rejected or unknown) and not preview:
         lines.append(_("Correct the rejected rows and send the file again; saved rows stay."))
     return "\n".join(lines)
 
@@ -155,6 +218,7 @@ flow = Flow(
             roles=ADMINS,
             files=(SHEET,),
         ),
+        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=IMPORT, roles=ADMINS),
     ),
     commands={"export": export, "import": start_import},
     menu={"export": export, "import": start_import},
