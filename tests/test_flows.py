@@ -308,6 +308,7 @@ def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None
         assert "export.registry" in session.exec(select(AuditEvent.action)).all()
     sheet = openpyxl.load_workbook(sent.path).active
     assert sheet is not None and sheet.cell(row=4, column=3).value == "Công ty TNHH Hoà Bình"
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref.startswith("A3:")  # as opened
     admin.command("/import")
     admin.text("đây là danh sách")
     assert "Anh/Chị vui lòng chọn" in admin.said or "gửi danh sách doanh nghiệp" in admin.said
