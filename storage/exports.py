@@ -158,6 +158,7 @@ def _registration_sheets(
         sheet.append(header_row(sheet, header))
     counts: Counter[str] = Counter()
     numbers = {NomineeKind.INDIVIDUAL: 0, NomineeKind.COLLECTIVE: 0}
+    lines: Counter[str] = Counter()  # enterprise headings written per sheet
     by_registration: dict[int, list[tuple[str, str, str | None, str, str | None, str | None]]] = {}
     query = (
         sa_select(
@@ -185,6 +186,17 @@ def _registration_sheets(
             (r for r in rows if r[0] == NomineeKind.INDIVIDUAL), key=lambda r: vi_name_key(r[1])
         )
         group_rows = [r for r in rows if r[0] == NomineeKind.COLLECTIVE]
+        heading = f"{enterprise.name} — MST {enterprise.tax_code}" + (
+            f" — {zone.name}" if zone else ""
+        ) + f" — {reference or ''} ({state})"  # fmt: skip
+        for sheet, listed, kind_name in (
+            (people, people_rows, "cá nhân"),
+            (groups, group_rows, "tập thể"),
+        ):  # grouped per enterprise as the form is, under a heading of its own
+            if listed:
+                sheet.append([None, text_cell(sheet, f"{heading}: {len(listed)} {kind_name}",
+                                              bold=True)])  # fmt: skip
+                lines[sheet.title] += 1
         for kind_value, name, position, title_code, award_code, initiative in (
             people_rows + group_rows
         ):
@@ -208,7 +220,8 @@ def _registration_sheets(
         (groups, GROUPS_HEADER, numbers[NomineeKind.COLLECTIVE]),
     ):
         if written:
-            sheet.auto_filter.ref = f"A5:{get_column_letter(len(header))}{5 + written}"
+            last = 5 + written + lines[sheet.title]
+            sheet.auto_filter.ref = f"A5:{get_column_letter(len(header))}{last}"
         sheet.append([None, text_cell(sheet, f"Tổng cộng: {written:,} dòng".replace(",", "."),
                                       bold=True)])  # fmt: skip
     totals = book.create_sheet("Tổng hợp")

@@ -236,7 +236,7 @@ def test_report_figures_and_registrations_are_exported_with_their_values(
     sent = board.sent_file
     assert sent is not None
     book = openpyxl.load_workbook(sent.path)
-    people = [row[1:10] for row in book["Cá nhân"].iter_rows(min_row=6, max_row=7,
+    people = [row[1:10] for row in book["Cá nhân"].iter_rows(min_row=7, max_row=8,
                                                               values_only=True)]  # fmt: skip
     assert people == [  # Vietnamese name order: Lê before Trần
         ("Công ty TNHH Hoà Bình", "0100109106", "KCN Quế Võ", "DK-2026-0001", "Lê Thị An", None,

@@ -90,15 +90,18 @@ def test_registration_list_in_the_official_layout(session: Session, tmp_path: Pa
     assert people[4][:6] == (
         "STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận", "Họ và tên",
     )  # fmt: skip
-    names = [row[5] for row in people[5:8]]
+    assert people[5][1] == (
+        "Công ty A — MST 0100109106 — KCN Quế Võ — DK-2026-0002 (Đã nhận): 3 cá nhân"
+    )  # each enterprise under a heading, as the form groups them
+    names = [row[5] for row in people[6:9]]
     assert names == ["Lê Thị An", "Trần Văn Đức", HYPERLINK]  # Vietnamese order; no "Người Cũ"
-    assert people[5][4] == "DK-2026-0002"  # the receipt of the version listed
-    assert people[8][1] == "Tổng cộng: 3 dòng"
-    formula = book["Cá nhân"].cell(row=8, column=6)
+    assert people[6][4] == "DK-2026-0002"  # the receipt of the version listed
+    assert people[9][1] == "Tổng cộng: 3 dòng"
+    formula = book["Cá nhân"].cell(row=9, column=6)
     assert formula.value == HYPERLINK and formula.data_type == "s"
-    assert book["Cá nhân"].freeze_panes == "C6" and book["Cá nhân"].auto_filter.ref == "A5:K8"
+    assert book["Cá nhân"].freeze_panes == "C6" and book["Cá nhân"].auto_filter.ref == "A5:K9"
     groups = [tuple(r) for r in book["Tập thể"].iter_rows(values_only=True)]
-    assert groups[5][5:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
+    assert groups[6][5:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
                              "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh", "Đã nhận")  # fmt: skip
     assert "ở mọi trạng thái xem xét" in groups[2][0]
     summary = book["Tổng hợp"]
@@ -201,7 +204,7 @@ def test_a_control_character_stored_by_any_way_never_breaks_an_export(
     exports.export_registrations(session=session, campaign=campaign, path=path)
     names = [r[5] for r in openpyxl.load_workbook(path)["Cá nhân"].iter_rows(values_only=True)]
     assert "Lê Thị An" in names
-    enterprise = openpyxl.load_workbook(path)["Cá nhân"].cell(row=6, column=2).value
+    enterprise = openpyxl.load_workbook(path)["Cá nhân"].cell(row=7, column=2).value
     assert enterprise == "Công ty A"
 
 
