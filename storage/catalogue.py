@@ -31,7 +31,6 @@ class Title:
     subject: Subject
     is_award: bool = False
     needs_initiative: bool = False
-    multiplier: Decimal | None = None  # × lương cơ sở, for the board's budget estimate
     aliases: tuple[str, ...] = ()  # other ways forms write it, folded with search_key
 
     def fits(self, subject: Subject) -> bool:
@@ -39,12 +38,8 @@ class Title:
         return self.subject in (subject, Subject.BOTH)
 
 
-BASE_SALARY_VND = 2_340_000  # lương cơ sở from 01/7/2024; a campaign setting later if it moves
-
-LDTT = Title("ldtt", "Lao động tiên tiến", "LĐTT", Subject.INDIVIDUAL, multiplier=Decimal("0.3"))
-CSTDCS = Title(
-    "cstdcs", "Chiến sĩ thi đua cơ sở", "CSTĐCS", Subject.INDIVIDUAL, multiplier=Decimal("1.0")
-)
+LDTT = Title("ldtt", "Lao động tiên tiến", "LĐTT", Subject.INDIVIDUAL)
+CSTDCS = Title("cstdcs", "Chiến sĩ thi đua cơ sở", "CSTĐCS", Subject.INDIVIDUAL)
 CSTD_TINH = Title(
     "cstd_tinh",
     "Chiến sĩ thi đua cấp tỉnh",
@@ -57,14 +52,12 @@ TT_LDTT = Title(
     "Tập thể lao động tiên tiến",
     "TT LĐTT",
     Subject.COLLECTIVE,
-    multiplier=Decimal("0.8"),
 )
 TT_LDXS = Title(
     "tt_ldxs",
     "Tập thể lao động xuất sắc",
     "TT LĐXS",
     Subject.COLLECTIVE,
-    multiplier=Decimal("1.5"),
     aliases=("tap the ldxs", "tt lao dong xuat sac"),
 )
 CO_TINH = Title(
@@ -80,7 +73,6 @@ BK_TINH = Title(
     "BK tỉnh",
     Subject.BOTH,
     is_award=True,
-    multiplier=Decimal("3.0"),
     aliases=(
         "bang khen",
         "bk",

@@ -21,13 +21,14 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage import catalogue
-from storage.catalogue import BASE_SALARY_VND
+from storage import catalogue, prizes
+from storage.catalogue import Subject
 from storage.files import path_of
 from storage.models import (
     Campaign,
     Enterprise,
     IndustrialZone,
+    Milestone,
     MilestoneKind,
     Nominee,
     NomineeKind,
@@ -159,6 +160,7 @@ def _registration_sheets(
     counts: Counter[str] = Counter()
     numbers = {NomineeKind.INDIVIDUAL: 0, NomineeKind.COLLECTIVE: 0}
     lines: Counter[str] = Counter()  # enterprise headings written per sheet
+    by_subject: Counter[tuple[str, str]] = Counter()  # (title, individual|collective) -> count
     by_registration: dict[int, list[tuple[str, str, str | None, str, str | None, str | None]]] = {}
     query = (
         sa_select(
@@ -203,8 +205,10 @@ def _registration_sheets(
             kind = NomineeKind(kind_value)
             numbers[kind] += 1
             counts[title_code] += 1
+            by_subject[(title_code, kind.value)] += 1
             if award_code:
                 counts[award_code] += 1
+                by_subject[(award_code, kind.value)] += 1
             title_name = names.get(title_code, title_code)
             award_name = names.get(award_code or "", "")
             if kind == NomineeKind.INDIVIDUAL:
@@ -224,39 +228,79 @@ def _registration_sheets(
             sheet.auto_filter.ref = f"A5:{get_column_letter(len(header))}{last}"
         sheet.append([None, text_cell(sheet, f"Tổng cộng: {written:,} dòng".replace(",", "."),
                                       bold=True)])  # fmt: skip
-    totals = book.create_sheet("Tổng hợp")
-    totals.freeze_panes = "A6"
-    set_widths(totals, (52, 12, 10, 28))
-    totals.append([text_cell(totals, f"TỔNG HỢP ĐĂNG KÝ NĂM {campaign.year}", bold=True)])
-    totals.append([text_cell(totals, campaign.board_name)])
-    totals.append([text_cell(totals, SCOPE_NOTE)])
-    totals.append([text_cell(totals, _made(made_on))])
-    totals.append(
-        header_row(
-            totals, ("Danh hiệu / hình thức", "Số lượng", "Hệ số", "Dự kiến tiền thưởng (đồng)")
-        )
-    )
-    fund = Decimal(0)
-    entries = 0
-    for entry in catalogue.catalogue(campaign.regime):
-        count = counts.get(entry.code, 0)
-        amount = (entry.multiplier or Decimal(0)) * BASE_SALARY_VND * count
-        fund += amount
-        entries += 1
-        factor: object = (
-            float(entry.multiplier) if entry.multiplier else text_cell(totals, "chưa có hệ số")
-        )  # a title whose prize is not set yet shows so, never a 0
-        totals.append(
-            [text_cell(totals, entry.name), number_cell(totals, count), factor,
-             number_cell(totals, int(amount))]
-        )  # fmt: skip
-    totals.auto_filter.ref = f"A5:D{5 + entries}"
-    totals.append(
-        [text_cell(totals, "Tổng cộng", bold=True), number_cell(totals, sum(counts.values()),
-         bold=True), None, number_cell(totals, int(fund), bold=True)]
-    )  # fmt: skip
-    totals.append([text_cell(totals, f"Lương cơ sở: {BASE_SALARY_VND:,} đồng".replace(",", "."))])
+    _summary_sheet(book, session, campaign, by_subject, made_on)
     return counts
+
+
+def _summary_sheet(
+    book: Workbook,
+    session: Session,
+    campaign: Campaign,
+    by_subject: Counter[tuple[str, str]],
+    made_on: date | None,
+) -> None:
+    """Counts and the estimated prize fund per title and subject, at the base salary of the
+    decision's day (the year-end report's cut-off), each prize rounded up to 10.000 đ, split
+    by who confers and pays."""
+    stones = {m.kind: m.due_at for m in session.exec(
+        select(Milestone).where(Milestone.campaign_id == campaign.id)
+    )}  # fmt: skip
+    # the awards are decided on the year-end evaluation: the report's cut-off, else the last
+    last = stones.get(MilestoneKind.REPORT) or (max(stones.values()) if stones else None)
+    decided = last.date() if last else date(campaign.year, 12, 31)
+    salary, since = prizes.base_salary(decided)
+    sheet = book.create_sheet("Tổng hợp")
+    sheet.freeze_panes = "A6"
+    set_widths(sheet, (56, 12, 10, 20, 24, 60))
+    sheet.append([text_cell(sheet, f"TỔNG HỢP ĐĂNG KÝ NĂM {campaign.year}", bold=True)])
+    sheet.append([text_cell(sheet, campaign.board_name)])
+    sheet.append([text_cell(sheet, SCOPE_NOTE)])
+    sheet.append([text_cell(sheet, _made(made_on))])
+    sheet.append(header_row(sheet, (
+        "Danh hiệu / hình thức", "Số lượng", "Hệ số", "Mức mỗi suất (đồng)",
+        "Dự kiến tiền thưởng (đồng)", "Căn cứ",
+    )))  # fmt: skip
+    fund = {prizes.Payer.ENTERPRISE: 0, prizes.Payer.PROVINCE: 0}
+    total_count = 0
+    for payer, heading in (
+        (prizes.Payer.ENTERPRISE, "Doanh nghiệp khen thưởng và chi trả"),
+        (prizes.Payer.PROVINCE, "Chủ tịch UBND tỉnh khen thưởng, tỉnh chi trả"),
+    ):
+        sheet.append([text_cell(sheet, heading, bold=True)])
+        for entry in catalogue.catalogue(campaign.regime):
+            if prizes.PAYERS.get(entry.code) != payer:
+                continue
+            subjects = [s for s in ("individual", "collective") if entry.fits(Subject(s))]
+            for subject in subjects:
+                count = by_subject.get((entry.code, subject), 0)
+                label = entry.name if len(subjects) == 1 else (
+                    f"{entry.name} — {'cá nhân' if subject == 'individual' else 'tập thể'}"
+                )  # fmt: skip
+                found = prizes.rate(campaign.regime, entry.code, subject)
+                each = prizes.per_award(found.multiplier, salary) if found else 0
+                fund[payer] += each * count
+                total_count += count
+                sheet.append([
+                    text_cell(sheet, label), number_cell(sheet, count),
+                    float(found.multiplier) if found else text_cell(sheet, "chưa có hệ số"),
+                    number_cell(sheet, each) if found else None,
+                    number_cell(sheet, each * count) if found else None,
+                    text_cell(sheet, found.basis if found else ""),
+                ])  # fmt: skip
+        sheet.append([
+            text_cell(sheet, f"Cộng: {heading.lower()}", bold=True), None, None, None,
+            number_cell(sheet, fund[payer], bold=True),
+        ])  # fmt: skip
+    sheet.append([
+        text_cell(sheet, "Tổng cộng", bold=True), number_cell(sheet, total_count, bold=True),
+        None, None, number_cell(sheet, sum(fund.values()), bold=True),
+    ])  # fmt: skip
+    sheet.append([text_cell(
+        sheet,
+        f"Lương cơ sở {salary:,} đồng (áp dụng từ {since:%d/%m/%Y}), tính theo ngày quyết định"
+        f" {decided:%d/%m/%Y}; mỗi suất làm tròn lên {prizes.ROUND_TO:,} đồng"
+        f" ({prizes.ROUNDING_BASIS}).".replace(",", "."),
+    )])  # fmt: skip
 
 
 def export_report_figures(

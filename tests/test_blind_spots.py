@@ -245,10 +245,10 @@ def test_report_figures_and_registrations_are_exported_with_their_values(
          "Kỹ sư", "Chiến sĩ thi đua cơ sở", "Giấy khen", "Cải tiến dây chuyền sơn"),
     ]  # fmt: skip
     totals = {r[0]: r[1:] for r in book["Tổng hợp"].iter_rows(values_only=True) if r[0]}
-    assert totals["Lao động tiên tiến"] == (1, 0.3, int(0.3 * 2_340_000))
-    assert totals["Chiến sĩ thi đua cơ sở"] == (1, 1.0, 2_340_000)
-    assert totals["Giấy khen"][0] == 1
-    assert totals["Tổng cộng"][2] == int(0.3 * 2_340_000) + 2_340_000
+    assert totals["Lao động tiên tiến"][:4] == (1, 0.3, 710_000, 710_000)  # rounded up
+    assert totals["Chiến sĩ thi đua cơ sở"][:4] == (1, 1.0, 2_340_000, 2_340_000)
+    assert totals["Giấy khen — cá nhân"][0] == 1
+    assert totals["Tổng cộng"][3] == 710_000 + 2_340_000 + 710_000
 
 
 def _cstdcs_share(cstdcs: int, ldtt: int) -> list[registration_rules.Warning]:

@@ -6,6 +6,7 @@ import io
 import tempfile
 import zipfile
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ import openpyxl
 import pytest
 from sqlmodel import Session, select
 
-from storage import campaigns, catalogue, exports, files, registrations, registry, reports
+from storage import campaigns, exports, files, prizes, registrations, registry, reports
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
 from storage.registration_sheet import read_form, write_template
 from storage.registrations import NomineeInput
@@ -106,15 +107,33 @@ def test_registration_list_in_the_official_layout(session: Session, tmp_path: Pa
     assert "ở mọi trạng thái xem xét" in groups[2][0]
     summary = book["Tổng hợp"]
     totals = {r[0]: r for r in summary.iter_rows(values_only=True) if r and r[0]}
-    assert totals["Lao động tiên tiến"][1:] == (2, 0.3, 2 * 702_000)
-    assert totals["Chiến sĩ thi đua cơ sở"][3] == 2_340_000
-    assert 0 not in [r[2] for name, r in totals.items() if name in NAMES_WITH_PRIZES]
-    fund = 2 * 702_000 + 2_340_000 + int(1.5 * 2_340_000) + 3 * 2_340_000
-    assert totals["Tổng cộng"][3] == fund
-    assert summary.cell(row=6, column=4).number_format == "#,##0"
+    # NĐ 152/2025: each prize is the multiplier × 2.340.000 đ, rounded up to 10.000 đ
+    assert totals["Lao động tiên tiến"][1:5] == (2, 0.3, 710_000, 1_420_000)
+    assert totals["Chiến sĩ thi đua cơ sở"][1:5] == (1, 1.0, 2_340_000, 2_340_000)
+    assert totals["Giấy khen — cá nhân"][1:5] == (1, 0.3, 710_000, 710_000)
+    assert totals["Giấy khen — tập thể"][1:5] == (0, 0.6, 1_410_000, 0)
+    assert totals["Tập thể lao động tiên tiến"][1:5] == (0, 0.8, 1_880_000, 0)
+    assert totals["Tập thể lao động xuất sắc"][1:5] == (1, 1.5, 3_510_000, 3_510_000)
+    bk = "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh — tập thể"
+    assert totals[bk][1:5] == (1, 3.0, 7_020_000, 7_020_000)
+    assert totals["Cờ thi đua của Ủy ban nhân dân tỉnh"][2] == 8.0  # never a 0
+    assert "Điều 50 khoản 2 điểm e" in totals["Cờ thi đua của Ủy ban nhân dân tỉnh"][5]
+    enterprise = totals["Cộng: doanh nghiệp khen thưởng và chi trả"][4]
+    province = totals["Cộng: chủ tịch ubnd tỉnh khen thưởng, tỉnh chi trả"][4]
+    assert (enterprise, province) == (4_470_000, 10_530_000)  # split by who pays
+    assert totals["Tổng cộng"][1] == 6 and totals["Tổng cộng"][4] == 15_000_000
+    note = next(name for name in totals if str(name).startswith("Lương cơ sở"))
+    assert "2.340.000 đồng (áp dụng từ 01/07/2024)" in note and "10.000 đồng" in note
+    assert summary.cell(row=7, column=4).number_format == "#,##0"
 
 
-NAMES_WITH_PRIZES = {t.name for t in catalogue.catalogue(Regime.ND152_2025.value)}
+def test_the_base_salary_follows_the_decision_day() -> None:
+    assert prizes.base_salary(date(2023, 6, 30)) == (1_490_000, date(2019, 7, 1))
+    assert prizes.base_salary(date(2024, 1, 1)) == (1_800_000, date(2023, 7, 1))
+    assert prizes.base_salary(date(2026, 12, 4)) == (2_340_000, date(2024, 7, 1))
+    assert prizes.per_award(Decimal("0.3"), 1_490_000) == 450_000  # 447.000 rounded up
+    nd91 = prizes.rate(Regime.ND91_2017.value, "bk_tinh", "collective")
+    assert nd91 is not None and nd91.multiplier == Decimal("2.0")
 
 
 def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
