@@ -38,7 +38,7 @@ def default_cutoff(year: int, kind: MilestoneKind, tz: ZoneInfo) -> datetime:
 
 
 def regime_in_force(at: datetime) -> Regime:
-    """The legal regime whose decree governed registrations made at ``at``."""
+    """The legal regime whose decree governs an evaluation made at ``at``."""
     for start, regime in _REGIME_STARTS:
         if at >= start:
             return regime
@@ -68,10 +68,12 @@ def create_campaign(
     dues = [due for _, due in present]
     if dues != sorted(dues):
         raise RegistryError("milestones_out_of_order")
-    registration = chosen.get(MilestoneKind.REGISTRATION) or dues[0]
+    # Awards are decided on the year-end evaluation, so its decree governs the campaign (a
+    # 2025 campaign is judged under NĐ 152/2025, though it registered under NĐ 98/2023).
+    evaluated = chosen.get(MilestoneKind.REPORT) or dues[-1]
     campaign = Campaign(
         year=year,
-        regime=regime or regime_in_force(registration),
+        regime=regime or regime_in_force(evaluated),
         board_name=board_name,
         created_at=now,
     )

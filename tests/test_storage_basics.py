@@ -72,9 +72,9 @@ def test_campaign_defaults_follow_the_plan_in_hanoi_time(session: Session) -> No
 
 @pytest.mark.parametrize(
     ("year", "regime"),
-    [(2020, Regime.ND91_2017), (2024, Regime.ND98_2023), (2025, Regime.ND98_2023)],
-)
-def test_regime_is_the_one_in_force_at_the_registration_cutoff(
+    [(2020, Regime.ND91_2017), (2024, Regime.ND98_2023), (2025, Regime.ND152_2025)],
+)  # 2025: registered under NĐ 98/2023, judged at the year's end under NĐ 152/2025
+def test_regime_is_the_one_in_force_at_the_year_end_evaluation(
     session: Session, year: int, regime: Regime
 ) -> None:
     campaign = campaigns.create_campaign(
