@@ -65,7 +65,7 @@ CO_TINH = Title(
     "Cờ thi đua của Ủy ban nhân dân tỉnh",
     "Cờ tỉnh",
     Subject.COLLECTIVE,
-    aliases=("co thi dua", "co thi dua ubnd tinh", "co thi dua cua ubnd tinh", "co"),
+    aliases=("co thi dua", "co thi dua ubnd tinh", "co thi dua cua ubnd tinh"),  # not "co": "Có"
 )
 BK_TINH = Title(
     "bk_tinh",
@@ -73,9 +73,9 @@ BK_TINH = Title(
     "BK tỉnh",
     Subject.BOTH,
     is_award=True,
-    aliases=(
-        "bang khen",
-        "bk",
+    aliases=(  # a bare "Bằng khen" / "BK" names no level: asked, never taken for this one
+        "bk tinh",
+        "bang khen tinh",
         "bang khen ubnd tinh",
         "bang khen cua chu tich ubnd tinh",
         "bang khen chu tich ubnd tinh",
@@ -100,8 +100,8 @@ CATALOGUES: dict[Regime, tuple[Title, ...]] = {
 # Where each rule comes from, per regime; shown with every warning.
 LEGAL_BASIS: dict[Regime, dict[str, str]] = {
     Regime.ND91_2017: {
-        "cstdcs_ratio": "Luật TĐKT 2003 (sửa đổi 2013), Điều 23; Nghị định 91/2017/NĐ-CP",
-        "cstdcs_initiative": "Luật TĐKT 2003 (sửa đổi 2013), Điều 23",
+        "cstdcs_ratio": "Nghị định 91/2017/NĐ-CP, Điều 9 khoản 3",
+        "cstdcs_initiative": "Luật TĐKT 2003 (sửa đổi 2013), Điều 23; Nghị định 91/2017/NĐ-CP",
         "ttldxs_needs_cstdcs": "Luật TĐKT 2003 (sửa đổi 2013), Điều 27",
         "duplicate_name": "",
     },

@@ -25,10 +25,11 @@ from storage.models import (
     ReviewState,
     SubmissionStatus,
 )
-from storage.text import nfc, vi_name_key
+from storage.text import nfc, search_key, vi_name_key
 from storage.versions import SubmissionBusy, SubmissionError, newest, stamp_submitted
 
 MAX_NAME = 200
+UNCLEAR_AWARDS = {"bang khen", "bk", "bang khen cap tren"}  # which level? the form must say
 MAX_POSITION = 300
 MAX_INITIATIVE = 500
 MAX_NOMINEES = 10_000
@@ -235,6 +236,8 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
     if not title.fits(subject):
         raise SubmissionError("title_wrong_subject", title=title.name, kind=row.kind.value)
     award_code = None
+    if row.award and search_key(row.award) in UNCLEAR_AWARDS:
+        raise SubmissionError("award_level_unclear", value=nfc(row.award)[:80])
     if row.award and row.award.strip():
         award = catalogue.by_code(regime, row.award) or catalogue.match(
             regime, row.award, award=True

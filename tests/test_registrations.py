@@ -114,6 +114,9 @@ def test_a_stale_or_repeated_submit_is_refused(session: Session) -> None:
         (NomineeInput(P, "An", "Tập thể lao động xuất sắc"), "title_wrong_subject"),
         (NomineeInput(C, "Phòng A", "Lao động tiên tiến"), "title_wrong_subject"),
         (NomineeInput(P, "An", "LĐTT", award="Huân chương"), "award_unknown"),
+        (NomineeInput(P, "An", "LĐTT", award="Bằng khen"), "award_level_unclear"),  # whose?
+        (NomineeInput(P, "An", "LĐTT", award="BK"), "award_level_unclear"),
+        (NomineeInput(C, "Phòng A", "Có"), "title_unknown"),  # "Có" is not "Cờ"
     ],
 )
 def test_absolute_rules_refuse_a_row(row: NomineeInput, code: str) -> None:
@@ -278,3 +281,11 @@ def test_twenty_thousand_rows_are_refused_whole(tmp_path: Path) -> None:
     with pytest.raises(TableFileError) as caught:
         read_form(tmp_path / "big.xlsx", regime="nd152-2025", max_bytes=10**8)
     assert caught.value.code == "file_too_many_rows"
+
+
+def test_the_15_percent_cap_cites_its_article_under_nd_91() -> None:
+    rows = [NomineeInput(P, f"Chiến {i}", "CSTĐCS", initiative="Sáng kiến") for i in range(3)]
+    rows += [NomineeInput(P, f"Người {i}", "LĐTT") for i in range(7)]
+    warnings = registration_rules.check("nd91-2017", _rows("nd91-2017", *rows))
+    ratio = next(w for w in warnings if w.code == "cstdcs_ratio")
+    assert ratio.basis == "Nghị định 91/2017/NĐ-CP, Điều 9 khoản 3"

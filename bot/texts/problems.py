@@ -193,6 +193,10 @@ TEXTS: dict[str, str] = {
         "“%(title)s” is for %(fits)s, not for %(this)s. Please choose another, or put the row"
         " in the other table."
     ),
+    "award_level_unclear": N_(
+        "“%(value)s” does not say whose commendation it is. Please write it in full, for example"
+        " “Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh”, or choose it from the drop-down list."
+    ),
     "award_unknown": N_(
         "“%(value)s” is not a form of commendation of this year's list. Please choose one from"
         " the drop-down list, or leave it empty."
@@ -266,8 +270,8 @@ TEXTS: dict[str, str] = {
     # rule warnings
     "duplicate_name": N_("“%(name)s” appears twice (also as “%(first)s”). Is it the same one?"),
     "cstdcs_needs_initiative": N_(
-        "%(n)s CSTĐCS candidates have no initiative: %(names)s. An accepted initiative is"
-        " required for this title."
+        "%(n)s CSTĐCS candidates have no initiative: %(names)s. An accepted initiative or an"
+        " accepted research project is required for this title."
     ),
     "cstdcs_basis": N_(
         "%(n)s CSTĐCS candidates have no initiative: %(names)s. They will need an accepted"
