@@ -228,13 +228,18 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
     """Checks the absolute rules of one row; returns column values or raises SubmissionError."""
     name = check_name(row.name, row.kind)
     subject = Subject.INDIVIDUAL if row.kind == NomineeKind.INDIVIDUAL else Subject.COLLECTIVE
+    title = None
     if not nfc(row.title or ""):
-        raise SubmissionError("title_missing")
-    title = catalogue.by_code(regime, row.title) or catalogue.match(regime, row.title, award=False)
-    if title is None or title.is_award:
-        raise SubmissionError("title_unknown", value=nfc(row.title or "")[:80])
-    if not title.fits(subject):
-        raise SubmissionError("title_wrong_subject", title=title.name, kind=row.kind.value)
+        if not nfc(row.award or ""):  # a commendation alone is a row (a business owner's BK)
+            raise SubmissionError("title_missing")
+    else:
+        title = catalogue.by_code(regime, row.title) or catalogue.match(
+            regime, row.title, award=False
+        )
+        if title is None or title.is_award:
+            raise SubmissionError("title_unknown", value=nfc(row.title or "")[:80])
+        if not title.fits(subject):
+            raise SubmissionError("title_wrong_subject", title=title.name, kind=row.kind.value)
     award_code = None
     if row.award and search_key(row.award) in UNCLEAR_AWARDS:
         raise SubmissionError("award_level_unclear", value=nfc(row.award)[:80])
@@ -257,7 +262,7 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
         "kind": row.kind.value,
         "name": name,
         "position": position,
-        "title_code": title.code,
+        "title_code": title.code if title else "",
         "award_code": award_code,
         "initiative": initiative,
         "row_number": row.row_number,

@@ -289,3 +289,14 @@ def test_the_15_percent_cap_cites_its_article_under_nd_91() -> None:
     warnings = registration_rules.check("nd91-2017", _rows("nd91-2017", *rows))
     ratio = next(w for w in warnings if w.code == "cstdcs_ratio")
     assert ratio.basis == "Nghị định 91/2017/NĐ-CP, Điều 9 khoản 3"
+
+
+def test_a_commendation_alone_is_a_row() -> None:
+    values = registrations.validate(
+        "nd152-2025",
+        NomineeInput(P, "Phạm Văn Chủ", "", award="Bằng khen của Chủ tịch UBND tỉnh"),
+    )  # a business owner proposed for the province's Bằng khen, with no emulation title
+    assert (values["title_code"], values["award_code"]) == ("", "bk_tinh")
+    with pytest.raises(SubmissionError) as caught:
+        registrations.validate("nd152-2025", NomineeInput(P, "Phạm Văn Chủ", ""))
+    assert caught.value.code == "title_missing"
