@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -46,7 +46,7 @@ from storage.report_figures import (
     FigureKind,
     figures_for,
 )
-from storage.text import vi_name_key
+from storage.text import tone_key, vi_name_key
 from storage.xlsx import (
     header_row,
     number_cell,
@@ -161,6 +161,7 @@ def _registration_sheets(
     numbers = {NomineeKind.INDIVIDUAL: 0, NomineeKind.COLLECTIVE: 0}
     lines: Counter[str] = Counter()  # enterprise headings written per sheet
     by_subject: Counter[tuple[str, str]] = Counter()  # (title, individual|collective) -> count
+    titles_of: defaultdict[tuple[int, str], list[str]] = defaultdict(list)  # one person's titles
     by_registration: dict[int, list[tuple[str, str, str | None, str, str | None, str | None]]] = {}
     query = (
         sa_select(
@@ -206,6 +207,8 @@ def _registration_sheets(
             numbers[kind] += 1
             counts[title_code] += 1
             by_subject[(title_code, kind.value)] += 1
+            if kind == NomineeKind.INDIVIDUAL and title_code:
+                titles_of[(enterprise.id, tone_key(name))].append(title_code)
             if award_code:
                 counts[award_code] += 1
                 by_subject[(award_code, kind.value)] += 1
@@ -228,8 +231,26 @@ def _registration_sheets(
             sheet.auto_filter.ref = f"A5:{get_column_letter(len(header))}{last}"
         sheet.append([None, text_cell(sheet, f"Tổng cộng: {written:,} dòng".replace(",", "."),
                                       bold=True)])  # fmt: skip
-    _summary_sheet(book, session, campaign, by_subject, made_on)
+    _summary_sheet(book, session, campaign, by_subject, _unpaid(campaign, titles_of), made_on)
     return counts
+
+
+def _unpaid(campaign: Campaign, titles_of: dict[tuple[int, str], list[str]]) -> Counter[str]:
+    """Titles not paid because the same person holds a higher one in the period: only the
+    highest is paid (NĐ 152/2025 Đ.49 k5, k7; a commendation is paid besides)."""
+    unpaid: Counter[str] = Counter()
+    for codes in titles_of.values():
+        if len(codes) < 2:
+            continue
+        ranked = sorted(codes, key=lambda code: _individual_rate(campaign, code), reverse=True)
+        unpaid.update(ranked[1:])
+    return unpaid
+
+
+def _individual_rate(campaign: Campaign, code: str) -> Decimal:
+    """A title's prize multiplier for a person (0: none set), to rank one person's titles."""
+    found = prizes.rate(campaign.regime, code, "individual")
+    return found.multiplier if found else Decimal(0)
 
 
 def _summary_sheet(
@@ -237,6 +258,7 @@ def _summary_sheet(
     session: Session,
     campaign: Campaign,
     by_subject: Counter[tuple[str, str]],
+    unpaid: Counter[str],
     made_on: date | None,
 ) -> None:
     """Counts and the estimated prize fund per title and subject, at the base salary of the
@@ -273,18 +295,19 @@ def _summary_sheet(
             subjects = [s for s in ("individual", "collective") if entry.fits(Subject(s))]
             for subject in subjects:
                 count = by_subject.get((entry.code, subject), 0)
+                paid = count - (unpaid.get(entry.code, 0) if subject == "individual" else 0)
                 label = entry.name if len(subjects) == 1 else (
                     f"{entry.name} — {'cá nhân' if subject == 'individual' else 'tập thể'}"
                 )  # fmt: skip
                 found = prizes.rate(campaign.regime, entry.code, subject)
                 each = prizes.per_award(found.multiplier, salary) if found else 0
-                fund[payer] += each * count
+                fund[payer] += each * paid
                 total_count += count
                 sheet.append([
                     text_cell(sheet, label), number_cell(sheet, count),
                     float(found.multiplier) if found else text_cell(sheet, "chưa có hệ số"),
                     number_cell(sheet, each) if found else None,
-                    number_cell(sheet, each * count) if found else None,
+                    number_cell(sheet, each * paid) if found else None,
                     text_cell(sheet, found.basis if found else ""),
                 ])  # fmt: skip
         sheet.append([
@@ -295,6 +318,13 @@ def _summary_sheet(
         text_cell(sheet, "Tổng cộng", bold=True), number_cell(sheet, total_count, bold=True),
         None, None, number_cell(sheet, sum(fund.values()), bold=True),
     ])  # fmt: skip
+    if unpaid:
+        sheet.append([text_cell(
+            sheet,
+            f"{sum(unpaid.values())} suất không tính tiền thưởng: cùng người đã có danh hiệu"
+            " cao hơn trong kỳ, chỉ danh hiệu cao nhất được thưởng (Nghị định 152/2025/NĐ-CP,"
+            " Điều 49 khoản 5, 7).",
+        )])  # fmt: skip
     sheet.append([text_cell(
         sheet,
         f"Lương cơ sở {salary:,} đồng (áp dụng từ {since:%d/%m/%Y}), tính theo ngày quyết định"

@@ -267,3 +267,27 @@ def test_an_interrupted_workbook_leaves_no_part_and_no_temporary_file(tmp_path: 
     with whole_workbook(book, path):
         book.create_sheet("Cá nhân").append(["xong"])
     assert openpyxl.load_workbook(path)["Cá nhân"]["A1"].value == "xong"
+
+
+def test_one_person_with_two_titles_is_paid_the_higher_one(
+    session: Session, tmp_path: Path
+) -> None:
+    campaign = campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    firm = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    _submit(
+        session, campaign, firm,
+        NomineeInput(P, "Trần Văn Đức", "LĐTT", award="Giấy khen"),
+        NomineeInput(P, "trần văn đức", "CSTĐCS", initiative="Sáng kiến"),  # the same man
+        NomineeInput(P, "Lê Thị An", "LĐTT"),
+    )  # fmt: skip
+    exports.export_registrations(session=session, campaign=campaign, path=tmp_path / "dk.xlsx")
+    summary = openpyxl.load_workbook(tmp_path / "dk.xlsx")["Tổng hợp"]
+    totals = {r[0]: r for r in summary.iter_rows(values_only=True) if r and r[0]}
+    assert totals["Lao động tiên tiến"][1] == 2  # both registrations are listed and counted
+    assert totals["Lao động tiên tiến"][4] == 710_000  # but Đức's LĐTT is not paid besides
+    assert totals["Chiến sĩ thi đua cơ sở"][4] == 2_340_000
+    assert totals["Giấy khen — cá nhân"][4] == 710_000  # a commendation is paid besides
+    assert totals["Tổng cộng"][4] == 710_000 + 2_340_000 + 710_000
+    assert any(str(name).startswith("1 suất không tính tiền thưởng") for name in totals)
