@@ -161,7 +161,7 @@ def _registration_sheets(
     numbers = {NomineeKind.INDIVIDUAL: 0, NomineeKind.COLLECTIVE: 0}
     lines: Counter[str] = Counter()  # enterprise headings written per sheet
     by_subject: Counter[tuple[str, str]] = Counter()  # (title, individual|collective) -> count
-    titles_of: defaultdict[tuple[int, str], list[str]] = defaultdict(list)  # one person's titles
+    titles_of: defaultdict[tuple[int, str, str], list[str]] = defaultdict(list)  # a person's titles
     by_registration: dict[int, list[tuple[str, str, str | None, str, str | None, str | None]]] = {}
     query = (
         sa_select(
@@ -208,7 +208,8 @@ def _registration_sheets(
             counts[title_code] += 1
             by_subject[(title_code, kind.value)] += 1
             if kind == NomineeKind.INDIVIDUAL and title_code:
-                titles_of[(enterprise.id, tone_key(name))].append(title_code)
+                person = (enterprise.id, tone_key(name), tone_key(position or ""))
+                titles_of[person].append(title_code)  # two namesakes differ by their post
             if award_code:
                 counts[award_code] += 1
                 by_subject[(award_code, kind.value)] += 1
@@ -235,7 +236,7 @@ def _registration_sheets(
     return counts
 
 
-def _unpaid(campaign: Campaign, titles_of: dict[tuple[int, str], list[str]]) -> Counter[str]:
+def _unpaid(campaign: Campaign, titles_of: dict[tuple[int, str, str], list[str]]) -> Counter[str]:
     """Titles not paid because the same person holds a higher one in the period: only the
     highest is paid (NĐ 152/2025 Đ.49 k5, k7; a commendation is paid besides)."""
     unpaid: Counter[str] = Counter()
@@ -311,7 +312,8 @@ def _summary_sheet(
                     text_cell(sheet, found.basis if found else ""),
                 ])  # fmt: skip
         sheet.append([
-            text_cell(sheet, f"Cộng: {heading.lower()}", bold=True), None, None, None,
+            text_cell(sheet, f"Cộng: {heading[:1].lower()}{heading[1:]}", bold=True), None, None,
+            None,
             number_cell(sheet, fund[payer], bold=True),
         ])  # fmt: skip
     sheet.append([
@@ -327,9 +329,9 @@ def _summary_sheet(
         )])  # fmt: skip
     sheet.append([text_cell(
         sheet,
-        f"Lương cơ sở {salary:,} đồng (áp dụng từ {since:%d/%m/%Y}), tính theo ngày quyết định"
-        f" {decided:%d/%m/%Y}; mỗi suất làm tròn lên {prizes.ROUND_TO:,} đồng"
-        f" ({prizes.ROUNDING_BASIS}).".replace(",", "."),
+        f"Lương cơ sở {_grouped(salary)} đồng (áp dụng từ {since:%d/%m/%Y}), tính theo ngày"
+        f" quyết định {decided:%d/%m/%Y}; mỗi suất làm tròn lên {_grouped(prizes.ROUND_TO)}"
+        f" đồng ({prizes.ROUNDING_BASIS}).",
     )])  # fmt: skip
 
 
@@ -412,6 +414,11 @@ def _figures_sheet(
             row.append(number_cell(sheet, int(total), bold=True) if total is not None else None)
         sheet.append(row)
     return count
+
+
+def _grouped(amount: int) -> str:
+    """1.234.567, as Vietnamese write amounts."""
+    return f"{amount:,}".replace(",", ".")
 
 
 def _made(made_on: date | None) -> str:

@@ -197,12 +197,14 @@ def count_nominees(*, session: Session, registration: Registration) -> dict[str,
 _NAME_PUNCTUATION = set(" -'.,()")  # "Nguyễn Thị Hoa (B)", "H'Hen Niê"
 _SYMBOLS = {"So", "Sk", "Sm", "Sc", "Co", "Cf", "Cs"}  # emoji, symbols, private use, joiners
 _WORD = re.compile(r"\w+")
+_PHONE_PUNCTUATION = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-", "–": "-",
+                                    "—": "-"})  # fmt: skip
 
 
 def check_name(raw: str, kind: NomineeKind = NomineeKind.INDIVIDUAL) -> str:
     """A nominee's name in NFC, a person's in proper case ("nguyễn văn hưởng" → "Nguyễn Văn
     Hưởng"); refuses empty names, formulas, emoji and symbols (saying which), and essays."""
-    name = nfc(raw or "")
+    name = nfc(raw or "").translate(_PHONE_PUNCTUATION)  # iOS writes "H’Hen", "Lê‑Văn"
     if not name:
         raise SubmissionError("nominee_name_empty")
     if name[0] in "=+@":

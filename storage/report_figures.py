@@ -83,9 +83,10 @@ UNITS = {"": 1, "d": 1, "dong": 1, "vnd": 1, "k": 10**3, "nghin": 10**3, "ngan":
          "tr": 10**6, "trieu": 10**6, "ty": 10**9, "ti": 10**9}  # fmt: skip
 COUNT_UNITS = {"": 1, "k": 10**3, "nghin": 10**3, "ngan": 10**3}
 # What people add after a figure and means nothing more: "12 triệu/tháng", "1.250 người".
-_PER = re.compile(
-    r"\s*(/|moi|mot|tren|per)\s*(nguoi|thang|nam|lao dong|ld)?(\s*/?\s*(thang|nam))?$"
+_PER = re.compile(  # "/tháng", "/người/tháng", "mỗi tháng" (not "/năm": a year is not a month)
+    r"\s*(/|moi|tren|per)\s*(nguoi|thang|lao dong|ld)?(\s*/?\s*thang)?$"
 )
+_CURRENCY = re.compile(r"(?<=[a-z0-9])\s*(dong|vnd)$")  # "5 triệu đồng", "3.000.000 đồng"
 _NOUNS = re.compile(
     r"\s*(nguoi|lao dong|ld|cong nhan|vu|truong hop|sang kien|ca nhan|tap the|danh hieu"
     r"|giay khen|lan)$"
@@ -117,7 +118,7 @@ def parse_amount(text: str, *, count: bool = False) -> Decimal:
     sign = ""
     if folded[:1] in "+-" and folded:
         sign, folded = folded[0], folded[1:].strip()
-    folded = _PER.sub("", folded)
+    folded = _CURRENCY.sub("", _PER.sub("", folded)).strip()
     if count:
         folded = _NOUNS.sub("", folded)
     units = COUNT_UNITS if count else UNITS
@@ -166,7 +167,9 @@ def _normalise_separators(digits: str, multiplier: int) -> str:
             return digits.replace(mark, "")
         if count == 1:
             after = digits.split(mark)[1]
-            if len(after) == 3 and multiplier == 1:
+            # "1.500 triệu" groups thousands (Vietnamese decimals take a comma); "1,250" alone
+            # is read as English grouping, "1,250 tỷ" as a decimal
+            if len(after) == 3 and (mark == "." or multiplier == 1):
                 return digits.replace(mark, "")
             return digits.replace(mark, ".")
     return digits

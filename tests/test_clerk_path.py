@@ -413,3 +413,35 @@ def test_the_demo_campaign_is_open_on_the_day_it_is_seeded(tmp_path: Path) -> No
         }
     assert december < dues["registration"] < dues["midyear"] < dues["report"]
     assert dues["registration"] - december < timedelta(days=16)
+
+
+def test_a_step_waiting_for_a_file_explains_a_wrong_one_rather_than_passing_it_on(
+    chat: FakeChat, engine: Engine
+) -> None:
+    chat.press(REG)
+    chat.press("Gửi mẫu Excel đã điền")
+    chat.send_file(pdf_bytes(), "dang-ky-thi-dua.pdf")  # the wrong file, in the upload step
+    assert "Không tìm thấy bảng có cột “Họ và tên”" in chat.said  # it says what it expected
+    assert "báo cáo đã ký" not in chat.said
+    with session_for(engine) as session:
+        assert session.exec(select(ReportDocument)).all() == []  # nothing attached anywhere
+
+
+def test_changing_a_cstdcs_to_ldtt_drops_the_initiative(chat: FakeChat, engine: Engine) -> None:
+    chat.press(REG)
+    chat.press("Bước 2/3")
+    chat.press("Thêm cá nhân")
+    chat.text("Trần Văn Đức")
+    chat.press("Bỏ qua")
+    chat.press("Chiến sĩ thi đua cơ sở")
+    chat.press("Không đề nghị")
+    chat.text("Sáng kiến X")
+    chat.press("Sửa thông tin một người")
+    chat.text("1")
+    chat.press("Giữ nguyên")
+    chat.press("Bỏ qua")
+    chat.press("Lao động tiên tiến")
+    chat.press("Không đề nghị")
+    with session_for(engine) as session:
+        row = session.exec(select(Nominee)).one()
+        assert (row.title_code, row.initiative) == ("ldtt", None)

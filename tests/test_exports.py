@@ -119,11 +119,12 @@ def test_registration_list_in_the_official_layout(session: Session, tmp_path: Pa
     assert totals["Cờ thi đua của Ủy ban nhân dân tỉnh"][2] == 8.0  # never a 0
     assert "Điều 50 khoản 2 điểm e" in totals["Cờ thi đua của Ủy ban nhân dân tỉnh"][5]
     enterprise = totals["Cộng: doanh nghiệp khen thưởng và chi trả"][4]
-    province = totals["Cộng: chủ tịch ubnd tỉnh khen thưởng, tỉnh chi trả"][4]
+    province = totals["Cộng: chủ tịch UBND tỉnh khen thưởng, tỉnh chi trả"][4]
     assert (enterprise, province) == (4_470_000, 10_530_000)  # split by who pays
     assert totals["Tổng cộng"][1] == 6 and totals["Tổng cộng"][4] == 15_000_000
     note = next(name for name in totals if str(name).startswith("Lương cơ sở"))
-    assert "2.340.000 đồng (áp dụng từ 01/07/2024)" in note and "10.000 đồng" in note
+    assert "2.340.000 đồng (áp dụng từ 01/07/2024), tính theo ngày quyết định" in note
+    assert "10.000 đồng (Nghị định 152/2025/NĐ-CP, Điều 49 khoản 2)" in note  # commas intact
     assert summary.cell(row=7, column=4).number_format == "#,##0"
 
 
@@ -278,16 +279,17 @@ def test_one_person_with_two_titles_is_paid_the_higher_one(
     firm = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
     _submit(
         session, campaign, firm,
-        NomineeInput(P, "Trần Văn Đức", "LĐTT", award="Giấy khen"),
-        NomineeInput(P, "trần văn đức", "CSTĐCS", initiative="Sáng kiến"),  # the same man
-        NomineeInput(P, "Lê Thị An", "LĐTT"),
+        NomineeInput(P, "Trần Văn Đức", "LĐTT", award="Giấy khen", position="Kỹ sư"),
+        NomineeInput(P, "trần văn đức", "CSTĐCS", initiative="Sáng kiến", position="Kỹ sư"),
+        NomineeInput(P, "Lê Thị An", "LĐTT", position="Tổ 1"),
+        NomineeInput(P, "Lê Thị An", "CSTĐCS", initiative="Ý tưởng", position="Tổ 2"),
     )  # fmt: skip
     exports.export_registrations(session=session, campaign=campaign, path=tmp_path / "dk.xlsx")
     summary = openpyxl.load_workbook(tmp_path / "dk.xlsx")["Tổng hợp"]
     totals = {r[0]: r for r in summary.iter_rows(values_only=True) if r and r[0]}
     assert totals["Lao động tiên tiến"][1] == 2  # both registrations are listed and counted
     assert totals["Lao động tiên tiến"][4] == 710_000  # but Đức's LĐTT is not paid besides
-    assert totals["Chiến sĩ thi đua cơ sở"][4] == 2_340_000
+    assert totals["Chiến sĩ thi đua cơ sở"][4] == 2 * 2_340_000  # two namesakes: both paid
     assert totals["Giấy khen — cá nhân"][4] == 710_000  # a commendation is paid besides
-    assert totals["Tổng cộng"][4] == 710_000 + 2_340_000 + 710_000
+    assert totals["Tổng cộng"][4] == 710_000 + 2 * 2_340_000 + 710_000
     assert any(str(name).startswith("1 suất không tính tiền thưởng") for name in totals)

@@ -300,3 +300,8 @@ def test_a_commendation_alone_is_a_row() -> None:
     with pytest.raises(SubmissionError) as caught:
         registrations.validate("nd152-2025", NomineeInput(P, "Phạm Văn Chủ", ""))
     assert caught.value.code == "title_missing"
+
+
+def test_names_typed_with_a_phones_curly_punctuation_are_names() -> None:
+    assert registrations.check_name("h’hen niê") == "H'Hen Niê"
+    assert registrations.check_name("Lê‑Văn An") == "Lê-Văn An"

@@ -129,9 +129,8 @@ def _taken_elsewhere(ctx: Ctx, step: object) -> bool:
     """A file the current step does not read goes to the flow that can use it (the filled form
     sent from the menu, the signed report from the report's page), which says so."""
     kind = file_kind(ctx.incoming.file)
-    reads = step.files if isinstance(step, Step) else ()
-    if reads and (kind in reads or not kind):
-        return False  # the step reads it, and checks the content
+    if isinstance(step, Step) and step.files:
+        return False  # a step waiting for a file reads it, or says what it expected instead
     return any(take(ctx, kind) for take in ctx.router.file_takers)
 
 

@@ -152,7 +152,7 @@ def prompt_review(ctx: Ctx) -> None:
     current = draft(ctx, where)
     rows = registrations.nominees(session=ctx.session, registration=current)
     regime = where.campaign.regime
-    totals = Counter(r.title_code for r in rows) + Counter(
+    totals = Counter(r.title_code for r in rows if r.title_code) + Counter(
         r.award_code for r in rows if r.award_code
     )
     lines = [
@@ -304,7 +304,7 @@ def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
 
 
 def _totals(where: Scope, rows: list[Nominee]) -> str:
-    counts = Counter(r.title_code for r in rows) + Counter(
+    counts = Counter(r.title_code for r in rows if r.title_code) + Counter(
         r.award_code for r in rows if r.award_code
     )
     return ", ".join(

@@ -243,13 +243,15 @@ def handle_award(ctx: Ctx) -> None:
         return
     row = _row(ctx)
     row["award"] = award
-    ctx.set_data(row=row)
     if _kind(ctx) == NomineeKind.INDIVIDUAL and row.get("title") in (
         catalogue.CSTDCS.code,
         catalogue.CSTD_TINH.code,
     ):
+        ctx.set_data(row=row)
         _advance(ctx, "award", award, INITIATIVE)
         return
+    row["initiative"] = ""  # a title that needs none keeps none (changed from CSTĐCS)
+    ctx.set_data(row=row)
     _save(ctx)
 
 

@@ -54,6 +54,7 @@ def _registration(ctx: Ctx, row: Registration, page: int) -> tuple[list[str], bo
     campaign = ctx.session.get(Campaign, row.campaign_id)
     regime = campaign.regime if campaign else ""
     rows = registrations.nominees(session=ctx.session, registration=row)
+    page = min(page, max(0, (len(rows) - 1) // PAGE))  # an old "next" pressed on the last page
     start = page * PAGE
     shown = rows[start : start + PAGE]
     lines = [
