@@ -112,32 +112,13 @@ def prompt_confirm(ctx: Ctx) -> None:
 
 
 def _ask_confirm(ctx: Ctx, invitation: invitations.Invite) -> None:
-    """Names the enterprise and role the code links to, with yes and no."""
-    if invitation.enterprise_name is not None:
-        target = _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
-            "enterprise": invitation.enterprise_name,
-            "tax": invitation.tax_code,
-            "role": role_name(invitation.role),
-        }
-    else:
-        target = _("%(board)s, as a %(role)s") % {
-            "board": ctx.settings.board_name,
-            "role": role_name(invitation.role),
-        }
+    """Names the enterprise and role the code links to, with yes and no (and, on a linked
+    chat, what it leaves)."""
+    target = _link_words(ctx, invitation.enterprise_name, invitation.tax_code, invitation.role)
     text = _("This chat will be linked to:\n%(target)s\nIs that right?") % {"target": target}
     current = ctx.contact
     if current is not None:  # never unlinked without saying what it leaves
-        if current.enterprise_name is not None:
-            now = _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
-                "enterprise": current.enterprise_name,
-                "tax": current.tax_code,
-                "role": role_name(current.role),
-            }
-        else:
-            now = _("%(board)s, as a %(role)s") % {
-                "board": ctx.settings.board_name,
-                "role": role_name(current.role),
-            }
+        now = _link_words(ctx, current.enterprise_name, current.tax_code, current.role)
         text = (
             _(
                 "This chat is linked now to %(now)s, as %(name)s. If you go on, it leaves that"
@@ -148,6 +129,20 @@ def _ask_confirm(ctx: Ctx, invitation: invitations.Invite) -> None:
             + text
         )
     ctx.say(text, [("yes", _("Yes, link it")), ("no", _("No, cancel"))])
+
+
+def _link_words(ctx: Ctx, enterprise: str | None, tax_code: str | None, role: str) -> str:
+    """ "Công ty A (mã số thuế …), với vai trò …", or the board's name with the role."""
+    if enterprise is not None:
+        return _("%(enterprise)s (tax code %(tax)s), as its %(role)s") % {
+            "enterprise": enterprise,
+            "tax": tax_code,
+            "role": role_name(role),
+        }
+    return _("%(board)s, as a %(role)s") % {
+        "board": ctx.settings.board_name,
+        "role": role_name(role),
+    }
 
 
 def handle_confirm(ctx: Ctx) -> None:
