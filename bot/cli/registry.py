@@ -344,8 +344,12 @@ def _invite_all_unlinked(app: App, sheet: Path, days: int | None) -> None:
     rows: list[list[object]] = []
     with writing(app) as session:
         linked = links.linked_contact_ids(session=session)
+        contacts_of: dict[int | None, list[Contact]] = {}
+        for contact in registry.list_contacts(session=session):  # one query, not one a firm
+            if contact.role == Role.CONTACT:
+                contacts_of.setdefault(contact.enterprise_id, []).append(contact)
         for enterprise, zone in registry.list_enterprises(session=session):
-            people = registry.list_contacts(session=session, enterprise=enterprise)
+            people = contacts_of.get(enterprise.id, [])
             if not enterprise.active or any(p.id in linked for p in people):
                 continue
             invited: list[Contact | None] = list(people) or [None]
@@ -353,7 +357,7 @@ def _invite_all_unlinked(app: App, sheet: Path, days: int | None) -> None:
                 issued = invitations.create_invitation(
                     session=session, role=Role.CONTACT, created_by=app.actor, now=now,
                     valid_for=valid, enterprise=enterprise,
-                    contact=person if person and person.role == Role.CONTACT else None,
+                    contact=person,
                 )  # fmt: skip
                 rows.append([
                     enterprise.name, enterprise.tax_code, zone.name if zone else "",
