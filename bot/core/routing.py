@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from bot.core.context import BUTTONS, NUMBERED, TYPED, Ctx
 from bot.core.flow import MAIN_MENU, Step
 from bot.core.types import FileRef, Kind
@@ -27,7 +29,7 @@ def file_kind(file: FileRef | None) -> str:
     content itself ("" when it says nothing we read)."""
     if file is None:
         return ""
-    suffix = (file.name or "").rpartition(".")[2].casefold() if "." in (file.name or "") else ""
+    suffix = PurePosixPath(file.name or "").suffix.lstrip(".").casefold()
     if suffix in _SHEET_TYPES:
         return SHEET
     if suffix in _DOCUMENT_TYPES:
@@ -125,12 +127,12 @@ def route(ctx: Ctx) -> None:
     router.step(ctx.conv.step).handle(ctx)
 
 
-def _taken_elsewhere(ctx: Ctx, step: object) -> bool:
+def _taken_elsewhere(ctx: Ctx, step: Step | None) -> bool:
     """A file the current step does not read goes to the flow that can use it (the filled form
     sent from the menu, the signed report from the report's page), which says so."""
-    kind = file_kind(ctx.incoming.file)
-    if isinstance(step, Step) and step.files:
+    if step is not None and step.files:
         return False  # a step waiting for a file reads it, or says what it expected instead
+    kind = file_kind(ctx.incoming.file)
     return any(take(ctx, kind) for take in ctx.router.file_takers)
 
 
