@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.demo import synthetic_tax_codes
 from scheduler.dispatcher import Port, Send
-from storage import campaigns, invitations, registry
+from storage import campaigns, invitations, registrations, registry
 from storage.engine import session_for
-from storage.models import Role
+from storage.models import Campaign, Enterprise, Role
+from storage.registrations import NomineeInput
 
 
 def valid_tax_codes(count: int, prefix: str = "27") -> list[str]:
@@ -174,7 +176,6 @@ def docx_bytes(*, content_type: str = WORD_MAIN) -> bytes:
     return buffer.getvalue()
 
 
-
 def ole_bytes(stream: str = "WordDocument", head: bytes = b"\xec\xa5") -> bytes:
     """A compound (OLE) file holding one 4 KB stream: a Word 97–2003 .doc by default (its
     stream "WordDocument" opens with the FIB's magic), anything else (an .msi) otherwise."""
@@ -201,3 +202,21 @@ def _ole_entry(name: str, kind: int, start: int, size: int, *, child: int = 0xFF
     struct.pack_into("<III", entry, 68, 0xFFFFFFFF, 0xFFFFFFFF, child)
     struct.pack_into("<III", entry, 116, start, size, 0)
     return bytes(entry)
+
+
+def submit_registration(
+    session: Session, campaign: Campaign, enterprise: Enterprise, *rows: NomineeInput,
+    now: datetime,
+) -> None:  # fmt: skip
+    """An enterprise's registration of these rows, submitted (a new version each time)."""
+    draft = registrations.open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=now, contact_id=None
+    )
+    registrations.replace_nominees(
+        session=session, draft=draft, now=now, contact_id=None,
+        rows=[registrations.validate(campaign.regime, row) for row in rows],
+    )  # fmt: skip
+    registrations.submit(
+        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
+        now=now, contact_id=None,
+    )  # fmt: skip

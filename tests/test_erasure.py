@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.compose import App
 from bot.settings import Settings
-from storage import campaigns, erasure, exports, files, inbox, registrations, registry, reports
+from storage import campaigns, erasure, exports, files, inbox, registry, reports
 from storage.engine import session_for
 from storage.models import (
     AuditEvent,
@@ -36,7 +36,7 @@ from storage.models import (
 from storage.registrations import NomineeInput
 from storage.retention import prune_documents, sweep_held_forms
 from tests.conftest import NOW
-from tests.factories import pdf_bytes, seed_world
+from tests.factories import pdf_bytes, seed_world, submit_registration
 from tests.fake_channel import FakeChat, make_core
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -92,17 +92,7 @@ def _campaign(session: Session, year: int) -> Campaign:
 def _submit(
     session: Session, campaign: Campaign, enterprise: Enterprise, *rows: NomineeInput
 ) -> None:
-    draft = registrations.open_draft(
-        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
-    )
-    registrations.replace_nominees(
-        session=session, draft=draft, now=NOW, contact_id=None,
-        rows=[registrations.validate(campaign.regime, row) for row in rows],
-    )  # fmt: skip
-    registrations.submit(
-        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
-        now=NOW, contact_id=None,
-    )  # fmt: skip
+    submit_registration(session, campaign, enterprise, *rows, now=NOW)
 
 
 def test_an_erased_nominee_leaves_every_version_and_year_and_the_titles_stay(

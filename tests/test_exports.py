@@ -22,7 +22,7 @@ from storage.report_figures import figures_for
 from storage.text import clean, nfc
 from storage.xlsx import whole_workbook
 from tests.conftest import NOW
-from tests.factories import pdf_bytes
+from tests.factories import pdf_bytes, submit_registration
 
 P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -31,17 +31,7 @@ HYPERLINK = '=HYPERLINK("http://x","y")'
 def _submit(
     session: Session, campaign: Campaign, enterprise: Enterprise, *rows: NomineeInput
 ) -> None:
-    draft = registrations.open_draft(
-        session=session, campaign=campaign, enterprise=enterprise, now=NOW, contact_id=None
-    )
-    registrations.replace_nominees(
-        session=session, draft=draft, now=NOW, contact_id=None,
-        rows=[registrations.validate(campaign.regime, row) for row in rows],
-    )  # fmt: skip
-    registrations.submit(
-        session=session, draft=draft, campaign=campaign, expected_revision=draft.revision,
-        now=NOW, contact_id=None,
-    )  # fmt: skip
+    submit_registration(session, campaign, enterprise, *rows, now=NOW)
 
 
 def _world(session: Session) -> tuple[Campaign, Enterprise, Enterprise]:
