@@ -42,6 +42,19 @@ def _setup(engine: Engine, tmp_path: Path) -> tuple[FakeChat, FakeChat, FakeChat
     return chats[0], chats[1], chats[2]
 
 
+def _admin(engine: Engine, board: FakeChat, chat_id: str) -> FakeChat:
+    """An admin's chat, linked with a fresh invitation, beside the board's."""
+    with session_for(engine) as session:
+        code = invitations.create_invitation(
+            session=session, role=Role.ADMIN, created_by="t", now=NOW
+        ).code
+        session.commit()
+    admin = FakeChat(board.core, chat_id)
+    admin.command(f"/start {code}")
+    admin.press("Đồng ý")
+    return admin
+
+
 def test_only_the_board_sees_progress_and_owing(engine: Engine, tmp_path: Path) -> None:
     board, contact, stranger = _setup(engine, tmp_path)
     for chat in (contact, stranger):
@@ -132,14 +145,7 @@ def test_aggregated_lists_in_chat(engine: Engine, tmp_path: Path) -> None:
 
 async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Path) -> None:
     board, _contact, _stranger = _setup(engine, tmp_path)
-    admin = FakeChat(board.core, "a1")
-    with session_for(engine) as session:
-        code = invitations.create_invitation(
-            session=session, role=Role.ADMIN, created_by="t", now=NOW
-        ).code
-        session.commit()
-    admin.command(f"/start {code}")
-    admin.press("Đồng ý")
+    admin = _admin(engine, board, "a1")
     board.command("/broadcast")
     assert "chỉ dành cho quản trị viên" in board.said
     admin.command("/broadcast")
@@ -163,14 +169,7 @@ async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Pat
 
 def test_admins_invite_and_extend_in_chat(engine: Engine, tmp_path: Path) -> None:
     board, _contact, _stranger = _setup(engine, tmp_path)
-    admin = FakeChat(board.core, "a1")
-    with session_for(engine) as session:
-        code = invitations.create_invitation(
-            session=session, role=Role.ADMIN, created_by="t", now=NOW
-        ).code
-        session.commit()
-    admin.command(f"/start {code}")
-    admin.press("Đồng ý")
+    admin = _admin(engine, board, "a1")
     admin.command("/invite 0100109107")
     assert "sai chữ số kiểm tra" in admin.said
     admin.command("/invite 0101243150")
@@ -195,14 +194,7 @@ def test_admins_invite_and_extend_in_chat(engine: Engine, tmp_path: Path) -> Non
 
 def test_admins_move_a_deadline_for_everyone(engine: Engine, tmp_path: Path) -> None:
     board, contact, _stranger = _setup(engine, tmp_path)
-    admin = FakeChat(board.core, "a2")
-    with session_for(engine) as session:
-        code = invitations.create_invitation(
-            session=session, role=Role.ADMIN, created_by="t", now=NOW
-        ).code
-        session.commit()
-    admin.command(f"/start {code}")
-    admin.press("Đồng ý")
+    admin = _admin(engine, board, "a2")
     board.command("/campaign set registration 20/04/2026")
     assert "chỉ dành cho quản trị viên" in board.said
     admin.command("/campaign set report 01/03/2026")
@@ -246,14 +238,7 @@ def test_a_move_that_closes_a_milestone_asks_first_and_far_days_are_refused(
     engine: Engine, tmp_path: Path
 ) -> None:
     board, contact, _stranger = _setup(engine, tmp_path)
-    admin = FakeChat(board.core, "a3")
-    with session_for(engine) as session:
-        code = invitations.create_invitation(
-            session=session, role=Role.ADMIN, created_by="t", now=NOW
-        ).code
-        session.commit()
-    admin.command(f"/start {code}")
-    admin.press("Đồng ý")
+    admin = _admin(engine, board, "a3")
     admin.command("/campaign set đăng ký 01/03/2026")  # yesterday: closes it for those owing
     assert "sẽ đóng ngay việc nộp của 2 doanh nghiệp chưa nộp" in admin.said
     admin.press("Không, giữ nguyên hạn")
