@@ -48,6 +48,7 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
 BACKOFF_MAX = 60.0  # seconds between polls at most while Zalo fails
 GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
 ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
+FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
 MIN_POLL = 1.0  # seconds a poll takes at least, however fast Zalo answers
 PERMANENT = {400, 404}  # an answer refused for good is not sent again
 UPLOAD_LEFT = timedelta(days=1)  # an upload no step took by then is nobody's
@@ -82,6 +83,7 @@ class ZaloChannel:
         self.sending: set[int] = set()  # inbox rows whose answer is going out now
         self.asides: set[asyncio.Task[None]] = set()  # long work running
         self.finished: set[int] = set()  # inbox rows answered, not yet recorded as such
+        self._finisher: asyncio.Task[None] | None = None
         self.secret = (settings.zalo_webhook_secret or "").encode()
         if settings.zalo_webhook:
             if web is None:
@@ -140,7 +142,7 @@ class ZaloChannel:
         drains = list(self.running.values())
         if drains:
             await asyncio.wait(drains, timeout=30)
-        left = [*self.running.values(), *self.asides]
+        left = [*self.running.values(), *self.asides, *filter(None, [self._finisher])]
         for task in left:  # what did not finish in time: its delivery stays in the inbox
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
@@ -328,8 +330,14 @@ class ZaloChannel:
             if inbox_id is not None:
                 self.sending.discard(inbox_id)
         if inbox_id is not None and result.handled:
-            self.finished.add(inbox_id)
-            await self.flush_finished()
+            self.finished.add(inbox_id)  # recorded with others within FINISH_EVERY
+            if self._finisher is None or self._finisher.done():
+                self._finisher = asyncio.create_task(self._finish_soon())
+
+    async def _finish_soon(self) -> None:
+        """One statement for the answers sent meanwhile, not one per answer."""
+        await asyncio.sleep(FINISH_EVERY)
+        await self.flush_finished()
 
     async def flush_finished(self) -> None:
         """Records sent answers; kept (and never sent again meanwhile) while the database is
