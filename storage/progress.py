@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -122,22 +123,31 @@ class Standing:
 _STANDING_COLUMNS = ("reference", "version", "submitted_at", "review_state", "review_comment")
 
 
-def standings(conn: Connection, *, year: int, enterprise_id: int) -> dict[str, Standing]:
-    """Each milestone's newest submitted version for one enterprise in the year's campaign
-    (two small indexed queries: every contact's menu shows them)."""
-    found: dict[str, Standing] = {}
-    for table, kind in ((_REGISTRATION, sa.literal(MilestoneKind.REGISTRATION.value)),
-                        (_REPORT, _REPORT.c.kind)):  # fmt: skip
-        query = (
-            sa.select(kind.label("kind"), *(table.c[name] for name in _STANDING_COLUMNS))
-            .join(_CAMPAIGN, _CAMPAIGN.c.id == table.c.campaign_id)
-            .where(
-                _CAMPAIGN.c.year == year,
-                table.c.enterprise_id == enterprise_id,
-                table.c.status == SubmissionStatus.SUBMITTED,
-            )
-            .order_by(table.c.version)
+def _standing_query(table: sa.Table, kind: sa.ColumnElement[str]) -> sa.Select[Any]:
+    """One submission table's submitted versions for an enterprise and campaign year."""
+    return (
+        sa.select(kind.label("kind"), *(table.c[name] for name in _STANDING_COLUMNS))
+        .join(_CAMPAIGN, _CAMPAIGN.c.id == table.c.campaign_id)
+        .where(
+            _CAMPAIGN.c.year == sa.bindparam("year"),
+            table.c.enterprise_id == sa.bindparam("enterprise_id"),
+            table.c.status == SubmissionStatus.SUBMITTED.value,
         )
-        for row in conn.execute(query):
-            found[row.kind] = Standing(*(row._mapping[name] for name in _STANDING_COLUMNS))
+    )
+
+
+# Every contact's menu shows them: one statement, built once (both tables, oldest first).
+_STANDINGS = sa.union_all(
+    _standing_query(
+        _REGISTRATION, sa.literal_column(f"'{MilestoneKind.REGISTRATION.value}'", sa.String)
+    ),
+    _standing_query(_REPORT, _REPORT.c.kind),
+).order_by(sa.column("version"))
+
+
+def standings(conn: Connection, *, year: int, enterprise_id: int) -> dict[str, Standing]:
+    """Each milestone's newest submitted version for one enterprise in the year's campaign."""
+    found: dict[str, Standing] = {}
+    for row in conn.execute(_STANDINGS, {"year": year, "enterprise_id": enterprise_id}):
+        found[row.kind] = Standing(*(row._mapping[name] for name in _STANDING_COLUMNS))
     return found
