@@ -5,6 +5,8 @@ only answers (getMe, sendMessage, sendPhoto, anything else: true) and counts mes
 so a benchmark measures the sender, not the fake. Run as its own process: it prints its port.
 ``python -m bench.lean_bot_api 0.1`` answers every call 100 ms late, as a distant server would,
 and remembers when each chat's last message was answered (``/last``, monotonic clock).
+``POST /pushhook`` delivers updates to a webhook as Telegram does: over a number of connections
+at once, each posting the next update once the previous one was acknowledged.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ last: dict[str, float] = {}  # chat -> time.monotonic() its latest message was a
 delay = 0.0
 updates: list[dict[str, object]] = []  # pushed with POST /push, served by getUpdates
 arrived: asyncio.Event | None = None
+delivering: set[asyncio.Task[None]] = set()  # held: a task only the loop refers to can be collected
 
 
 def _params(body: bytes) -> dict[str, str]:
@@ -68,6 +71,30 @@ def _answer(method: str, body: bytes) -> bytes:
     return json.dumps({"ok": True, "result": result}).encode()
 
 
+async def _deliver(hooked: dict[str, object]) -> None:
+    """One webhook connection: posts the pushed updates (shared with the other connections, in
+    order) one at a time, each after the previous one's answer; refused ones are not retried."""
+    from urllib.parse import urlsplit
+
+    pending = hooked["updates"]
+    assert isinstance(pending, list)
+    url = urlsplit(str(hooked["url"]))
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    head = (
+        f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {hooked['secret']}\r\n"
+    )
+    while pending:
+        body = json.dumps(pending.pop(0)).encode()
+        writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        await writer.drain()
+        answer = await reader.readuntil(b"\r\n\r\n")
+        for line in answer.decode("latin-1").split("\r\n")[1:]:
+            if line.lower().startswith("content-length:"):
+                await reader.readexactly(int(line.split(":", 1)[1]))
+    writer.close()
+
+
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while True:
@@ -87,6 +114,13 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 updates.extend(json.loads(body))
                 if arrived is not None:
                     arrived.set()
+                payload = b"true"
+            elif path == "/pushhook":
+                hooked = json.loads(body)
+                for _ in range(int(hooked["connections"])):
+                    task = asyncio.create_task(_deliver(hooked))
+                    delivering.add(task)
+                    task.add_done_callback(delivering.discard)
                 payload = b"true"
             elif path.lower().endswith("/getupdates"):
                 if delay:

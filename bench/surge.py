@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-CASES = ((200, "concurrent"), (1000, "concurrent"), (200, "serial"))
+CASES = (
+    (200, "concurrent"), (1000, "concurrent"), (200, "webhook"), (1000, "webhook"), (200, "serial"),
+)  # fmt: skip
 DELAY = 0.1  # seconds every Bot API call takes
 TOKEN = "123456:SURGE-token"
 ANSWERS = 2  # per chat: the menu, the help
@@ -83,10 +85,12 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
     from bot.channels.telegram.application import TelegramChannel
     from bot.compose import build_core
     from bot.settings import Settings
+    from bot.web import WebFront
     from storage.engine import make_engine
 
     count = int(chats)
     serial = variant == "serial"
+    hooked = variant == "webhook"
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=Path(folder) / "data",
@@ -97,11 +101,16 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
         core_threads=1 if serial else Settings().core_threads,
         concurrent_chats=1 if serial else Settings().concurrent_chats,
         poll_timeout=10,
+        web_port=0 if hooked else None,  # any free port
+        public_url="https://thidua.example.vn" if hooked else None,  # registered with the fake
     )
     engine = make_engine(settings.db_url)
-    channel = TelegramChannel(settings, build_core(settings, engine))
+    web = WebFront(settings, engine) if hooked else None
+    channel = TelegramChannel(settings, build_core(settings, engine), web=web)
 
     async def run() -> dict[str, object]:
+        if web is not None:
+            await web.start()
         await channel.start()
         updates = [
             update(1 + n * ANSWERS + k, 10_000 + n, text)
@@ -110,7 +119,16 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
         ]
         async with httpx.AsyncClient(timeout=60) as client:
             arrived = time.monotonic()
-            await client.post(f"{base}/push", json=updates)  # all at once
+            if web is None:
+                await client.post(f"{base}/push", json=updates)  # all at once
+            else:  # Telegram's webhook: 40 connections, one update in flight on each
+                hook = {
+                    "url": f"http://127.0.0.1:{web.port}/{settings.webhook_path}",
+                    "secret": settings.telegram_webhook_secret,
+                    "connections": 40,
+                    "updates": updates,
+                }
+                await client.post(f"{base}/pushhook", json=hook)
             while True:
                 await asyncio.sleep(0.05)
                 done = (await client.get(f"{base}/last")).json()
@@ -120,6 +138,8 @@ def child(base: str, folder: str, chats: str, variant: str) -> None:
                     raise TimeoutError(f"{len(done)} of {count} chats answered")
         await channel.stop()
         await channel.close()
+        if web is not None:
+            await web.stop()
         waits = sorted(t - arrived for _n, t in done.values())
         return {
             "p50": statistics.median(waits),
@@ -157,7 +177,8 @@ def main() -> None:
                 ).stdout  # fmt: skip
             figures = json.loads(out.strip().splitlines()[-1])
             label = {
-                "concurrent": "chats at once, each in order (now)",
+                "concurrent": "chats at once, each in order (now), long polling",
+                "webhook": "the same, Telegram's webhook on the web front (40 connections)",
                 "serial": "one update at a time (the processing before; transport as now)",
             }[variant]
             print(

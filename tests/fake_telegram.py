@@ -1020,7 +1020,9 @@ class FakeTelegram:
         elif mime == "application/json" and body:
             decoded = json.loads(body)
             raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in decoded.items()})
-            return raw, {**_decode_params(raw), **decoded}, uploads
+            # a string is read as a form value would be (reply_markup may come JSON-encoded)
+            objects = {k: v for k, v in decoded.items() if not isinstance(v, str)}
+            return raw, {**_decode_params(raw), **objects}, uploads
         elif body:
             raw.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         return raw, _decode_params(raw), uploads

@@ -7,6 +7,7 @@ request (quadratic in a pool sized for hundreds of chats at once), where aiohttp
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import aiohttp
@@ -17,6 +18,7 @@ from telegram.request import BaseRequest, RequestData
 from yarl import URL
 
 _DEFAULTS = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
+_JSON = {"Content-Type": "application/json"}
 MEDIA_WRITE_TIMEOUT = 20.0  # seconds: an upload of a workbook or a chart
 
 
@@ -61,15 +63,20 @@ class AiohttpRequest(BaseRequest):
             await self.initialize()
         assert self._session is not None
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else {}
-        body: aiohttp.FormData | dict[str, str] = fields
+        body: aiohttp.FormData | bytes | None = None
+        headers = None
         if files:
+            assert request_data is not None
             form = aiohttp.FormData(quote_fields=False)  # "Báo cáo.xlsx" stays readable
-            for name, value in fields.items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, (file_name, content, mime_type) in files.items():
                 form.add_field(name, content, filename=file_name, content_type=mime_type)
             body = form
+        elif request_data is not None and (parameters := request_data.parameters):
+            # A JSON body rather than a URL-encoded form, which quoted each character of a long
+            # Vietnamese text (5 % of the CPU under a surge).
+            body, headers = json.dumps(parameters, ensure_ascii=False).encode(), _JSON
         connect = _given(pool_timeout, "pool") + _given(connect_timeout, "connect")
         write = (
             max(MEDIA_WRITE_TIMEOUT, _given(write_timeout, "write"))
@@ -84,7 +91,13 @@ class AiohttpRequest(BaseRequest):
         try:
             proxy, auth = env_proxy(URL(url).origin())
             async with self._session.request(
-                method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=auth
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_auth=auth,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
