@@ -91,6 +91,11 @@ def _day_words(day: date, code: str) -> str:
     return text[0].lower() + text[1:] if code == "vi" else text
 
 
+def fmt_day(day: date) -> str:
+    """A calendar day as forms write it: 20/12/2026."""
+    return format_date(day, "dd/MM/yyyy", locale=language())
+
+
 def fmt_instant(instant: datetime, tz: ZoneInfo) -> str:
     """An hour and a day: "23:59 thứ Ba, 14/04/2026"."""
     local = instant.astimezone(tz)

@@ -103,16 +103,22 @@ LEGAL_BASIS: dict[Regime, dict[str, str]] = {
         "cstdcs_ratio": "Nghị định 91/2017/NĐ-CP, Điều 9 khoản 3",
         "cstdcs_initiative": "Luật TĐKT 2003 (sửa đổi 2013), Điều 23; Nghị định 91/2017/NĐ-CP",
         "ttldxs_needs_cstdcs": "Luật TĐKT 2003 (sửa đổi 2013), Điều 27",
+        "cstd_tinh_history": "Luật TĐKT 2003 (sửa đổi 2013); Nghị định 91/2017/NĐ-CP",
+        "bk_tinh_history": "Nghị định 91/2017/NĐ-CP",
         "duplicate_name": "",
     },
     Regime.ND98_2023: {
         "cstdcs_initiative": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
         "ttldxs_needs_cstdcs": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
+        "cstd_tinh_history": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
+        "bk_tinh_history": "Nghị định 98/2023/NĐ-CP",
         "duplicate_name": "",
     },
     Regime.ND152_2025: {
         "cstdcs_initiative": "Luật TĐKT 06/2022/QH15; Nghị định 152/2025/NĐ-CP",
         "ttldxs_needs_cstdcs": "Luật TĐKT 06/2022/QH15; Nghị định 152/2025/NĐ-CP",
+        "cstd_tinh_history": "Luật TĐKT 06/2022/QH15; Quyết định 86/2025/QĐ-UBND tỉnh Bắc Ninh",
+        "bk_tinh_history": "Quyết định 86/2025/QĐ-UBND tỉnh Bắc Ninh, Điều 3 khoản 3",
         "duplicate_name": "",
     },
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, String, UniqueConstraint
@@ -359,6 +359,45 @@ class FileLink(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Conferrer(StrEnum):
+    """Who decides an award (and pays its prize)."""
+
+    ENTERPRISE = "enterprise"  # the director: LĐTT, CSTĐCS, TT LĐTT, its own Giấy khen
+    BOARD = "board"  # the board's head: the board's Giấy khen
+    PROVINCE = "province"  # the province's chairman: TT LĐXS, BK tỉnh, CSTĐ tỉnh, Cờ
+    CENTRAL = "central"  # higher forms, proposed upward (BK Thủ tướng, Huân chương)
+
+
+class AwardResult(SQLModel, table=True):
+    """What was decided for one proposal of a campaign: a nominee's title or form, recognised
+    or not, what was conferred, by whom and by which decision. The nominee is kept by name
+    and post (not by row: a later version of the list has new rows), which is also how past
+    awards are found across years."""
+
+    __tablename__ = "award_result"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "enterprise_id", "kind", "person_key", "proposed_code"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True, ondelete="CASCADE")
+    kind: str = Field(sa_type=String(16))  # NomineeKind
+    name: str = Field(sa_type=String(200))
+    name_key: str = Field(sa_type=String(200), index=True)  # case and tone placement folded
+    name_search: str = Field(sa_type=String(200), index=True)  # every diacritic folded: lookup
+    position: str | None = Field(default=None, sa_type=String(300))
+    person_key: str = Field(sa_type=String(520))  # name and post folded: one person of a year
+    proposed_code: str = Field(sa_type=String(16))  # the title or form registered
+    recognised: bool
+    conferred_code: str | None = Field(default=None, sa_type=String(16))  # may differ
+    decision_number: str | None = Field(default=None, sa_type=String(60))
+    decision_date: date | None = None
+    conferred_by: str = Field(sa_type=String(16))  # Conferrer
+    recorded_by: str = Field(sa_type=String(100))
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 METADATA = SQLModel.metadata  # every table above (Alembic compares migrations against it)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from storage import catalogue
 from storage.catalogue import CSTDCS_MAX_SHARE, LEGAL_BASIS
 from storage.models import Nominee, NomineeKind, Regime
 from storage.text import tone_key
+
+if TYPE_CHECKING:
+    from storage.results import History
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,11 @@ class Warning:
     basis: str = ""
 
 
-def check(regime: str, rows: Sequence[Nominee]) -> list[Warning]:
-    """Runs every rule of the regime over a registration's rows."""
+def check(
+    regime: str, rows: Sequence[Nominee], history: History | None = None, year: int = 0
+) -> list[Warning]:
+    """Runs every rule of the regime over a registration's rows; with the enterprise's awards
+    on record (``history``) also the rules that need earlier years than ``year``."""
     chosen = Regime(regime)
     basis = LEGAL_BASIS.get(chosen, {})
     people = [r for r in rows if r.kind == NomineeKind.INDIVIDUAL]
@@ -63,7 +70,67 @@ def check(regime: str, rows: Sequence[Nominee]) -> list[Warning]:
                 basis.get("ttldxs_needs_cstdcs", ""),
             )
         )
+    if history is not None:
+        warnings += _earlier_years(people, history, year, basis)
     return warnings
+
+
+# Titles that need CSTĐCS in earlier years: the years before the campaign's, and the rule.
+EARLIER_YEARS = {
+    catalogue.CSTD_TINH.code: (2, "cstd_tinh_history"),  # three in a row, this year the third
+    catalogue.BK_TINH.code: (1, "bk_tinh_history"),  # two in a row: one basis of several
+}
+COUNTS_AS_CSTDCS = {catalogue.CSTDCS.code, catalogue.CSTD_TINH.code}
+
+
+def _earlier_years(
+    people: Sequence[Nominee], history: History, year: int, basis: dict[str, str]
+) -> list[Warning]:
+    """CSTĐ tỉnh and BK tỉnh against the nominee's CSTĐCS of earlier years on record; a year
+    with no results on record, or records of namesakes, is said, never guessed."""
+    found: list[Warning] = []
+    for person in people:
+        wanted = next(
+            (
+                EARLIER_YEARS[c]
+                for c in (person.title_code, person.award_code)
+                if c in EARLIER_YEARS
+            ),
+            None,
+        )
+        if wanted is None:
+            continue
+        back, code = wanted
+        needed = [year - n for n in range(back, 0, -1)]
+        title = next(c for c in (person.title_code, person.award_code) if c in EARLIER_YEARS)
+        short = catalogue.CSTD_TINH.short if title == catalogue.CSTD_TINH.code else "BK tỉnh"
+        unknown = [y for y in needed if y not in history.recorded_years]
+        if unknown:
+            params: dict[str, object] = {
+                "name": person.name,
+                "title": short,
+                "years": ", ".join(map(str, unknown)),
+            }
+            found.append(Warning("history_not_recorded", params, basis.get(code, "")))
+            continue
+        awards, ambiguous = history.of(person.kind, person.name, person.position)
+        if ambiguous:
+            found.append(Warning("history_ambiguous", {"name": person.name}))
+            continue
+        years = sorted({a.year for a in awards if a.code in COUNTS_AS_CSTDCS})
+        if any(y not in years for y in needed):
+            found.append(
+                Warning(
+                    code,
+                    {
+                        "name": person.name,
+                        "years": ", ".join(map(str, years)) or "—",
+                        "needed": ", ".join(map(str, needed)),
+                    },
+                    basis.get(code, ""),
+                )
+            )
+    return found
 
 
 def _duplicates(rows: Sequence[Nominee], kind: NomineeKind) -> list[Warning]:

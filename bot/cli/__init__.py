@@ -17,6 +17,7 @@ from bot.cli import (
     person,
     registry,
     reminders,
+    results,
     retention,
     run,
     zalo,
@@ -83,7 +84,19 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     ctx.with_resource(use_language(lang or settings.locale))
 
 
-for module in (run, db, registry, campaign, reminders, export, backup, person, retention, zalo):
+for module in (
+    run,
+    db,
+    registry,
+    campaign,
+    reminders,
+    export,
+    results,
+    backup,
+    person,
+    retention,
+    zalo,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -19,7 +19,9 @@ from bot.texts.milestones import (
     review_state_name,
 )
 from bot.texts.progress import milestone_chart, owing_lines, zone_lines
+from bot.texts.results import standing_lines
 from scheduler.dispatcher import Outgoing
+from storage import campaigns, results
 from storage.models import (
     Campaign,
     Contact,
@@ -113,6 +115,8 @@ class Renderer:
             return Outgoing(str(row.payload.get("text", "")))
         if row.kind == "review":
             return self._review(row)
+        if row.kind == "results" and row.enterprise_id is not None:
+            return self._results(session, row, row.enterprise_id)
         if row.kind == "notice":  # a submission announced to the board, rendered when queued
             path = row.payload.get("file_path")
             return Outgoing(
@@ -122,6 +126,17 @@ class Renderer:
                 document_id=str(row.payload["file_id"]) if row.payload.get("file_id") else None,
             )
         return None
+
+    def _results(self, session: Session, row: Delivery, enterprise_id: int) -> Outgoing | None:
+        """The enterprise's results as recorded when sent (a later correction is included)."""
+        campaign = campaigns.get_campaign(session=session, year=int(str(row.payload.get("year"))))
+        enterprise = session.get(Enterprise, enterprise_id)
+        if campaign is None or enterprise is None:
+            return None
+        found = results.standing(session, campaign, enterprise_id)
+        lines = standing_lines(campaign.regime, campaign.year, enterprise.name, found)
+        lines.append(_("Open /menu for your list with each person's result."))
+        return Outgoing("\n".join(lines))
 
     def _review(self, row: Delivery) -> Outgoing:
         """The board's decision on a submission, in the recipient's language."""

@@ -36,6 +36,36 @@ TEXTS: dict[str, str] = {
         " or import again with --create-zones."
     ),
     "zone_created": N_("The industrial zone “%(zone)s” was added to the list."),
+    "result_duplicate": N_(
+        "The same proposal already appears in row %(first_row)s; this row was skipped."
+    ),
+    "result_enterprise_unknown": N_(
+        "The enterprise with tax code %(value)s has no submitted registration this year."
+        " Check the tax code against the exported file."
+    ),
+    "result_title_unknown": N_(
+        "“%(value)s” is not a title or form of commendation of this campaign. Use the names"
+        " of the exported file."
+    ),
+    "result_not_proposed": N_(
+        "“%(name)s” was not proposed for this title by this enterprise. Check the name and"
+        " the proposal against the exported file."
+    ),
+    "result_namesakes": N_(
+        "The enterprise proposed several people named “%(name)s”: fill in the post as in the"
+        " exported file so the right one is recorded."
+    ),
+    "result_unclear": N_(
+        "“%(value)s” is not a result: write Có (recognised) or Không (not recognised), or"
+        " leave it empty if there is no decision yet."
+    ),
+    "result_conferrer_unknown": N_(
+        "“%(value)s” is not a level that decides: write one of %(choices)s."
+    ),
+    "result_day_unclear": N_(
+        "“%(value)s” is not a date: write the decision's date as day/month/year, e.g."
+        " 20/12/2026."
+    ),
     "duplicate_row": N_(
         "This tax code already appears in row %(first_row)s; this row was skipped."
         " Keep one row per enterprise."
@@ -279,6 +309,22 @@ TEXTS: dict[str, str] = {
     ),
     "cstdcs_ratio": N_(
         "%(n)s CSTĐCS out of %(holders)s Lao động tiên tiến is more than %(percent)s%%."
+    ),
+    "cstd_tinh_history": N_(
+        "%(name)s: Chiến sĩ thi đua cấp tỉnh needs three consecutive years as Chiến sĩ thi đua"
+        " cơ sở; the records show it in %(years)s, not in both %(needed)s."
+    ),
+    "bk_tinh_history": N_(
+        "%(name)s: the records show no Chiến sĩ thi đua cơ sở in %(needed)s. If the Bằng khen"
+        " is proposed on another basis, disregard this note."
+    ),
+    "history_ambiguous": N_(
+        "%(name)s: the records hold awards of several people of this name (different posts);"
+        " check by hand which of them this is, or write the post as it was written then."
+    ),
+    "history_not_recorded": N_(
+        "%(name)s: %(title)s needs the results of %(years)s, and none are on record; check"
+        " those years by hand."
     ),
     "ttldxs_needs_cstdcs": N_(
         "%(names)s: a Tập thể lao động xuất sắc needs at least one Chiến sĩ thi đua cơ sở, and"
