@@ -35,6 +35,7 @@ from bot.flows import (
     registration,
     registry_chat,
     report,
+    results_chat,
     review,
 )
 from bot.settings import Settings
@@ -60,6 +61,7 @@ FLOWS: tuple[Flow, ...] = (
     review.flow,
     broadcast.flow,
     admin.flow,
+    results_chat.flow,
 )
 
 

@@ -56,10 +56,13 @@ def show_menu(ctx: Ctx) -> None:
             lines.append(f"• {name}: {shown}")
             if ctx.contact.role == Role.CONTACT:
                 choices.append((f"ms:{kind}", _milestone_label(name, due, standing, ctx)))
+        if ctx.contact.role == Role.CONTACT and "registration" in done:
+            choices.append(("results", _("Commendation results")))
     if ctx.is_role(Role.BOARD, Role.ADMIN):
         choices.append(("progress", _("Progress")))
         choices.append(("owing", _("Who still owes")))
         choices.append(("lists", _("Aggregated lists")))
+        choices.append(("results", _("Results of the year")))
         choices.append(("export", _("Export the enterprise list")))
     if ctx.is_role(Role.ADMIN):
         choices.append(("import", _("Import an enterprise list")))
@@ -217,6 +220,10 @@ def _year_in_words(ctx: Ctx) -> list[str]:
             "The board reviews what you sent. If it returns something, correct it and submit"
             " it again; its decision is sent here."
         ),
+        _(
+            "At the year's end: record your director's decision on the titles the enterprise"
+            " confers (menu “Commendation results”); the province's results are sent here."
+        ),
     ]
     return [
         _("How the year goes:"),
@@ -244,6 +251,8 @@ def show_help(ctx: Ctx) -> None:
         lines.append(_("/owing — who still owes, and reminding them"))
         lines.append(_("/review — mark a submission received, has issues, approved or returned"))
         lines.append(_("/lists — the aggregated lists as files"))
+        lines.append(_("/results — the year's results: the workbook to fill, then send it back"))
+        lines.append(_("/lookup <name> — a person's or collective's awards of past years"))
         lines.append(_("/campaign — the deadlines (admins: extend one enterprise)"))
         lines.append(_("/export — the enterprise list as an Excel file"))
     if ctx.is_role(Role.ADMIN):

@@ -19,6 +19,7 @@ from bot.flows.registration_common import (
     Scope,
     draft,
     rows_text,
+    rule_warnings,
     scope,
     title_name,
 )
@@ -173,7 +174,7 @@ def prompt_review(ctx: Ctx) -> None:
             or "—"
         }
     )
-    warnings = registration_rules.check(regime, rows)
+    warnings = rule_warnings(ctx.session, where.campaign, where.enterprise, rows)
     if warnings:
         lines.append(_("Please check (you may still submit; the board sees these notes too):"))
         lines += ["⚠ " + warning_text(w) for w in warnings]
@@ -268,7 +269,7 @@ def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
     ctx.goto(MAIN_MENU)
     ctx.say(_submission_text(ctx, where, done))
     rows = registrations.nominees(session=ctx.session, registration=done)
-    warnings = registration_rules.check(where.campaign.regime, rows)
+    warnings = rule_warnings(ctx.session, where.campaign, where.enterprise, rows)
     registered = registrations.enterprises_registered(session=ctx.session, campaign=where.campaign)
     expected = registrations.active_enterprises(session=ctx.session)
     values = {

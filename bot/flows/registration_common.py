@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import Session
+
 from bot.core.context import Ctx
 from bot.i18n import N_, _
-from storage import campaigns, catalogue, registrations, reviews
+from storage import campaigns, catalogue, registration_rules, registrations, results, reviews
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, Registration, Role
 
 OVERVIEW = "reg.home"  # the registration's own start page (not the main menu)
@@ -78,6 +81,15 @@ def draft(ctx: Ctx, where: Scope) -> Registration:
         now=ctx.now,
         contact_id=ctx.contact.id if ctx.contact else None,
     )
+
+
+def rule_warnings(
+    session: Session, campaign: Campaign, enterprise: Enterprise, rows: Sequence[Nominee]
+) -> list[registration_rules.Warning]:
+    """The registration's warnings, with the rules that need the enterprise's past awards."""
+    assert enterprise.id is not None
+    history = results.history(session, enterprise.id, campaign.year)
+    return registration_rules.check(campaign.regime, rows, history, campaign.year)
 
 
 def title_name(regime: str, code: str | None) -> str:

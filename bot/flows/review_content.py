@@ -8,10 +8,10 @@ from sqlmodel import select
 from bot.core.context import Ctx
 from bot.core.types import OutFile
 from bot.flows.registration import warning_text
-from bot.flows.registration_common import row_text
+from bot.flows.registration_common import row_text, rule_warnings
 from bot.i18n import _
 from bot.texts.report import label, value_text
-from storage import files, registration_rules, registrations, reports
+from storage import files, registrations, reports
 from storage.models import Campaign, Enterprise, Nominee, Registration, Report, StoredFile
 from storage.report_figures import figures_for
 from storage.text import tone_key
@@ -63,7 +63,12 @@ def _registration(ctx: Ctx, row: Registration, page: int) -> tuple[list[str], bo
     ]
     lines += [row_text(regime, n, r) for n, r in enumerate(shown, start=start + 1)]
     if page == 0:
-        warnings = registration_rules.check(regime, rows)
+        enterprise = ctx.session.get(Enterprise, row.enterprise_id)
+        warnings = (
+            rule_warnings(ctx.session, campaign, enterprise, rows)
+            if campaign is not None and enterprise is not None
+            else []
+        )
         lines += ["⚠ " + warning_text(w) for w in warnings]
         previous = _previous(ctx, row)
         if isinstance(previous, Registration):

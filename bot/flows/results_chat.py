@@ -1,0 +1,539 @@
+"""Closing the year in chat: the board sends out and reads back the results workbook and looks
+up past awards; a contact sees the enterprise's results and records those its director decides."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot import offload
+from bot.core.context import Ctx
+from bot.core.flow import MAIN_MENU, Flow, Step
+from bot.core.routing import SHEET
+from bot.core.types import Kind, OutFile, Reply
+from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet, show_menu
+from bot.flows.registry_chat import export_path
+from bot.flows.roles import STAFF, refuse
+from bot.i18n import _, fmt_day, fmt_number
+from bot.texts.problems import render
+from bot.texts.results import past_lines, report_lines, standing_lines, title_short
+from storage import audit, campaigns, files, results
+from storage.models import AwardResult, Campaign, Conferrer, Enterprise, Role
+from storage.registry_import import Outcome
+from storage.results import Decision, Proposal
+from storage.results_sheet import export_results, import_results
+from storage.tabular import TableFileError
+from storage.text import nfc
+
+FILE, CONFIRM, LOOKUP = "results.file", "results.confirm", "results.lookup"
+OWN_NUMBER, OWN_DAY = "results.own_number", "results.own_day"
+OWN_EXCEPT, OWN_CONFIRM = "results.own_except", "results.own_confirm"
+SHOWN_ROWS = 40  # proposals listed in chat; the workbook has them all
+_DAY = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
+_NUMBERS = re.compile(r"\d+")
+
+
+def results_entry(ctx: Ctx) -> None:
+    """/results and the menu's button: the board's workbook, or a contact's results."""
+    if ctx.is_role(Role.BOARD, Role.ADMIN):
+        send_workbook(ctx)
+    elif ctx.is_role(Role.CONTACT):
+        show_own(ctx)
+    else:
+        show_menu(ctx)  # a chat not linked is told how to start
+
+
+def _campaign(ctx: Ctx) -> Campaign | None:
+    campaign = campaigns.get_campaign(session=ctx.session)
+    if campaign is None:
+        ctx.goto(MAIN_MENU)
+        ctx.say(_("The board has not opened a campaign yet."))
+        show_menu(ctx)
+    return campaign
+
+
+# --- the board: the workbook out and back --------------------------------------------------
+
+
+def send_workbook(ctx: Ctx) -> None:
+    """Sends every proposal with empty result columns (aside), then waits for it filled."""
+    if refuse(ctx, *STAFF):
+        return
+    campaign = _campaign(ctx)
+    if campaign is None:
+        return
+    path = export_path(ctx, "results", "xlsx")
+    today = ctx.now.astimezone(ctx.settings.tz).date()
+    year, campaign_id = campaign.year, campaign.id
+
+    def build(session: Session) -> Reply:
+        """Writes the workbook in the worker process, away from other chats' answers."""
+        count = offload.run(session, write_results, campaign_id, path, today)
+        return Reply(
+            _("Results %(year)s: %(n)s proposals. Fill in the result columns and send the file"
+              " back here.") % {"year": year, "n": fmt_number(count)},
+            file=OutFile(path, f"ket-qua-khen-thuong-{year}.xlsx"),
+        )  # fmt: skip
+
+    ctx.goto(FILE)
+    ctx.aside("results", build, _("Preparing the results workbook; it will be sent here."))
+    prompt_file(ctx)
+
+
+def write_results(session: Session, campaign_id: int, path: Path, today: date) -> int:
+    """The results workbook (run by ``offload`` in the worker process)."""
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None
+    return export_results(session=session, campaign=campaign, path=path, made_on=today)
+
+
+def prompt_file(ctx: Ctx) -> None:
+    """Says what to send back."""
+    ctx.say(
+        _(
+            "When the results are in, send the filled workbook here (Excel, at most %(mb)s MB):"
+            " “Được công nhận” Có or Không, the decision's number and date. Rows left empty"
+            " wait for later. Type /cancel to stop."
+        )
+        % {"mb": ctx.settings.import_max_mb}
+        + file_by_link(ctx)
+    )
+
+
+def handle_file(ctx: Ctx) -> None:
+    """Reads the filled workbook without saving, shows what it would record, asks first."""
+    if refuse(ctx, *STAFF):
+        return
+    campaign = _campaign(ctx)
+    if campaign is None:
+        return
+    path = receive_spreadsheet(ctx)
+    if path is None:
+        return
+    kept = ctx.settings.data_dir / "uploads" / f"results-{files.digest(path)}.xlsx"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, kept)
+    try:
+        preview = import_results(
+            session=ctx.session, campaign=campaign, path=kept, actor=_actor(ctx), now=ctx.now,
+            dry_run=True, max_bytes=ctx.settings.import_max_mb * 1024 * 1024,
+        )  # fmt: skip
+    except TableFileError as error:
+        kept.unlink(missing_ok=True)
+        ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
+        return
+    ctx.goto(CONFIRM, file=kept.name)
+    lines = [_("This file would do the following; nothing is saved yet."), *_short(preview)[:-1]]
+    ctx.say("\n".join(lines), [("apply", _("Yes, record them")), ("no", _("No, change nothing"))])
+
+
+def _short(report: object) -> list[str]:
+    """The report's lines, the rows not taken capped for a chat."""
+    lines = list(report_lines(report))  # type: ignore[arg-type]
+    if len(lines) > SHOWN_ROWS:
+        lines = [*lines[: SHOWN_ROWS - 3], "…", *lines[-2:]]
+    return lines
+
+
+def prompt_confirm(ctx: Ctx) -> None:
+    """Asks again whether to record the previewed file."""
+    ctx.say(
+        _("Record the results of the file you sent?"),
+        [("apply", _("Yes, record them")), ("no", _("No, change nothing"))],
+    )
+
+
+def handle_confirm(ctx: Ctx) -> None:
+    """Records the previewed file, tells the enterprises whose results changed."""
+    if refuse(ctx, *STAFF):
+        return
+    kept = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
+    if ctx.choice == "no":
+        kept.unlink(missing_ok=True)
+        ctx.goto(MAIN_MENU)
+        ctx.say(_("Nothing was recorded."))
+        show_menu(ctx)
+        return
+    if ctx.choice != "apply":
+        hint_and_reprompt(ctx)
+        return
+    campaign = _campaign(ctx)
+    if campaign is None:
+        return
+    if not kept.is_file() or kept.parent.name != "uploads":
+        ctx.goto(FILE)
+        ctx.say(_("The file is no longer available. Please send it again."))
+        prompt_file(ctx)
+        return
+    try:
+        report = import_results(
+            session=ctx.session, campaign=campaign, path=kept, actor=_actor(ctx), now=ctx.now,
+            max_bytes=ctx.settings.import_max_mb * 1024 * 1024,
+        )  # fmt: skip
+    except TableFileError as error:
+        ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
+        return
+    finally:
+        kept.unlink(missing_ok=True)
+    ctx.flush()
+    told = results.notify(ctx.session, campaign, report.touched, ctx.now)
+    audit.record(
+        db=ctx.session, actor=_actor(ctx), action="results.import", now=ctx.now,
+        target=f"campaign:{campaign.year}", details={o.value: report.count(o) for o in Outcome},
+    )  # fmt: skip
+    ctx.goto(MAIN_MENU)
+    lines = _short(report)
+    lines.append(
+        _("%(n)s enterprises have new results; %(told)s messages to their contacts queued.")
+        % {"n": len(report.touched), "told": told}
+    )
+    ctx.say("\n".join(lines))
+    show_menu(ctx)
+
+
+def _actor(ctx: Ctx) -> str:
+    return f"contact:{ctx.contact.id if ctx.contact else '?'}"
+
+
+# --- the board: past awards ----------------------------------------------------------------
+
+
+def lookup(ctx: Ctx) -> None:
+    """/lookup <name>: awards on record for that name across years; asks for it if not given."""
+    if refuse(ctx, *STAFF):
+        return
+    name = nfc(ctx.incoming.args)
+    if not name:
+        ctx.goto(LOOKUP)
+        prompt_lookup(ctx)
+        return
+    _answer_lookup(ctx, name)
+
+
+def prompt_lookup(ctx: Ctx) -> None:
+    """Asks for a name."""
+    ctx.say(_("Type a name, or part of it (accents may be left out). Type /cancel to stop."))
+
+
+def handle_lookup(ctx: Ctx) -> None:
+    """Answers the typed name."""
+    if refuse(ctx, *STAFF):
+        return
+    name = nfc(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else ""
+    if not name:
+        hint_and_reprompt(ctx)
+        return
+    ctx.goto(MAIN_MENU)
+    _answer_lookup(ctx, name)
+
+
+def _answer_lookup(ctx: Ctx, name: str) -> None:
+    campaign = campaigns.get_campaign(session=ctx.session)
+    regime = campaign.regime if campaign else ""
+    found = results.lookup(ctx.session, name)
+    lines = [_("Awards on record for “%(name)s”:") % {"name": name}, *past_lines(found, regime)]
+    if len(lines) > SHOWN_ROWS:
+        lines = [*lines[:SHOWN_ROWS], _("… more: type more of the name to narrow it.")]
+    ctx.say("\n".join(lines))
+
+
+# --- a contact: the enterprise's results, and its director's decisions ----------------------
+
+
+def _own(ctx: Ctx) -> tuple[Campaign, Enterprise] | None:
+    """The contact's enterprise and the current campaign (None, and the menu, otherwise)."""
+    if ctx.contact is None or ctx.contact.enterprise_id is None:
+        show_menu(ctx)
+        return None
+    campaign = _campaign(ctx)
+    enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
+    if campaign is None or enterprise is None:
+        return None
+    return campaign, enterprise
+
+
+def show_own(ctx: Ctx) -> None:
+    """The enterprise's results: counts, decisions, and each proposal's result."""
+    own = _own(ctx)
+    if own is None:
+        return
+    campaign, enterprise = own
+    assert enterprise.id is not None
+    items = results.proposals(ctx.session, campaign, [enterprise.id])
+    ctx.goto(MAIN_MENU)
+    if not items:
+        ctx.say(
+            _("Your enterprise has no submitted registration in %(year)s, so it has no results.")
+            % {"year": campaign.year}
+        )
+        show_menu(ctx)
+        return
+    found = results.standing(ctx.session, campaign, enterprise.id)
+    known = results.recorded(ctx.session, campaign, [enterprise.id])
+    lines = standing_lines(campaign.regime, campaign.year, enterprise.name, found)
+    lines += [_item_line(campaign, n, p, known.get(p.key)) for n, p in enumerate(items, 1)][
+        :SHOWN_ROWS
+    ]
+    if len(items) > SHOWN_ROWS:
+        lines.append(_("… and %(n)s more.") % {"n": fmt_number(len(items) - SHOWN_ROWS)})
+    choices = [("res:menu", _("Back to the menu"))]
+    if any(p.conferrer == Conferrer.ENTERPRISE for p in items):
+        choices.insert(0, ("res:own", _("Record our director's decision")))
+        lines.append(
+            _("Titles your director confers (LĐTT, CSTĐCS, TT LĐTT, Giấy khen) are recorded"
+              " by you: press the button below once the decision is signed.")
+        )  # fmt: skip
+    ctx.say("\n".join(lines), choices)
+
+
+def _item_line(campaign: Campaign, number: int, item: Proposal, row: AwardResult | None) -> str:
+    who = item.name + (f" ({item.position})" if item.position else "")
+    what = title_short(campaign.regime, item.code)
+    if row is None:
+        state = _("awaiting a decision")
+    elif row.recognised:
+        state = _("recognised")
+        if row.conferred_code and row.conferred_code != item.code:
+            state = _("conferred %(title)s instead") % {
+                "title": title_short(campaign.regime, row.conferred_code)
+            }
+        if row.decision_number:
+            state += " — " + _("Decision No. %(number)s") % {"number": row.decision_number}
+    else:
+        state = _("not recognised")
+    return f"{number}. {who} — {what}: {state}"
+
+
+def start_own(ctx: Ctx) -> None:
+    """Begins recording the director's decision: its number first."""
+    own = _own(ctx)
+    if own is None:
+        return
+    ctx.goto(OWN_NUMBER)
+    prompt_number(ctx)
+
+
+def prompt_number(ctx: Ctx) -> None:
+    ctx.say(_("Type the number of the director's decision (e.g. 15/QĐ-CT). Type /cancel to stop."))
+
+
+def handle_number(ctx: Ctx) -> None:
+    number = nfc(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else ""
+    if not number or len(number) > 60:
+        ctx.say(_("The decision's number must have 1 to 60 characters, e.g. 15/QĐ-CT."))
+        return
+    ctx.goto(OWN_DAY, number=number)
+    prompt_day(ctx)
+
+
+def prompt_day(ctx: Ctx) -> None:
+    ctx.say(_("Type the date the decision was signed, as day/month/year (e.g. 20/12/2026)."))
+
+
+def handle_day(ctx: Ctx) -> None:
+    own = _own(ctx)
+    if own is None:
+        return
+    campaign, _enterprise = own
+    text = ctx.incoming.text if ctx.incoming.kind == Kind.TEXT else ""
+    match = _DAY.match(text)
+    day = None
+    if match:
+        d, m, y = (int(part) for part in match.groups())
+        try:
+            day = date(y, m, d)
+        except ValueError:
+            day = None
+    today = ctx.now.astimezone(ctx.settings.tz).date()
+    if day is None:
+        ctx.say(_("“%(text)s” is not a date. Type it as day/month/year, e.g. 20/12/2026.")
+                % {"text": text[:40]})  # fmt: skip
+        return
+    if day > today or day.year < campaign.year:
+        ctx.say(
+            _("The date must be in %(year)s or later, and not after today (%(today)s).")
+            % {"year": campaign.year, "today": fmt_day(today)}
+        )
+        return
+    ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=day.isoformat())
+    prompt_except(ctx)
+
+
+def _own_items(ctx: Ctx) -> list[Proposal]:
+    own = _own(ctx)
+    if own is None:
+        return []
+    campaign, enterprise = own
+    assert enterprise.id is not None
+    return [
+        p
+        for p in results.proposals(ctx.session, campaign, [enterprise.id])
+        if p.conferrer == Conferrer.ENTERPRISE
+    ]
+
+
+def prompt_except(ctx: Ctx) -> None:
+    """Lists what the director decides; asks which were not recognised."""
+    campaign = campaigns.get_campaign(session=ctx.session)
+    regime = campaign.regime if campaign else ""
+    items = _own_items(ctx)
+    lines = [_("The proposals your director decides:")]
+    lines += [
+        f"{n}. {p.name}" + (f" ({p.position})" if p.position else "")
+        + f" — {title_short(regime, p.code)}"
+        for n, p in enumerate(items, 1)
+    ]  # fmt: skip
+    lines.append(
+        _("Type the numbers of those NOT recognised, separated by commas (e.g. 2, 5), or press"
+          " “All recognised”.")
+    )  # fmt: skip
+    ctx.say("\n".join(lines), [("all", _("All recognised"))])
+
+
+def handle_except(ctx: Ctx) -> None:
+    items = _own_items(ctx)
+    if ctx.choice == "all":
+        refused: list[int] = []
+    elif ctx.incoming.kind == Kind.TEXT and _NUMBERS.search(ctx.incoming.text):
+        refused = sorted({int(n) for n in _NUMBERS.findall(ctx.incoming.text)})
+        wrong = [n for n in refused if not 1 <= n <= len(items)]
+        if wrong:
+            ctx.say(
+                _("There is no row %(rows)s: the rows go from 1 to %(n)s.")
+                % {"rows": ", ".join(map(str, wrong)), "n": len(items)}
+            )
+            return
+    else:
+        hint_and_reprompt(ctx)
+        return
+    ctx.goto(
+        OWN_CONFIRM, number=ctx.data("number"), day=ctx.data("day"), refused=refused,
+        count=len(items),
+    )  # fmt: skip
+    prompt_own_confirm(ctx)
+
+
+def prompt_own_confirm(ctx: Ctx) -> None:
+    refused = ctx.data("refused", [])
+    count = int(str(ctx.data("count", 0)))
+    assert isinstance(refused, list)
+    ctx.say(
+        _("Record %(yes)s recognised and %(no)s not recognised, by decision No. %(number)s of"
+          " %(day)s?")
+        % {"yes": count - len(refused), "no": len(refused), "number": ctx.data("number"),
+           "day": fmt_day(date.fromisoformat(str(ctx.data("day"))))},
+        [("save", _("Record")), ("no", _("No, cancel"))],
+    )  # fmt: skip
+
+
+def handle_own_confirm(ctx: Ctx) -> None:
+    """Records the director's decision for each proposal the enterprise decides."""
+    if ctx.choice == "no":
+        ctx.goto(MAIN_MENU)
+        ctx.say(_("Nothing was recorded."))
+        show_menu(ctx)
+        return
+    if ctx.choice != "save":
+        hint_and_reprompt(ctx)
+        return
+    own = _own(ctx)
+    if own is None:
+        return
+    campaign, enterprise = own
+    items = _own_items(ctx)
+    if len(items) != ctx.data("count"):  # the list changed meanwhile: ask again
+        ctx.say(_("Your list changed in the meantime; please check the rows again."))
+        ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=ctx.data("day"))
+        prompt_except(ctx)
+        return
+    listed = ctx.data("refused", [])
+    refused = {int(n) for n in listed} if isinstance(listed, list) else set()
+    number, day = str(ctx.data("number")), date.fromisoformat(str(ctx.data("day")))
+    known = results.recorded(ctx.session, campaign, [enterprise.id or 0])
+    for n, item in enumerate(items, 1):
+        recognised = n not in refused
+        decision = Decision(
+            recognised, item.code if recognised else None, number, day, Conferrer.ENTERPRISE
+        )
+        results.record(
+            ctx.session, campaign, item, decision, actor=_actor(ctx), now=ctx.now, known=known
+        )
+    ctx.flush()  # the page below reads them back
+    audit.record(
+        db=ctx.session, actor=_actor(ctx), action="results.own", now=ctx.now,
+        target=enterprise.tax_code, details={"decision": number, "refused": len(refused)},
+    )  # fmt: skip
+    ctx.say(_("Recorded. The board sees these results too."))
+    show_own(ctx)
+
+
+def own_choice(ctx: Ctx) -> None:
+    """The results page's button, read in any step."""
+    if ctx.choice == "res:own" and ctx.is_role(Role.CONTACT):
+        start_own(ctx)
+        return
+    ctx.goto(MAIN_MENU)
+    show_menu(ctx)
+
+
+CONTACTS = (Role.CONTACT,)
+flow = Flow(
+    "results",
+    steps=(
+        Step(
+            FILE,
+            prompt=prompt_file,
+            handle=handle_file,
+            back=MAIN_MENU,
+            roles=STAFF,
+            files=(SHEET,),
+        ),
+        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=FILE, roles=STAFF),
+        Step(
+            LOOKUP,
+            prompt=prompt_lookup,
+            handle=handle_lookup,
+            back=MAIN_MENU,
+            free_text=True,
+            roles=STAFF,
+        ),
+        Step(
+            OWN_NUMBER,
+            prompt=prompt_number,
+            handle=handle_number,
+            back=MAIN_MENU,
+            free_text=True,
+            roles=CONTACTS,
+        ),
+        Step(
+            OWN_DAY,
+            prompt=prompt_day,
+            handle=handle_day,
+            back=OWN_NUMBER,
+            free_text=True,
+            roles=CONTACTS,
+        ),
+        Step(
+            OWN_EXCEPT,
+            prompt=prompt_except,
+            handle=handle_except,
+            back=OWN_DAY,
+            free_text=True,
+            roles=CONTACTS,
+        ),
+        Step(
+            OWN_CONFIRM,
+            prompt=prompt_own_confirm,
+            handle=handle_own_confirm,
+            back=OWN_EXCEPT,
+            roles=CONTACTS,
+        ),
+    ),
+    commands={"results": results_entry, "lookup": lookup},
+    menu={"results": results_entry},
+    choices={"res": own_choice},
+)
