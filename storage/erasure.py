@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import (
     AuditEvent,
+    AwardResult,
     Campaign,
     ChatLink,
     Contact,
@@ -24,6 +25,7 @@ from storage.models import (
     Nominee,
     Registration,
 )
+from storage.results import person_key
 from storage.text import search_key, tone_key
 
 
@@ -144,10 +146,23 @@ def same_person(*, session: Session, nominee: Nominee) -> list[Nominee]:
 def erase_nominee(*, session: Session, nominee: Nominee) -> Erased:
     """Replaces a nominee's name, position and initiative in every row naming them; titles and
     counts stay. The caller commits."""
-    label = pseudonym()
+    label, key = pseudonym(), tone_key(nominee.name)
     rows = same_person(session=session, nominee=nominee)
     for row in rows:
         row.name, row.position, row.initiative = label, None, None
         session.add(row)
+    registration = session.get(Registration, nominee.registration_id)
+    assert registration is not None
+    for result in session.exec(  # their results of every year: the awards stay counted
+        select(AwardResult).where(
+            AwardResult.enterprise_id == registration.enterprise_id,
+            AwardResult.kind == nominee.kind,
+            AwardResult.name_key == key,
+        )
+    ):
+        result.name, result.position = label, None
+        result.name_key, result.name_search = tone_key(label), search_key(label)
+        result.person_key = person_key(label, None)
+        session.add(result)
     session.flush()
     return Erased(label, nominee_rows=len(rows))

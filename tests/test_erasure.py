@@ -15,12 +15,13 @@ from sqlmodel import Session, col, select
 
 from bot.compose import App
 from bot.settings import Settings
-from storage import campaigns, erasure, exports, files, inbox, registry, reports
+from storage import campaigns, erasure, exports, files, inbox, registry, reports, results
 from storage.engine import session_for
 from storage.models import (
     AuditEvent,
     Campaign,
     ChatLink,
+    Conferrer,
     Contact,
     Conversation,
     Delivery,
@@ -115,6 +116,13 @@ def test_an_erased_nominee_leaves_every_version_and_year_and_the_titles_stay(
         NomineeInput(C, "Phòng Kỹ thuật", "TT LĐTT"),
     )  # fmt: skip
     _submit(session, this_year, other, NomineeInput(P, "Trần Văn Đức", "LĐTT"))  # another man
+    for campaign, enterprise in ((last_year, first), (this_year, other)):  # awards on record
+        (proposal,) = [
+            p for p in results.proposals(session, campaign, [enterprise.id or 0])
+            if p.name == "Trần Văn Đức"
+        ]  # fmt: skip
+        decision = results.Decision(True, "ldtt", "1/QĐ", None, Conferrer.ENTERPRISE)
+        results.record(session, campaign, proposal, decision, actor="t", now=NOW)
     session.commit()
     before = exports.export_registrations(
         session=session, campaign=this_year, path=tmp_path / "before.xlsx"
@@ -141,6 +149,9 @@ def test_an_erased_nominee_leaves_every_version_and_year_and_the_titles_stay(
     people = openpyxl.load_workbook(tmp_path / "after.xlsx")["Cá nhân"]
     shown = [c for row in people.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "Sáng kiến A" not in shown and "Kỹ sư" not in shown and done.pseudonym in shown
+    past = {(a.tax_code, a.name) for a in results.lookup(session, "tran van duc")}
+    assert past == {("0101243150", "Trần Văn Đức")}  # the other man's award stays his
+    assert [a.code for a in results.lookup(session, done.pseudonym)] == ["ldtt"]  # still counted
 
 
 def _report_with(

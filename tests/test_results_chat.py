@@ -79,9 +79,7 @@ def test_the_board_sends_the_filled_workbook_and_the_contact_is_told(
         assert len(session.exec(select(AwardResult)).all()) == 2
         (notice,) = session.exec(select(Delivery).where(Delivery.kind == "results")).all()
         assert notice.chat_id == "c1"
-        assert session.exec(
-            select(AuditEvent).where(AuditEvent.action == "results.import")
-        ).first()
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "results.import")).first()
 
     contact.command("/menu")
     contact.press("Kết quả khen thưởng")

@@ -63,8 +63,7 @@ TEXTS: dict[str, str] = {
         "“%(value)s” is not a level that decides: write one of %(choices)s."
     ),
     "result_day_unclear": N_(
-        "“%(value)s” is not a date: write the decision's date as day/month/year, e.g."
-        " 20/12/2026."
+        "“%(value)s” is not a date: write the decision's date as day/month/year, e.g. 20/12/2026."
     ),
     "duplicate_row": N_(
         "This tax code already appears in row %(first_row)s; this row was skipped."
