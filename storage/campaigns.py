@@ -86,6 +86,41 @@ def create_campaign(
     return campaign
 
 
+def create_from(
+    *, session: Session, year: int, previous: int, now: datetime, tz: ZoneInfo,
+    cutoffs: dict[MilestoneKind, datetime | None] | None = None, regime: Regime | None = None,
+) -> Campaign:  # fmt: skip
+    """Next year from this one: the previous campaign's milestones on the same local days
+    (29/2 becomes 28/2), with their reminder plan, and its board name; what is given here wins.
+    The registry, contacts and chats belong to no year: they simply stay."""
+    before = get_campaign(session=session, year=previous)
+    if before is None:
+        raise RegistryError("campaign_year_missing", year=previous,
+                            years=", ".join(map(str, years(session=session))) or "—")  # fmt: skip
+    stones = {MilestoneKind(m.kind): m for m in milestones(session=session, campaign=before)}
+    shifted: dict[MilestoneKind, datetime | None] = {kind: None for kind in MilestoneKind}
+    for kind, stone in stones.items():
+        local = stone.due_at.astimezone(tz)
+        moved = local.year - previous + year
+        day = local.day if (local.month, local.day) != (2, 29) else 28
+        shifted[kind] = datetime.combine(
+            date(moved, local.month, day), local.timetz().replace(tzinfo=None), tzinfo=tz
+        ).astimezone(UTC)
+    shifted.update(cutoffs or {})
+    campaign = create_campaign(
+        session=session, year=year, board_name=before.board_name, now=now, tz=tz,
+        cutoffs=shifted, regime=regime,
+    )  # fmt: skip
+    for stone in milestones(session=session, campaign=campaign):
+        old = stones.get(MilestoneKind(stone.kind))
+        if old is not None:
+            stone.reminder_days = list(old.reminder_days)
+            stone.send_time, stone.working_days_only = old.send_time, old.working_days_only
+            session.add(stone)
+    session.flush()
+    return campaign
+
+
 def get_campaign(*, session: Session, year: int | None = None) -> Campaign | None:
     """The campaign of ``year``, or the latest one."""
     query = select(Campaign)

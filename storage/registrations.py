@@ -426,3 +426,57 @@ def active_enterprises(*, session: Session) -> int:
             select(func.count()).select_from(Enterprise).where(col(Enterprise.active).is_(True))
         ).one()
     )
+
+
+@dataclass
+class Copied:
+    """What starting from an earlier year's list took, and what it had to leave out."""
+
+    year: int
+    kept: int
+    dropped: list[tuple[str, str, dict[str, object]]]  # name, reason code and its parameters
+
+
+def previous_list(
+    *, session: Session, campaign: Campaign, enterprise: Enterprise
+) -> Registration | None:
+    """The enterprise's newest submitted registration of the latest earlier campaign it sent."""
+    return session.exec(
+        select(Registration)
+        .join(Campaign, col(Campaign.id) == Registration.campaign_id)
+        .where(
+            Registration.enterprise_id == enterprise.id,
+            Registration.status == SubmissionStatus.SUBMITTED,
+            col(Campaign.year) < campaign.year,
+        )
+        .order_by(col(Campaign.year).desc(), col(Registration.version).desc())
+    ).first()
+
+
+def copy_previous(
+    *, session: Session, campaign: Campaign, enterprise: Enterprise, now: datetime,
+    contact_id: int | None,
+) -> Copied | None:  # fmt: skip
+    """Fills this year's draft with the rows of the enterprise's last list of an earlier year,
+    each checked again against this campaign's regime (a row it refuses is left out, said);
+    None when there is no earlier list."""
+    earlier = previous_list(session=session, campaign=campaign, enterprise=enterprise)
+    if earlier is None:
+        return None
+    year = session.exec(select(Campaign.year).where(Campaign.id == earlier.campaign_id)).one()
+    kept: list[dict[str, object]] = []
+    dropped: list[tuple[str, str, dict[str, object]]] = []
+    for row in nominees(session=session, registration=earlier):
+        given = NomineeInput(
+            NomineeKind(row.kind), row.name, row.title_code, position=row.position,
+            award=row.award_code, initiative=row.initiative,
+        )  # fmt: skip
+        try:
+            kept.append(validate(campaign.regime, given))
+        except SubmissionError as error:
+            dropped.append((row.name, error.code, error.params))
+    draft = open_draft(
+        session=session, campaign=campaign, enterprise=enterprise, now=now, contact_id=contact_id
+    )
+    replace_nominees(session=session, draft=draft, rows=kept, now=now, contact_id=contact_id)
+    return Copied(year, len(kept), dropped)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.identifiers import parse_phone, parse_tax_code
 from storage.models import ChatLink, Contact, Enterprise, IndustrialZone, Role
@@ -206,3 +206,15 @@ def remove_contact(*, session: Session, contact: Contact) -> None:
     stays, no longer naming them."""
     session.delete(contact)
     session.flush()
+
+
+def counts(*, session: Session) -> dict[str, int]:
+    """How many active enterprises, contacts and linked chats the registry holds (they belong
+    to no campaign year)."""
+    return {
+        "enterprises": session.exec(
+            select(func.count()).select_from(Enterprise).where(col(Enterprise.active).is_(True))
+        ).one(),
+        "contacts": session.exec(select(func.count()).select_from(Contact)).one(),
+        "chats": session.exec(select(func.count()).select_from(ChatLink)).one(),
+    }

@@ -89,6 +89,12 @@ def campaign() -> None:
 @click.option("--report-before", type=CutoffType(), help="Year-end reports due before this day.")
 @click.option("--regime", type=click.Choice([r.value for r in Regime]), help="Legal regime.")
 @click.option("--board-name", help="The board's name (default from settings).")
+@click.option(
+    "--from",
+    "previous",
+    type=int,
+    help="Start from that year's campaign: its deadlines a year on, its reminder plan.",
+)
 @click.pass_obj
 def campaign_create(
     app: App,
@@ -99,8 +105,10 @@ def campaign_create(
     report_before: date | None,
     regime: str | None,
     board_name: str | None,
+    previous: int | None,
 ) -> None:
-    """Create the campaign of YEAR with the plan's deadlines unless overridden."""
+    """Create the campaign of YEAR with the plan's deadlines unless overridden (or those of
+    the campaign --from a previous year). Enterprises, contacts and linked chats stay."""
     cutoffs: dict[MilestoneKind, datetime | None] = {}
     for kind, value in (
         (MilestoneKind.REGISTRATION, registration_before),
@@ -112,15 +120,24 @@ def campaign_create(
     if no_midyear:
         cutoffs[MilestoneKind.MIDYEAR] = None
     with writing(app) as session:
-        created = campaigns.create_campaign(
-            session=session,
-            year=year,
-            board_name=board_name or app.settings.board_name,
-            now=app.now(),
-            tz=app.settings.tz,
-            cutoffs=cutoffs,
-            regime=Regime(regime) if regime else None,
-        )
+        if previous is not None:
+            created = campaigns.create_from(
+                session=session, year=year, previous=previous, now=app.now(),
+                tz=app.settings.tz, cutoffs=cutoffs, regime=Regime(regime) if regime else None,
+            )  # fmt: skip
+            if board_name:
+                created.board_name = board_name
+                session.add(created)
+        else:
+            created = campaigns.create_campaign(
+                session=session,
+                year=year,
+                board_name=board_name or app.settings.board_name,
+                now=app.now(),
+                tz=app.settings.tz,
+                cutoffs=cutoffs,
+                regime=Regime(regime) if regime else None,
+            )
         audit.record(
             db=session,
             actor=app.actor,
@@ -130,6 +147,15 @@ def campaign_create(
         )
         session.commit()
     click.echo(_("The %(year)s campaign was created.") % {"year": created.year})
+    if previous is not None:
+        with app.session() as session:
+            kept = registry.counts(session=session)
+        click.echo(
+            _("From %(previous)s: its deadlines a year on and its reminder plan. Kept:"
+              " %(enterprises)s enterprises, %(contacts)s contacts, %(chats)s linked chats;"
+              " each enterprise can start its list from last year's in chat.")
+            % {"previous": previous, **kept}
+        )  # fmt: skip
     _show(app, year)
 
 

@@ -122,6 +122,14 @@ def prompt_home(ctx: Ctx) -> None:
     ]
     if submitted is not None:
         choices.append(("view", _("See the submitted registration")))
+    elif not counts.get(NomineeKind.COLLECTIVE.value) and not counts.get(
+        NomineeKind.INDIVIDUAL.value
+    ):
+        earlier = registrations.previous_list(
+            session=ctx.session, campaign=where.campaign, enterprise=where.enterprise
+        )
+        if earlier is not None:  # an empty list this year: start from the last one
+            choices.insert(0, ("previous", _("Start from last year's list")))
     choices.append(("menu", _("Main menu")))
     ctx.say("\n".join(line for line in lines if line), choices)
 
@@ -136,11 +144,48 @@ def handle_home(ctx: Ctx) -> None:
         registration_form.ACTIONS[ctx.choice](ctx)
     elif ctx.choice == "view":
         view_submitted(ctx)
+    elif ctx.choice == "previous":
+        _copy_previous(ctx)
     elif ctx.choice == "menu":
         ctx.goto(MAIN_MENU)
         show_menu(ctx)
     else:
         hint_and_reprompt(ctx)
+
+
+def _copy_previous(ctx: Ctx) -> None:
+    """Fills the empty draft with last year's rows, checked against this year's rules."""
+    where = scope(ctx)
+    if where is None or not where.is_open(ctx.now):
+        prompt_home(ctx)
+        return
+    current = registrations.find_draft(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise
+    )
+    if current is not None and any(registrations.count_nominees(
+        session=ctx.session, registration=current
+    ).values()):  # fmt: skip
+        ctx.say(_("This year's list already has rows; nothing was copied over them."))
+        prompt_home(ctx)
+        return
+    copied = registrations.copy_previous(
+        session=ctx.session, campaign=where.campaign, enterprise=where.enterprise,
+        now=ctx.now, contact_id=ctx.contact.id if ctx.contact else None,
+    )  # fmt: skip
+    if copied is None:
+        ctx.say(_("There is no list of an earlier year to start from."))
+        prompt_home(ctx)
+        return
+    lines = [
+        _("%(n)s rows copied from your %(year)s list, checked against this year's rules. Edit"
+          " them (people leave, titles change), then review and submit.")
+        % {"n": copied.kept, "year": copied.year}
+    ]  # fmt: skip
+    for name, code, params in copied.dropped:
+        reason = render(code, params)
+        lines.append(_("Not copied: %(name)s — %(reason)s") % {"name": name, "reason": reason})
+    ctx.say("\n".join(lines))
+    prompt_home(ctx)
 
 
 def prompt_review(ctx: Ctx) -> None:
