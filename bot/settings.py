@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     board_chat_id: str | None = None  # shorthand for a Telegram chat id
     board_name: str = "Ban Quản lý các Khu công nghiệp tỉnh Bắc Ninh"
     board_contact: str = "Văn phòng Ban Quản lý các KCN tỉnh Bắc Ninh"
+    dossier_template: Path | None = None  # the board's edited tờ trình (.docx with its fields)
+    dossier_place: str = "Bắc Ninh"  # where the tờ trình is dated: "Bắc Ninh, ngày …"
     board_phone: str | None = None  # given with the office wherever people are told to ask
     board_email: str | None = None  # where a document too large for chat can be sent
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -138,9 +138,17 @@ def test_aggregated_lists_in_chat(engine: Engine, tmp_path: Path) -> None:
         sent = board.sent_file
         assert sent is not None and sent.name == name
         assert sent.path.read_bytes().startswith(suffix)
+    board.press("Hồ sơ trình cấp trên: dự thảo tờ trình và danh sách")
+    sent = [r.file for r in board.last.replies if r.file is not None]
+    assert [f.name for f in sent] == [
+        "to-trinh-khen-thuong-2026.docx", "danh-sach-de-nghi-khen-thuong-2026.xlsx",
+    ]  # fmt: skip
+    assert all(f.path.read_bytes().startswith(b"PK") for f in sent)
+    assert "Dự thảo tờ trình 2026: 0 đề nghị" in board.said
     with session_for(engine) as session:
         actions = session.exec(select(AuditEvent.action)).all()
     assert {"export.registrations", "export.figures", "export.documents"} <= set(actions)
+    assert "export.dossier" in actions
 
 
 async def test_admins_broadcast_through_the_outbox(engine: Engine, tmp_path: Path) -> None:

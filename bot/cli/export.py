@@ -9,17 +9,32 @@ import click
 from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _
-from storage import audit, campaigns, exports
+from storage import audit, campaigns, dossier, exports
 from storage.registry import RegistryError
 
 
 @click.command("export")
-@click.argument("what", type=click.Choice(["registrations", "reports", "documents"]))
+@click.argument(
+    "what",
+    type=click.Choice(["registrations", "reports", "documents", "dossier", "dossier-template"]),
+)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
+@click.option(
+    "--all-submitted",
+    is_flag=True,
+    help="Dossier: every enterprise's newest list, not only those the board approved.",
+)
 @click.pass_obj
-def export(app: App, what: str, file: Path, year: int | None) -> None:
-    """Write registrations (.xlsx), report figures (.xlsx) or report documents (.zip) to FILE."""
+def export(app: App, what: str, file: Path, year: int | None, all_submitted: bool) -> None:
+    """Write registrations (.xlsx), report figures (.xlsx), report documents (.zip), the
+    dossier upward (a tờ trình .docx and its list .xlsx beside it) or the tờ trình's template
+    (.docx, to edit and set as THIDUA_DOSSIER_TEMPLATE) to FILE."""
+    if what == "dossier-template":
+        dossier.write_template(file)
+        click.echo(_("Wrote %(file)s: edit it in Word, keep the {{ … }} fields, then set"
+                     " THIDUA_DOSSIER_TEMPLATE to its path.") % {"file": file})  # fmt: skip
+        return
     with app.session() as session:  # read only: the service goes on writing meanwhile
         campaign = campaigns.get_campaign(session=session, year=year)
         if campaign is None and year is not None:
@@ -37,6 +52,20 @@ def export(app: App, what: str, file: Path, year: int | None) -> None:
             written = exports.export_report_figures(
                 session=session, campaign=campaign, path=file, made_on=today
             )
+        elif what == "dossier":
+            listed = file.with_name(file.stem + "-danh-sach.xlsx")
+            covered = dossier.write_dossier(
+                session=session, campaign=campaign, path=file, list_path=listed, made_on=today,
+                place=app.settings.dossier_place, template=app.settings.dossier_template,
+                approved_only=not all_submitted,
+            )  # fmt: skip
+            written = len(covered.proposals)
+            click.echo(_("The list it covers: %(file)s.") % {"file": listed})
+            if covered.left_out:
+                click.echo(
+                    _("%(n)s enterprises' lists are not approved yet and are not included"
+                      " (--all-submitted includes them).") % {"n": covered.left_out}
+                )  # fmt: skip
         else:
             written = exports.zip_documents(
                 session=session, campaign=campaign, root=app.settings.data_dir / "files",

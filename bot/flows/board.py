@@ -11,14 +11,14 @@ from sqlmodel import Session
 from bot import offload
 from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
-from bot.core.types import OutFile, Reply
+from bot.core.types import Aside, OutFile, Reply
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registry_chat import export_path
 from bot.flows.roles import STAFF, refuse
 from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
-from storage import audit, campaigns, exports, links, outbox
+from storage import audit, campaigns, dossier, exports, links, outbox
 from storage.identifiers import display_phone
 from storage.models import Campaign, Milestone, Role
 from storage.progress import progress
@@ -181,6 +181,7 @@ def prompt_lists(ctx: Ctx) -> None:
             ("registrations", _("Registrations of titles (official layout)")),
             ("figures", _("Year-end report figures")),
             ("documents", _("Year-end report documents (zip)")),
+            ("dossier", _("Dossier upward: draft tờ trình and its list")),
         ],
     )
 
@@ -190,8 +191,12 @@ def handle_lists(ctx: Ctx) -> None:
     if refuse(ctx, Role.BOARD, Role.ADMIN):
         return
     campaign = campaigns.get_campaign(session=ctx.session)
-    if campaign is None or ctx.choice not in ("registrations", "figures", "documents"):
+    if campaign is None or ctx.choice not in ("registrations", "figures", "documents", "dossier"):
         hint_and_reprompt(ctx)
+        return
+    if ctx.choice == "dossier":
+        _dossier(ctx, campaign)
+        prompt_lists(ctx)
         return
     year, kind = campaign.year, ctx.choice
     path = export_path(ctx, kind, "zip" if kind == "documents" else "xlsx")
@@ -226,6 +231,61 @@ def handle_lists(ctx: Ctx) -> None:
     )  # fmt: skip
     ctx.aside("lists", build, _("Preparing the list; it will be sent here when it is ready."))
     prompt_lists(ctx)
+
+
+def _dossier(ctx: Ctx, campaign: Campaign) -> None:
+    """The tờ trình (.docx) and the list it covers (.xlsx), built aside, sent as two files."""
+    year, campaign_id = campaign.year, campaign.id
+    path, listed = export_path(ctx, "dossier", "docx"), export_path(ctx, "dossier-list", "xlsx")
+    today = ctx.now.astimezone(ctx.settings.tz).date()
+    place, template = ctx.settings.dossier_place, ctx.settings.dossier_template
+
+    def build(session: Session) -> Reply:
+        covered = offload.run(session, write_dossier, campaign_id, path, today, place, template)
+        text = _(
+            "Draft tờ trình %(year)s: %(n)s proposals of %(enterprises)s enterprises whose lists"
+            " the board approved. Edit it in Word before signing."
+        ) % {"year": year, "n": covered[0], "enterprises": covered[1]}
+        if covered[2]:
+            text += "\n" + _(
+                "%(n)s enterprises' lists are not approved yet and are not included."
+            ) % {"n": covered[2]}
+        return Reply(text, file=OutFile(path, f"to-trinh-khen-thuong-{year}.docx"))
+
+    def attach(session: Session) -> Reply:
+        offload.run(session, write_dossier_list, campaign_id, listed, today)
+        return Reply(
+            _("The list attached to the tờ trình."),
+            file=OutFile(listed, f"danh-sach-de-nghi-khen-thuong-{year}.xlsx"),
+        )
+
+    audit.record(
+        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        action="export.dossier", now=ctx.now, target=f"campaign:{year}",
+    )  # fmt: skip
+    if "dossier" in ctx.busy:
+        ctx.aside("dossier", build, "")  # says it is still being prepared
+        return
+    ctx.aside("dossier", build, _("Preparing the tờ trình and its list; they will be sent here."))
+    ctx.result.aside.append(Aside("dossier-list", attach))
+
+
+def write_dossier(
+    session: Session, campaign_id: int, path: Path, today: date, place: str,
+    template: Path | None,
+) -> tuple[int, int, int]:  # fmt: skip
+    """The tờ trình (run by ``offload``): how many proposals, enterprises, and left out."""
+    covered = dossier.write_letter(
+        session=session, campaign=_campaign(session, campaign_id), path=path, made_on=today,
+        place=place, template=template,
+    )  # fmt: skip
+    return len(covered.proposals), covered.enterprises, covered.left_out
+
+
+def write_dossier_list(session: Session, campaign_id: int, path: Path, today: date) -> None:
+    """The list attached to the tờ trình (run by ``offload``)."""
+    campaign = _campaign(session, campaign_id)
+    dossier.write_list(dossier.upward(session, campaign), campaign, path, today)
 
 
 def write_registrations(
