@@ -143,3 +143,28 @@ def test_only_the_board_sends_results_and_looks_up_past_awards(
     board.command("/lookup le thi an")
     assert "• Lê Thị An (cá nhân) — Công ty TNHH Hoà Bình, MST 0100109106" in board.said
     assert "2026: LĐTT — Quyết định số 15/QĐ-HB ngày 02/03/2026" in board.said
+
+
+def test_the_board_enters_one_enterprises_results_in_chat(engine: Engine, tmp_path: Path) -> None:
+    board, contact, _stranger = _setup(engine, tmp_path)
+    board.command("/results 0100109107")
+    assert "sai chữ số kiểm tra" in board.said
+    board.command("/results 0100109106")
+    assert "Kết quả khen thưởng năm 2026 của Công ty TNHH Hoà Bình" in board.said
+    board.press("Ghi quyết định của cấp tỉnh")
+    board.text("99/QĐ-UBND")
+    board.text("01/03/2026")
+    said = board.said
+    assert "Các đề nghị do cấp trên quyết định:" in said
+    assert "1. Lê Thị An — BK tỉnh" in said and "LĐTT" not in said  # the director's are apart
+    board.press("Tất cả được công nhận")
+    board.press("Ghi kết quả")
+    assert "Đã ghi. Người liên hệ của doanh nghiệp sẽ được báo." in board.said
+    assert "Lê Thị An — BK tỉnh: được công nhận — Quyết định số 99/QĐ-UBND" in board.said
+    with session_for(engine) as session:
+        (row,) = session.exec(select(AwardResult)).all()
+        assert (row.proposed_code, row.conferred_by) == ("bk_tinh", "province")
+        assert session.exec(select(Delivery).where(Delivery.kind == "results")).all()
+    contact.command("/results 0101243150")  # a contact sees its own enterprise, whatever typed
+    assert "Công ty TNHH Hoà Bình" in contact.said
+    assert "Ghi quyết định của cấp tỉnh" not in [c.label for c in contact.last.replies[-1].choices]

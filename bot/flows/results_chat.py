@@ -21,7 +21,8 @@ from bot.flows.roles import STAFF, refuse
 from bot.i18n import _, fmt_day, fmt_number
 from bot.texts.problems import render
 from bot.texts.results import past_lines, report_lines, standing_lines, title_short
-from storage import audit, campaigns, files, results
+from storage import audit, campaigns, files, registry, results
+from storage.identifiers import IdentifierError, parse_tax_code
 from storage.models import AwardResult, Campaign, Conferrer, Enterprise, Role
 from storage.registry_import import Outcome
 from storage.results import Decision, Proposal
@@ -38,8 +39,11 @@ _NUMBERS = re.compile(r"\d+")
 
 
 def results_entry(ctx: Ctx) -> None:
-    """/results and the menu's button: the board's workbook, or a contact's results."""
-    if ctx.is_role(Role.BOARD, Role.ADMIN):
+    """/results and the menu's button: the board's workbook (or, with a tax code, one
+    enterprise's results to enter in chat), or a contact's results."""
+    if ctx.is_role(Role.BOARD, Role.ADMIN) and ctx.incoming.args.strip():
+        show_enterprise(ctx, ctx.incoming.args)
+    elif ctx.is_role(Role.BOARD, Role.ADMIN):
         send_workbook(ctx)
     elif ctx.is_role(Role.CONTACT):
         show_own(ctx)
@@ -244,16 +248,47 @@ def _answer_lookup(ctx: Ctx, name: str) -> None:
 # --- a contact: the enterprise's results, and its director's decisions ----------------------
 
 
+def _upward(ctx: Ctx) -> bool:
+    """Whether the board is entering an enterprise's results (else a contact its own)."""
+    return ctx.data("enterprise") is not None
+
+
 def _own(ctx: Ctx) -> tuple[Campaign, Enterprise] | None:
-    """The contact's enterprise and the current campaign (None, and the menu, otherwise)."""
-    if ctx.contact is None or ctx.contact.enterprise_id is None:
+    """The enterprise acted on — the contact's own, or the one the board chose — and the
+    current campaign; None (and the person told) when this chat may not act on it."""
+    if _upward(ctx):
+        if refuse(ctx, *STAFF):
+            return None
+        enterprise_id = int(str(ctx.data("enterprise")))
+    elif ctx.is_role(Role.CONTACT) and ctx.contact and ctx.contact.enterprise_id is not None:
+        enterprise_id = ctx.contact.enterprise_id
+    else:
+        ctx.goto(MAIN_MENU)
         show_menu(ctx)
         return None
     campaign = _campaign(ctx)
-    enterprise = ctx.session.get(Enterprise, ctx.contact.enterprise_id)
+    enterprise = ctx.session.get(Enterprise, enterprise_id)
     if campaign is None or enterprise is None:
         return None
     return campaign, enterprise
+
+
+def show_enterprise(ctx: Ctx, tax_code: str) -> None:
+    """The board's view of one enterprise's results, to enter the province's decisions."""
+    if refuse(ctx, *STAFF):
+        return
+    try:
+        enterprise = registry.get_enterprise(
+            session=ctx.session, tax_code=parse_tax_code(tax_code.strip()).value
+        )
+    except IdentifierError as error:
+        ctx.say(render(error.code, {"value": error.value}))
+        return
+    if enterprise is None:
+        ctx.say(render("result_enterprise_unknown", {"value": tax_code.strip()}))
+        return
+    ctx.goto(MAIN_MENU, enterprise=enterprise.id)
+    show_own(ctx)
 
 
 def show_own(ctx: Ctx) -> None:
@@ -263,8 +298,9 @@ def show_own(ctx: Ctx) -> None:
         return
     campaign, enterprise = own
     assert enterprise.id is not None
+    upward = _upward(ctx)
     items = results.proposals(ctx.session, campaign, [enterprise.id])
-    ctx.goto(MAIN_MENU)
+    ctx.goto(MAIN_MENU, enterprise=enterprise.id if upward else None)
     if not items:
         ctx.say(
             _("Your enterprise has no submitted registration in %(year)s, so it has no results.")
@@ -281,7 +317,13 @@ def show_own(ctx: Ctx) -> None:
     if len(items) > SHOWN_ROWS:
         lines.append(_("… and %(n)s more.") % {"n": fmt_number(len(items) - SHOWN_ROWS)})
     choices = [("res:menu", _("Back to the menu"))]
-    if any(p.conferrer == Conferrer.ENTERPRISE for p in items):
+    if upward and any(p.conferrer != Conferrer.ENTERPRISE for p in items):
+        choices.insert(0, ("res:own", _("Record the province's decision")))
+        lines.append(
+            _("The titles and forms decided above the enterprise are recorded here, one"
+              " decision at a time; the whole year at once goes by /results and its workbook.")
+        )  # fmt: skip
+    elif not upward and any(p.conferrer == Conferrer.ENTERPRISE for p in items):
         choices.insert(0, ("res:own", _("Record our director's decision")))
         lines.append(
             _("Titles your director confers (LĐTT, CSTĐCS, TT LĐTT, Giấy khen) are recorded"
@@ -309,28 +351,39 @@ def _item_line(campaign: Campaign, number: int, item: Proposal, row: AwardResult
 
 
 def start_own(ctx: Ctx) -> None:
-    """Begins recording the director's decision: its number first."""
+    """Begins recording a decision: its number first."""
     own = _own(ctx)
     if own is None:
         return
-    ctx.goto(OWN_NUMBER)
+    ctx.goto(OWN_NUMBER, enterprise=ctx.data("enterprise"))
     prompt_number(ctx)
 
 
 def prompt_number(ctx: Ctx) -> None:
-    ctx.say(_("Type the number of the director's decision (e.g. 15/QĐ-CT). Type /cancel to stop."))
+    if _own(ctx) is None:
+        return
+    if _upward(ctx):
+        ctx.say(_("Type the number of the decision (e.g. 123/QĐ-UBND). Type /cancel to stop."))
+    else:
+        ctx.say(
+            _("Type the number of the director's decision (e.g. 15/QĐ-CT). Type /cancel to stop.")
+        )
 
 
 def handle_number(ctx: Ctx) -> None:
+    if _own(ctx) is None:
+        return
     number = nfc(ctx.incoming.text) if ctx.incoming.kind == Kind.TEXT else ""
     if not number or len(number) > 60:
         ctx.say(_("The decision's number must have 1 to 60 characters, e.g. 15/QĐ-CT."))
         return
-    ctx.goto(OWN_DAY, number=number)
+    ctx.goto(OWN_DAY, number=number, enterprise=ctx.data("enterprise"))
     prompt_day(ctx)
 
 
 def prompt_day(ctx: Ctx) -> None:
+    if _own(ctx) is None:
+        return
     ctx.say(_("Type the date the decision was signed, as day/month/year (e.g. 20/12/2026)."))
 
 
@@ -359,29 +412,38 @@ def handle_day(ctx: Ctx) -> None:
             % {"year": campaign.year, "today": fmt_day(today)}
         )
         return
-    ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=day.isoformat())
+    ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=day.isoformat(),
+             enterprise=ctx.data("enterprise"))  # fmt: skip
     prompt_except(ctx)
 
 
 def _own_items(ctx: Ctx) -> list[Proposal]:
+    """What this decision covers: the director's titles, or (the board) those decided above."""
     own = _own(ctx)
     if own is None:
         return []
     campaign, enterprise = own
     assert enterprise.id is not None
+    upward = _upward(ctx)
     return [
         p
         for p in results.proposals(ctx.session, campaign, [enterprise.id])
-        if p.conferrer == Conferrer.ENTERPRISE
+        if (p.conferrer != Conferrer.ENTERPRISE) == upward
     ]
 
 
 def prompt_except(ctx: Ctx) -> None:
-    """Lists what the director decides; asks which were not recognised."""
-    campaign = campaigns.get_campaign(session=ctx.session)
-    regime = campaign.regime if campaign else ""
+    """Lists what the decision covers; asks which were not recognised."""
+    own = _own(ctx)
+    if own is None:
+        return
+    regime = own[0].regime
     items = _own_items(ctx)
-    lines = [_("The proposals your director decides:")]
+    lines = [
+        _("The proposals decided above the enterprise:")
+        if _upward(ctx)
+        else _("The proposals your director decides:")
+    ]
     lines += [
         f"{n}. {p.name}" + (f" ({p.position})" if p.position else "")
         + f" — {title_short(regime, p.code)}"
@@ -395,6 +457,8 @@ def prompt_except(ctx: Ctx) -> None:
 
 
 def handle_except(ctx: Ctx) -> None:
+    if _own(ctx) is None:
+        return
     items = _own_items(ctx)
     if ctx.choice == "all":
         refused: list[int] = []
@@ -412,12 +476,14 @@ def handle_except(ctx: Ctx) -> None:
         return
     ctx.goto(
         OWN_CONFIRM, number=ctx.data("number"), day=ctx.data("day"), refused=refused,
-        count=len(items),
+        count=len(items), enterprise=ctx.data("enterprise"),
     )  # fmt: skip
     prompt_own_confirm(ctx)
 
 
 def prompt_own_confirm(ctx: Ctx) -> None:
+    if _own(ctx) is None:
+        return
     refused = ctx.data("refused", [])
     count = int(str(ctx.data("count", 0)))
     assert isinstance(refused, list)
@@ -444,10 +510,12 @@ def handle_own_confirm(ctx: Ctx) -> None:
     if own is None:
         return
     campaign, enterprise = own
+    upward = _upward(ctx)
     items = _own_items(ctx)
     if len(items) != ctx.data("count"):  # the list changed meanwhile: ask again
         ctx.say(_("Your list changed in the meantime; please check the rows again."))
-        ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=ctx.data("day"))
+        ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=ctx.data("day"),
+                 enterprise=ctx.data("enterprise"))  # fmt: skip
         prompt_except(ctx)
         return
     listed = ctx.data("refused", [])
@@ -457,30 +525,35 @@ def handle_own_confirm(ctx: Ctx) -> None:
     for n, item in enumerate(items, 1):
         recognised = n not in refused
         decision = Decision(
-            recognised, item.code if recognised else None, number, day, Conferrer.ENTERPRISE
-        )
+            recognised, item.code if recognised else None, number, day,
+            item.conferrer if upward else Conferrer.ENTERPRISE,
+        )  # fmt: skip
         results.record(
             ctx.session, campaign, item, decision, actor=_actor(ctx), now=ctx.now, known=known
         )
     ctx.flush()  # the page below reads them back
     audit.record(
-        db=ctx.session, actor=_actor(ctx), action="results.own", now=ctx.now,
-        target=enterprise.tax_code, details={"decision": number, "refused": len(refused)},
+        db=ctx.session, actor=_actor(ctx), action="results.upward" if upward else "results.own",
+        now=ctx.now, target=enterprise.tax_code,
+        details={"decision": number, "refused": len(refused)},
     )  # fmt: skip
-    ctx.say(_("Recorded. The board sees these results too."))
+    if upward:
+        results.notify(ctx.session, campaign, [enterprise.id or 0], ctx.now)
+        ctx.say(_("Recorded. The enterprise's contacts are told."))
+    else:
+        ctx.say(_("Recorded. The board sees these results too."))
     show_own(ctx)
 
 
 def own_choice(ctx: Ctx) -> None:
     """The results page's button, read in any step."""
-    if ctx.choice == "res:own" and ctx.is_role(Role.CONTACT):
+    if ctx.choice == "res:own" and (ctx.is_role(Role.CONTACT) or _upward(ctx)):
         start_own(ctx)
         return
     ctx.goto(MAIN_MENU)
     show_menu(ctx)
 
 
-CONTACTS = (Role.CONTACT,)
 flow = Flow(
     "results",
     steps=(
@@ -507,7 +580,6 @@ flow = Flow(
             handle=handle_number,
             back=MAIN_MENU,
             free_text=True,
-            roles=CONTACTS,
         ),
         Step(
             OWN_DAY,
@@ -515,7 +587,6 @@ flow = Flow(
             handle=handle_day,
             back=OWN_NUMBER,
             free_text=True,
-            roles=CONTACTS,
         ),
         Step(
             OWN_EXCEPT,
@@ -523,14 +594,12 @@ flow = Flow(
             handle=handle_except,
             back=OWN_DAY,
             free_text=True,
-            roles=CONTACTS,
         ),
         Step(
             OWN_CONFIRM,
             prompt=prompt_own_confirm,
             handle=handle_own_confirm,
             back=OWN_EXCEPT,
-            roles=CONTACTS,
         ),
     ),
     commands={"results": results_entry, "lookup": lookup},
