@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -69,12 +69,20 @@ _DAY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
 def export_results(
-    *, session: Session, campaign: Campaign, path: Path, made_on: date | None = None
+    *,
+    session: Session,
+    campaign: Campaign,
+    path: Path,
+    made_on: date | None = None,
+    enterprise_id: int | None = None,
+    conferrer: Conferrer | None = None,
 ) -> int:
-    """Writes the campaign's proposals with their results so far (empty where none); returns
-    how many proposals."""
+    """Writes the campaign's proposals (one enterprise's, those one level decides, if given)
+    with their results so far (empty where none); returns how many proposals."""
     names = {t.code: t.name for t in catalogue.catalogue(campaign.regime)}
-    found = results.proposals(session, campaign)
+    found = results.proposals(session, campaign, None if enterprise_id is None else [enterprise_id])
+    if conferrer is not None:
+        found = [p for p in found if p.conferrer == conferrer]
     known = results.recorded(session, campaign)
     book = Workbook(write_only=True)
     with whole_workbook(book, path):
@@ -146,11 +154,13 @@ def import_results(
     dry_run: bool = False,
     max_bytes: int = 20 * 1024 * 1024,
     enterprise_id: int | None = None,
+    conferrer: Conferrer | None = None,
 ) -> ResultsReport:
     """Records the results a filled workbook gives, matched to the campaign's proposals by tax
     code, name (and post), and what was proposed; bad rows never block good ones. With
-    ``enterprise_id`` only that enterprise's rows are taken (a contact's own list). Raises
-    TableFileError when the file as a whole cannot be read; nothing is stored then."""
+    ``enterprise_id`` and ``conferrer`` only that enterprise's proposals that level decides
+    are taken, decided by it (a contact's own list). Raises TableFileError when the file as a
+    whole cannot be read; nothing is stored then."""
     for sheet, rows in read_sheets(path, max_bytes=max_bytes):
         header_at = find_header(rows, ALIASES, REQUIRED)
         if header_at is None:
@@ -159,7 +169,7 @@ def import_results(
         report = ResultsReport(sheet=sheet, header_row=header)
         savepoint = session.begin_nested()
         try:
-            _apply(session, campaign, report, rows, columns, actor, now, enterprise_id)
+            _apply(session, campaign, report, rows, columns, actor, now, enterprise_id, conferrer)
             session.flush()
         except BaseException:
             savepoint.rollback()
@@ -182,6 +192,7 @@ def _apply(
     actor: str,
     now: datetime,
     enterprise_id: int | None,
+    conferrer: Conferrer | None,
 ) -> None:
     """Reads each data row after the header and records what it decides."""
     wanted = [enterprise_id] if enterprise_id is not None else None
@@ -206,8 +217,13 @@ def _apply(
         if proposal.key in seen:
             result.problems.append(Problem("result_duplicate", {"first_row": seen[proposal.key]}))
             continue
+        if conferrer is not None and proposal.conferrer != conferrer:
+            result.problems.append(Problem("result_decided_elsewhere", {"name": result.name}))
+            continue
         seen[proposal.key] = number
         decision = _decision(campaign, row, columns, proposal, result)
+        if decision is not None and conferrer is not None:
+            decision = replace(decision, conferrer=conferrer)  # decided at this level only
         if decision is None:
             if not result.problems:  # no result yet: left for later, not an error
                 report.rows.pop()

@@ -168,3 +168,36 @@ def test_the_board_enters_one_enterprises_results_in_chat(engine: Engine, tmp_pa
     contact.command("/results 0101243150")  # a contact sees its own enterprise, whatever typed
     assert "Công ty TNHH Hoà Bình" in contact.said
     assert "Ghi quyết định của cấp tỉnh" not in [c.label for c in contact.last.replies[-1].choices]
+
+
+def test_a_contact_records_its_directors_results_by_workbook(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _board, contact, _stranger = _setup(engine, tmp_path)
+    contact.command("/results")
+    contact.press("Danh sách kết quả của doanh nghiệp (Excel)")
+    sent = contact.sent_file
+    assert sent is not None and sent.name == "ket-qua-0100109106-2026.xlsx"
+    book = openpyxl.load_workbook(sent.path)
+    sheet = book.active
+    assert sheet is not None
+    listed = [(r[5].value, r[7].value) for r in sheet.iter_rows(min_row=6) if r[0].value]
+    assert ("Lê Thị An", "Lao động tiên tiến") in listed
+    assert all(not str(t).startswith("Bằng khen") for _n, t in listed)  # not the director's
+    for row in sheet.iter_rows(min_row=6):
+        if row[5].value:
+            row[9].value, row[11].value, row[12].value = "Có", "15/QĐ-HB", "01/03/2026"
+            row[8].value = "UBND tỉnh"  # a wrong level typed: the director decides these
+    sheet.append([None, "0100109106", None, None, "Cá nhân", "Lê Thị An", None,
+                  "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh", None, "Có"])  # fmt: skip
+    filled = tmp_path / "own.xlsx"
+    book.save(filled)
+    contact.send_file(filled.read_bytes(), "own.xlsx")
+    assert "cấp trên quyết định" in contact.said  # the BK row is the board's to record
+    contact.press("Có, ghi kết quả")
+    assert "3 dòng được ghi" in contact.said
+    with session_for(engine) as session:
+        rows = session.exec(select(AwardResult)).all()
+        assert {r.proposed_code for r in rows} == {"ldtt", "cstdcs", "tt_ldtt"}
+        assert {r.conferred_by for r in rows} == {"enterprise"}
+        assert not session.exec(select(Delivery).where(Delivery.kind == "results")).all()

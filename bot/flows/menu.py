@@ -251,7 +251,10 @@ def show_help(ctx: Ctx) -> None:
         lines.append(_("/owing — who still owes, and reminding them"))
         lines.append(_("/review — mark a submission received, has issues, approved or returned"))
         lines.append(_("/lists — the aggregated lists as files"))
-        lines.append(_("/results — the year's results: the workbook to fill, then send it back"))
+        lines.append(
+            _("/results [tax code] — the year's results: the workbook to fill and send back, or"
+              " one enterprise's in chat")
+        )  # fmt: skip
         lines.append(_("/lookup <name> — a person's or collective's awards of past years"))
         lines.append(_("/campaign — the deadlines (admins: extend one enterprise)"))
         lines.append(_("/export — the enterprise list as an Excel file"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -63,24 +64,53 @@ def _campaign(ctx: Ctx) -> Campaign | None:
 # --- the board: the workbook out and back --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """Whose results a workbook holds: every enterprise's (the board), or one enterprise's
+    proposals its director decides (a contact)."""
+
+    enterprise_id: int | None = None
+    tax_code: str = ""
+
+    @property
+    def conferrer(self) -> Conferrer | None:
+        return Conferrer.ENTERPRISE if self.enterprise_id is not None else None
+
+
+def _sheet(ctx: Ctx) -> Sheet | None:
+    """The chat's scope for the workbook; None (and the person told) when it has none."""
+    if ctx.is_role(*STAFF):
+        return Sheet()
+    if ctx.is_role(Role.CONTACT) and ctx.contact and ctx.contact.enterprise_id is not None:
+        return Sheet(ctx.contact.enterprise_id, ctx.contact.tax_code or "")
+    ctx.goto(MAIN_MENU)
+    show_menu(ctx)
+    return None
+
+
 def send_workbook(ctx: Ctx) -> None:
-    """Sends every proposal with empty result columns (aside), then waits for it filled."""
-    if refuse(ctx, *STAFF):
-        return
-    campaign = _campaign(ctx)
-    if campaign is None:
+    """Sends the proposals with empty result columns (aside), then waits for it filled: every
+    proposal to the board, the director's own to a contact."""
+    sheet = _sheet(ctx)
+    campaign = _campaign(ctx) if sheet is not None else None
+    if sheet is None or campaign is None:
         return
     path = export_path(ctx, "results", "xlsx")
     today = ctx.now.astimezone(ctx.settings.tz).date()
     year, campaign_id = campaign.year, campaign.id
+    name = (
+        f"ket-qua-{sheet.tax_code}-{year}.xlsx"
+        if sheet.tax_code
+        else f"ket-qua-khen-thuong-{year}.xlsx"
+    )
 
     def build(session: Session) -> Reply:
         """Writes the workbook in the worker process, away from other chats' answers."""
-        count = offload.run(session, write_results, campaign_id, path, today)
+        count = offload.run(session, write_results, campaign_id, path, today, sheet.enterprise_id)
         return Reply(
             _("Results %(year)s: %(n)s proposals. Fill in the result columns and send the file"
               " back here.") % {"year": year, "n": fmt_number(count)},
-            file=OutFile(path, f"ket-qua-khen-thuong-{year}.xlsx"),
+            file=OutFile(path, name),
         )  # fmt: skip
 
     ctx.goto(FILE)
@@ -88,15 +118,22 @@ def send_workbook(ctx: Ctx) -> None:
     prompt_file(ctx)
 
 
-def write_results(session: Session, campaign_id: int, path: Path, today: date) -> int:
+def write_results(
+    session: Session, campaign_id: int, path: Path, today: date, enterprise_id: int | None = None
+) -> int:
     """The results workbook (run by ``offload`` in the worker process)."""
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None
-    return export_results(session=session, campaign=campaign, path=path, made_on=today)
+    return export_results(
+        session=session, campaign=campaign, path=path, made_on=today, enterprise_id=enterprise_id,
+        conferrer=Conferrer.ENTERPRISE if enterprise_id is not None else None,
+    )  # fmt: skip
 
 
 def prompt_file(ctx: Ctx) -> None:
     """Says what to send back."""
+    if _sheet(ctx) is None:
+        return
     ctx.say(
         _(
             "When the results are in, send the filled workbook here (Excel, at most %(mb)s MB):"
@@ -110,10 +147,9 @@ def prompt_file(ctx: Ctx) -> None:
 
 def handle_file(ctx: Ctx) -> None:
     """Reads the filled workbook without saving, shows what it would record, asks first."""
-    if refuse(ctx, *STAFF):
-        return
-    campaign = _campaign(ctx)
-    if campaign is None:
+    sheet = _sheet(ctx)
+    campaign = _campaign(ctx) if sheet is not None else None
+    if sheet is None or campaign is None:
         return
     path = receive_spreadsheet(ctx)
     if path is None:
@@ -125,6 +161,7 @@ def handle_file(ctx: Ctx) -> None:
         preview = import_results(
             session=ctx.session, campaign=campaign, path=kept, actor=_actor(ctx), now=ctx.now,
             dry_run=True, max_bytes=ctx.settings.import_max_mb * 1024 * 1024,
+            enterprise_id=sheet.enterprise_id, conferrer=sheet.conferrer,
         )  # fmt: skip
     except TableFileError as error:
         kept.unlink(missing_ok=True)
@@ -145,6 +182,8 @@ def _short(report: object) -> list[str]:
 
 def prompt_confirm(ctx: Ctx) -> None:
     """Asks again whether to record the previewed file."""
+    if _sheet(ctx) is None:
+        return
     ctx.say(
         _("Record the results of the file you sent?"),
         [("apply", _("Yes, record them")), ("no", _("No, change nothing"))],
@@ -152,8 +191,9 @@ def prompt_confirm(ctx: Ctx) -> None:
 
 
 def handle_confirm(ctx: Ctx) -> None:
-    """Records the previewed file, tells the enterprises whose results changed."""
-    if refuse(ctx, *STAFF):
+    """Records the previewed file; the board's tells the enterprises whose results changed."""
+    sheet = _sheet(ctx)
+    if sheet is None:
         return
     kept = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
     if ctx.choice == "no":
@@ -177,6 +217,7 @@ def handle_confirm(ctx: Ctx) -> None:
         report = import_results(
             session=ctx.session, campaign=campaign, path=kept, actor=_actor(ctx), now=ctx.now,
             max_bytes=ctx.settings.import_max_mb * 1024 * 1024,
+            enterprise_id=sheet.enterprise_id, conferrer=sheet.conferrer,
         )  # fmt: skip
     except TableFileError as error:
         ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
@@ -184,19 +225,24 @@ def handle_confirm(ctx: Ctx) -> None:
     finally:
         kept.unlink(missing_ok=True)
     ctx.flush()
-    told = results.notify(ctx.session, campaign, report.touched, ctx.now)
+    touched = report.touched if sheet.enterprise_id is None else set()  # a contact knows
+    told = results.notify(ctx.session, campaign, touched, ctx.now)
     audit.record(
         db=ctx.session, actor=_actor(ctx), action="results.import", now=ctx.now,
         target=f"campaign:{campaign.year}", details={o.value: report.count(o) for o in Outcome},
     )  # fmt: skip
     ctx.goto(MAIN_MENU)
     lines = _short(report)
-    lines.append(
-        _("%(n)s enterprises have new results; %(told)s messages to their contacts queued.")
-        % {"n": len(report.touched), "told": told}
-    )
+    if sheet.enterprise_id is None:
+        lines.append(
+            _("%(n)s enterprises have new results; %(told)s messages to their contacts queued.")
+            % {"n": len(report.touched), "told": told}
+        )
     ctx.say("\n".join(lines))
-    show_menu(ctx)
+    if sheet.enterprise_id is None:
+        show_menu(ctx)
+    else:
+        show_own(ctx)
 
 
 def _actor(ctx: Ctx) -> str:
@@ -324,6 +370,7 @@ def show_own(ctx: Ctx) -> None:
               " decision at a time; the whole year at once goes by /results and its workbook.")
         )  # fmt: skip
     elif not upward and any(p.conferrer == Conferrer.ENTERPRISE for p in items):
+        choices.insert(0, ("res:sheet", _("Our results as a workbook")))
         choices.insert(0, ("res:own", _("Record our director's decision")))
         lines.append(
             _("Titles your director confers (LĐTT, CSTĐCS, TT LĐTT, Giấy khen) are recorded"
@@ -550,6 +597,9 @@ def own_choice(ctx: Ctx) -> None:
     if ctx.choice == "res:own" and (ctx.is_role(Role.CONTACT) or _upward(ctx)):
         start_own(ctx)
         return
+    if ctx.choice == "res:sheet" and ctx.is_role(Role.CONTACT):
+        send_workbook(ctx)
+        return
     ctx.goto(MAIN_MENU)
     show_menu(ctx)
 
@@ -562,10 +612,9 @@ flow = Flow(
             prompt=prompt_file,
             handle=handle_file,
             back=MAIN_MENU,
-            roles=STAFF,
             files=(SHEET,),
         ),
-        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=FILE, roles=STAFF),
+        Step(CONFIRM, prompt=prompt_confirm, handle=handle_confirm, back=FILE),
         Step(
             LOOKUP,
             prompt=prompt_lookup,

@@ -55,6 +55,10 @@ TEXTS: dict[str, str] = {
         "The enterprise proposed several people named “%(name)s”: fill in the post as in the"
         " exported file so the right one is recorded."
     ),
+    "result_decided_elsewhere": N_(
+        "“%(name)s”: this title or form is decided above the enterprise, so its result comes"
+        " from the board; only the titles your director confers are recorded here."
+    ),
     "result_unclear": N_(
         "“%(value)s” is not a result: write Có (recognised) or Không (not recognised), or"
         " leave it empty if there is no decision yet."
