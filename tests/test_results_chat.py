@@ -201,3 +201,33 @@ def test_a_contact_records_its_directors_results_by_workbook(
         assert {r.proposed_code for r in rows} == {"ldtt", "cstdcs", "tt_ldtt"}
         assert {r.conferred_by for r in rows} == {"enterprise"}
         assert not session.exec(select(Delivery).where(Delivery.kind == "results")).all()
+
+
+def test_a_long_list_of_results_is_paged_and_numbered_throughout(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _board, contact, _stranger = _setup(engine, tmp_path)
+    with session_for(engine) as session:
+        campaign = campaigns.get_campaign(session=session)
+        enterprise = session.exec(select(Enterprise)).one()
+        assert campaign is not None
+        people = [NomineeInput(P, f"Nguyễn Văn {chr(65 + n // 26)}{chr(97 + n % 26)}", "LĐTT")
+                  for n in range(30)]  # fmt: skip
+        submit_registration(session, campaign, enterprise, *people, now=NOW)
+        session.commit()
+    contact.command("/results")
+    assert "1. Nguyễn Văn Aa — LĐTT" in contact.said and "26." not in contact.said
+    contact.press("Trang sau (2/2)")
+    assert "26. Nguyễn Văn Az — LĐTT" in contact.said and "\n1. " not in contact.said
+    contact.press("Ghi quyết định của Giám đốc")
+    contact.text("15/QĐ-HB")
+    contact.text("02/03/2026")
+    assert "25. Nguyễn Văn Ay" in contact.said and "26." not in contact.said
+    contact.press("Trang sau (2/2)")
+    assert "30. Nguyễn Văn Bd — LĐTT" in contact.said
+    contact.text("27, 3")  # numbers count through every page
+    assert "Ghi 28 được công nhận và 2 không được công nhận" in contact.said
+    contact.press("Ghi kết quả")
+    with session_for(engine) as session:
+        refused = {r.name for r in session.exec(select(AwardResult)) if not r.recognised}
+    assert refused == {"Nguyễn Văn Ac", "Nguyễn Văn Ba"}

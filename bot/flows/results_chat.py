@@ -34,7 +34,8 @@ from storage.text import nfc
 FILE, CONFIRM, LOOKUP = "results.file", "results.confirm", "results.lookup"
 OWN_NUMBER, OWN_DAY = "results.own_number", "results.own_day"
 OWN_EXCEPT, OWN_CONFIRM = "results.own_except", "results.own_confirm"
-SHOWN_ROWS = 40  # proposals listed in chat; the workbook has them all
+SHOWN_ROWS = 40  # lines of a report or a lookup in chat; the files have them all
+PAGE = 25  # proposals per page of an enterprise's results
 _DAY = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
 _NUMBERS = re.compile(r"\d+")
 
@@ -47,6 +48,7 @@ def results_entry(ctx: Ctx) -> None:
     elif ctx.is_role(Role.BOARD, Role.ADMIN):
         send_workbook(ctx)
     elif ctx.is_role(Role.CONTACT):
+        ctx.goto(MAIN_MENU)  # from the first page
         show_own(ctx)
     else:
         show_menu(ctx)  # a chat not linked is told how to start
@@ -346,7 +348,8 @@ def show_own(ctx: Ctx) -> None:
     assert enterprise.id is not None
     upward = _upward(ctx)
     items = results.proposals(ctx.session, campaign, [enterprise.id])
-    ctx.goto(MAIN_MENU, enterprise=enterprise.id if upward else None)
+    page = _page(ctx, len(items))
+    ctx.goto(MAIN_MENU, enterprise=enterprise.id if upward else None, page=page)
     if not items:
         ctx.say(
             _("Your enterprise has no submitted registration in %(year)s, so it has no results.")
@@ -357,12 +360,9 @@ def show_own(ctx: Ctx) -> None:
     found = results.standing(ctx.session, campaign, enterprise.id)
     known = results.recorded(ctx.session, campaign, [enterprise.id])
     lines = standing_lines(campaign.regime, campaign.year, enterprise.name, found)
-    lines += [_item_line(campaign, n, p, known.get(p.key)) for n, p in enumerate(items, 1)][
-        :SHOWN_ROWS
-    ]
-    if len(items) > SHOWN_ROWS:
-        lines.append(_("… and %(n)s more.") % {"n": fmt_number(len(items) - SHOWN_ROWS)})
-    choices = [("res:menu", _("Back to the menu"))]
+    shown = list(enumerate(items, 1))[page * PAGE : (page + 1) * PAGE]
+    lines += [_item_line(campaign, n, p, known.get(p.key)) for n, p in shown]
+    choices = [*_pages(page, len(items)), ("res:menu", _("Back to the menu"))]
     if upward and any(p.conferrer != Conferrer.ENTERPRISE for p in items):
         choices.insert(0, ("res:own", _("Record the province's decision")))
         lines.append(
@@ -491,16 +491,37 @@ def prompt_except(ctx: Ctx) -> None:
         if _upward(ctx)
         else _("The proposals your director decides:")
     ]
+    page = _page(ctx, len(items))
     lines += [
         f"{n}. {p.name}" + (f" ({p.position})" if p.position else "")
         + f" — {title_short(regime, p.code)}"
-        for n, p in enumerate(items, 1)
+        for n, p in list(enumerate(items, 1))[page * PAGE : (page + 1) * PAGE]
     ]  # fmt: skip
     lines.append(
         _("Type the numbers of those NOT recognised, separated by commas (e.g. 2, 5), or press"
           " “All recognised”.")
     )  # fmt: skip
-    ctx.say("\n".join(lines), [("all", _("All recognised"))])
+    ctx.say("\n".join(lines), [("all", _("All recognised")), *_pages(page, len(items))])
+
+
+def _page(ctx: Ctx, count: int) -> int:
+    """The page being shown, within the list (a page pressed on an older, longer list)."""
+    page = ctx.data("page", 0)
+    last = max(0, (count - 1) // PAGE)
+    return min(max(page, 0), last) if isinstance(page, int) else 0
+
+
+def _pages(page: int, count: int) -> list[tuple[str, str]]:
+    """The buttons to the pages before and after, with where they lead."""
+    found: list[tuple[str, str]] = []
+    last = max(0, (count - 1) // PAGE)
+    if page < last:
+        found.append((f"res:pg:{page + 1}", _("Next page (%(n)s/%(of)s)")
+                      % {"n": page + 2, "of": last + 1}))  # fmt: skip
+    if page > 0:
+        found.append((f"res:pg:{page - 1}", _("Previous page (%(n)s/%(of)s)")
+                      % {"n": page, "of": last + 1}))  # fmt: skip
+    return found
 
 
 def handle_except(ctx: Ctx) -> None:
@@ -599,6 +620,14 @@ def own_choice(ctx: Ctx) -> None:
         return
     if ctx.choice == "res:sheet" and ctx.is_role(Role.CONTACT):
         send_workbook(ctx)
+        return
+    wanted = ctx.choice.removeprefix("res:pg:")
+    if wanted.isdigit() and ctx.conv.step in (MAIN_MENU, OWN_EXCEPT):
+        ctx.set_data(page=int(wanted))
+        if ctx.conv.step == OWN_EXCEPT:
+            prompt_except(ctx)
+        else:
+            show_own(ctx)
         return
     ctx.goto(MAIN_MENU)
     show_menu(ctx)
