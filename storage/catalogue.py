@@ -85,7 +85,29 @@ GIAY_KHEN = Title(
     "giay_khen", "Giấy khen", "GK", Subject.BOTH, is_award=True, aliases=("giay khen cua giam doc",)
 )
 
-_COMMON = (LDTT, CSTD_TINH, TT_LDTT, TT_LDXS, CO_TINH, BK_TINH, GIAY_KHEN)
+# Higher forms: the board only passes them upward (the Prime Minister's, the President's).
+BK_THU_TUONG = Title(
+    "bk_thu_tuong",
+    "Bằng khen của Thủ tướng Chính phủ",
+    "BK Thủ tướng",
+    Subject.BOTH,
+    is_award=True,
+    aliases=(
+        "bang khen thu tuong", "bang khen cua thu tuong", "bk thu tuong", "bk ttcp",
+        "bang khen thu tuong chinh phu", "bang khen cua thu tuong chinh phu",
+    ),
+)  # fmt: skip
+HCLD_HANG_BA = Title(
+    "hcld_hang_ba",
+    "Huân chương Lao động hạng Ba",
+    "HCLĐ hạng Ba",
+    Subject.BOTH,
+    is_award=True,
+    aliases=("huan chuong lao dong hang 3", "hcld hang ba", "hcld hang 3", "hcld3"),
+)
+_COMMON = (
+    LDTT, CSTD_TINH, TT_LDTT, TT_LDXS, CO_TINH, BK_TINH, GIAY_KHEN, BK_THU_TUONG, HCLD_HANG_BA,
+)  # fmt: skip
 CATALOGUES: dict[Regime, tuple[Title, ...]] = {
     # 2020 regime: a recognised initiative is mandatory for CSTĐCS.
     Regime.ND91_2017: (

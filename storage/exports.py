@@ -283,11 +283,12 @@ def _summary_sheet(
         "Danh hiệu / hình thức", "Số lượng", "Hệ số", "Mức mỗi suất (đồng)",
         "Dự kiến tiền thưởng (đồng)", "Căn cứ",
     )))  # fmt: skip
-    fund = {prizes.Payer.ENTERPRISE: 0, prizes.Payer.PROVINCE: 0}
+    fund = {payer: 0 for payer in prizes.Payer}
     total_count = 0
     for payer, heading in (
         (prizes.Payer.ENTERPRISE, "Doanh nghiệp khen thưởng và chi trả"),
         (prizes.Payer.PROVINCE, "Chủ tịch UBND tỉnh khen thưởng, tỉnh chi trả"),
+        (prizes.Payer.CENTRAL, "Đề nghị cấp trên khen thưởng (Thủ tướng Chính phủ, Chủ tịch nước)"),
     ):
         sheet.append([text_cell(sheet, heading, bold=True)])
         for entry in catalogue.catalogue(campaign.regime):

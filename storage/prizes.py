@@ -16,6 +16,7 @@ class Payer(StrEnum):
 
     ENTERPRISE = "enterprise"  # the director: LĐTT, CSTĐCS, TT LĐTT, its own Giấy khen
     PROVINCE = "province"  # the province's chairman: TT LĐXS, BK tỉnh, CSTĐ tỉnh, Cờ
+    CENTRAL = "central"  # proposed upward: the Prime Minister's Bằng khen, the Huân chương
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ PAYERS = {
     "ldtt": Payer.ENTERPRISE, "cstdcs": Payer.ENTERPRISE, "tt_ldtt": Payer.ENTERPRISE,
     "giay_khen": Payer.ENTERPRISE, "tt_ldxs": Payer.PROVINCE, "bk_tinh": Payer.PROVINCE,
     "cstd_tinh": Payer.PROVINCE, "co_tinh": Payer.PROVINCE,
+    "bk_thu_tuong": Payer.CENTRAL, "hcld_hang_ba": Payer.CENTRAL,
 }  # fmt: skip
 
 IND, COL = "individual", "collective"
@@ -66,6 +68,9 @@ def _rates(
         ),
         ("giay_khen", IND): Rate(Decimal("0.3"), decree),
         ("giay_khen", COL): Rate(Decimal("0.6"), decree),
+        ("bk_thu_tuong", IND): Rate(Decimal("3.5"), decree),
+        ("bk_thu_tuong", COL): Rate(Decimal("7.0"), decree),
+        # the Huân chương's rates are not set here yet: the summary says "chưa có hệ số"
     }
 
 

@@ -14,12 +14,22 @@ import openpyxl
 import pytest
 from sqlmodel import Session, select
 
-from storage import campaigns, exports, files, prizes, registrations, registry, reports
+from storage import (
+    campaigns,
+    dossier,
+    exports,
+    files,
+    prizes,
+    registrations,
+    registry,
+    reports,
+)
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
 from storage.registration_sheet import read_form, write_template
 from storage.registrations import NomineeInput
 from storage.report_figures import figures_for
 from storage.text import clean, nfc
+from storage.versions import SubmissionError
 from storage.xlsx import whole_workbook
 from tests.conftest import NOW
 from tests.factories import pdf_bytes, submit_registration
@@ -283,3 +293,38 @@ def test_one_person_with_two_titles_is_paid_the_higher_one(
     assert totals["Giấy khen — cá nhân"][4] == 710_000  # a commendation is paid besides
     assert totals["Tổng cộng"][4] == 710_000 + 2 * 2_340_000 + 710_000
     assert any(str(name).startswith("1 suất không tính tiền thưởng") for name in totals)
+
+
+def test_higher_forms_are_proposals_passed_upward_and_listed_apart(
+    session: Session, tmp_path: Path
+) -> None:
+    campaign = campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    firm = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    _submit(
+        session, campaign, firm,
+        NomineeInput(P, "Trần Văn Đức", "CSTĐ tỉnh", award="Bằng khen của Thủ tướng Chính phủ",
+                     initiative="Sáng kiến", position="Giám đốc"),
+        NomineeInput(P, "Lê Văn Chủ", "", award="BK Thủ tướng", position="Chủ doanh nghiệp"),
+        NomineeInput(C, "Công ty A", "", award="Huân chương Lao động hạng 3"),
+    )  # fmt: skip
+    with pytest.raises(SubmissionError) as unclear:  # "Bằng khen cấp trên" names no level
+        registrations.validate(campaign.regime, NomineeInput(P, "X Y", "", award="Bằng khen"))
+    assert unclear.value.code == "award_level_unclear"
+    exports.export_registrations(session=session, campaign=campaign, path=tmp_path / "dk.xlsx")
+    rows = list(
+        openpyxl.load_workbook(tmp_path / "dk.xlsx")["Tổng hợp"].iter_rows(values_only=True)
+    )
+    names = [r[0] for r in rows if r and r[0]]
+    upward = names.index("Đề nghị cấp trên khen thưởng (Thủ tướng Chính phủ, Chủ tịch nước)")
+    assert upward > names.index("Chủ tịch UBND tỉnh khen thưởng, tỉnh chi trả")
+    totals = {r[0]: r for r in rows if r and r[0]}
+    pm = totals["Bằng khen của Thủ tướng Chính phủ — cá nhân"]
+    assert (pm[1], pm[2], pm[3], pm[4]) == (2, 3.5, 8_190_000, 2 * 8_190_000)  # 3.5 × 2.340.000
+    medal = totals["Huân chương Lao động hạng Ba — tập thể"]
+    assert medal[1] == 1 and medal[2] == "chưa có hệ số" and medal[4] is None
+    assert dossier.upward(session, campaign, approved_only=False).lines[-2:] == [
+        dossier.Line(2, "Bằng khen của Thủ tướng Chính phủ", "2", "-", "2"),
+        dossier.Line(3, "Huân chương Lao động hạng Ba", "-", "1", "1"),
+    ]
