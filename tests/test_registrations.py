@@ -189,6 +189,26 @@ def test_excellent_collective_needs_a_cstdcs_and_duplicates_are_folded(regime: s
     assert warnings[0].params["first"] == "Nguyễn Thị Hoà"
 
 
+@pytest.mark.parametrize("regime", ["nd91-2017", "nd98-2023", "nd152-2025"])
+def test_collective_titles_for_units_and_the_flag_for_a_clusters_leader(regime: str) -> None:
+    rows = _rows(
+        regime,
+        NomineeInput(C, "Công ty TNHH Hoà Bình", "TT LĐTT"),
+        NomineeInput(C, "Phân xưởng Lắp ráp", "TT LĐTT"),
+        NomineeInput(C, "Tổng công ty May", "Cờ thi đua của UBND tỉnh", award="BK tỉnh"),
+        NomineeInput(P, "Chiến A", "CSTĐCS", initiative="S"),
+    )
+    warnings = {w.code: w for w in registration_rules.check(regime, rows)}
+    assert warnings["co_tinh_cluster"].params == {"names": rows[2].name}
+    if regime == "nd152-2025":  # Bắc Ninh's QĐ 86/2025, under the current decree only
+        assert warnings["ttldtt_for_units"].params == {"names": rows[0].name}
+        assert "86/2025" in warnings["ttldtt_for_units"].basis
+        assert "Điều 3 khoản 1" in warnings["co_tinh_cluster"].basis
+    else:
+        assert "ttldtt_for_units" not in warnings
+        assert warnings["co_tinh_cluster"].basis
+
+
 def test_lists_are_in_vietnamese_order(session: Session) -> None:
     campaign, enterprise = _setup(session)
     draft = registrations.open_draft(

@@ -329,6 +329,15 @@ TEXTS: dict[str, str] = {
         "%(name)s: %(title)s needs the results of %(years)s, and none are on record; check"
         " those years by hand."
     ),
+    "ttldtt_for_units": N_(
+        "%(names)s: Tập thể lao động tiên tiến is for the enterprise's units (a workshop, a"
+        " department), not the company itself; the company may be proposed for Tập thể lao"
+        " động xuất sắc."
+    ),
+    "co_tinh_cluster": N_(
+        "%(names)s: the Cờ thi đua goes only to the leading unit of a cụm or khối thi đua;"
+        " tell the board which cluster it leads."
+    ),
     "ttldxs_needs_cstdcs": N_(
         "%(names)s: a Tập thể lao động xuất sắc needs at least one Chiến sĩ thi đua cơ sở, and"
         " none is registered."
