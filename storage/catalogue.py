@@ -127,6 +127,7 @@ LEGAL_BASIS: dict[Regime, dict[str, str]] = {
         "ttldxs_needs_cstdcs": "Luật TĐKT 2003 (sửa đổi 2013), Điều 27",
         "cstd_tinh_history": "Luật TĐKT 2003 (sửa đổi 2013); Nghị định 91/2017/NĐ-CP",
         "co_tinh_cluster": "Nghị định 91/2017/NĐ-CP",
+        "attestation": "Luật TĐKT 2003 (sửa đổi 2013); Nghị định 91/2017/NĐ-CP",
         "bk_tinh_history": "Nghị định 91/2017/NĐ-CP",
         "duplicate_name": "",
     },
@@ -135,6 +136,7 @@ LEGAL_BASIS: dict[Regime, dict[str, str]] = {
         "ttldxs_needs_cstdcs": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
         "cstd_tinh_history": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
         "co_tinh_cluster": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
+        "attestation": "Luật TĐKT 06/2022/QH15; Nghị định 98/2023/NĐ-CP",
         "bk_tinh_history": "Nghị định 98/2023/NĐ-CP",
         "duplicate_name": "",
     },
@@ -145,6 +147,7 @@ LEGAL_BASIS: dict[Regime, dict[str, str]] = {
         "bk_tinh_history": "Quyết định 86/2025/QĐ-UBND tỉnh Bắc Ninh, Điều 3 khoản 3",
         "co_tinh_cluster": "Quyết định 86/2025/QĐ-UBND tỉnh Bắc Ninh, Điều 3 khoản 1",
         "ttldtt_for_units": "Quyết định 86/2025/QĐ-UBND tỉnh Bắc Ninh, Điều 4 khoản 2 điểm a",
+        "attestation": "Nghị định 152/2025/NĐ-CP, Điều 4 khoản 4",
         "duplicate_name": "",
     },
 }

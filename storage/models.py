@@ -220,6 +220,9 @@ class Registration(Submission, table=True):
     __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # the contact confirmed, submitting, that nobody listed is under discipline, investigation
+    # or an unresolved complaint (NĐ 152/2025 Đ.4 k4); None: submitted without it
+    attested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Nominee(SQLModel, table=True):

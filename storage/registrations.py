@@ -360,8 +360,10 @@ def submit(
     expected_revision: int,
     now: datetime,
     contact_id: int | None,
+    attested: bool = False,
 ) -> Registration:
-    """Turns the draft into the next submitted version with a receipt reference."""
+    """Turns the draft into the next submitted version with a receipt reference; ``attested``:
+    the contact confirmed nobody listed is disciplined, investigated or under complaint."""
     if draft.status != SubmissionStatus.DRAFT:
         raise SubmissionError("registration_already_submitted", version=draft.version)
     if draft.revision != expected_revision:
@@ -398,6 +400,10 @@ def submit(
         )
     except SubmissionBusy:
         raise SubmissionError("registration_busy") from None
+    if attested:
+        draft.attested_at = now
+        session.add(draft)
+        session.flush()
     return draft
 
 

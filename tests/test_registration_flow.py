@@ -91,6 +91,11 @@ def test_registering_by_hand_from_menu_to_receipt(core, world, engine: Engine) -
     chat.press("Tiếp tục: Bước 3/3")
     review = chat.said
     assert "Bước 3/3" in review and "Tổng hợp:" in review and "⚠" not in review
+    assert (
+        "Khi bấm “Xác nhận và nộp”, Anh/Chị cam kết không ai trong danh sách đang bị kỷ luật,"
+        " đang bị điều tra hoặc có khiếu nại, tố cáo chưa được giải quyết (Nghị định"
+        " 152/2025/NĐ-CP, Điều 4 khoản 4)"
+    ) in review
     chat.press("Xác nhận và nộp")
     assert (
         "Đã nộp. Số tiếp nhận DK-2026-0001, phiên bản 1, lúc 08:30 thứ Hai, 02/03/2026."
@@ -100,7 +105,9 @@ def test_registering_by_hand_from_menu_to_receipt(core, world, engine: Engine) -
         "Đăng ký mới DK-2026-0001 (phiên bản 1)"
     )
     assert "1/1 doanh nghiệp đã đăng ký." in chat.last.board[0].text
-    assert len(_submitted(engine)) == 1
+    assert "Đã cam kết khi nộp: không ai trong danh sách" in chat.last.board[0].text
+    (submitted,) = _submitted(engine)
+    assert submitted.attested_at is not None
     with session_for(engine) as session:  # queued for the board's chat with the submission
         notices = session.exec(select(Delivery).where(Delivery.kind == "notice")).all()
         assert [n.chat_id for n in notices] == ["-100"]

@@ -131,6 +131,7 @@ def test_the_board_sees_the_rows_warnings_changes_and_the_signed_report_before_d
     said = board.said
     assert "Dòng 1–20 trong 25 dòng:" in said and "Người Số A" in said
     assert "Người Số Y" not in said and "⚠" in said  # the 15 % CSTĐCS rule's kind of note
+    assert "Chưa có cam kết" in said  # sent without the attestation (not through the chat)
     board.press("Xem tiếp các dòng")
     assert "Dòng 21–25 trong 25 dòng:" in board.said and "Người Số Y" in board.said
     _submit_rows(engine, [*people[1:], "Người Mới"])  # version 2: one out, one in

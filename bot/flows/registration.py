@@ -28,11 +28,13 @@ from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, standing_words
 from bot.texts.problems import render
 from storage import audit, registration_rules, registrations
+from storage.catalogue import LEGAL_BASIS
 from storage.models import (
     Contact,
     MilestoneKind,
     Nominee,
     NomineeKind,
+    Regime,
     Registration,
     SubmissionStatus,
 )
@@ -223,9 +225,31 @@ def prompt_review(ctx: Ctx) -> None:
     if warnings:
         lines.append(_("Please check (you may still submit; the board sees these notes too):"))
         lines += ["⚠ " + warning_text(w) for w in warnings]
+    if rows:
+        lines.append(attestation_text(regime))
     ctx.set_data(revision=current.revision, draft=current.id)
     choices = [("submit", _("Confirm and submit"))] if rows else []
     ctx.say("\n".join(lines), [*choices, ("edit", _("Back to editing"))])
+
+
+def attestation_text(regime: str) -> str:
+    """What submitting confirms (NĐ 152/2025 Đ.4 k4: nobody under discipline, investigation
+    or an unresolved complaint is awarded)."""
+    basis = LEGAL_BASIS.get(Regime(regime), {}).get("attestation", "")
+    text = _(
+        "By pressing “Confirm and submit” you confirm that nobody on this list is under"
+        " discipline, under investigation, or the subject of a complaint not yet resolved."
+    )
+    return f"{text.rstrip('.')} ({basis})." if basis else text
+
+
+def attestation_words(row: Registration) -> str:
+    """The board's line about the attestation of a submitted registration."""
+    if row.attested_at is None:
+        return _("No attestation: submitted without the confirmation on discipline and"
+                 " complaints; ask the enterprise for it.")  # fmt: skip
+    return _("Attested when submitted: nobody listed is under discipline, investigation or an"
+             " unresolved complaint.")  # fmt: skip
 
 
 def warning_text(warning: registration_rules.Warning) -> str:
@@ -265,6 +289,7 @@ def handle_review(ctx: Ctx) -> None:
             expected_revision=revision if isinstance(revision, int) else -1,
             now=ctx.now,
             contact_id=ctx.contact.id if ctx.contact else None,
+            attested=True,  # the review said what pressing "submit" confirms
         )
     except SubmissionError as error:
         ctx.say(
@@ -341,6 +366,7 @@ def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
         _totals(where, rows),
     ]
     notice += ["⚠ " + warning_text(w) for w in warnings]
+    notice.append(attestation_words(done))
     notice.append(
         _("%(done)s/%(total)s enterprises have registered.")
         % {"done": registered, "total": expected}

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.core.context import Ctx
 from bot.core.types import OutFile
-from bot.flows.registration import warning_text
+from bot.flows.registration import attestation_words, warning_text
 from bot.flows.registration_common import row_text, rule_warnings
 from bot.i18n import _
 from bot.texts.report import label, value_text
@@ -70,6 +70,7 @@ def _registration(ctx: Ctx, row: Registration, page: int) -> tuple[list[str], bo
             else []
         )
         lines += ["⚠ " + warning_text(w) for w in warnings]
+        lines.append(attestation_words(row))
         previous = _previous(ctx, row)
         if isinstance(previous, Registration):
             before = registrations.nominees(session=ctx.session, registration=previous)
