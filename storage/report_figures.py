@@ -269,3 +269,40 @@ def check_form(kind: str, figures: dict[str, object]) -> list[Finding]:
     if numbers.get("initiatives_value", Decimal(0)) > 0 and numbers.get("initiatives") == 0:
         found.append(Finding("initiatives", "figure_value_without_initiatives", {}, False))
     return found
+
+
+# The report's "awarded this year" figures and the titles of the registration they count.
+AWARDED_TITLES = {
+    "awards_ldtt": ("ldtt",), "awards_cstdcs": ("cstdcs",), "awards_ttldtt": ("tt_ldtt",),
+    "awards_gk": ("giay_khen",),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Against:
+    """One "awarded" figure of a year-end report beside the registration's count."""
+
+    key: str
+    registered: int
+    awarded: int
+
+    @property
+    def over(self) -> bool:
+        """More awarded than registered: a registration is a plan, but the board asks why."""
+        return self.awarded > self.registered
+
+
+def against_registration(figures: dict[str, object], counts: dict[str, int]) -> list[Against]:
+    """The report's awards per title beside the registration's (``counts``: title or form
+    code -> rows of the newest submitted registration)."""
+    found: list[Against] = []
+    for key, codes in AWARDED_TITLES.items():
+        value = figures.get(key)
+        try:
+            awarded = int(Decimal(str(value))) if value not in (None, "") else None
+        except InvalidOperation:
+            awarded = None
+        if awarded is None:
+            continue
+        found.append(Against(key, sum(counts.get(code, 0) for code in codes), awarded))
+    return found

@@ -175,6 +175,12 @@ def test_the_board_sees_the_rows_warnings_changes_and_the_signed_report_before_d
     said = board.said
     assert "1. Tổng số lao động cuối kỳ: 100" in said
     assert "Việc đóng bảo hiểm xã hội: Đóng đầy đủ, đúng hạn" in said
+    assert "So với bản đăng ký DK-2026-0002:" in said  # the newest registration of the year
+    awarded = [line for line in said.splitlines() if "đăng ký" in line and "đã tặng" in line]
+    assert len(awarded) == 4
+    assert any(": đăng ký 24, đã tặng 1" in line and "⚠" not in line for line in awarded)
+    over = [line for line in awarded if line.startswith("• ⚠")]
+    assert len(over) == 2 and all("đăng ký 0, đã tặng 1" in line for line in over)
     sent = next(r.file for r in board.last.replies if r.file)
     assert sent is not None and sent.name == "BC-2026-0001-0100109106-bao-cao-da-ky.pdf"
     assert sent.path.read_bytes() == pdf_bytes()

@@ -3,6 +3,8 @@ report's figures and signed document, and what changed since the previous versio
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlmodel import select
 
 from bot.core.context import Ctx
@@ -12,8 +14,16 @@ from bot.flows.registration_common import row_text, rule_warnings
 from bot.i18n import _
 from bot.texts.report import label, value_text
 from storage import files, registrations, reports
-from storage.models import Campaign, Enterprise, Nominee, Registration, Report, StoredFile
-from storage.report_figures import figures_for
+from storage.models import (
+    Campaign,
+    Enterprise,
+    MilestoneKind,
+    Nominee,
+    Registration,
+    Report,
+    StoredFile,
+)
+from storage.report_figures import against_registration, figures_for
 from storage.text import tone_key
 
 PAGE = 20  # rows a page (a Telegram message holds 4,096 characters)
@@ -127,6 +137,42 @@ def _report(ctx: Ctx, row: Report) -> list[str]:
             else _("Unchanged since version %(version)s.") % {"version": previous.version}
         )
         lines += [f"• {c}" for c in changed]
+    lines += _against_registration(ctx, row)
+    return lines
+
+
+def _against_registration(ctx: Ctx, row: Report) -> list[str]:
+    """The year-end report's awards beside the enterprise's registration of the year."""
+    if row.kind != MilestoneKind.REPORT:
+        return []
+    campaign = ctx.session.get(Campaign, row.campaign_id)
+    enterprise = ctx.session.get(Enterprise, row.enterprise_id)
+    if campaign is None or enterprise is None:
+        return []
+    registered = registrations.latest_submitted(
+        session=ctx.session, campaign=campaign, enterprise=enterprise
+    )
+    counts: Counter[str] = Counter()
+    if registered is not None:
+        for nominee in registrations.nominees(session=ctx.session, registration=registered):
+            counts.update(code for code in (nominee.title_code, nominee.award_code) if code)
+    compared = against_registration(row.figures, counts)
+    if not compared:
+        return []
+    fields = {f.key: f for f in figures_for(row.kind)}
+    lines = [
+        _("Against the registration %(reference)s:") % {"reference": registered.reference}
+        if registered is not None
+        else _("Against the registration: none was submitted this year.")
+    ]
+    for item in compared:
+        line = _("%(label)s: %(registered)s registered, %(awarded)s awarded") % {
+            "label": label(fields[item.key]), "registered": item.registered,
+            "awarded": item.awarded,
+        }  # fmt: skip
+        if item.over:
+            line = "⚠ " + line + " — " + _("more than registered: ask why")
+        lines.append("• " + line)
     return lines
 
 
