@@ -154,6 +154,15 @@ LEGAL_BASIS: dict[Regime, dict[str, str]] = {
 CSTDCS_MAX_SHARE: dict[Regime, Decimal] = {Regime.ND91_2017: Decimal("0.15")}
 
 
+# A collective named as a company itself, not one of its units (a workshop, a department).
+_COMPANY = ("cong ty", "tong cong ty", "doanh nghiep", "tap doan", "hop tac xa")
+
+
+def names_a_company(name: str) -> bool:
+    """Whether a collective's name is an enterprise's own ("Công ty TNHH …"), not a unit's."""
+    return search_key(name).startswith(_COMPANY)
+
+
 def catalogue(regime: str) -> tuple[Title, ...]:
     """The titles of a campaign's regime."""
     return CATALOGUES[Regime(regime)]

@@ -185,6 +185,14 @@ class NomineeKind(StrEnum):
     COLLECTIVE = "collective"
 
 
+class NomineeCategory(StrEnum):
+    """Who an individual is, as the statistics form splits them."""
+
+    ENTREPRENEUR = "entrepreneur"  # doanh nhân
+    MANAGER = "manager"  # cán bộ quản lý, từ phó trưởng phòng trở lên
+    WORKER = "worker"  # công nhân, người lao động trực tiếp
+
+
 class ReviewState(StrEnum):
     """Where the board stands on a submission (ODK-like review states)."""
 
@@ -237,6 +245,9 @@ class Nominee(SQLModel, table=True):
     award_code: str | None = Field(default=None, sa_type=String(16))
     initiative: str | None = Field(default=None, sa_type=String(500))
     row_number: int | None = None  # where it came from in an uploaded file
+    # optional, for the statistics (TT 02/2023/TT-BNV) and NĐ 152 Đ.4 k6's priority to women
+    category: str | None = Field(default=None, sa_type=String(16))  # NomineeCategory
+    gender: str | None = Field(default=None, sa_type=String(8))  # "female" or "male"
 
 
 class Extension(SQLModel, table=True):

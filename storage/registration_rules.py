@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from storage import catalogue
 from storage.catalogue import CSTDCS_MAX_SHARE, LEGAL_BASIS
 from storage.models import Nominee, NomineeKind, Regime
-from storage.text import search_key, tone_key
+from storage.text import tone_key
 
 if TYPE_CHECKING:
     from storage.results import History
@@ -72,7 +72,7 @@ def check(
         )
     companies = [
         g.name for g in groups
-        if g.title_code == catalogue.TT_LDTT.code and search_key(g.name).startswith(_COMPANY)
+        if g.title_code == catalogue.TT_LDTT.code and catalogue.names_a_company(g.name)
     ]  # fmt: skip
     if companies and "ttldtt_for_units" in basis:
         warnings.append(
@@ -88,10 +88,6 @@ def check(
     if history is not None:
         warnings += _earlier_years(people, history, year, basis)
     return warnings
-
-
-# A collective named as the company itself, not one of its units (a workshop, a department).
-_COMPANY = ("cong ty", "tong cong ty", "doanh nghiep", "tap doan", "hop tac xa")
 
 
 # Titles that need CSTĐCS in earlier years: the years before the campaign's, and the rule.

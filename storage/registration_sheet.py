@@ -38,11 +38,18 @@ ALIASES = {
     "initiative": (
         "ten sang kien", "sang kien", "ten sang kien de tai", "sang kien de tai", "initiative",
     ),
+    "category": ("doi tuong", "thanh phan", "phan loai", "category"),
+    "gender": ("gioi tinh", "nam nu", "gender", "sex"),
 }  # fmt: skip
 INDIVIDUAL_HEADER = (
     "STT", "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
     "Hình thức khen thưởng đề nghị", "Tên sáng kiến (nếu đăng ký CSTĐCS)",
+    "Đối tượng (không bắt buộc)", "Giới tính (không bắt buộc)",
 )  # fmt: skip
+# no comma in a name: the form's drop-down list is written with commas between them
+CATEGORY_NAMES = {"entrepreneur": "Doanh nhân", "manager": "Cán bộ quản lý",
+                  "worker": "Người lao động trực tiếp"}  # fmt: skip
+GENDER_NAMES = {"female": "Nữ", "male": "Nam"}
 COLLECTIVE_HEADER = ("STT", "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị")
 
 
@@ -116,6 +123,8 @@ def _read_rows(
                         award=text["award"],
                         initiative=text["initiative"] if kind == NomineeKind.INDIVIDUAL else None,
                         row_number=number,
+                        category=text["category"] or None,
+                        gender=text["gender"] or None,
                     ),
                 )
             )
@@ -172,18 +181,24 @@ def write_template(
             names = [title.name if title else row.title_code, award.name if award else ""]
             values: list[int | str] = [number, row.name]
             if kind == NomineeKind.INDIVIDUAL:
-                values += [row.position or "", *names, row.initiative or ""]
+                values += [row.position or "", *names, row.initiative or "",
+                           CATEGORY_NAMES.get(row.category or "", ""),
+                           GENDER_NAMES.get(row.gender or "", "")]  # fmt: skip
             else:
                 values += names
             line = sheet.max_row + 1
             for column, written in enumerate(values, start=1):
                 _put(sheet, line, column, written)
         sheet["A1"].font = Font(bold=True)
-        for formula, target in ((f"={title_list}", title_col), ("=ds_award", award_col)):
+        listed = [(f"={title_list}", title_col), ("=ds_award", award_col)]
+        if sheet is people:
+            words = ",".join(CATEGORY_NAMES.values())
+            listed += [(f'"{words}"', "G"), ('"Nữ,Nam"', "H")]
+        for formula, target in listed:
             check = DataValidation(type="list", formula1=formula, allow_blank=True)
             check.add(f"{target}4:{target}{MAX_NOMINEES + 3}")
             sheet.add_data_validation(check)
-        for letter, width in zip("ABCDEF", (6, 30, 34, 30, 40, 40), strict=False):
+        for letter, width in zip("ABCDEFGH", (6, 30, 34, 30, 40, 40, 30, 14), strict=False):
             sheet.column_dimensions[letter].width = width
     with whole_file(path) as part:
         workbook.save(part)

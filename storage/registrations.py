@@ -20,6 +20,7 @@ from storage.models import (
     Milestone,
     MilestoneKind,
     Nominee,
+    NomineeCategory,
     NomineeKind,
     Registration,
     ReviewState,
@@ -46,6 +47,42 @@ class NomineeInput:
     award: str | None = None
     initiative: str | None = None
     row_number: int | None = None
+    category: str | None = None  # a NomineeCategory, or its words on the form
+    gender: str | None = None  # "female"/"male", or "Nữ"/"Nam"
+
+
+# How forms write an individual's category and gender (folded); the statistics form's split.
+_E, _M, _W = NomineeCategory.ENTREPRENEUR, NomineeCategory.MANAGER, NomineeCategory.WORKER
+CATEGORY_WORDS: dict[str, NomineeCategory] = {
+    "doanh nhan": _E, "chu doanh nghiep": _E, "entrepreneur": _E,
+    "quan ly": _M, "can bo quan ly": _M, "lanh dao quan ly": _M, "manager": _M,
+    "cong nhan": _W, "nguoi lao dong": _W, "nguoi lao dong truc tiep": _W,
+    "lao dong truc tiep": _W, "cong nhan nguoi lao dong truc tiep": _W, "worker": _W,
+}  # fmt: skip
+GENDER_WORDS = {"nu": "female", "female": "female", "f": "female", "nam": "male",
+                "male": "male", "m": "male"}  # fmt: skip
+
+
+def _category(row: NomineeInput) -> str | None:
+    """The row's category code (individuals only); raises for words the form does not use."""
+    text = search_key(row.category or "")
+    if not text or row.kind != NomineeKind.INDIVIDUAL:
+        return None
+    if text in {c.value for c in NomineeCategory}:
+        return text
+    if text not in CATEGORY_WORDS:
+        raise SubmissionError("category_unknown", value=nfc(row.category or "")[:40])
+    return CATEGORY_WORDS[text].value
+
+
+def _gender(row: NomineeInput) -> str | None:
+    """The row's gender (individuals only); raises for words the form does not use."""
+    text = search_key(row.gender or "")
+    if not text or row.kind != NomineeKind.INDIVIDUAL:
+        return None
+    if text not in GENDER_WORDS:
+        raise SubmissionError("gender_unknown", value=nfc(row.gender or "")[:20])
+    return GENDER_WORDS[text]
 
 
 def cutoff_for(
@@ -164,6 +201,8 @@ def _row_values(nominee: Nominee) -> dict[str, object]:
         "award_code": nominee.award_code,
         "initiative": nominee.initiative,
         "row_number": nominee.row_number,
+        "category": nominee.category,
+        "gender": nominee.gender,
     }
 
 
@@ -268,6 +307,8 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
         "award_code": award_code,
         "initiative": initiative,
         "row_number": row.row_number,
+        "category": _category(row),
+        "gender": _gender(row),
     }
 
 
@@ -475,7 +516,8 @@ def copy_previous(
     for row in nominees(session=session, registration=earlier):
         given = NomineeInput(
             NomineeKind(row.kind), row.name, row.title_code, position=row.position,
-            award=row.award_code, initiative=row.initiative,
+            award=row.award_code, initiative=row.initiative, category=row.category,
+            gender=row.gender,
         )  # fmt: skip
         try:
             kept.append(validate(campaign.regime, given))

@@ -57,6 +57,8 @@ class Proposal:
     name: str
     position: str | None
     code: str
+    category: str | None = None  # NomineeCategory, individuals only, if the form said
+    gender: str | None = None
 
     @property
     def key(self) -> Key:
@@ -87,11 +89,10 @@ def proposals(
         ).all()
     )
     table = Nominee.__table__  # type: ignore[attr-defined]
-    by_registration: defaultdict[int, list[tuple[str, str, str | None, str, str | None, int]]]
-    by_registration = defaultdict(list)
+    by_registration: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
     query = sa_select(
         table.c.registration_id, table.c.kind, table.c.name, table.c.position,
-        table.c.title_code, table.c.award_code, table.c.id,
+        table.c.title_code, table.c.award_code, table.c.id, table.c.category, table.c.gender,
     ).where(table.c.registration_id.in_(set(latest.values())))  # fmt: skip
     for registration_id, *values in session.execute(query):
         by_registration[registration_id].append(tuple(values))
@@ -104,7 +105,7 @@ def proposals(
             (r for r in rows if r[0] == NomineeKind.INDIVIDUAL), key=lambda r: vi_name_key(r[1])
         )
         groups = sorted((r for r in rows if r[0] == NomineeKind.COLLECTIVE), key=lambda r: r[5])
-        for kind, name, position, title_code, award_code, _id in people + groups:
+        for kind, name, position, title_code, award_code, _id, category, gender in people + groups:
             for code in (title_code, award_code):
                 if code:
                     found.append(
@@ -117,6 +118,8 @@ def proposals(
                             name,
                             position,
                             code,
+                            category,
+                            gender,
                         )
                     )
     return found

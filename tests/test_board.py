@@ -133,6 +133,7 @@ def test_aggregated_lists_in_chat(engine: Engine, tmp_path: Path) -> None:
         ("Danh sách đăng ký danh hiệu", "dang-ky-thi-dua-2026.xlsx", b"PK"),
         ("Số liệu báo cáo tổng kết", "so-lieu-bao-cao-2026.xlsx", b"PK"),
         ("Tệp báo cáo tổng kết (zip)", "bao-cao-tong-ket-2026.zip", b"PK"),
+        ("Thống kê khen thưởng (Biểu 0603.N)", "thong-ke-khen-thuong-2026.xlsx", b"PK"),
     ):
         board.press(label)
         sent = board.sent_file

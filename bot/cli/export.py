@@ -9,14 +9,16 @@ import click
 from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _
-from storage import audit, campaigns, dossier, exports
+from storage import audit, campaigns, dossier, exports, statistics
 from storage.registry import RegistryError
 
 
 @click.command("export")
 @click.argument(
     "what",
-    type=click.Choice(["registrations", "reports", "documents", "dossier", "dossier-template"]),
+    type=click.Choice(
+        ["registrations", "reports", "documents", "dossier", "dossier-template", "statistics"]
+    ),
 )
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--year", type=int, help="Campaign year (the latest by default).")
@@ -27,9 +29,9 @@ from storage.registry import RegistryError
 )
 @click.pass_obj
 def export(app: App, what: str, file: Path, year: int | None, all_submitted: bool) -> None:
-    """Write registrations (.xlsx), report figures (.xlsx), report documents (.zip), the
-    dossier upward (a tờ trình .docx and its list .xlsx beside it) or the tờ trình's template
-    (.docx, to edit and set as THIDUA_DOSSIER_TEMPLATE) to FILE."""
+    """Write to FILE: registrations (.xlsx), report figures (.xlsx), report documents (.zip),
+    the statistics form (Biểu 0603.N, .xlsx), the dossier upward (a tờ trình .docx, its list
+    .xlsx beside it) or the tờ trình's template (.docx: edit it, set THIDUA_DOSSIER_TEMPLATE)."""
     if what == "dossier-template":
         dossier.write_template(file)
         click.echo(_("Wrote %(file)s: edit it in Word, keep the {{ … }} fields, then set"
@@ -52,6 +54,11 @@ def export(app: App, what: str, file: Path, year: int | None, all_submitted: boo
             written = exports.export_report_figures(
                 session=session, campaign=campaign, path=file, made_on=today
             )
+        elif what == "statistics":
+            counted = statistics.write_statistics(
+                session=session, campaign=campaign, path=file, made_on=today
+            )
+            written = sum(c.collectives + c.individuals for c in counted.lines.values())
         elif what == "dossier":
             listed = file.with_name(file.stem + "-danh-sach.xlsx")
             covered = dossier.write_dossier(

@@ -18,7 +18,7 @@ from bot.flows.roles import STAFF, refuse
 from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
-from storage import audit, campaigns, dossier, exports, links, outbox
+from storage import audit, campaigns, dossier, exports, links, outbox, statistics
 from storage.identifiers import display_phone
 from storage.models import Campaign, Milestone, Role
 from storage.progress import progress
@@ -182,6 +182,7 @@ def prompt_lists(ctx: Ctx) -> None:
             ("figures", _("Year-end report figures")),
             ("documents", _("Year-end report documents (zip)")),
             ("dossier", _("Dossier upward: draft tờ trình and its list")),
+            ("statistics", _("Statistics form (Biểu 0603.N)")),
         ],
     )
 
@@ -191,7 +192,8 @@ def handle_lists(ctx: Ctx) -> None:
     if refuse(ctx, Role.BOARD, Role.ADMIN):
         return
     campaign = campaigns.get_campaign(session=ctx.session)
-    if campaign is None or ctx.choice not in ("registrations", "figures", "documents", "dossier"):
+    kinds = ("registrations", "figures", "documents", "dossier", "statistics")
+    if campaign is None or ctx.choice not in kinds:
         hint_and_reprompt(ctx)
         return
     if ctx.choice == "dossier":
@@ -212,6 +214,10 @@ def handle_lists(ctx: Ctx) -> None:
                 n for code, n in counts.items() if not code.startswith(("bk", "giay"))
             )}  # fmt: skip
             return Reply(text, file=OutFile(path, f"dang-ky-thi-dua-{year}.xlsx"))
+        if kind == "statistics":
+            offload.run(session, write_statistics, campaign_id, path, today)
+            text = _("Statistics %(year)s, as Biểu 0603.N asks them.") % {"year": year}
+            return Reply(text, file=OutFile(path, f"thong-ke-khen-thuong-{year}.xlsx"))
         if kind == "figures":
             rows = offload.run(session, write_report_figures, campaign_id, path, today)
             text = _("Year-end report figures %(year)s: %(n)s enterprises.") % {
@@ -286,6 +292,13 @@ def write_dossier_list(session: Session, campaign_id: int, path: Path, today: da
     """The list attached to the tờ trình (run by ``offload``)."""
     campaign = _campaign(session, campaign_id)
     dossier.write_list(dossier.upward(session, campaign), campaign, path, today)
+
+
+def write_statistics(session: Session, campaign_id: int, path: Path, today: date) -> None:
+    """The statistics form (run by ``offload``)."""
+    statistics.write_statistics(
+        session=session, campaign=_campaign(session, campaign_id), path=path, made_on=today
+    )
 
 
 def write_registrations(

@@ -36,6 +36,11 @@ TEXTS: dict[str, str] = {
         " or import again with --create-zones."
     ),
     "zone_created": N_("The industrial zone “%(zone)s” was added to the list."),
+    "category_unknown": N_(
+        "“%(value)s” is not a category: write Doanh nhân, Cán bộ quản lý or Người lao động trực"
+        " tiếp, or leave it empty."
+    ),
+    "gender_unknown": N_("“%(value)s” is not a gender: write Nữ or Nam, or leave it empty."),
     "result_duplicate": N_(
         "The same proposal already appears in row %(first_row)s; this row was skipped."
     ),
