@@ -23,6 +23,7 @@ from storage import (
     registrations,
     registry,
     reports,
+    rule_list,
 )
 from storage.models import Campaign, Enterprise, MilestoneKind, Nominee, NomineeKind, Regime
 from storage.registration_sheet import read_form, write_template
@@ -328,3 +329,13 @@ def test_higher_forms_are_proposals_passed_upward_and_listed_apart(
         dossier.Line(2, "Bằng khen của Thủ tướng Chính phủ", "2", "-", "2"),
         dossier.Line(3, "Huân chương Lao động hạng Ba", "-", "1", "1"),
     ]
+
+
+def test_the_readme_lists_the_rules_and_rates_the_data_holds() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert rule_list.section(readme) == readme, (
+        "README's rule list differs from the data: run python -m storage.rule_list --write"
+        " README.md"
+    )
+    assert "| Tập thể lao động tiên tiến for the company itself" in readme
+    assert "× 3.5 (Nghị định 152/2025/NĐ-CP)" in readme
