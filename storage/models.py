@@ -248,6 +248,7 @@ class Nominee(SQLModel, table=True):
     # optional, for the statistics (TT 02/2023/TT-BNV) and NĐ 152 Đ.4 k6's priority to women
     category: str | None = Field(default=None, sa_type=String(16))  # NomineeCategory
     gender: str | None = Field(default=None, sa_type=String(8))  # "female" or "male"
+    members: int | None = None  # a collective's headcount, optional: for its LĐTT share
 
 
 class Extension(SQLModel, table=True):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from storage import catalogue
 from storage.catalogue import CSTDCS_MAX_SHARE, LEGAL_BASIS
 from storage.models import Nominee, NomineeKind, Regime
-from storage.text import tone_key
+from storage.text import search_key, tone_key
 
 if TYPE_CHECKING:
     from storage.results import History
@@ -61,15 +61,21 @@ def check(
                 basis.get("cstdcs_ratio", ""),
             )
         )
-    excellent = [g.name for g in groups if g.title_code == catalogue.TT_LDXS.code]
-    if excellent and not cstdcs:
+    # each collective's own people: the whole list for the company itself, else those whose
+    # "Chức vụ, đơn vị" names the unit ("Kỹ sư, Phòng Kỹ thuật" is of "Phòng Kỹ thuật")
+    excellent = [g for g in groups if g.title_code == catalogue.TT_LDXS.code]
+    without = [g.name for g in excellent if not any(
+        p.title_code == catalogue.CSTDCS.code for p in members_of(g, people)
+    )]  # fmt: skip
+    if without:
         warnings.append(
             Warning(
                 "ttldxs_needs_cstdcs",
-                {"names": ", ".join(excellent[:10])},
+                {"names": ", ".join(without[:10])},
                 basis.get("ttldxs_needs_cstdcs", ""),
             )
         )
+    warnings += _shares(groups, people, chosen, basis)
     companies = [
         g.name for g in groups
         if g.title_code == catalogue.TT_LDTT.code and catalogue.names_a_company(g.name)
@@ -145,6 +151,49 @@ def _earlier_years(
                     basis.get(code, ""),
                 )
             )
+    return found
+
+
+def members_of(group: Nominee, people: Sequence[Nominee]) -> list[Nominee]:
+    """The listed people of a collective: all of them for the company itself, else those
+    whose post and unit name it."""
+    if catalogue.names_a_company(group.name):
+        return list(people)
+    unit = search_key(group.name)
+    return [p for p in people if unit and unit in search_key(p.position or "")]
+
+
+# The share of a collective's members who must be LĐTT (or better), per regime and title.
+LDTT_SHARE: dict[Regime, dict[str, tuple[Decimal, bool]]] = {  # (share, strictly more than)
+    Regime.ND91_2017: {catalogue.TT_LDTT.code: (Decimal("0.5"), True),
+                       catalogue.TT_LDXS.code: (Decimal("0.7"), False)},
+    Regime.ND98_2023: {catalogue.TT_LDTT.code: (Decimal("0.7"), False),
+                       catalogue.TT_LDXS.code: (Decimal("0.7"), False)},
+    Regime.ND152_2025: {catalogue.TT_LDTT.code: (Decimal("0.7"), False),
+                        catalogue.TT_LDXS.code: (Decimal("0.7"), False)},
+}  # fmt: skip
+_HOLDS_LDTT = {catalogue.LDTT.code, catalogue.CSTDCS.code, catalogue.CSTD_TINH.code}
+
+
+def _shares(
+    groups: Sequence[Nominee], people: Sequence[Nominee], regime: Regime, basis: dict[str, str]
+) -> list[Warning]:
+    """Collectives whose headcount is given: enough of their members registered LĐTT?"""
+    found: list[Warning] = []
+    for group in groups:
+        wanted = LDTT_SHARE.get(regime, {}).get(group.title_code)
+        if wanted is None or not group.members:
+            continue
+        share, strictly = wanted
+        holders = sum(1 for p in members_of(group, people) if p.title_code in _HOLDS_LDTT)
+        low = holders <= share * group.members if strictly else holders < share * group.members
+        if low:
+            params: dict[str, object] = {
+                "name": group.name, "holders": holders, "members": group.members,
+                "percent": int(share * 100),
+            }  # fmt: skip
+            code = "collective_ldtt_share_more" if strictly else "collective_ldtt_share"
+            found.append(Warning(code, params, basis.get("collective_ldtt_share", "")))
     return found
 
 

@@ -40,6 +40,8 @@ ALIASES = {
     ),
     "category": ("doi tuong", "thanh phan", "phan loai", "category"),
     "gender": ("gioi tinh", "nam nu", "gender", "sex"),
+    "members": ("so nguoi", "so lao dong", "so thanh vien", "tong so thanh vien", "quan so",
+                "tong so nguoi", "members"),
 }  # fmt: skip
 INDIVIDUAL_HEADER = (
     "STT", "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
@@ -50,7 +52,8 @@ INDIVIDUAL_HEADER = (
 CATEGORY_NAMES = {"entrepreneur": "Doanh nhân", "manager": "Cán bộ quản lý",
                   "worker": "Người lao động trực tiếp"}  # fmt: skip
 GENDER_NAMES = {"female": "Nữ", "male": "Nam"}
-COLLECTIVE_HEADER = ("STT", "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị")
+COLLECTIVE_HEADER = ("STT", "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị",
+                     "Số người (không bắt buộc)")  # fmt: skip
 
 
 @dataclass
@@ -125,6 +128,7 @@ def _read_rows(
                         row_number=number,
                         category=text["category"] or None,
                         gender=text["gender"] or None,
+                        members=cell(row, columns, "members"),
                     ),
                 )
             )
@@ -185,7 +189,7 @@ def write_template(
                            CATEGORY_NAMES.get(row.category or "", ""),
                            GENDER_NAMES.get(row.gender or "", "")]  # fmt: skip
             else:
-                values += names
+                values += [*names, row.members or ""]
             line = sheet.max_row + 1
             for column, written in enumerate(values, start=1):
                 _put(sheet, line, column, written)

@@ -49,6 +49,7 @@ class NomineeInput:
     row_number: int | None = None
     category: str | None = None  # a NomineeCategory, or its words on the form
     gender: str | None = None  # "female"/"male", or "Nữ"/"Nam"
+    members: object = None  # a collective's headcount, as typed or read
 
 
 # How forms write an individual's category and gender (folded); the statistics form's split.
@@ -83,6 +84,21 @@ def _gender(row: NomineeInput) -> str | None:
     if text not in GENDER_WORDS:
         raise SubmissionError("gender_unknown", value=nfc(row.gender or "")[:20])
     return GENDER_WORDS[text]
+
+
+MAX_MEMBERS = 1_000_000
+
+
+def _members(row: NomineeInput) -> int | None:
+    """A collective's headcount, if given: a whole number from 1; raises otherwise."""
+    if row.kind != NomineeKind.COLLECTIVE or row.members in (None, ""):
+        return None
+    text = str(row.members).strip().replace(".", "").replace(" ", "")
+    if isinstance(row.members, float) and row.members.is_integer():
+        text = str(int(row.members))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_MEMBERS:
+        raise SubmissionError("members_invalid", value=str(row.members)[:20])
+    return int(text)
 
 
 def cutoff_for(
@@ -203,6 +219,7 @@ def _row_values(nominee: Nominee) -> dict[str, object]:
         "row_number": nominee.row_number,
         "category": nominee.category,
         "gender": nominee.gender,
+        "members": nominee.members,
     }
 
 
@@ -309,6 +326,7 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
         "row_number": row.row_number,
         "category": _category(row),
         "gender": _gender(row),
+        "members": _members(row),
     }
 
 
@@ -517,7 +535,7 @@ def copy_previous(
         given = NomineeInput(
             NomineeKind(row.kind), row.name, row.title_code, position=row.position,
             award=row.award_code, initiative=row.initiative, category=row.category,
-            gender=row.gender,
+            gender=row.gender, members=row.members,
         )  # fmt: skip
         try:
             kept.append(validate(campaign.regime, given))

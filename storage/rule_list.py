@@ -20,7 +20,10 @@ RULES = {
     "cstdcs_initiative": "CSTĐCS with no initiative (2020 regime: required; later: one basis"
     " of several, a reminder)",
     "cstdcs_ratio": "CSTĐCS above 15 % of the LĐTT holders",
-    "ttldxs_needs_cstdcs": "Tập thể lao động xuất sắc with no CSTĐCS registered",
+    "ttldxs_needs_cstdcs": "Tập thể lao động xuất sắc with no CSTĐCS among its own people (those"
+    " whose post names the unit; everyone for the company itself)",
+    "collective_ldtt_share": "a collective's headcount given: too few of its people LĐTT (TT LĐTT"
+    " and TT LĐXS 70 %; 2020 regime: TT LĐTT more than 50 %)",
     "ttldtt_for_units": "Tập thể lao động tiên tiến for the company itself, not one of its units",
     "co_tinh_cluster": "Cờ thi đua: only the leading unit of a cụm or khối thi đua",
     "cstd_tinh_history": "CSTĐ tỉnh without CSTĐCS in the two years before on record",

@@ -209,6 +209,40 @@ def test_collective_titles_for_units_and_the_flag_for_a_clusters_leader(regime: 
         assert warnings["co_tinh_cluster"].basis
 
 
+@pytest.mark.parametrize("regime", ["nd91-2017", "nd98-2023", "nd152-2025"])
+def test_a_collective_is_judged_by_its_own_people_and_headcount(regime: str) -> None:
+    rows = _rows(
+        regime,
+        NomineeInput(C, "Phòng Kỹ thuật", "TT LĐXS", members=4),
+        NomineeInput(C, "Phân xưởng Sơn", "TT LĐXS"),
+        NomineeInput(C, "Tổ Bảo vệ", "TT LĐTT", members="10"),
+        NomineeInput(P, "Trần Văn Đức", "CSTĐCS", position="Kỹ sư, Phòng Kỹ thuật",
+                     initiative="S"),
+        NomineeInput(P, "Lê Thị An", "LĐTT", position="Kế toán, phòng kỹ thuật"),
+        NomineeInput(P, "Phạm Văn Bình", "LĐTT", position="Thợ sơn, Phân xưởng Sơn"),
+        *[NomineeInput(P, f"Bảo Vệ {c}", "LĐTT", position="Tổ bảo vệ") for c in "ABCDE"],
+    )  # fmt: skip
+    warnings = registration_rules.check(regime, rows)
+    by_code = {w.code: w for w in warnings}
+    # the workshop has no CSTĐCS of its own, though the enterprise has one
+    assert by_code["ttldxs_needs_cstdcs"].params == {"names": rows[1].name}
+    # the department: 2 of 4 are LĐTT or better, under the 70 % the title needs
+    shares = [w for w in warnings if w.code.startswith("collective_ldtt_share")]
+    assert shares[0].params == {"name": rows[0].name, "holders": 2, "members": 4, "percent": 70}
+    # the guards: 5 of 10 — not more than half (2020 regime), under 70 % (since)
+    guards = shares[1].params
+    assert (guards["holders"], guards["members"]) == (5, 10)
+    if regime == "nd91-2017":
+        assert shares[1].code == "collective_ldtt_share_more" and guards["percent"] == 50
+    else:
+        assert shares[1].code == "collective_ldtt_share" and guards["percent"] == 70
+    if regime == "nd152-2025":
+        assert "Điều 3 khoản 2 điểm b" in by_code["ttldxs_needs_cstdcs"].basis
+    with pytest.raises(SubmissionError) as bad:
+        registrations.validate(regime, NomineeInput(C, "Tổ X", "TT LĐTT", members="mười"))
+    assert bad.value.code == "members_invalid"
+
+
 def test_lists_are_in_vietnamese_order(session: Session) -> None:
     campaign, enterprise = _setup(session)
     draft = registrations.open_draft(

@@ -125,3 +125,22 @@ def test_the_statistics_from_the_command_line(tmp_path: Path, monkeypatch, capsy
     assert main(["export", "statistics", "tk.xlsx"], clock=lambda: NOW) == 0
     sheet = openpyxl.load_workbook(tmp_path / "tk.xlsx").active
     assert sheet is not None and "Biểu số 0603.N" in str(sheet["A1"].value)
+
+
+def test_a_collectives_headcount_is_read_from_the_form_and_written_back(tmp_path: Path) -> None:
+    regime = Regime.ND152_2025.value
+    path = write_xlsx(tmp_path / "tt.xlsx", [
+        ["Tên tập thể", "Danh hiệu thi đua", "Số người"],
+        ["Phòng Kỹ thuật", "TT LĐTT", 12],
+        ["Phân xưởng Sơn", "TT LĐTT", ""],
+        ["Tổ Bảo vệ", "TT LĐTT", "nhiều"],
+    ])  # fmt: skip
+    reading = read_form(path, regime=regime, max_bytes=10**6)
+    got = {r["name"]: r["members"] for r in reading.rows}
+    assert got == {"Phòng Kỹ thuật": 12, "Phân xưởng Sơn": None}
+    assert [e.code for e in reading.errors] == ["members_invalid"]
+    template = tmp_path / "mau.xlsx"
+    rows = [Nominee(registration_id=0, **r) for r in reading.rows]  # type: ignore[arg-type]
+    write_template(template, regime=regime, year=2026, enterprise="Công ty A", rows=rows)
+    again = read_form(template, regime=regime, max_bytes=10**6)
+    assert sorted(r["members"] or 0 for r in again.rows) == [0, 12]

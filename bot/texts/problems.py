@@ -36,6 +36,17 @@ TEXTS: dict[str, str] = {
         " or import again with --create-zones."
     ),
     "zone_created": N_("The industrial zone “%(zone)s” was added to the list."),
+    "members_invalid": N_(
+        "“%(value)s” is not a number of people: write a whole number from 1, or leave it empty."
+    ),
+    "collective_ldtt_share_more": N_(
+        "%(name)s: %(holders)s of its %(members)s members are registered Lao động tiên tiến"
+        " (or better); the title needs more than %(percent)s%%."
+    ),
+    "collective_ldtt_share": N_(
+        "%(name)s: %(holders)s of its %(members)s members are registered Lao động tiên tiến"
+        " (or better); the title needs at least %(percent)s%%."
+    ),
     "category_unknown": N_(
         "“%(value)s” is not a category: write Doanh nhân, Cán bộ quản lý or Người lao động trực"
         " tiếp, or leave it empty."

@@ -1,5 +1,5 @@
 """an individual nominee's category (entrepreneur, manager, worker) and gender, both optional,
-for the statistics form and the priority to women
+for the statistics form and the priority to women; a collective's headcount, optional
 
 Revision ID: 0015
 Revises: 0014
@@ -21,9 +21,11 @@ def upgrade() -> None:
     with op.batch_alter_table("nominee", schema=None) as batch_op:
         batch_op.add_column(sa.Column("category", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("gender", sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column("members", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("nominee", schema=None) as batch_op:
+        batch_op.drop_column("members")
         batch_op.drop_column("gender")
         batch_op.drop_column("category")
