@@ -270,9 +270,9 @@ def write_template(path: Path) -> None:
     document.add_paragraph("{%p endfor %}")
     document.add_paragraph(
         "Trên cơ sở đăng ký thi đua và báo cáo tổng kết phong trào thi đua năm {{ year }} của"
-        " các doanh nghiệp, {{ board }} kính trình {{ recipient }} xem xét, khen thưởng cho"
-        " {{ total }} đề nghị ({{ individuals }} cá nhân, {{ collectives }} tập thể) của"
-        " {{ enterprises }} doanh nghiệp, cụ thể như sau:"
+        " các doanh nghiệp, {{ board }} kính trình {{ recipient }} xem xét, khen thưởng"
+        " {{ total }} lượt ({{ individuals }} lượt cá nhân, {{ collectives }} lượt tập thể)"
+        " cho {{ enterprises }} doanh nghiệp, cụ thể như sau:"
     )
     table = document.add_table(rows=4, cols=5)
     table.style = "Table Grid"

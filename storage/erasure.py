@@ -162,7 +162,7 @@ def erase_nominee(*, session: Session, nominee: Nominee) -> Erased:
     ):
         result.name, result.position = label, None
         result.name_key, result.name_search = tone_key(label), search_key(label)
-        result.person_key = person_key(label, None)
+        result.person_key = f"{person_key(label, None)}{result.id}"  # namesakes stay apart
         session.add(result)
     session.flush()
     return Erased(label, nominee_rows=len(rows))

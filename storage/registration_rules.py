@@ -139,6 +139,8 @@ def _earlier_years(
             found.append(Warning("history_ambiguous", {"name": person.name}))
             continue
         years = sorted({a.year for a in awards if a.code in COUNTS_AS_CSTDCS})
+        if not years and code == "cstd_tinh_history":
+            code = "cstd_tinh_history_none"  # said without an empty list of years
         if any(y not in years for y in needed):
             found.append(
                 Warning(
@@ -148,7 +150,7 @@ def _earlier_years(
                         "years": ", ".join(map(str, years)) or "—",
                         "needed": ", ".join(map(str, needed)),
                     },
-                    basis.get(code, ""),
+                    basis.get("cstd_tinh_history" if code.startswith("cstd") else code, ""),
                 )
             )
     return found
@@ -159,8 +161,8 @@ def members_of(group: Nominee, people: Sequence[Nominee]) -> list[Nominee]:
     whose post and unit name it."""
     if catalogue.names_a_company(group.name):
         return list(people)
-    unit = search_key(group.name)
-    return [p for p in people if unit and unit in search_key(p.position or "")]
+    unit = f" {search_key(group.name)} "  # whole words: "Tổ 1" is not "Tổ 12"
+    return [p for p in people if unit.strip() and unit in f" {search_key(p.position or '')} "]
 
 
 # The share of a collective's members who must be LĐTT (or better), per regime and title.

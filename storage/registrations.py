@@ -93,12 +93,18 @@ def _members(row: NomineeInput) -> int | None:
     """A collective's headcount, if given: a whole number from 1; raises otherwise."""
     if row.kind != NomineeKind.COLLECTIVE or row.members in (None, ""):
         return None
-    text = str(row.members).strip().replace(".", "").replace(" ", "")
-    if isinstance(row.members, float) and row.members.is_integer():
-        text = str(int(row.members))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_MEMBERS:
+    given = row.members
+    if isinstance(given, float) and given.is_integer():
+        given = int(given)
+    text = str(given).strip()
+    if _GROUPED.match(text):  # "1.200" or "1 200": thousands grouped
+        text = text.replace(".", "").replace(" ", "")
+    if not (text.isascii() and text.isdecimal()) or not 1 <= int(text) <= MAX_MEMBERS:
         raise SubmissionError("members_invalid", value=str(row.members)[:20])
     return int(text)
+
+
+_GROUPED = re.compile(r"^\d{1,3}([. ]\d{3})+$")
 
 
 def cutoff_for(
@@ -525,6 +531,8 @@ def copy_previous(
     """Fills this year's draft with the rows of the enterprise's last list of an earlier year,
     each checked again against this campaign's regime (a row it refuses is left out, said);
     None when there is no earlier list."""
+    from storage.erasure import is_erased  # erasure reads registrations' models too
+
     earlier = previous_list(session=session, campaign=campaign, enterprise=enterprise)
     if earlier is None:
         return None
@@ -532,6 +540,8 @@ def copy_previous(
     kept: list[dict[str, object]] = []
     dropped: list[tuple[str, str, dict[str, object]]] = []
     for row in nominees(session=session, registration=earlier):
+        if is_erased(row.name):  # a person erased on request stays gone
+            continue
         given = NomineeInput(
             NomineeKind(row.kind), row.name, row.title_code, position=row.position,
             award=row.award_code, initiative=row.initiative, category=row.category,

@@ -304,10 +304,10 @@ def history(session: Session, enterprise_id: int, before_year: int) -> History:
     awards = _past(
         session, AwardResult.enterprise_id == enterprise_id, col(Campaign.year) < before_year
     )
-    recorded_years = session.exec(
+    recorded_years = session.exec(  # this enterprise's: another's results say nothing of it
         select(Campaign.year)
         .join(AwardResult, col(AwardResult.campaign_id) == Campaign.id)
-        .where(col(Campaign.year) < before_year)
+        .where(col(Campaign.year) < before_year, AwardResult.enterprise_id == enterprise_id)
         .distinct()
     ).all()
     return History(awards, set(recorded_years))

@@ -162,10 +162,14 @@ def import_results(
     are taken, decided by it (a contact's own list). Raises TableFileError when the file as a
     whole cannot be read; nothing is stored then."""
     for sheet, rows in read_sheets(path, max_bytes=max_bytes):
-        header_at = find_header(rows, ALIASES, REQUIRED)
+        above: list[Row] = []
+        header_at = find_header(_kept(rows, above), ALIASES, REQUIRED)
         if header_at is None:
             continue
         header, columns = header_at
+        written = _year_of(above)
+        if written is not None and written != campaign.year:
+            raise TableFileError("results_other_year", year=written, campaign=campaign.year)
         report = ResultsReport(sheet=sheet, header_row=header)
         savepoint = session.begin_nested()
         try:
@@ -181,6 +185,26 @@ def import_results(
             report.saved = True
         return report
     raise TableFileError("file_no_header", scanned=HEADER_SCAN_ROWS)
+
+
+def _kept(rows: Iterator[Row], into: list[Row]) -> Iterator[Row]:
+    """The rows, each also kept in ``into`` (the title block read before the header)."""
+    for row in rows:
+        into.append(row)
+        yield row
+
+
+_YEAR = re.compile(r"\bNĂM (\d{4})\b", re.IGNORECASE)
+
+
+def _year_of(rows: list[Row]) -> int | None:
+    """The year the exported title says ("KẾT QUẢ KHEN THƯỞNG NĂM 2026"), if it is there."""
+    for row in rows[:4]:
+        for value in row[:2]:
+            found = _YEAR.search(str(value or ""))
+            if found:
+                return int(found.group(1))
+    return None
 
 
 def _apply(
@@ -223,6 +247,11 @@ def _apply(
         seen[proposal.key] = number
         decision = _decision(campaign, row, columns, proposal, result)
         if decision is not None and conferrer is not None:
+            conferred = decision.conferred_code
+            if conferred and results.default_conferrer(conferred) != conferrer:
+                result.problems.append(Problem("result_decided_elsewhere",
+                                               {"name": result.name}))  # fmt: skip
+                continue  # e.g. a director's list "conferring" a provincial title
             decision = replace(decision, conferrer=conferrer)  # decided at this level only
         if decision is None:
             if not result.problems:  # no result yet: left for later, not an error

@@ -42,6 +42,7 @@ class Statistics:
 
     lines: dict[str, Counts] = field(default_factory=dict)
     from_results: bool = False
+    pending: int = 0  # counting results: proposals with none yet, left out
 
 
 def count(session: Session, campaign: Campaign) -> Statistics:
@@ -54,6 +55,7 @@ def count(session: Session, campaign: Campaign) -> Statistics:
         code = proposal.code
         if known:
             row = known.get(proposal.key)
+            found.pending += row is None
             if row is None or not row.recognised:
                 continue
             code = row.conferred_code or row.proposed_code
@@ -82,7 +84,8 @@ def write_statistics(
         sheet.append([text_cell(sheet, title, bold=True)])
         sheet.append([text_cell(sheet, campaign.board_name)])
         source = (
-            "Theo kết quả khen thưởng đã ghi nhận (danh hiệu, hình thức được tặng)."
+            "Theo kết quả khen thưởng đã ghi nhận (danh hiệu, hình thức được tặng)"
+            + (f"; {found.pending} đề nghị chưa có kết quả, chưa tính." if found.pending else ".")
             if found.from_results
             else "Chưa có kết quả khen thưởng: số liệu theo đề nghị trong bản đăng ký mới nhất"
             " của mỗi doanh nghiệp."

@@ -99,7 +99,7 @@ def test_the_dossier_counts_what_goes_upward_with_its_legal_basis(
     assert "2 | Tập thể lao động xuất sắc | - | 2 | 2" in text
     assert "3 | Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh | 2 | 1 | 3" in text
     assert " | Tổng cộng | 3 | 3 | 6" in text
-    assert "khen thưởng cho 6 đề nghị (3 cá nhân, 3 tập thể) của 2 doanh nghiệp" in text
+    assert "khen thưởng 6 lượt (3 lượt cá nhân, 3 lượt tập thể) cho 2 doanh nghiệp" in text
     assert "Lao động tiên tiến" not in text and "Ai Đó" not in text
     book = openpyxl.load_workbook(tmp_path / "danh-sach.xlsx")
     people = [r for r in book["Cá nhân"].iter_rows(min_row=5, values_only=True)]

@@ -243,6 +243,32 @@ def test_a_collective_is_judged_by_its_own_people_and_headcount(regime: str) -> 
     assert bad.value.code == "members_invalid"
 
 
+@pytest.mark.parametrize(
+    ("given", "members"),
+    [(12, 12), (12.0, 12), ("1.200", 1200), ("1 200", 1200), ("", None), (None, None)],
+)
+def test_a_headcount_is_a_whole_number(given: object, members: int | None) -> None:
+    row = registrations.validate("nd152-2025", NomineeInput(C, "Tổ A", "TT LĐTT", members=given))
+    assert row["members"] == members
+
+
+@pytest.mark.parametrize("given", [12.5, "12.5", "²", "0", "-3", "mười", "1,5"])
+def test_a_headcount_that_is_not_one_is_refused(given: object) -> None:
+    with pytest.raises(SubmissionError) as bad:
+        registrations.validate("nd152-2025", NomineeInput(C, "Tổ A", "TT LĐTT", members=given))
+    assert bad.value.code == "members_invalid"
+
+
+def test_a_unit_is_matched_by_whole_words() -> None:
+    rows = _rows(
+        "nd152-2025",
+        NomineeInput(C, "Tổ 1", "TT LĐXS"),
+        NomineeInput(P, "Trần Văn Đức", "CSTĐCS", position="Tổ trưởng, Tổ 12", initiative="S"),
+    )
+    warnings = registration_rules.check("nd152-2025", rows)
+    assert [w.params for w in warnings if w.code == "ttldxs_needs_cstdcs"] == [{"names": "Tổ 1"}]
+
+
 def test_lists_are_in_vietnamese_order(session: Session) -> None:
     campaign, enterprise = _setup(session)
     draft = registrations.open_draft(

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from sqlmodel import Session, select
 
 from bot.i18n import use_language
@@ -16,6 +17,7 @@ from storage import campaigns, links, registration_rules, registrations, registr
 from storage.models import (
     AwardResult,
     Campaign,
+    Conferrer,
     Delivery,
     Enterprise,
     Nominee,
@@ -25,6 +27,7 @@ from storage.models import (
 from storage.registrations import NomineeInput
 from storage.registry_import import Outcome
 from storage.results_sheet import HEADER, export_results, import_results
+from storage.tabular import TableFileError
 from tests.conftest import NOW
 from tests.factories import submit_registration
 
@@ -222,7 +225,7 @@ def test_the_enterprise_is_told_its_results_with_the_decisions(
         text = "\n".join(standing_lines(campaign.regime, 2026, first.name, found))
     assert "2 trên 6 đề nghị được công nhận, 1 không được công nhận, 3 đang chờ" in text
     assert "Quyết định số 12/QĐ-CtyA ngày 20/12/2026 (Giám đốc doanh nghiệp)" in text
-    assert "Quyết định số 345/QĐ-UBND ngày 10/01/2027 (UBND tỉnh)" in text
+    assert "Quyết định số 345/QĐ-UBND ngày 10/01/2027 (Chủ tịch UBND tỉnh)" in text
 
 
 def _recognise(
@@ -307,3 +310,49 @@ def test_namesakes_in_past_years_are_shown_as_ambiguous(session: Session) -> Non
     assert ambiguous and len(awards) == 2
     awards, ambiguous = history.of(P, "Nguyễn Văn An", "Tổ trưởng")
     assert not ambiguous and [a.code for a in awards] == ["cstdcs"]
+
+
+def test_a_workbook_of_another_year_is_refused_whole(session: Session, tmp_path: Path) -> None:
+    campaign, _first, _second = _world(session)
+    path = tmp_path / "ket-qua.xlsx"
+    export_results(session=session, campaign=campaign, path=path)
+    _fill(path, {("Lê Thị An", "Lao động tiên tiến"): ["Có", None, "1/QĐ", "20/12/2026"]})
+    later = _campaign(session, 2027)
+    with pytest.raises(TableFileError) as other:
+        import_results(session=session, campaign=later, path=path, actor="cli", now=NOW)
+    assert other.value.code == "results_other_year"
+    assert other.value.params == {"year": 2026, "campaign": 2027}
+    assert session.exec(select(AwardResult)).all() == []
+
+
+def test_a_contacts_workbook_cannot_confer_what_the_province_decides(
+    session: Session, tmp_path: Path
+) -> None:
+    campaign, first, _second = _world(session)
+    assert first.id is not None
+    path = tmp_path / "own.xlsx"
+    assert export_results(session=session, campaign=campaign, path=path, enterprise_id=first.id,
+                          conferrer=Conferrer.ENTERPRISE) == 4  # fmt: skip
+    _fill(path, {
+        ("Lê Thị An", "Lao động tiên tiến"): ["Có", "CSTĐ tỉnh", "1/QĐ", "20/12/2026"],
+        ("Trần Văn Đức", "Chiến sĩ thi đua cơ sở"): ["Có", None, "1/QĐ", "20/12/2026"],
+    })  # fmt: skip
+    report = import_results(
+        session=session, campaign=campaign, path=path, actor="c", now=NOW,
+        enterprise_id=first.id, conferrer=Conferrer.ENTERPRISE,
+    )  # fmt: skip
+    assert [p.code for r in report.rows for p in r.problems] == ["result_decided_elsewhere"]
+    assert [(r.name, r.conferred_by) for r in session.exec(select(AwardResult))] == [
+        ("Trần Văn Đức", "enterprise")
+    ]
+
+
+def test_past_awards_of_another_enterprise_do_not_count_as_records(session: Session) -> None:
+    earlier = _campaign(session, 2025)
+    company = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    other = registry.add_enterprise(session=session, tax_code="0101243150", name="B", now=NOW)
+    _recognise(session, earlier, other, "Ai Đó", "ldtt")
+    session.commit()
+    assert company.id is not None and other.id is not None
+    assert results.history(session, company.id, 2026).recorded_years == set()
+    assert results.history(session, other.id, 2026).recorded_years == {2025}

@@ -110,7 +110,7 @@ def test_the_contact_records_the_directors_decision_with_exceptions(
     contact.text("4")
     assert "Không có dòng 4" in contact.said
     contact.text("2")
-    assert "Ghi 2 được công nhận và 1 không được công nhận" in contact.said
+    assert "Ghi 2 đề nghị được công nhận và 1 đề nghị không được công nhận" in contact.said
     contact.press("Ghi kết quả")
     assert "Đã ghi." in contact.said
     assert "Trần Văn Đức — CSTĐCS: không được công nhận" in contact.said
@@ -120,6 +120,36 @@ def test_the_contact_records_the_directors_decision_with_exceptions(
     assert rows["Lê Thị An"].recognised and rows["Lê Thị An"].decision_number == "15/QĐ-HB"
     assert not rows["Trần Văn Đức"].recognised
     assert rows["Phòng Kỹ thuật"].conferred_by == "enterprise"
+    labels = [c.label for c in contact.last.replies[-1].choices]
+    assert "Ghi quyết định của Giám đốc" not in labels  # nothing of the director's awaits
+    assert "Danh sách kết quả của doanh nghiệp (Excel)" in labels  # corrections go by file
+
+
+def test_a_second_decision_lists_only_what_still_waits(engine: Engine, tmp_path: Path) -> None:
+    _board, contact, _stranger = _setup(engine, tmp_path)
+    contact.command("/results")
+    contact.press("Ghi quyết định của Giám đốc")
+    contact.text("15/QĐ-HB")
+    contact.text("02/03/2026")
+    contact.text("1, 2")  # An and Đức not recognised by this decision
+    contact.press("Ghi kết quả")
+    with session_for(engine) as session:  # a later decision on the collective's title only
+        for row in session.exec(select(AwardResult)):
+            if row.name == "Phòng Kỹ thuật":
+                session.delete(row)
+        session.commit()
+    contact.command("/results")
+    contact.press("Ghi quyết định của Giám đốc")
+    contact.text("16/QĐ-HB")
+    contact.text("02/03/2026")
+    said = contact.said
+    assert "1. Phòng Kỹ thuật — TT LĐTT" in said and "Lê Thị An" not in said
+    contact.press("Tất cả được công nhận")
+    contact.press("Ghi kết quả")
+    with session_for(engine) as session:
+        numbers = {r.name: r.decision_number for r in session.exec(select(AwardResult))}
+    assert numbers == {"Lê Thị An": "15/QĐ-HB", "Trần Văn Đức": "15/QĐ-HB",
+                       "Phòng Kỹ thuật": "16/QĐ-HB"}  # fmt: skip
 
 
 def test_only_the_board_sends_results_and_looks_up_past_awards(
@@ -155,7 +185,7 @@ def test_the_board_enters_one_enterprises_results_in_chat(engine: Engine, tmp_pa
     board.text("99/QĐ-UBND")
     board.text("01/03/2026")
     said = board.said
-    assert "Các đề nghị do cấp trên quyết định:" in said
+    assert "Các đề nghị do cấp tỉnh quyết định, đang chờ kết quả:" in said
     assert "1. Lê Thị An — BK tỉnh" in said and "LĐTT" not in said  # the director's are apart
     board.press("Tất cả được công nhận")
     board.press("Ghi kết quả")
@@ -226,7 +256,7 @@ def test_a_long_list_of_results_is_paged_and_numbered_throughout(
     contact.press("Trang sau (2/2)")
     assert "30. Nguyễn Văn Bd — LĐTT" in contact.said
     contact.text("27, 3")  # numbers count through every page
-    assert "Ghi 28 được công nhận và 2 không được công nhận" in contact.said
+    assert "Ghi 28 đề nghị được công nhận và 2 đề nghị không được công nhận" in contact.said
     contact.press("Ghi kết quả")
     with session_for(engine) as session:
         refused = {r.name for r in session.exec(select(AwardResult)) if not r.recognised}

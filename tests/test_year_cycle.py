@@ -142,7 +142,7 @@ async def test_a_year_from_registration_to_next_years_list(engine: Engine, tmp_p
     contact.press("Bước 3/3: xem lại và nộp")
     said = contact.said
     assert "Lê Thị An: Chiến sĩ thi đua cấp tỉnh cần 3 lần liên tục" in said
-    assert "chưa đủ các năm 2024, 2025" in said
+    assert "hồ sơ không ghi nhận lần nào trong các năm 2024, 2025" in said
     assert "Trần Văn Đức: Chiến sĩ" not in said  # CSTĐCS in 2024 and 2025: the rule is met
     contact.press("Xác nhận và nộp")
 

@@ -3,6 +3,7 @@ up past awards; a contact sees the enterprise's results and records those its di
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass
@@ -156,7 +157,8 @@ def handle_file(ctx: Ctx) -> None:
     path = receive_spreadsheet(ctx)
     if path is None:
         return
-    kept = ctx.settings.data_dir / "uploads" / f"results-{files.digest(path)}.xlsx"
+    uploads = ctx.settings.data_dir / "uploads"  # the chat in the name: another's "no" spares it
+    kept = uploads / f"results-{ctx.conv.id}-{files.digest(path)}.xlsx"
     kept.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(path, kept)
     try:
@@ -222,6 +224,7 @@ def handle_confirm(ctx: Ctx) -> None:
             enterprise_id=sheet.enterprise_id, conferrer=sheet.conferrer,
         )  # fmt: skip
     except TableFileError as error:
+        ctx.goto(FILE)
         ctx.say(render(error.code, error.params) + "\n" + _("Please send a corrected file."))
         return
     finally:
@@ -363,18 +366,24 @@ def show_own(ctx: Ctx) -> None:
     shown = list(enumerate(items, 1))[page * PAGE : (page + 1) * PAGE]
     lines += [_item_line(campaign, n, p, known.get(p.key)) for n, p in shown]
     choices = [*_pages(page, len(items)), ("res:menu", _("Back to the menu"))]
-    if upward and any(p.conferrer != Conferrer.ENTERPRISE for p in items):
-        choices.insert(0, ("res:own", _("Record the province's decision")))
+    level = Conferrer.PROVINCE if upward else Conferrer.ENTERPRISE
+    waiting = any(p.conferrer == level and p.key not in known for p in items)
+    if upward:
         lines.append(
-            _("The titles and forms decided above the enterprise are recorded here, one"
-              " decision at a time; the whole year at once goes by /results and its workbook.")
+            _("The province's decisions are recorded here, one decision at a time, for the"
+              " proposals still awaiting one; the whole year at once, corrections and the"
+              " forms decided above the province go by /results and its workbook.")
         )  # fmt: skip
-    elif not upward and any(p.conferrer == Conferrer.ENTERPRISE for p in items):
+        if waiting:
+            choices.insert(0, ("res:own", _("Record the province's decision")))
+    elif any(p.conferrer == level for p in items):
         choices.insert(0, ("res:sheet", _("Our results as a workbook")))
-        choices.insert(0, ("res:own", _("Record our director's decision")))
+        if waiting:
+            choices.insert(0, ("res:own", _("Record our director's decision")))
         lines.append(
             _("Titles your director confers (LĐTT, CSTĐCS, TT LĐTT, Giấy khen) are recorded"
-              " by you: press the button below once the decision is signed.")
+              " by you: press the button below once the decision is signed; a correction goes"
+              " by the workbook.")
         )  # fmt: skip
     ctx.say("\n".join(lines), choices)
 
@@ -401,6 +410,10 @@ def start_own(ctx: Ctx) -> None:
     """Begins recording a decision: its number first."""
     own = _own(ctx)
     if own is None:
+        return
+    if not _own_items(ctx):
+        ctx.say(_("Nothing at this level awaits a decision; a correction goes by the workbook."))
+        show_own(ctx)
         return
     ctx.goto(OWN_NUMBER, enterprise=ctx.data("enterprise"))
     prompt_number(ctx)
@@ -471,12 +484,19 @@ def _own_items(ctx: Ctx) -> list[Proposal]:
         return []
     campaign, enterprise = own
     assert enterprise.id is not None
-    upward = _upward(ctx)
-    return [
+    level = Conferrer.PROVINCE if _upward(ctx) else Conferrer.ENTERPRISE
+    known = results.recorded(ctx.session, campaign, [enterprise.id])
+    return [  # still awaiting a decision: an earlier decision's rows keep theirs
         p
         for p in results.proposals(ctx.session, campaign, [enterprise.id])
-        if (p.conferrer != Conferrer.ENTERPRISE) == upward
+        if p.conferrer == level and p.key not in known
     ]
+
+
+def _digest(items: list[Proposal]) -> str:
+    """Which proposals a typed list of numbers was read against (the enterprise included)."""
+    joined = "\n".join("|".join(map(str, p.key)) for p in items)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 def prompt_except(ctx: Ctx) -> None:
@@ -486,10 +506,14 @@ def prompt_except(ctx: Ctx) -> None:
         return
     regime = own[0].regime
     items = _own_items(ctx)
+    if not items:
+        ctx.say(_("Nothing at this level awaits a decision; a correction goes by the workbook."))
+        show_own(ctx)
+        return
     lines = [
-        _("The proposals decided above the enterprise:")
+        _("The province's proposals still awaiting a decision:")
         if _upward(ctx)
-        else _("The proposals your director decides:")
+        else _("The proposals your director decides, still awaiting a decision:")
     ]
     page = _page(ctx, len(items))
     lines += [
@@ -544,7 +568,7 @@ def handle_except(ctx: Ctx) -> None:
         return
     ctx.goto(
         OWN_CONFIRM, number=ctx.data("number"), day=ctx.data("day"), refused=refused,
-        count=len(items), enterprise=ctx.data("enterprise"),
+        count=len(items), enterprise=ctx.data("enterprise"), items=_digest(items),
     )  # fmt: skip
     prompt_own_confirm(ctx)
 
@@ -580,7 +604,7 @@ def handle_own_confirm(ctx: Ctx) -> None:
     campaign, enterprise = own
     upward = _upward(ctx)
     items = _own_items(ctx)
-    if len(items) != ctx.data("count"):  # the list changed meanwhile: ask again
+    if not items or _digest(items) != ctx.data("items"):  # changed meanwhile: ask again
         ctx.say(_("Your list changed in the meantime; please check the rows again."))
         ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=ctx.data("day"),
                  enterprise=ctx.data("enterprise"))  # fmt: skip

@@ -52,6 +52,11 @@ TEXTS: dict[str, str] = {
         " tiếp, or leave it empty."
     ),
     "gender_unknown": N_("“%(value)s” is not a gender: write Nữ or Nam, or leave it empty."),
+    "results_other_year": N_(
+        "This file holds the results of %(year)s, and the campaign now open is %(campaign)s's."
+        " Record it with “thidua results import FILE --year %(year)s”, or send the %(campaign)s"
+        " file."
+    ),
     "result_duplicate": N_(
         "The same proposal already appears in row %(first_row)s; this row was skipped."
     ),
@@ -332,6 +337,10 @@ TEXTS: dict[str, str] = {
     "cstd_tinh_history": N_(
         "%(name)s: Chiến sĩ thi đua cấp tỉnh needs three consecutive years as Chiến sĩ thi đua"
         " cơ sở; the records show it in %(years)s, not in both %(needed)s."
+    ),
+    "cstd_tinh_history_none": N_(
+        "%(name)s: Chiến sĩ thi đua cấp tỉnh needs three consecutive years as Chiến sĩ thi đua"
+        " cơ sở; the records show none in %(needed)s."
     ),
     "bk_tinh_history": N_(
         "%(name)s: the records show no Chiến sĩ thi đua cơ sở in %(needed)s. If the Bằng khen"
