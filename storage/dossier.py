@@ -52,7 +52,8 @@ BASES: dict[Regime, tuple[str, ...]] = {
         " hành Quy chế công tác thi đua, khen thưởng",
     ),
 }
-RECIPIENT = "Chủ tịch Ủy ban nhân dân tỉnh (qua Sở Nội vụ)"
+RECIPIENT = "Chủ tịch Ủy ban nhân dân tỉnh"
+THROUGH = "qua Sở Nội vụ"  # the dossier reaches the chairman through the department
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,19 @@ def context(
         "month": f"{made_on.month:02d}",
         "year_made": made_on.year,
         "recipient": recipient,
+        "through": THROUGH,
         "bases": list(BASES.get(Regime(campaign.regime), ())),
         "lines": dossier.lines,
-        "individuals": _n(dossier.individuals),
-        "collectives": _n(dossier.collectives),
-        "total": _n(dossier.individuals + dossier.collectives),
-        "enterprises": _n(dossier.enterprises),
+        "individuals": _count(dossier.individuals),
+        "collectives": _count(dossier.collectives),
+        "total": _count(dossier.individuals + dossier.collectives),
+        "enterprises": _count(dossier.enterprises),
     }
+
+
+def _count(value: int) -> str:
+    """A count in running text (0 as 0)."""
+    return format_decimal(value, locale="vi")
 
 
 def write_dossier(
@@ -263,7 +270,7 @@ def write_template(path: Path) -> None:
         "Về việc đề nghị khen thưởng phong trào thi đua năm {{ year }}"
         " cho các doanh nghiệp trong các khu công nghiệp"
     ).bold = True
-    to = document.add_paragraph("Kính gửi: {{ recipient }}.")
+    to = document.add_paragraph("Kính gửi: {{ recipient }} ({{ through }}).")
     to.alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph("{%p for basis in bases %}")
     document.add_paragraph("Căn cứ {{ basis }};")

@@ -100,6 +100,8 @@ def test_the_dossier_counts_what_goes_upward_with_its_legal_basis(
     assert "3 | Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh | 2 | 1 | 3" in text
     assert " | Tổng cộng | 3 | 3 | 6" in text
     assert "khen thưởng 6 lượt (3 lượt cá nhân, 3 lượt tập thể) cho 2 doanh nghiệp" in text
+    assert "Kính gửi: Chủ tịch Ủy ban nhân dân tỉnh (qua Sở Nội vụ)." in text
+    assert "kính trình Chủ tịch Ủy ban nhân dân tỉnh xem xét" in text
     assert "Lao động tiên tiến" not in text and "Ai Đó" not in text
     book = openpyxl.load_workbook(tmp_path / "danh-sach.xlsx")
     people = [r for r in book["Cá nhân"].iter_rows(min_row=5, values_only=True)]
