@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from storage.outbox import Target
+from storage.prizes import parse_salaries
 
 
 class Settings(BaseSettings):
@@ -45,6 +47,7 @@ class Settings(BaseSettings):
     board_chat_id: str | None = None  # shorthand for a Telegram chat id
     board_name: str = "Ban Quản lý các Khu công nghiệp tỉnh Bắc Ninh"
     board_contact: str = "Văn phòng Ban Quản lý các KCN tỉnh Bắc Ninh"
+    base_salaries: str | None = None  # decreed since the built-in table: "2026-07-01=2900000; …"
     dossier_template: Path | None = None  # the board's edited tờ trình (.docx with its fields)
     dossier_place: str = "Bắc Ninh"  # where the tờ trình is dated: "Bắc Ninh, ngày …"
     board_phone: str | None = None  # given with the office wherever people are told to ask
@@ -79,6 +82,18 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
         return value or None
+
+    @field_validator("base_salaries")
+    @classmethod
+    def _dated_amounts(cls, value: str | None) -> str | None:
+        if value:
+            parse_salaries(value)
+        return value or None
+
+    @property
+    def salary_table(self) -> tuple[tuple[date, int], ...]:
+        """The base salaries decreed since the built-in table (THIDUA_BASE_SALARIES)."""
+        return parse_salaries(self.base_salaries) if self.base_salaries else ()
 
     @field_validator("board_chat")
     @classmethod

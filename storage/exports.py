@@ -108,9 +108,11 @@ def _enterprises(session: Session, ids: set[int]) -> list[tuple[Enterprise, Indu
 
 
 def export_registrations(
-    *, session: Session, campaign: Campaign, path: Path, made_on: date | None = None
-) -> dict[str, int]:
-    """Writes "Cá nhân", "Tập thể" and "Tổng hợp" sheets; returns counts per title code."""
+    *, session: Session, campaign: Campaign, path: Path, made_on: date | None = None,
+    salaries: prizes.Salaries = (),
+) -> dict[str, int]:  # fmt: skip
+    """Writes "Cá nhân", "Tập thể" and "Tổng hợp" sheets; returns counts per title code.
+    ``salaries``: base salaries decreed since the built-in table (a setting)."""
     latest = latest_registrations(session, campaign)
     states = {
         row_id: (state, reference)
@@ -122,7 +124,7 @@ def export_registrations(
     }
     book = Workbook(write_only=True)
     with whole_workbook(book, path):
-        counts = _registration_sheets(book, session, campaign, latest, states, made_on)
+        counts = _registration_sheets(book, session, campaign, latest, states, made_on, salaries)
     return dict(counts)
 
 
@@ -141,6 +143,7 @@ def _registration_sheets(
     latest: dict[int, int],
     states: dict[int | None, tuple[str, str | None]],
     made_on: date | None = None,
+    salaries: prizes.Salaries = (),
 ) -> Counter[str]:
     """The three sheets of the registration list; returns counts per title code."""
     people = book.create_sheet("Cá nhân")
@@ -232,7 +235,9 @@ def _registration_sheets(
             sheet.auto_filter.ref = f"A5:{get_column_letter(len(header))}{last}"
         sheet.append([None, text_cell(sheet, f"Tổng cộng: {written:,} dòng".replace(",", "."),
                                       bold=True)])  # fmt: skip
-    _summary_sheet(book, session, campaign, by_subject, _unpaid(campaign, titles_of), made_on)
+    _summary_sheet(
+        book, session, campaign, by_subject, _unpaid(campaign, titles_of), made_on, salaries
+    )
     return counts
 
 
@@ -261,6 +266,7 @@ def _summary_sheet(
     by_subject: Counter[tuple[str, str]],
     unpaid: Counter[str],
     made_on: date | None,
+    salaries: prizes.Salaries = (),
 ) -> None:
     """Counts and the estimated prize fund per title and subject, at the base salary of the
     decision's day (the year-end report's cut-off), each prize rounded up to 10.000 đ, split
@@ -271,7 +277,7 @@ def _summary_sheet(
     # the awards are decided on the year-end evaluation: the report's cut-off, else the last
     last = stones.get(MilestoneKind.REPORT) or (max(stones.values()) if stones else None)
     decided = last.date() if last else date(campaign.year, 12, 31)
-    salary, since = prizes.base_salary(decided)
+    salary, since = prizes.base_salary(decided, salaries)
     sheet = book.create_sheet("Tổng hợp")
     sheet.freeze_panes = "A6"
     set_widths(sheet, (56, 12, 10, 20, 24, 60))

@@ -84,13 +84,43 @@ RATES: dict[Regime, dict[tuple[str, str], Rate]] = {
 }
 
 
-def base_salary(on: date) -> tuple[int, date]:
-    """The base salary in force on a day, and the day it took effect."""
-    start, amount = BASE_SALARIES[0]
-    for since, value in BASE_SALARIES:
+Salaries = tuple[tuple[date, int], ...]
+
+
+def base_salary(on: date, newer: Salaries = ()) -> tuple[int, date]:
+    """The base salary in force on a day, and the day it took effect; ``newer`` adds values
+    decreed since (THIDUA_BASE_SALARIES), which win over the built-in ones of the same day."""
+    table = dict(BASE_SALARIES)
+    table.update(dict(newer))
+    start, amount = min(table.items())
+    for since, value in sorted(table.items()):
         if since <= on:
             start, amount = since, value
     return amount, start
+
+
+def parse_salaries(text: str) -> Salaries:
+    """Base salaries as a setting writes them, "2026-07-01=2900000; 2027-01-01=3100000" (or
+    01/07/2026=2.900.000), as dated values; raises ValueError naming what it cannot read."""
+    found: list[tuple[date, int]] = []
+    example = "e.g. 2026-07-01=2900000"
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        day_text, sep, amount_text = part.partition("=")
+        amount_text = amount_text.strip().replace(".", "").replace(",", "").replace(" ", "")
+        day_text = day_text.strip()
+        try:
+            if "/" in day_text:
+                d, m, y = (int(x) for x in day_text.split("/"))
+                day = date(y, m, d)
+            else:
+                day = date.fromisoformat(day_text)
+            amount = int(amount_text)
+        except ValueError:
+            raise ValueError(f"expected DAY=AMOUNT, {example}, got {part!r}") from None
+        if not sep or not 100_000 <= amount <= 100_000_000:
+            raise ValueError(f"expected DAY=AMOUNT in đồng, {example}, got {part!r}")
+        found.append((day, amount))
+    return tuple(sorted(found))
 
 
 def rate(regime: str, code: str, subject: str) -> Rate | None:

@@ -70,8 +70,9 @@ def markdown() -> str:
     step = f"{prizes.ROUND_TO:,}".replace(",", ".")
     lines += [
         "",
-        f"Base salary (lương cơ sở) on the decision's day: {salaries}. Each prize is rounded up"
-        f" to {step} đ ({prizes.ROUNDING_BASIS}).",
+        f"Base salary (lương cơ sở) on the decision's day: {salaries}; later ones by"
+        f" `THIDUA_BASE_SALARIES`. Each prize is rounded up to {step} đ"
+        f" ({prizes.ROUNDING_BASIS}).",
     ]
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from storage import (
@@ -339,3 +340,29 @@ def test_the_readme_lists_the_rules_and_rates_the_data_holds() -> None:
     )
     assert "| Tập thể lao động tiên tiến for the company itself" in readme
     assert "× 3.5 (Nghị định 152/2025/NĐ-CP)" in readme
+
+
+def test_a_base_salary_decreed_later_is_added_by_setting(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import Settings
+
+    monkeypatch.setenv("THIDUA_BASE_SALARIES", "01/07/2026=2.900.000; 2027-01-01=3100000")
+    table = Settings(_env_file=None).salary_table  # type: ignore[call-arg]
+    assert table == ((date(2026, 7, 1), 2_900_000), (date(2027, 1, 1), 3_100_000))
+    assert prizes.base_salary(date(2026, 12, 5), table) == (2_900_000, date(2026, 7, 1))
+    assert prizes.base_salary(date(2026, 6, 30), table) == (2_340_000, date(2024, 7, 1))
+    monkeypatch.setenv("THIDUA_BASE_SALARIES", "mùng 1 tháng 7=2900000")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    campaign = campaigns.create_campaign(
+        session=session, year=2026, board_name="Ban", now=NOW, tz=ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    firm = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    _submit(session, campaign, firm, NomineeInput(P, "Lê Thị An", "LĐTT"))
+    exports.export_registrations(
+        session=session, campaign=campaign, path=tmp_path / "dk.xlsx", salaries=table
+    )
+    summary = openpyxl.load_workbook(tmp_path / "dk.xlsx")["Tổng hợp"]
+    totals = {r[0]: r for r in summary.iter_rows(values_only=True) if r and r[0]}
+    assert totals["Lao động tiên tiến"][3] == 870_000  # 0.3 × 2.900.000 on the 05/12 cut-off

@@ -47,8 +47,9 @@ def export(app: App, what: str, file: Path, year: int | None, all_submitted: boo
         today = app.now().astimezone(app.settings.tz).date()
         if what == "registrations":
             counts = exports.export_registrations(
-                session=session, campaign=campaign, path=file, made_on=today
-            )
+                session=session, campaign=campaign, path=file, made_on=today,
+                salaries=app.settings.salary_table,
+            )  # fmt: skip
             written = sum(counts.values())
         elif what == "reports":
             written = exports.export_report_figures(

@@ -204,12 +204,13 @@ def handle_lists(ctx: Ctx) -> None:
     path = export_path(ctx, kind, "zip" if kind == "documents" else "xlsx")
     files_root = ctx.settings.data_dir / "files"
     today = ctx.now.astimezone(ctx.settings.tz).date()
+    salaries = ctx.settings.salary_table
 
     def build(session: Session) -> Reply:
         """Writes the list in the worker process (a 100,000-row list takes seconds of CPU)."""
         campaign_id = campaign.id
         if kind == "registrations":
-            counts = offload.run(session, write_registrations, campaign_id, path, today)
+            counts = offload.run(session, write_registrations, campaign_id, path, today, salaries)
             text = _("Registrations %(year)s: %(n)s rows.") % {"year": year, "n": sum(
                 n for code, n in counts.items() if not code.startswith(("bk", "giay"))
             )}  # fmt: skip
@@ -302,12 +303,14 @@ def write_statistics(session: Session, campaign_id: int, path: Path, today: date
 
 
 def write_registrations(
-    session: Session, campaign_id: int, path: Path, today: date | None = None
-) -> dict[str, int]:
+    session: Session, campaign_id: int, path: Path, today: date | None = None,
+    salaries: tuple[tuple[date, int], ...] = (),
+) -> dict[str, int]:  # fmt: skip
     """The registrations list (run by ``offload`` in the worker process)."""
     return exports.export_registrations(
-        session=session, campaign=_campaign(session, campaign_id), path=path, made_on=today
-    )
+        session=session, campaign=_campaign(session, campaign_id), path=path, made_on=today,
+        salaries=salaries,
+    )  # fmt: skip
 
 
 def write_report_figures(
