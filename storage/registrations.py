@@ -380,8 +380,31 @@ def update_nominee(
     values = validate(regime, row)
     _touch(draft, now, contact_id)
     for key, value in values.items():
-        if key != "row_number":
-            setattr(nominee, key, value)
+        if key == "row_number" or (key in DETAILS and getattr(row, key) is None):
+            continue  # details the change did not ask about (chat's steps) stay as they were
+        setattr(nominee, key, value)
+    session.flush()
+    return nominee
+
+
+DETAILS = ("category", "gender", "members")  # optional: from the form, or asked apart in chat
+
+
+def set_details(
+    *, session: Session, draft: Registration, nominee_id: int, now: datetime,
+    contact_id: int | None, **given: object,
+) -> Nominee | None:  # fmt: skip
+    """Sets a row's optional details (category, gender, headcount), each checked as the form's
+    are; None if the row is not this draft's. Raises SubmissionError for a value refused."""
+    nominee = session.get(Nominee, nominee_id)
+    if nominee is None or nominee.registration_id != draft.id:
+        return None
+    probe = NomineeInput(NomineeKind(nominee.kind), nominee.name, nominee.title_code, **given)  # type: ignore[arg-type]
+    checks = {"category": _category, "gender": _gender, "members": _members}
+    for key in given:
+        setattr(nominee, key, checks[key](probe))
+    _touch(draft, now, contact_id)
+    session.add(nominee)
     session.flush()
     return nominee
 

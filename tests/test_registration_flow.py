@@ -354,3 +354,48 @@ def test_a_reminder_button_opens_the_flow_from_any_step(core, world) -> None:  #
     assert "Đăng ký danh hiệu thi đua năm 2026" in chat.said
     chat._send(kind="choice", choice="g:nothing:here")
     assert "nút của một tin nhắn trước" in chat.said
+
+
+def test_optional_details_are_asked_apart_and_kept_when_a_row_changes(  # type: ignore[no-untyped-def]
+    core, world, engine: Engine
+) -> None:
+    chat = _contact(core, world)
+    chat.press(REG)
+    chat.press("Bước 2/3")
+    _person(chat, "Lê Thị An", "Lao động tiên tiến", position="Kế toán")
+    _person(chat, "Trần Văn Đức", "Lao động tiên tiến")
+    chat.press("Đối tượng, giới tính (không bắt buộc)")
+    assert "Lê Thị An (Kế toán) — đối tượng để thống kê (không bắt buộc; còn 2 dòng)" in chat.said
+    chat.press("Người lao động trực tiếp")
+    chat.press("Nữ")
+    chat.press("Bỏ qua")  # Đức's category unknown
+    chat.press("Nam")
+    assert "Đã lưu thông tin" in chat.said
+    chat.press("Sửa thông tin một người")
+    chat.text("1")
+    chat.press("Giữ nguyên: Lê Thị An")
+    chat.text("Kế toán trưởng")
+    chat.press("Lao động tiên tiến")
+    chat.press("Không đề nghị")
+    with session_for(engine) as session:
+        rows = {n.name: (n.position, n.category, n.gender)
+                for n in session.exec(select(Nominee))}  # fmt: skip
+    assert rows == {"Lê Thị An": ("Kế toán trưởng", "worker", "female"),
+                    "Trần Văn Đức": (None, None, "male")}  # fmt: skip
+    chat.press("Đối tượng, giới tính (không bắt buộc)")
+    assert "Trần Văn Đức — đối tượng" in chat.said and "Lê Thị An" not in chat.said
+    chat.press("Dừng tại đây")
+    assert "Bước 2/3" in chat.said
+    chat.press("Về trang đăng ký")
+    chat.press("Bước 1/3")
+    chat.press("Thêm tập thể")
+    chat.text("Phòng Kỹ thuật")
+    chat.press("Tập thể lao động tiên tiến")
+    chat.press("Không đề nghị")
+    chat.press("Số người của tập thể (không bắt buộc)")
+    chat.text("mười hai")
+    assert "không phải là số người" in chat.said
+    chat.text("12")
+    with session_for(engine) as session:
+        group = session.exec(select(Nominee).where(Nominee.kind == "collective")).one()
+    assert group.members == 12

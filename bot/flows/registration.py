@@ -8,7 +8,7 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import reprompt
 from bot.core.types import Reply
-from bot.flows import registration_edit, registration_form
+from bot.flows import registration_details, registration_edit, registration_form
 from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.registration_common import (
     COLLECTIVES,
@@ -422,6 +422,7 @@ flow = Flow(
     steps=(
         Step(OVERVIEW, prompt=prompt_home, handle=handle_home, back=MAIN_MENU),
         *registration_edit.STEPS,
+        *registration_details.STEPS,
         Step(REVIEW, prompt=prompt_review, handle=handle_review, back=INDIVIDUALS),
         *registration_form.STEPS,
     ),

@@ -17,6 +17,7 @@ from bot.flows.registration_common import (
     rows_text,
     scope,
 )
+from bot.flows.registration_details import start_details
 from bot.flows.registration_form import ACTIONS
 from bot.i18n import N_, _
 from bot.texts.problems import render
@@ -65,6 +66,10 @@ def prompt_list(ctx: Ctx) -> None:
         choices = choices[:1]
     else:
         choices.append(("remove", _("Remove a row")))
+        choices.append(
+            ("details", _("Headcounts (optional)") if kind == NomineeKind.COLLECTIVE
+             else _("Category and gender (optional)"))
+        )  # fmt: skip
     if kind == NomineeKind.INDIVIDUAL:
         choices += [
             ("template", _("Download the Excel form")),
@@ -88,6 +93,9 @@ def handle_list(ctx: Ctx) -> None:
         ctx.goto(PICK, kind=kind.value, action=ctx.choice)
     elif ctx.choice == "next":
         ctx.goto(INDIVIDUALS if kind == NomineeKind.COLLECTIVE else REVIEW)
+    elif ctx.choice == "details":
+        start_details(ctx, kind)
+        return
     elif ctx.choice == "home":
         ctx.goto(OVERVIEW)
     elif ctx.choice in ACTIONS:

@@ -1,0 +1,166 @@
+"""The rows' optional details in chat, asked apart so that adding a row stays short: a person's
+category and gender (for the statistics form), a collective's headcount (for its LĐTT share)."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.flow import Step
+from bot.core.routing import reprompt
+from bot.core.types import Kind
+from bot.flows.menu import hint_and_reprompt
+from bot.flows.registration_common import COLLECTIVES, INDIVIDUALS, OVERVIEW, draft, scope
+from bot.i18n import _
+from bot.texts.problems import render
+from storage import registrations
+from storage.models import Nominee, NomineeCategory, NomineeKind
+from storage.registrations import SubmissionError
+
+PERSON, GROUP = "reg.detail_person", "reg.detail_group"
+CATEGORY_TEXT = {
+    NomineeCategory.ENTREPRENEUR: "Doanh nhân",
+    NomineeCategory.MANAGER: "Cán bộ quản lý",
+    NomineeCategory.WORKER: "Người lao động trực tiếp",
+}  # the form's own words (its drop-down list), so they are form data, not translated
+
+
+def _missing(row: Nominee) -> bool:
+    if row.kind == NomineeKind.COLLECTIVE:
+        return row.members is None
+    return row.category is None or row.gender is None
+
+
+def start_details(ctx: Ctx, kind: NomineeKind) -> None:
+    """Walks the rows that lack their details, one at a time; each may be skipped."""
+    where = scope(ctx)
+    if where is None:
+        ctx.goto(OVERVIEW)
+        reprompt(ctx)
+        return
+    rows = registrations.nominees(session=ctx.session, registration=draft(ctx, where), kind=kind)
+    waiting = [r.id for r in rows if _missing(r)]
+    back = COLLECTIVES if kind == NomineeKind.COLLECTIVE else INDIVIDUALS
+    if not waiting:
+        ctx.say(_("Every row already has these details."))
+        ctx.goto(back)
+        reprompt(ctx)
+        return
+    ctx.goto(GROUP if kind == NomineeKind.COLLECTIVE else PERSON, queue=waiting, field="category")
+    reprompt(ctx)
+
+
+def _current(ctx: Ctx) -> Nominee | None:
+    """The row being asked about (the queue's first); None when the queue is done."""
+    where = scope(ctx)
+    queue = ctx.data("queue", [])
+    if where is None or not isinstance(queue, list):
+        return None
+    target = draft(ctx, where)
+    while queue:
+        row = ctx.session.get(Nominee, queue[0])
+        if row is not None and row.registration_id == target.id:
+            return row
+        queue.pop(0)  # removed meanwhile
+    return None
+
+
+def _next(ctx: Ctx, *, field: str | None = None) -> None:
+    """The next question: the same person's gender, or the next row; the list when done."""
+    queue = list(ctx.data("queue", []))  # type: ignore[call-overload]
+    if field is None and queue:
+        queue.pop(0)
+    kind = NomineeKind.COLLECTIVE if ctx.conv.step == GROUP else NomineeKind.INDIVIDUAL
+    if not queue:
+        ctx.say(_("The details are saved; rows skipped can be completed later."))
+        ctx.goto(COLLECTIVES if kind == NomineeKind.COLLECTIVE else INDIVIDUALS)
+    else:
+        ctx.goto(ctx.conv.step, queue=queue, field=field or "category")
+    reprompt(ctx)
+
+
+def prompt_person(ctx: Ctx) -> None:
+    """Asks one person's category, then gender."""
+    row = _current(ctx)
+    if row is None:
+        _next(ctx)
+        return
+    who = row.name + (f" ({row.position})" if row.position else "")
+    left = len(ctx.data("queue", []))  # type: ignore[arg-type]
+    if ctx.data("field") == "gender":
+        choices = [("female", "Nữ"), ("male", "Nam")]
+        question = _("%(who)s — gender (optional):") % {"who": who}
+    else:
+        choices = [(c.value, text) for c, text in CATEGORY_TEXT.items()]
+        question = _("%(who)s — category for the statistics (optional; %(n)s rows left):") % {
+            "who": who, "n": left,
+        }  # fmt: skip
+    ctx.say(question, [*choices, ("skip", _("Skip")), ("stop", _("Stop here"))])
+
+
+def handle_person(ctx: Ctx) -> None:
+    """Saves the answer; a skipped one stays empty."""
+    row = _current(ctx)
+    where = scope(ctx)
+    if row is None or where is None or row.id is None:
+        _next(ctx)
+        return
+    gender = ctx.data("field") == "gender"
+    allowed = ("female", "male") if gender else tuple(c.value for c in NomineeCategory)
+    if ctx.choice == "stop":
+        ctx.goto(INDIVIDUALS)
+        reprompt(ctx)
+        return
+    if ctx.choice not in (*allowed, "skip"):
+        hint_and_reprompt(ctx)
+        return
+    if ctx.choice != "skip":
+        registrations.set_details(
+            session=ctx.session, draft=draft(ctx, where), nominee_id=row.id, now=ctx.now,
+            contact_id=ctx.contact.id if ctx.contact else None,
+            **{"gender" if gender else "category": ctx.choice},
+        )  # fmt: skip
+    _next(ctx, field=None if gender else "gender")
+
+
+def prompt_group(ctx: Ctx) -> None:
+    """Asks one collective's headcount."""
+    row = _current(ctx)
+    if row is None:
+        _next(ctx)
+        return
+    ctx.say(
+        _("%(name)s — how many people does it have? (optional: for the share of them registered"
+          " Lao động tiên tiến; type a number)") % {"name": row.name},
+        [("skip", _("Skip")), ("stop", _("Stop here"))],
+    )  # fmt: skip
+
+
+def handle_group(ctx: Ctx) -> None:
+    """Saves a headcount, or explains why it is not one."""
+    row = _current(ctx)
+    where = scope(ctx)
+    if row is None or where is None or row.id is None:
+        _next(ctx)
+        return
+    if ctx.choice == "stop":
+        ctx.goto(COLLECTIVES)
+        reprompt(ctx)
+        return
+    if ctx.choice != "skip":
+        if ctx.incoming.kind != Kind.TEXT:
+            hint_and_reprompt(ctx)
+            return
+        try:
+            registrations.set_details(
+                session=ctx.session, draft=draft(ctx, where), nominee_id=row.id, now=ctx.now,
+                contact_id=ctx.contact.id if ctx.contact else None, members=ctx.incoming.text,
+            )  # fmt: skip
+        except SubmissionError as error:
+            ctx.say(render(error.code, error.params))
+            return
+    _next(ctx)
+
+
+STEPS = (
+    Step(PERSON, prompt=prompt_person, handle=handle_person, back=INDIVIDUALS),
+    Step(GROUP, prompt=prompt_group, handle=handle_group, back=COLLECTIVES, free_text=True),
+)
