@@ -385,3 +385,16 @@ def test_a_commendation_alone_is_a_row() -> None:
 def test_names_typed_with_a_phones_curly_punctuation_are_names() -> None:
     assert registrations.check_name("h’hen niê") == "H'Hen Niê"
     assert registrations.check_name("Lê‑Văn An") == "Lê-Văn An"
+
+
+@pytest.mark.parametrize(
+    ("regime", "cited"),
+    [("nd91-2017", "91/2017"), ("nd98-2023", "98/2023"), ("nd152-2025", "Điều 4 khoản 4")],
+)
+def test_the_attestation_cites_each_regime(regime: str, cited: str) -> None:
+    from bot.flows.registration import attestation_text
+    from bot.i18n import use_language
+
+    with use_language("vi"):
+        text = attestation_text(regime)
+    assert text.startswith("Khi bấm “Xác nhận và nộp”, Anh/Chị cam kết") and cited in text

@@ -356,3 +356,30 @@ def test_past_awards_of_another_enterprise_do_not_count_as_records(session: Sess
     assert company.id is not None and other.id is not None
     assert results.history(session, company.id, 2026).recorded_years == set()
     assert results.history(session, other.id, 2026).recorded_years == {2025}
+
+
+@pytest.mark.parametrize(
+    ("regime", "cited"),
+    [("nd91-2017", "91/2017"), ("nd98-2023", "98/2023"), ("nd152-2025", "86/2025")],
+)
+def test_the_rules_that_need_earlier_years_hold_in_every_regime(
+    session: Session, regime: str, cited: str
+) -> None:
+    earlier = _campaign(session, 2025)
+    company = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    _recognise(session, earlier, company, "Trần Văn Đức", "cstdcs")
+    session.commit()
+    assert company.id is not None
+    rows = [
+        Nominee(registration_id=0, **registrations.validate(regime, row))  # type: ignore[arg-type]
+        for row in (
+            NomineeInput(P, "Trần Văn Đức", "CSTĐ tỉnh", initiative="S"),
+            NomineeInput(P, "Lê Văn Tâm", "LĐTT", award="BK tỉnh"),
+        )
+    ]
+    history = results.history(session, company.id, 2026)
+    found = {w.code: w for w in registration_rules.check(regime, rows, history, 2026)}
+    assert found["history_not_recorded"].params["years"] == "2024"  # Đức: 2024 never entered
+    assert cited in found["history_not_recorded"].basis
+    assert found["bk_tinh_history"].params["name"] == "Lê Văn Tâm"  # 2025 on record, no CSTĐCS
+    assert cited.split("/")[0] in found["bk_tinh_history"].basis
