@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -130,10 +131,11 @@ def export_registrations(
 
 PEOPLE_HEADER = ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
                  "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
-                 "Hình thức khen thưởng đề nghị", "Tên sáng kiến", "Trạng thái")  # fmt: skip
+                 "Hình thức khen thưởng đề nghị", "Tên sáng kiến", "Trạng thái",
+                 "Căn cứ đề nghị")  # fmt: skip
 GROUPS_HEADER = ("STT", "Doanh nghiệp", "Mã số thuế", "Khu công nghiệp", "Số tiếp nhận",
                  "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị",
-                 "Trạng thái")  # fmt: skip
+                 "Trạng thái", "Căn cứ đề nghị")  # fmt: skip
 
 
 def _registration_sheets(
@@ -150,8 +152,8 @@ def _registration_sheets(
     groups = book.create_sheet("Tập thể")
     heading = f"DANH SÁCH ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM {campaign.year}"
     for sheet, header, widths in (
-        (people, PEOPLE_HEADER, (6, 34, 13, 18, 15, 26, 28, 30, 30, 30, 15)),
-        (groups, GROUPS_HEADER, (6, 34, 13, 18, 15, 30, 30, 30, 15)),
+        (people, PEOPLE_HEADER, (6, 34, 13, 18, 15, 26, 28, 30, 30, 30, 15, 34)),
+        (groups, GROUPS_HEADER, (6, 34, 13, 18, 15, 30, 30, 30, 15, 34)),
     ):  # fmt: skip
         sheet.freeze_panes = "C6"
         set_widths(sheet, widths)
@@ -165,7 +167,7 @@ def _registration_sheets(
     lines: Counter[str] = Counter()  # enterprise headings written per sheet
     by_subject: Counter[tuple[str, str]] = Counter()  # (title, individual|collective) -> count
     titles_of: defaultdict[tuple[int, str, str], list[str]] = defaultdict(list)  # a person's titles
-    by_registration: dict[int, list[tuple[str, str, str | None, str, str | None, str | None]]] = {}
+    by_registration: dict[int, list[tuple[Any, ...]]] = {}
     query = (
         sa_select(
             Nominee.__table__.c.registration_id,  # type: ignore[attr-defined]
@@ -175,6 +177,7 @@ def _registration_sheets(
             Nominee.__table__.c.title_code,  # type: ignore[attr-defined]
             Nominee.__table__.c.award_code,  # type: ignore[attr-defined]
             Nominee.__table__.c.initiative,  # type: ignore[attr-defined]
+            Nominee.__table__.c.basis,  # type: ignore[attr-defined]
         )
         .where(col(Nominee.registration_id).in_(set(latest.values())))
         .order_by(col(Nominee.id))
@@ -203,7 +206,7 @@ def _registration_sheets(
                 sheet.append([None, text_cell(sheet, f"{heading}: {len(listed)} {kind_name}",
                                               bold=True)])  # fmt: skip
                 lines[sheet.title] += 1
-        for kind_value, name, position, title_code, award_code, initiative in (
+        for kind_value, name, position, title_code, award_code, initiative, basis in (
             people_rows + group_rows
         ):
             kind = NomineeKind(kind_value)
@@ -220,12 +223,11 @@ def _registration_sheets(
             award_name = names.get(award_code or "", "")
             if kind == NomineeKind.INDIVIDUAL:
                 values = [numbers[kind], *base, name, position or "", title_name, award_name,
-                          initiative or "", state]  # fmt: skip
+                          initiative or "", state, basis or ""]  # fmt: skip
                 people.append(safe_row(people, values))
             else:
-                groups.append(
-                    safe_row(groups, [numbers[kind], *base, name, title_name, award_name, state])
-                )
+                values = [numbers[kind], *base, name, title_name, award_name, state, basis or ""]
+                groups.append(safe_row(groups, values))
     for sheet, header, written in (
         (people, PEOPLE_HEADER, numbers[NomineeKind.INDIVIDUAL]),
         (groups, GROUPS_HEADER, numbers[NomineeKind.COLLECTIVE]),

@@ -249,6 +249,9 @@ class Nominee(SQLModel, table=True):
     category: str | None = Field(default=None, sa_type=String(16))  # NomineeCategory
     gender: str | None = Field(default=None, sa_type=String(8))  # "female" or "male"
     members: int | None = None  # a collective's headcount, optional: for its LĐTT share
+    # what a proposal that needs one rests on: the cụm/khối a Cờ's unit leads, the BK tỉnh's
+    # basis (QĐ 86 Đ.3 k3), the years of CSTĐCS behind a CSTĐ tỉnh
+    basis: str | None = Field(default=None, sa_type=String(300))
 
 
 class Extension(SQLModel, table=True):

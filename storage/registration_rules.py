@@ -85,7 +85,10 @@ def check(
             Warning("ttldtt_for_units", {"names": ", ".join(companies[:10])},
                     basis["ttldtt_for_units"])
         )  # fmt: skip
-    flags = [g.name for g in groups if catalogue.CO_TINH.code in (g.title_code, g.award_code)]
+    flags = [  # one whose cluster is written is for the board to read, not to warn about
+        g.name for g in groups
+        if catalogue.CO_TINH.code in (g.title_code, g.award_code) and not g.basis
+    ]  # fmt: skip
     if flags:
         warnings.append(
             Warning("co_tinh_cluster", {"names": ", ".join(flags[:10])},
@@ -126,6 +129,8 @@ def _earlier_years(
         title = next(c for c in (person.title_code, person.award_code) if c in EARLIER_YEARS)
         short = catalogue.CSTD_TINH.short if title == catalogue.CSTD_TINH.code else "BK tỉnh"
         unknown = [y for y in needed if y not in history.recorded_years]
+        if unknown and person.basis:
+            continue  # years not on record, but written with the proposal: the board reads them
         if unknown:
             params: dict[str, object] = {
                 "name": person.name,
@@ -139,6 +144,8 @@ def _earlier_years(
             found.append(Warning("history_ambiguous", {"name": person.name}))
             continue
         years = sorted({a.year for a in awards if a.code in COUNTS_AS_CSTDCS})
+        if code == "bk_tinh_history" and person.basis:
+            continue  # another basis of Đ.3 k3 is written with the proposal
         if not years and code == "cstd_tinh_history":
             code = "cstd_tinh_history_none"  # said without an empty list of years
         if any(y not in years for y in needed):

@@ -42,18 +42,20 @@ ALIASES = {
     "gender": ("gioi tinh", "nam nu", "gender", "sex"),
     "members": ("so nguoi", "so lao dong", "so thanh vien", "tong so thanh vien", "quan so",
                 "tong so nguoi", "members"),
+    "basis": ("can cu de nghi", "can cu", "can cu khen thuong", "ghi chu can cu", "basis"),
 }  # fmt: skip
+BASIS_HEADER = "Căn cứ đề nghị (Cờ, Bằng khen, CSTĐ tỉnh)"
 INDIVIDUAL_HEADER = (
     "STT", "Họ và tên", "Chức vụ, đơn vị", "Danh hiệu thi đua",
     "Hình thức khen thưởng đề nghị", "Tên sáng kiến (nếu đăng ký CSTĐCS)",
-    "Đối tượng (không bắt buộc)", "Giới tính (không bắt buộc)",
+    "Đối tượng (không bắt buộc)", "Giới tính (không bắt buộc)", BASIS_HEADER,
 )  # fmt: skip
 # no comma in a name: the form's drop-down list is written with commas between them
 CATEGORY_NAMES = {"entrepreneur": "Doanh nhân", "manager": "Cán bộ quản lý",
                   "worker": "Người lao động trực tiếp"}  # fmt: skip
 GENDER_NAMES = {"female": "Nữ", "male": "Nam"}
 COLLECTIVE_HEADER = ("STT", "Tên tập thể", "Danh hiệu thi đua", "Hình thức khen thưởng đề nghị",
-                     "Số người (không bắt buộc)")  # fmt: skip
+                     "Số người (không bắt buộc)", BASIS_HEADER)  # fmt: skip
 
 
 @dataclass
@@ -129,6 +131,7 @@ def _read_rows(
                         category=text["category"] or None,
                         gender=text["gender"] or None,
                         members=cell(row, columns, "members"),
+                        basis=text["basis"] or None,
                     ),
                 )
             )
@@ -187,9 +190,9 @@ def write_template(
             if kind == NomineeKind.INDIVIDUAL:
                 values += [row.position or "", *names, row.initiative or "",
                            CATEGORY_NAMES.get(row.category or "", ""),
-                           GENDER_NAMES.get(row.gender or "", "")]  # fmt: skip
+                           GENDER_NAMES.get(row.gender or "", ""), row.basis or ""]  # fmt: skip
             else:
-                values += [*names, row.members or ""]
+                values += [*names, row.members or "", row.basis or ""]
             line = sheet.max_row + 1
             for column, written in enumerate(values, start=1):
                 _put(sheet, line, column, written)
@@ -202,7 +205,8 @@ def write_template(
             check = DataValidation(type="list", formula1=formula, allow_blank=True)
             check.add(f"{target}4:{target}{MAX_NOMINEES + 3}")
             sheet.add_data_validation(check)
-        for letter, width in zip("ABCDEFGH", (6, 30, 34, 30, 40, 40, 30, 14), strict=False):
+        widths = (6, 30, 34, 30, 40, 40, 30, 14, 40)
+        for letter, width in zip("ABCDEFGHI", widths, strict=False):
             sheet.column_dimensions[letter].width = width
     with whole_file(path) as part:
         workbook.save(part)

@@ -50,6 +50,7 @@ class NomineeInput:
     category: str | None = None  # a NomineeCategory, or its words on the form
     gender: str | None = None  # "female"/"male", or "Nữ"/"Nam"
     members: object = None  # a collective's headcount, as typed or read
+    basis: str | None = None  # căn cứ đề nghị, for the titles that need one
 
 
 # How forms write an individual's category and gender (folded); the statistics form's split.
@@ -84,6 +85,20 @@ def _gender(row: NomineeInput) -> str | None:
     if text not in GENDER_WORDS:
         raise SubmissionError("gender_unknown", value=nfc(row.gender or "")[:20])
     return GENDER_WORDS[text]
+
+
+MAX_BASIS = 300
+# Proposals that rest on something the catalogue cannot see: which cluster, which basis, which
+# years; the chat asks for it after the title, the form has a column.
+NEEDS_BASIS = {"co_tinh", "bk_tinh", "cstd_tinh", "bk_thu_tuong", "hcld_hang_ba"}
+
+
+def _basis(row: NomineeInput) -> str | None:
+    """The proposal's basis as written, checked like free text."""
+    text = nfc(row.basis or "")
+    if len(text) > MAX_BASIS:
+        raise SubmissionError("nominee_basis_too_long", limit=MAX_BASIS)
+    return text or None
 
 
 MAX_MEMBERS = 1_000_000
@@ -226,6 +241,7 @@ def _row_values(nominee: Nominee) -> dict[str, object]:
         "category": nominee.category,
         "gender": nominee.gender,
         "members": nominee.members,
+        "basis": nominee.basis,
     }
 
 
@@ -333,6 +349,7 @@ def validate(regime: str, row: NomineeInput) -> dict[str, object]:
         "category": _category(row),
         "gender": _gender(row),
         "members": _members(row),
+        "basis": _basis(row),
     }
 
 
@@ -387,7 +404,12 @@ def update_nominee(
     return nominee
 
 
-DETAILS = ("category", "gender", "members")  # optional: from the form, or asked apart in chat
+DETAILS = (
+    "category",
+    "gender",
+    "members",
+    "basis",
+)  # optional: from the form, or asked apart in chat
 
 
 def set_details(
@@ -400,7 +422,7 @@ def set_details(
     if nominee is None or nominee.registration_id != draft.id:
         return None
     probe = NomineeInput(NomineeKind(nominee.kind), nominee.name, nominee.title_code, **given)  # type: ignore[arg-type]
-    checks = {"category": _category, "gender": _gender, "members": _members}
+    checks = {"category": _category, "gender": _gender, "members": _members, "basis": _basis}
     for key in given:
         setattr(nominee, key, checks[key](probe))
     _touch(draft, now, contact_id)

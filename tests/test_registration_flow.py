@@ -82,7 +82,10 @@ def test_registering_by_hand_from_menu_to_receipt(core, world, engine: Engine) -
     chat.press("Công ty TNHH Hoà Bình")  # the whole enterprise
     chat.press("Tập thể lao động xuất sắc")
     chat.press("Bằng khen của Chủ tịch")
+    assert "Đề nghị theo căn cứ nào?" in chat.said  # the BK tỉnh rests on a basis: asked
+    chat.text("2 năm liền Tập thể lao động xuất sắc 2024, 2025")
     assert "Đã thêm: Công ty TNHH Hoà Bình" in chat.said
+    assert "(căn cứ: 2 năm liền Tập thể lao động xuất sắc 2024, 2025)" in chat.said
     chat.press("Tiếp tục: Bước 2/3")
     _person(chat, "Trần Văn Đức", "Chiến sĩ thi đua cơ sở", position="Kỹ sư, Phòng Kỹ thuật",
             award="Giấy khen", initiative="Cải tiến dây chuyền sơn")  # fmt: skip

@@ -299,6 +299,7 @@ def test_a_submission_whose_board_notice_fails_is_not_submitted(
     chat.press("Công ty TNHH Hoà Bình")
     chat.press("Tập thể lao động xuất sắc")
     chat.press("Bằng khen của Chủ tịch")
+    chat.press("Bỏ qua, báo Ban Quản lý sau")  # the basis, asked for a BK tỉnh
     chat.press("Tiếp tục: Bước 2/3")
     chat.press("Tiếp tục: Bước 3/3")
     with refusing(engine, "delivery"):

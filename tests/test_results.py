@@ -383,3 +383,26 @@ def test_the_rules_that_need_earlier_years_hold_in_every_regime(
     assert cited in found["history_not_recorded"].basis
     assert found["bk_tinh_history"].params["name"] == "Lê Văn Tâm"  # 2025 on record, no CSTĐCS
     assert cited.split("/")[0] in found["bk_tinh_history"].basis
+
+
+def test_a_written_basis_answers_what_the_records_cannot(session: Session) -> None:
+    company = registry.add_enterprise(session=session, tax_code="0100109106", name="A", now=NOW)
+    _campaign(session, 2025)
+    session.commit()
+    assert company.id is not None
+    regime = "nd152-2025"
+    rows = [
+        Nominee(registration_id=0, **registrations.validate(regime, row))  # type: ignore[arg-type]
+        for row in (
+            NomineeInput(P, "Trần Văn Đức", "CSTĐ tỉnh", initiative="S",
+                         basis="CSTĐCS 2023, 2024, 2025"),
+            NomineeInput(P, "Lê Văn Tâm", "LĐTT", award="BK tỉnh", basis="thành tích đột xuất"),
+            NomineeInput(C, "Phòng A", "Cờ thi đua của UBND tỉnh", basis="dẫn đầu Cụm số 3"),
+            NomineeInput(P, "Ai Khác", "CSTĐ tỉnh", initiative="S"),
+        )
+    ]  # fmt: skip
+    history = results.history(session, company.id, 2026)
+    found = registration_rules.check(regime, rows, history, 2026)
+    assert [(w.code, w.params.get("name")) for w in found] == [
+        ("history_not_recorded", "Ai Khác")
+    ]  # the others' basis is written: the board reads it with the row

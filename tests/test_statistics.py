@@ -51,11 +51,27 @@ def test_category_and_gender_are_read_from_the_form_and_optional(tmp_path: Path)
     rows = [Nominee(registration_id=0, **reading.rows[0])]  # type: ignore[arg-type]
     write_template(template, regime=regime, year=2026, enterprise="Công ty A", rows=rows)
     sheet = openpyxl.load_workbook(template)["Cá nhân"]
-    assert [c.value for c in sheet[3]][-2:] == ["Đối tượng (không bắt buộc)",
+    assert [c.value for c in sheet[3]][-3:-1] == ["Đối tượng (không bắt buộc)",
                                                 "Giới tính (không bắt buộc)"]  # fmt: skip
-    assert [c.value for c in sheet[4]][-2:] == ["Người lao động trực tiếp", "Nữ"]
+    assert [c.value for c in sheet[4]][-3:-1] == ["Người lao động trực tiếp", "Nữ"]
     again = read_form(template, regime=regime, max_bytes=10**6)
     assert (again.rows[0]["category"], again.rows[0]["gender"]) == ("worker", "female")
+
+
+def test_the_basis_column_is_read_and_written(tmp_path: Path) -> None:
+    regime = Regime.ND152_2025.value
+    path = write_xlsx(tmp_path / "cs.xlsx", [
+        ["Tên tập thể", "Danh hiệu thi đua", "Căn cứ đề nghị"],
+        ["Phòng Kỹ thuật", "Cờ thi đua của UBND tỉnh", "Dẫn đầu Cụm thi đua số 3"],
+    ])  # fmt: skip
+    reading = read_form(path, regime=regime, max_bytes=10**6)
+    assert reading.rows[0]["basis"] == "Dẫn đầu Cụm thi đua số 3"
+    template = tmp_path / "mau.xlsx"
+    rows = [Nominee(registration_id=0, **reading.rows[0])]  # type: ignore[arg-type]
+    write_template(template, regime=regime, year=2026, enterprise="Công ty A", rows=rows)
+    assert read_form(template, regime=regime, max_bytes=10**6).rows[0]["basis"] == (
+        "Dẫn đầu Cụm thi đua số 3"
+    )
 
 
 def _world(session: Session) -> Campaign:

@@ -112,6 +112,8 @@ def row_text(regime: str, number: int, row: Nominee) -> str:
     text = " — ".join(parts)
     if row.initiative:
         text += " " + _("(initiative: %(name)s)") % {"name": row.initiative}
+    if row.basis:
+        text += " " + _("(basis: %(basis)s)") % {"basis": row.basis}
     return text
 
 

@@ -26,11 +26,11 @@ from storage.catalogue import Subject
 from storage.models import Nominee, NomineeKind
 from storage.registrations import NomineeInput, SubmissionError
 
-NAME, POSITION, TITLE, AWARD, INITIATIVE = (
-    "reg.name", "reg.position", "reg.title", "reg.award", "reg.initiative",
+NAME, POSITION, TITLE, AWARD, INITIATIVE, BASIS = (
+    "reg.name", "reg.position", "reg.title", "reg.award", "reg.initiative", "reg.basis",
 )  # fmt: skip
 PICK, CONFIRM_REMOVE = "reg.pick", "reg.remove"
-FREE_TEXT = {NAME, POSITION, INITIATIVE, PICK}  # a typed "1" is a value here
+FREE_TEXT = {NAME, POSITION, INITIATIVE, BASIS, PICK}  # a typed "1" is a value here
 ROW_GONE = N_(
     "That row was changed or submitted by another contact in the meantime, so nothing was"
     " changed. Here is the list as it is now."
@@ -260,6 +260,50 @@ def handle_award(ctx: Ctx) -> None:
         return
     row["initiative"] = ""  # a title that needs none keeps none (changed from CSTĐCS)
     ctx.set_data(row=row)
+    _save_or_basis(ctx)
+
+
+def _save_or_basis(ctx: Ctx) -> None:
+    """Asks what the proposal rests on when its title or form needs it, else saves."""
+    row = _row(ctx)
+    if {row.get("title"), row.get("award")} & registrations.NEEDS_BASIS:
+        ctx.goto(BASIS, kind=_kind(ctx).value, row=row, edit=ctx.data("edit"))
+        _prompt_current(ctx)
+        return
+    _save(ctx)
+
+
+def prompt_basis(ctx: Ctx) -> None:
+    """Asks the basis in the words of what the proposal needs."""
+    row = _row(ctx)
+    codes = {row.get("title"), row.get("award")}
+    if "co_tinh" in codes:
+        question = _("Which cụm or khối thi đua does it lead? (e.g. “dẫn đầu Cụm thi đua số 3”)")
+    elif "cstd_tinh" in codes:
+        question = _(
+            "In which years was the person Chiến sĩ thi đua cơ sở? (e.g. “2023, 2024, 2025”)"
+        )
+    else:
+        question = _(
+            "On what basis is it proposed? (e.g. “2 năm liền CSTĐCS 2024, 2025” or “thành tích"
+            " đột xuất”, QĐ 86/2025 Điều 3 khoản 3)"
+        )
+    ctx.say(question, [*_keep(ctx, "basis_kept"), ("skip", _("Skip: tell the board later"))])
+
+
+def handle_basis(ctx: Ctx) -> None:
+    """Stores the basis and saves the row."""
+    row = _row(ctx)
+    if ctx.choice == "skip":
+        row["basis"] = ""
+    elif ctx.choice == "keep":
+        row["basis"] = row.get("basis_kept", "")
+    else:
+        if ctx.incoming.kind != Kind.TEXT or ctx.choice:
+            hint_and_reprompt(ctx)
+            return
+        row["basis"] = ctx.incoming.text
+    ctx.set_data(row=row)
     _save(ctx)
 
 
@@ -280,7 +324,7 @@ def handle_initiative(ctx: Ctx) -> None:
             return
         row["initiative"] = ctx.incoming.text
     ctx.set_data(row=row)
-    _save(ctx)
+    _save_or_basis(ctx)
 
 
 def _save(ctx: Ctx) -> None:
@@ -298,6 +342,7 @@ def _save(ctx: Ctx) -> None:
         position=row.get("position") or None,
         award=row.get("award") or None,
         initiative=row.get("initiative") or None,
+        basis=row.get("basis") if "basis" in row else None,  # not asked: kept as it was
     )
     target = draft(ctx, where)
     contact_id = ctx.contact.id if ctx.contact else None
@@ -369,6 +414,7 @@ def handle_pick(ctx: Ctx) -> None:
         "award": chosen.award_code or "",
         "award_name": award.name if award else "",
         "initiative": chosen.initiative or "",
+        "basis_kept": chosen.basis or "",
     }
     ctx.goto(NAME, kind=kind.value, row=row, edit=chosen.id)
     _prompt_current(ctx)
@@ -420,6 +466,7 @@ STEPS = tuple(
         (TITLE, prompt_title, handle_title, _list_of_kind),
         (AWARD, prompt_award, handle_award, TITLE),
         (INITIATIVE, prompt_initiative, handle_initiative, AWARD),
+        (BASIS, prompt_basis, handle_basis, AWARD),
         (PICK, prompt_pick, handle_pick, _list_of_kind),
         (CONFIRM_REMOVE, prompt_confirm_remove, handle_confirm_remove, _list_of_kind),
     )

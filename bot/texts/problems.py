@@ -233,6 +233,9 @@ TEXTS: dict[str, str] = {
         "“%(value)s” is not a name: it has no letters. Please type the full name."
     ),
     "nominee_name_too_long": N_("The name is longer than %(limit)s characters. Please shorten it."),
+    "nominee_basis_too_long": N_(
+        "The basis of the proposal is longer than %(limit)s characters. Please shorten it."
+    ),
     "nominee_position_too_long": N_(
         "The position is longer than %(limit)s characters. Please shorten it."
     ),
