@@ -25,9 +25,12 @@ RULES = {
     "collective_ldtt_share": "a collective's headcount given: too few of its people LĐTT (TT LĐTT"
     " and TT LĐXS 70 %; 2020 regime: TT LĐTT more than 50 %)",
     "ttldtt_for_units": "Tập thể lao động tiên tiến for the company itself, not one of its units",
-    "co_tinh_cluster": "Cờ thi đua: only the leading unit of a cụm or khối thi đua",
-    "cstd_tinh_history": "CSTĐ tỉnh without CSTĐCS in the two years before on record",
-    "bk_tinh_history": "BK tỉnh without CSTĐCS the year before on record (one basis of several)",
+    "co_tinh_cluster": "Cờ thi đua: only the leading unit of a cụm or khối thi đua (unless the"
+    " cluster is written as the basis)",
+    "cstd_tinh_history": "CSTĐ tỉnh without CSTĐCS in the two years before on record (years"
+    " not on record: unless written as the basis)",
+    "bk_tinh_history": "BK tỉnh without CSTĐCS the year before on record (unless another basis is"
+    " written)",
     "attestation": "submitting attests: nobody listed disciplined, investigated or under an"
     " unresolved complaint",
     "duplicate_name": "the same name twice (case and tone placement folded)",
