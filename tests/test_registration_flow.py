@@ -99,6 +99,7 @@ def test_registering_by_hand_from_menu_to_receipt(core, world, engine: Engine) -
         " đang bị điều tra hoặc có khiếu nại, tố cáo chưa được giải quyết (Nghị định"
         " 152/2025/NĐ-CP, Điều 4 khoản 4)"
     ) in review
+    assert "100% thành viên của các tập thể đề nghị Tập thể lao động xuất sắc" in review
     chat.press("Xác nhận và nộp")
     assert (
         "Đã nộp. Số tiếp nhận DK-2026-0001, phiên bản 1, lúc 08:30 thứ Hai, 02/03/2026."

@@ -397,4 +397,6 @@ def test_the_attestation_cites_each_regime(regime: str, cited: str) -> None:
 
     with use_language("vi"):
         text = attestation_text(regime)
+        excellent = attestation_text(regime, excellent=True)
     assert text.startswith("Khi bấm “Xác nhận và nộp”, Anh/Chị cam kết") and cited in text
+    assert "hoàn thành nhiệm vụ" not in text and "hoàn thành nhiệm vụ" in excellent

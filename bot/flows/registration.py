@@ -27,7 +27,7 @@ from bot.i18n import _, fmt_instant, last_moment
 from bot.texts.board import reach
 from bot.texts.milestones import deadline_words, standing_words
 from bot.texts.problems import render
-from storage import audit, registration_rules, registrations
+from storage import audit, catalogue, registration_rules, registrations
 from storage.catalogue import LEGAL_BASIS
 from storage.models import (
     Contact,
@@ -226,21 +226,29 @@ def prompt_review(ctx: Ctx) -> None:
         lines.append(_("Please check (you may still submit; the board sees these notes too):"))
         lines += ["⚠ " + warning_text(w) for w in warnings]
     if rows:
-        lines.append(attestation_text(regime))
+        excellent = any(r.title_code == catalogue.TT_LDXS.code for r in rows)
+        lines.append(attestation_text(regime, excellent=excellent))
     ctx.set_data(revision=current.revision, draft=current.id)
     choices = [("submit", _("Confirm and submit"))] if rows else []
     ctx.say("\n".join(lines), [*choices, ("edit", _("Back to editing"))])
 
 
-def attestation_text(regime: str) -> str:
+def attestation_text(regime: str, *, excellent: bool = False) -> str:
     """What submitting confirms (NĐ 152/2025 Đ.4 k4: nobody under discipline, investigation
-    or an unresolved complaint is awarded)."""
+    or an unresolved complaint is awarded); with a Tập thể lao động xuất sắc, also that all
+    its members completed their tasks (QĐ 86/2025 Đ.3 k2b), which no list can show."""
     basis = LEGAL_BASIS.get(Regime(regime), {}).get("attestation", "")
     text = _(
         "By pressing “Confirm and submit” you confirm that nobody on this list is under"
         " discipline, under investigation, or the subject of a complaint not yet resolved."
     )
-    return f"{text.rstrip('.')} ({basis})." if basis else text
+    text = f"{text.rstrip('.')} ({basis})." if basis else text
+    if excellent:
+        text += " " + _(
+            "You also confirm that every member of the collectives proposed for Tập thể lao"
+            " động xuất sắc completed their tasks."
+        )
+    return text
 
 
 def attestation_words(row: Registration) -> str:
