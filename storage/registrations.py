@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from storage import catalogue
 from storage.catalogue import Subject
+from storage.erasure import is_erased
 from storage.models import (
     Campaign,
     Enterprise,
@@ -576,8 +577,6 @@ def copy_previous(
     """Fills this year's draft with the rows of the enterprise's last list of an earlier year,
     each checked again against this campaign's regime (a row it refuses is left out, said);
     None when there is no earlier list."""
-    from storage.erasure import is_erased  # erasure reads registrations' models too
-
     earlier = previous_list(session=session, campaign=campaign, enterprise=enterprise)
     if earlier is None:
         return None

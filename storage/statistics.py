@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel import Session
 
 from storage import catalogue, results
@@ -106,14 +107,14 @@ def write_statistics(
     return found
 
 
-def _cells(sheet: object, line: Counts, *, bold: bool = False) -> list[object]:
+def _cells(sheet: WriteOnlyWorksheet, line: Counts, *, bold: bool = False) -> list[object]:
     values = (
         line.collectives, line.enterprises, line.individuals,
         line.by_category[NomineeCategory.ENTREPRENEUR.value],
         line.by_category[NomineeCategory.MANAGER.value],
         line.by_category[NomineeCategory.WORKER.value], line.by_category[""], line.women,
     )  # fmt: skip
-    return [number_cell(sheet, v, bold=bold) for v in values]  # type: ignore[arg-type]
+    return [number_cell(sheet, v, bold=bold) for v in values]
 
 
 def _add(total: Counts, line: Counts) -> None:
