@@ -9,6 +9,7 @@ from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 
 from storage.models import Regime
+from storage.text import parse_day
 
 
 class Payer(StrEnum):
@@ -108,15 +109,10 @@ def parse_salaries(text: str) -> Salaries:
         day_text, sep, amount_text = part.partition("=")
         amount_text = amount_text.strip().replace(".", "").replace(",", "").replace(" ", "")
         day_text = day_text.strip()
-        try:
-            if "/" in day_text:
-                d, m, y = (int(x) for x in day_text.split("/"))
-                day = date(y, m, d)
-            else:
-                day = date.fromisoformat(day_text)
-            amount = int(amount_text)
-        except ValueError:
-            raise ValueError(f"expected DAY=AMOUNT, {example}, got {part!r}") from None
+        day = parse_day(day_text)
+        if day is None or not amount_text.isdecimal():
+            raise ValueError(f"expected DAY=AMOUNT, {example}, got {part!r}")
+        amount = int(amount_text)
         if not sep or not 100_000 <= amount <= 100_000_000:
             raise ValueError(f"expected DAY=AMOUNT in đồng, {example}, got {part!r}")
         found.append((day, amount))

@@ -21,7 +21,7 @@ from storage.registry_import import Outcome as RowOutcome
 from storage.registry_import import Problem
 from storage.results import Decision, Outcome, Proposal
 from storage.tabular import Row, TableFileError, read_sheets
-from storage.text import clip, nfc, search_key, tone_key
+from storage.text import clip, nfc, parse_day, search_key, tone_key
 from storage.xlsx import header_row, number_cell, safe_row, set_widths, text_cell, whole_workbook
 
 SHEET = "Kết quả"
@@ -65,7 +65,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "day": ("ngay quyet dinh", "ngay qd", "ngay ky"),
 }
 REQUIRED = ("tax_code", "name", "proposed", "recognised")
-_DAY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
 def export_results(
@@ -374,12 +373,7 @@ def _day(value: object, result: ResultRow) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    match = _DAY.match(str(value).strip())
-    if match:
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return date(year, month, day)
-        except ValueError:
-            pass
-    result.problems.append(Problem("result_day_unclear", {"value": str(value)}))
-    return None
+    day = parse_day(str(value))
+    if day is None:
+        result.problems.append(Problem("result_day_unclear", {"value": str(value)}))
+    return day

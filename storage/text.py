@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import lru_cache
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -77,3 +78,20 @@ def vi_sort_key(text: str) -> tuple[object, ...]:
     """Sorts names of places and things as Vietnamese does, word by word ("Đình" after
     "Dương", not after "Zê")."""
     return tuple(_word_key(word) for word in nfc(text).split(" "))
+
+
+_DAY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+
+
+def parse_day(text: str) -> date | None:
+    """A calendar day as Vietnamese forms write it (20/12/2026, 20.12.2026, 20-12-2026) or in
+    ISO form (2026-12-20); None when it is not one (31/02/2026 included)."""
+    text = text.strip()
+    found = _DAY.match(text)
+    try:
+        if found:
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 import pytest
 
 from storage.identifiers import IdentifierError, display_phone, parse_phone, parse_tax_code
-from storage.text import nfc, search_key, tone_key
+from storage.text import nfc, parse_day, search_key, tone_key
 
 
 @pytest.mark.parametrize(
@@ -102,3 +103,13 @@ def test_zone_names_are_shown_one_way() -> None:
     assert {zone_display(name) for name in written} == {"KCN Quang Châu"}
     assert len({zone_key(name) for name in written}) == 1
     assert zone_display("Cụm công nghiệp Đồng Nguyên") == "Cụm công nghiệp Đồng Nguyên"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [("20/12/2026", date(2026, 12, 20)), ("1.7.2026", date(2026, 7, 1)),
+     (" 20 - 12 - 2026 ", date(2026, 12, 20)), ("2026-12-20", date(2026, 12, 20)),
+     ("31/02/2026", None), ("tháng 12", None), ("", None), ("20/12/26", None)],
+)  # fmt: skip
+def test_a_day_is_read_as_forms_write_it(text: str, day: date | None) -> None:
+    assert parse_day(text) == day

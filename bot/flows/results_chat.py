@@ -30,14 +30,13 @@ from storage.registry_import import Outcome
 from storage.results import Decision, Proposal
 from storage.results_sheet import export_results, import_results
 from storage.tabular import TableFileError
-from storage.text import nfc
+from storage.text import nfc, parse_day
 
 FILE, CONFIRM, LOOKUP = "results.file", "results.confirm", "results.lookup"
 OWN_NUMBER, OWN_DAY = "results.own_number", "results.own_day"
 OWN_EXCEPT, OWN_CONFIRM = "results.own_except", "results.own_confirm"
 SHOWN_ROWS = 40  # lines of a report or a lookup in chat; the files have them all
 PAGE = 25  # proposals per page of an enterprise's results
-_DAY = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
 _NUMBERS = re.compile(r"\d+")
 
 
@@ -453,14 +452,7 @@ def handle_day(ctx: Ctx) -> None:
         return
     campaign, _enterprise = own
     text = ctx.incoming.text if ctx.incoming.kind == Kind.TEXT else ""
-    match = _DAY.match(text)
-    day = None
-    if match:
-        d, m, y = (int(part) for part in match.groups())
-        try:
-            day = date(y, m, d)
-        except ValueError:
-            day = None
+    day = parse_day(text)
     today = ctx.now.astimezone(ctx.settings.tz).date()
     if day is None:
         ctx.say(_("“%(text)s” is not a date. Type it as day/month/year, e.g. 20/12/2026.")
