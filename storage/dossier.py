@@ -218,7 +218,7 @@ def write_list(dossier: Dossier, campaign: Campaign, path: Path, made_on: date) 
             heading = (f"DANH SÁCH {title.upper()} ĐỀ NGHỊ KHEN THƯỞNG NĂM {campaign.year}"
                        f" (kèm theo Tờ trình của {campaign.board_name})")  # fmt: skip
             sheet.append([text_cell(sheet, heading, bold=True)])
-            sheet.append([text_cell(sheet, f"Ngày lập: {made_on.strftime('%d/%m/%Y')}")])
+            sheet.append([text_cell(sheet, exports.made_words(made_on))])
             sheet.append([])
             sheet.append(header_row(sheet, header))
             listed = [p for p in dossier.proposals if p.kind == kind.value]

@@ -97,7 +97,7 @@ def proposals(
     for registration_id, *values in session.execute(query):
         by_registration[registration_id].append(tuple(values))
     found: list[Proposal] = []
-    for enterprise, _zone in exports._enterprises(session, set(latest)):
+    for enterprise, _zone in exports.enterprises_in_order(session, set(latest)):
         assert enterprise.id is not None
         registration_id = latest[enterprise.id]
         rows = by_registration.get(registration_id, [])

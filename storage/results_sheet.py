@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from storage import catalogue, results
+from storage import catalogue, exports, results
 from storage.headers import HEADER_SCAN_ROWS, cell, find_header
 from storage.identifiers import IdentifierError, parse_tax_code
 from storage.models import AwardResult, Campaign, Conferrer, NomineeKind
@@ -91,8 +91,7 @@ def export_results(
         sheet.append([text_cell(sheet, f"KẾT QUẢ KHEN THƯỞNG NĂM {campaign.year}", bold=True)])
         sheet.append([text_cell(sheet, campaign.board_name)])
         sheet.append([text_cell(sheet, HOW_TO)])
-        made = f"Ngày lập: {made_on.strftime('%d/%m/%Y')}" if made_on else ""
-        sheet.append([text_cell(sheet, made)])
+        sheet.append([text_cell(sheet, exports.made_words(made_on))])
         sheet.append(header_row(sheet, HEADER))
         for number, proposal in enumerate(found, start=1):
             row: AwardResult | None = known.get(proposal.key)

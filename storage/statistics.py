@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel import Session
 
-from storage import catalogue, results
+from storage import catalogue, exports, results
 from storage.models import Campaign, NomineeCategory, NomineeKind
 from storage.xlsx import header_row, number_cell, set_widths, text_cell, whole_workbook
 
@@ -92,8 +92,7 @@ def write_statistics(
             " của mỗi doanh nghiệp."
         )
         sheet.append([text_cell(sheet, source)])
-        made = f"Ngày lập: {made_on.strftime('%d/%m/%Y')}" if made_on else ""
-        sheet.append([text_cell(sheet, made)])
+        sheet.append([text_cell(sheet, exports.made_words(made_on))])
         sheet.append(header_row(sheet, HEADER))
         total = Counts()
         order = [t for t in catalogue.catalogue(campaign.regime) if t.code in found.lines]

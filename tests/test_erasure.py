@@ -15,7 +15,17 @@ from sqlmodel import Session, col, select
 
 from bot.compose import App
 from bot.settings import Settings
-from storage import campaigns, erasure, exports, files, inbox, registry, reports, results
+from storage import (
+    campaigns,
+    document_archive,
+    erasure,
+    exports,
+    files,
+    inbox,
+    registry,
+    reports,
+    results,
+)
 from storage.engine import session_for
 from storage.models import (
     AuditEvent,
@@ -201,7 +211,9 @@ def test_documents_of_a_closed_campaign_go_after_the_retention_period(
     session.refresh(gone)
     assert gone.removed_at is not None  # the record of what was sent stays
     archive = tmp_path / "docs.zip"
-    assert exports.zip_documents(session=session, campaign=old, root=root, path=archive) == 1
+    assert (
+        document_archive.zip_documents(session=session, campaign=old, root=root, path=archive) == 1
+    )
     with zipfile.ZipFile(archive) as opened:
         assert opened.namelist() == ["danh-muc-tai-lieu.xlsx", "0101243150 B v1.pdf"]
     assert prune_documents(session, root, NOW, 60, actor="test").files == 0  # once only

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from storage import (
     campaigns,
+    document_archive,
     dossier,
     exports,
     files,
@@ -104,9 +105,13 @@ def test_registration_list_in_the_official_layout(session: Session, tmp_path: Pa
     assert formula.value == HYPERLINK and formula.data_type == "s"
     assert book["Cá nhân"].freeze_panes == "C6" and book["Cá nhân"].auto_filter.ref == "A5:L9"
     groups = [tuple(r) for r in book["Tập thể"].iter_rows(values_only=True)]
-    assert groups[6][5:] == ("Phòng Kỹ thuật", "Tập thể lao động xuất sắc",
-                             "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh", "Đã nhận",
-                             None)  # fmt: skip  (no basis written: the last column empty)
+    assert groups[6][5:] == (
+        "Phòng Kỹ thuật",
+        "Tập thể lao động xuất sắc",
+        "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+        "Đã nhận",
+        None,
+    )  # fmt: skip  (no basis written: the last column empty)
     assert "ở mọi trạng thái xem xét" in groups[2][0]
     summary = book["Tổng hợp"]
     totals = {r[0]: r for r in summary.iter_rows(values_only=True) if r and r[0]}
@@ -193,7 +198,7 @@ def test_report_figures_and_documents(session: Session, tmp_path: Path) -> None:
     assert sheet.column_dimensions["B"].width >= 30
     archive_path = tmp_path / "docs.zip"
     assert (
-        exports.zip_documents(
+        document_archive.zip_documents(
             session=session, campaign=campaign, root=tmp_path / "files", path=archive_path
         )
         == 1

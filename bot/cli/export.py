@@ -9,7 +9,7 @@ import click
 from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _
-from storage import audit, campaigns, dossier, exports, statistics
+from storage import audit, campaigns, document_archive, dossier, exports, statistics
 from storage.registry import RegistryError
 
 
@@ -75,7 +75,7 @@ def export(app: App, what: str, file: Path, year: int | None, all_submitted: boo
                       " (--all-submitted includes them).") % {"n": covered.left_out}
                 )  # fmt: skip
         else:
-            written = exports.zip_documents(
+            written = document_archive.zip_documents(
                 session=session, campaign=campaign, root=app.settings.data_dir / "files",
                 path=file, made_on=today, tz=app.settings.tz,
             )  # fmt: skip

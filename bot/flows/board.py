@@ -18,7 +18,7 @@ from bot.flows.roles import STAFF, refuse
 from bot.i18n import _
 from bot.texts.milestones import deadline_words, milestone_name
 from bot.texts.progress import milestone_chart, zone_lines
-from storage import audit, campaigns, dossier, exports, links, outbox, statistics
+from storage import audit, campaigns, document_archive, dossier, exports, links, outbox, statistics
 from storage.identifiers import display_phone
 from storage.models import Campaign, Milestone, Role
 from storage.progress import progress
@@ -327,7 +327,7 @@ def write_documents(
     timezone: str = "Asia/Ho_Chi_Minh",
 ) -> int:  # fmt: skip
     """The zip of the year-end documents with its index (run by ``offload``)."""
-    return exports.zip_documents(
+    return document_archive.zip_documents(
         session=session, campaign=_campaign(session, campaign_id), root=root, path=path,
         made_on=today, tz=ZoneInfo(timezone),
     )  # fmt: skip
