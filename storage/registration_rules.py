@@ -146,20 +146,12 @@ def _earlier_years(
         years = sorted({a.year for a in awards if a.code in COUNTS_AS_CSTDCS})
         if code == "bk_tinh_history" and person.basis:
             continue  # another basis of Đ.3 k3 is written with the proposal
-        if not years and code == "cstd_tinh_history":
-            code = "cstd_tinh_history_none"  # said without an empty list of years
         if any(y not in years for y in needed):
-            found.append(
-                Warning(
-                    code,
-                    {
-                        "name": person.name,
-                        "years": ", ".join(map(str, years)) or "—",
-                        "needed": ", ".join(map(str, needed)),
-                    },
-                    basis.get("cstd_tinh_history" if code.startswith("cstd") else code, ""),
-                )
-            )
+            # no year at all on record is said so, not as an empty list of years
+            said = f"{code}_none" if not years and code == "cstd_tinh_history" else code
+            params = {"name": person.name, "years": ", ".join(map(str, years)),
+                      "needed": ", ".join(map(str, needed))}  # fmt: skip
+            found.append(Warning(said, params, basis.get(code, "")))
     return found
 
 
