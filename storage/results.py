@@ -221,14 +221,25 @@ class Standing:
         return self.proposed - self.recognised - self.refused
 
 
-def standing(session: Session, campaign: Campaign, enterprise_id: int) -> Standing:
+def standing(
+    session: Session,
+    campaign: Campaign,
+    enterprise_id: int,
+    listed: list[Proposal] | None = None,
+    known: dict[Key, AwardResult] | None = None,
+) -> Standing:
     """How many of the enterprise's proposals were recognised, refused or still wait, what was
-    conferred and under which decisions."""
+    conferred and under which decisions; ``listed`` and ``known``: its proposals and results
+    when the caller has read them already."""
     found = Standing()
-    keys = {p.key for p in proposals(session, campaign, [enterprise_id])}
+    if listed is None:
+        listed = proposals(session, campaign, [enterprise_id])
+    if known is None:
+        known = recorded(session, campaign, [enterprise_id])
+    keys = {p.key for p in listed}
     found.proposed = len(keys)
     seen: set[tuple[str, date | None, str]] = set()
-    for key, row in sorted(recorded(session, campaign, [enterprise_id]).items()):
+    for key, row in sorted(known.items()):
         if key not in keys:
             continue  # a proposal no longer in the newest list
         if row.recognised:

@@ -104,8 +104,8 @@ def show_own(ctx: Ctx) -> None:
         )
         show_menu(ctx)
         return
-    found = results.standing(ctx.session, campaign, enterprise.id)
     known = results.recorded(ctx.session, campaign, [enterprise.id])
+    found = results.standing(ctx.session, campaign, enterprise.id, items, known)
     lines = standing_lines(campaign.regime, campaign.year, enterprise.name, found)
     shown = list(enumerate(items, 1))[page * PAGE : (page + 1) * PAGE]
     lines += [_item_line(campaign, n, p, known.get(p.key)) for n, p in shown]
