@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage import exports
+from storage import exports, links, outbox
 from storage.models import (
     AwardResult,
     Campaign,
@@ -362,8 +362,6 @@ def notify(
 ) -> int:
     """Queues a results notice to each contact of these enterprises, on the chat they use
     (rendered when sent, in its language, from what is recorded then); returns how many."""
-    from storage import links, outbox  # the outbox's planner imports exports, as this does
-
     queued = 0
     chats = links.reachable_chats(session=session, enterprise_ids=list(enterprise_ids))
     for chat in links.one_chat_each(chats):  # each person once, on the chat they use
