@@ -93,10 +93,7 @@ def create_from(
     """Next year from this one: the previous campaign's milestones on the same local days
     (29/2 becomes 28/2), with their reminder plan, and its board name; what is given here wins.
     The registry, contacts and chats belong to no year: they simply stay."""
-    before = get_campaign(session=session, year=previous)
-    if before is None:
-        raise RegistryError("campaign_year_missing", year=previous,
-                            years=", ".join(map(str, years(session=session))) or "—")  # fmt: skip
+    before = require_campaign(session=session, year=previous)
     stones = {MilestoneKind(m.kind): m for m in milestones(session=session, campaign=before)}
     shifted: dict[MilestoneKind, datetime | None] = {kind: None for kind in MilestoneKind}
     for kind, stone in stones.items():
@@ -127,6 +124,18 @@ def get_campaign(*, session: Session, year: int | None = None) -> Campaign | Non
     if year is not None:
         query = query.where(Campaign.year == year)
     return session.exec(query.order_by(col(Campaign.year).desc())).first()
+
+
+def require_campaign(*, session: Session, year: int | None = None) -> Campaign:
+    """The campaign of ``year`` (the latest by default); raises RegistryError naming the years
+    there are when it is missing."""
+    found = get_campaign(session=session, year=year)
+    if found is not None:
+        return found
+    if year is None:
+        raise RegistryError("campaign_missing")
+    there = ", ".join(map(str, years(session=session))) or "—"
+    raise RegistryError("campaign_year_missing", year=year, years=there)
 
 
 def years(*, session: Session) -> list[int]:

@@ -10,7 +10,6 @@ from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _
 from storage import audit, campaigns, document_archive, dossier, exports, statistics
-from storage.registry import RegistryError
 
 
 @click.command("export")
@@ -38,12 +37,7 @@ def export(app: App, what: str, file: Path, year: int | None, all_submitted: boo
                      " THIDUA_DOSSIER_TEMPLATE to its path.") % {"file": file})  # fmt: skip
         return
     with app.session() as session:  # read only: the service goes on writing meanwhile
-        campaign = campaigns.get_campaign(session=session, year=year)
-        if campaign is None and year is not None:
-            years = ", ".join(str(y) for y in campaigns.years(session=session)) or "—"
-            raise RegistryError("campaign_year_missing", year=year, years=years)
-        if campaign is None:
-            raise RegistryError("campaign_missing")
+        campaign = campaigns.require_campaign(session=session, year=year)
         today = app.now().astimezone(app.settings.tz).date()
         if what == "registrations":
             counts = exports.export_registrations(

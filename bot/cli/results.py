@@ -5,28 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlmodel import Session
 
 from bot.cli.writing import writing
 from bot.compose import App
 from bot.i18n import _
 from bot.texts.results import past_lines, report_lines
 from storage import audit, campaigns, results, tabular
-from storage.models import Campaign, Regime
-from storage.registry import RegistryError
+from storage.models import Regime
 from storage.registry_import import Outcome
 from storage.results_sheet import export_results, import_results
-
-
-def campaign_of(session: Session, year: int | None) -> Campaign:
-    """The campaign of a year (the latest by default), or the error naming the years there are."""
-    campaign = campaigns.get_campaign(session=session, year=year)
-    if campaign is None and year is not None:
-        years = ", ".join(str(y) for y in campaigns.years(session=session)) or "—"
-        raise RegistryError("campaign_year_missing", year=year, years=years)
-    if campaign is None:
-        raise RegistryError("campaign_missing")
-    return campaign
 
 
 @click.group("results")
@@ -41,7 +28,7 @@ def results_group() -> None:
 def results_export(app: App, file: Path, year: int | None) -> None:
     """Write the campaign's proposals to FILE (.xlsx), with result columns to fill."""
     with app.session() as session:
-        campaign = campaign_of(session, year)
+        campaign = campaigns.require_campaign(session=session, year=year)
         today = app.now().astimezone(app.settings.tz).date()
         written = export_results(session=session, campaign=campaign, path=file, made_on=today)
     click.echo(_("Wrote %(file)s (%(n)s entries).") % {"file": file, "n": written})
@@ -58,7 +45,7 @@ def results_import(app: App, file: Path, year: int | None, dry_run: bool, no_not
     max_bytes = app.settings.import_max_mb * 1024 * 1024
     tabular.read_before_writing(file, max_bytes=max_bytes)  # the lock is held for writing only
     with writing(app) as session:
-        campaign = campaign_of(session, year)
+        campaign = campaigns.require_campaign(session=session, year=year)
         report = import_results(
             session=session, campaign=campaign, path=file, actor=app.actor, now=app.now(),
             dry_run=dry_run, max_bytes=max_bytes,
