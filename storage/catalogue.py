@@ -177,6 +177,15 @@ def by_code(regime: str, code: str) -> Title | None:
     return next((t for t in catalogue(regime) if t.code == code), None)
 
 
+def short_name(regime: str, code: str | None) -> str:
+    """A title's short form as lists write it ("LĐTT"); its code if the regime does not know
+    it, "" for none."""
+    if not code:
+        return ""
+    title = by_code(regime, code)
+    return title.short if title else code
+
+
 def match(regime: str, text: str, *, award: bool) -> Title | None:
     """A title (or award) of the regime named as people write it: full name or short form."""
     key = search_key(text)

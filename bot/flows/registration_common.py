@@ -94,10 +94,7 @@ def rule_warnings(
 
 def title_name(regime: str, code: str | None) -> str:
     """A title's short form as the form writes it."""
-    if not code:
-        return ""
-    title = catalogue.by_code(regime, code)
-    return title.short if title else code
+    return catalogue.short_name(regime, code)
 
 
 def row_text(regime: str, number: int, row: Nominee) -> str:

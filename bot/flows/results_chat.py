@@ -35,7 +35,7 @@ from bot.texts.results import past_lines, report_lines
 from storage import audit, campaigns, files, results
 from storage.models import Campaign, Conferrer, Role
 from storage.registry_import import Outcome
-from storage.results_sheet import export_results, import_results
+from storage.results_sheet import ResultsReport, export_results, import_results
 from storage.tabular import TableFileError
 from storage.text import nfc
 
@@ -169,9 +169,9 @@ def handle_file(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), [("apply", _("Yes, record them")), ("no", _("No, change nothing"))])
 
 
-def _short(report: object) -> list[str]:
+def _short(report: ResultsReport) -> list[str]:
     """The report's lines, the rows not taken capped for a chat."""
-    lines = list(report_lines(report))  # type: ignore[arg-type]
+    lines = list(report_lines(report))
     if len(lines) > SHOWN_ROWS:
         lines = [*lines[: SHOWN_ROWS - 3], "…", *lines[-2:]]
     return lines

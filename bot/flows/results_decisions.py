@@ -15,8 +15,8 @@ from bot.flows.menu import hint_and_reprompt, show_menu
 from bot.flows.roles import STAFF, refuse
 from bot.i18n import _, fmt_day
 from bot.texts.problems import render
-from bot.texts.results import standing_lines, title_short
-from storage import audit, campaigns, registry, results
+from bot.texts.results import standing_lines
+from storage import audit, campaigns, catalogue, registry, results
 from storage.identifiers import IdentifierError, parse_tax_code
 from storage.models import AwardResult, Campaign, Conferrer, Enterprise, Role
 from storage.results import Decision, Proposal
@@ -134,14 +134,14 @@ def show_own(ctx: Ctx) -> None:
 
 def _item_line(campaign: Campaign, number: int, item: Proposal, row: AwardResult | None) -> str:
     who = item.name + (f" ({item.position})" if item.position else "")
-    what = title_short(campaign.regime, item.code)
+    what = catalogue.short_name(campaign.regime, item.code)
     if row is None:
         state = _("awaiting a decision")
     elif row.recognised:
         state = _("recognised")
         if row.conferred_code and row.conferred_code != item.code:
             state = _("conferred %(title)s instead") % {
-                "title": title_short(campaign.regime, row.conferred_code)
+                "title": catalogue.short_name(campaign.regime, row.conferred_code)
             }
         if row.decision_number:
             state += " — " + _("Decision No. %(number)s") % {"number": row.decision_number}
@@ -251,7 +251,7 @@ def prompt_except(ctx: Ctx) -> None:
     page = _page(ctx, len(items))
     lines += [
         f"{n}. {p.name}" + (f" ({p.position})" if p.position else "")
-        + f" — {title_short(regime, p.code)}"
+        + f" — {catalogue.short_name(regime, p.code)}"
         for n, p in list(enumerate(items, 1))[page * PAGE : (page + 1) * PAGE]
     ]  # fmt: skip
     lines.append(

@@ -33,12 +33,6 @@ def conferrer_name(value: str) -> str:
     return _(CONFERRER_TEXT[known[value]]) if value in known else value
 
 
-def title_short(regime: str, code: str) -> str:
-    """A title's short form (its code if the regime does not know it)."""
-    title = catalogue.by_code(regime, code)
-    return title.short if title else code
-
-
 def report_lines(report: ResultsReport) -> Iterator[str]:
     """Each row that was not simply recorded, then the totals and whether anything was saved."""
     yield _("Sheet “%(sheet)s”, header on row %(row)s.") % {
@@ -82,7 +76,7 @@ def standing_lines(regime: str, year: int, enterprise: str, standing: Standing) 
     ]  # fmt: skip
     if standing.by_code:
         conferred = ", ".join(
-            f"{title_short(regime, code)} {fmt_number(n)}"
+            f"{catalogue.short_name(regime, code)} {fmt_number(n)}"
             for code, n in sorted(standing.by_code.items())
         )
         lines.append(_("Conferred: %(list)s.") % {"list": conferred})
@@ -114,5 +108,5 @@ def past_lines(awards: Sequence[PastAward], regime: str) -> list[str]:
                     "number": award.decision_number,
                     "day": fmt_day(award.decision_date) if award.decision_date else "—",
                 }
-            lines.append(f"   {award.year}: {title_short(regime, award.code)}{decision}")
+            lines.append(f"   {award.year}: {catalogue.short_name(regime, award.code)}{decision}")
     return lines
