@@ -12,15 +12,11 @@ from bot.flows.registration_common import COLLECTIVES, INDIVIDUALS, OVERVIEW, dr
 from bot.i18n import _
 from bot.texts.problems import render
 from storage import registrations
-from storage.models import Nominee, NomineeCategory, NomineeKind
+from storage.models import Nominee, NomineeKind
+from storage.registration_sheet import CATEGORY_NAMES, GENDER_NAMES
 from storage.registrations import SubmissionError
 
 PERSON, GROUP = "reg.detail_person", "reg.detail_group"
-CATEGORY_TEXT = {
-    NomineeCategory.ENTREPRENEUR: "Doanh nhân",
-    NomineeCategory.MANAGER: "Cán bộ quản lý",
-    NomineeCategory.WORKER: "Người lao động trực tiếp",
-}  # the form's own words (its drop-down list), so they are form data, not translated
 
 
 def _missing(row: Nominee) -> bool:
@@ -86,10 +82,10 @@ def prompt_person(ctx: Ctx) -> None:
     who = row.name + (f" ({row.position})" if row.position else "")
     left = len(ctx.data("queue", []))  # type: ignore[arg-type]
     if ctx.data("field") == "gender":
-        choices = [("female", "Nữ"), ("male", "Nam")]
+        choices = list(GENDER_NAMES.items())  # the form's own words: form data
         question = _("%(who)s — gender (optional):") % {"who": who}
     else:
-        choices = [(c.value, text) for c, text in CATEGORY_TEXT.items()]
+        choices = list(CATEGORY_NAMES.items())
         question = _("%(who)s — category for the statistics (optional; %(n)s rows left):") % {
             "who": who, "n": left,
         }  # fmt: skip
@@ -104,7 +100,7 @@ def handle_person(ctx: Ctx) -> None:
         _next(ctx)
         return
     gender = ctx.data("field") == "gender"
-    allowed = ("female", "male") if gender else tuple(c.value for c in NomineeCategory)
+    allowed = tuple(GENDER_NAMES if gender else CATEGORY_NAMES)
     if ctx.choice == "stop":
         ctx.goto(INDIVIDUALS)
         reprompt(ctx)
