@@ -106,7 +106,10 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 if line.lower().startswith("content-length:"):
                     length = int(line.split(":", 1)[1])
             body = await reader.readexactly(length) if length else b""
-            if path == "/counts":
+            if path.startswith("/done"):  # how many chats have n answers (cheap to ask often)
+                least = int(path.partition("n=")[2] or 1)
+                payload = str(sum(1 for n in counts.values() if n >= least)).encode()
+            elif path == "/counts":
                 payload = json.dumps(counts).encode()
             elif path == "/last":
                 payload = json.dumps({c: [counts[c], t] for c, t in last.items()}).encode()

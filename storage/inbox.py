@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, func, null, or_, select, text, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, null, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from storage.models import Inbox
@@ -24,6 +24,25 @@ _STORE = insert_ignore(_INBOX, ("channel", "chat_id", "key"), (_INBOX.c.key, _IN
 KEEP_ANSWERED = timedelta(days=7)
 CLAIM_LEASE = timedelta(minutes=5)  # an answer claimed for sending this long ago was not sent
 CHAT_LOCKS = 7_262_027  # first key of the (two-key) advisory locks of chats' turns
+# Every update runs these two: built once (building a statement cost more than running it).
+_OLDEST = (
+    select(_INBOX.c.id, _INBOX.c.payload)
+    .where(
+        _INBOX.c.channel == bindparam("channel"),
+        _INBOX.c.chat_id == bindparam("chat_id"),
+        _INBOX.c.done_at.is_(None),
+    )
+    .order_by(_INBOX.c.id)
+    .limit(2)
+)
+_DONE = (
+    update(_INBOX)
+    .where(_INBOX.c.id == bindparam("row_id"), _INBOX.c.done_at.is_(None))
+    .values(
+        done_at=bindparam("now", type_=_INBOX.c.done_at.type),
+        answer=bindparam("answer", type_=_INBOX.c.answer.type),
+    )
+)
 
 
 def store(
@@ -99,16 +118,7 @@ def oldest_undone(
 ) -> tuple[int, dict[str, object], bool] | None:
     """The chat's first delivery not yet handled, whichever process stored it: its id, its
     payload, and whether more wait after it."""
-    rows = conn.execute(
-        select(_INBOX.c.id, _INBOX.c.payload)
-        .where(
-            _INBOX.c.channel == channel,
-            _INBOX.c.chat_id == chat_id,
-            _INBOX.c.done_at.is_(None),
-        )
-        .order_by(_INBOX.c.id)
-        .limit(2)
-    ).all()
+    rows = conn.execute(_OLDEST, {"channel": channel, "chat_id": chat_id}).all()
     return (rows[0][0], rows[0][1], len(rows) > 1) if rows else None
 
 
@@ -146,11 +156,7 @@ def claim_unanswered(
 def mark_done(conn: Connection, inbox_id: int, answer: dict[str, object], now: datetime) -> bool:
     """Marks a delivery handled, in the transaction of its effects, keeping its answer; False
     when it was handled already (another worker's turn came in between)."""
-    done = conn.execute(
-        update(_INBOX)
-        .where(_INBOX.c.id == inbox_id, _INBOX.c.done_at.is_(None))
-        .values(done_at=now, answer=answer)
-    )
+    done = conn.execute(_DONE, {"row_id": inbox_id, "now": now, "answer": answer})
     return bool(done.rowcount)
 
 
