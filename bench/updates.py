@@ -35,6 +35,7 @@ from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.telegram.ordering import Delivery
 from bot.core.engine import Core
 from bot.core.types import Incoming, Result
 from bot.settings import Settings
@@ -428,9 +429,10 @@ async def _mark_chosen(update: Update) -> None:
 class Driver:
     """Feeds one chat's three updates to an Application, as Telegram would deliver them."""
 
-    def __init__(self, application: Application, request: OfflineRequest) -> None:
+    def __init__(self, application: Application, request: OfflineRequest, *, decoded: bool) -> None:
         self.application = application
         self.request = request
+        self.decoded = decoded  # PTB's Update objects (the ConversationHandler), or the JSON
         self.update_id = 0
         self.message_id = 0
 
@@ -447,11 +449,15 @@ class Driver:
     async def _feed(
         self, kind: int, payload: dict[str, Any], samples: list[tuple[int, float]] | None
     ) -> None:
-        """Decodes the update and lets the Application process it, timing both."""
+        """Hands the update to the Application as each stack reads it (ours: Telegram's JSON;
+        the ConversationHandler: decoded into PTB's objects), timing both."""
         self.update_id += 1
         payload["update_id"] = self.update_id
         started = time.perf_counter()
-        await self.application.process_update(Update.de_json(payload, self.application.bot))
+        update = (
+            Update.de_json(payload, self.application.bot) if self.decoded else Delivery(payload)
+        )
+        await self.application.process_update(update)
         if samples is not None:
             samples.append((kind, time.perf_counter() - started))
 
@@ -533,7 +539,7 @@ async def _measure(
     samples: list[tuple[int, float]] = []
     async with application:
         await application.start()  # no updater: updates are fed to process_update directly
-        driver = Driver(application, request)
+        driver = Driver(application, request, decoded=variant != "ours")
         for index in range(warmup):
             await driver.chat(index, codes[index], None)
         request.calls.clear()
@@ -666,7 +672,8 @@ def main(chats: int = CHATS, warmup: int = WARMUP, repeats: int = REPEATS) -> No
         print(f"| {label} | {per_kind} | {share:.0%} | {figures['shutdown_seconds']:.2f} |")
     stall = max(results[v]["shutdown_seconds"] for v in ("ch-thread", "ch-inline"))
     print(
-        "\nTimed per update: Update.de_json + Application.process_update, including the Bot API"
+        "\nTimed per update: reading the update (ours: the JSON as it came; the"
+        " ConversationHandler: Update.de_json) + Application.process_update, including the Bot API"
         " calls' request encoding and reply decoding. Our conversation state is committed to"
         " SQLite within every update. PicklePersistence instead writes from the event loop every"
         " 60 s (PTB's default), rewriting the whole file once per changed chat: for this run's"

@@ -6,21 +6,24 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from telegram import Update
 from telegram.error import RetryAfter
 
-from bot.channels.telegram.ordering import ChatOrder
+from bot.channels.telegram.ordering import ChatOrder, Delivery
 from bot.channels.telegram.pacing import ChatPacer
 
 
-def _update(chat: int, number: int) -> Update:
+def _payload(chat: int, number: int) -> dict[str, Any]:
     message = {
         "message_id": number,
         "date": 0,
         "chat": {"id": chat, "type": "private"},
         "text": f"tin {number}",
     }
-    return Update.de_json({"update_id": number, "message": message}, None)
+    return {"update_id": number, "message": message}
+
+
+def _update(chat: int, number: int) -> Delivery:
+    return Delivery(_payload(chat, number))
 
 
 async def test_one_chat_in_arrival_order_while_other_chats_go_on() -> None:
@@ -148,18 +151,18 @@ async def test_webhook_deliveries_arriving_at_once_share_a_commit() -> None:
     batches: list[list[int]] = []
     failing = False
 
-    async def store(updates: list[Update]) -> None:
+    async def store(updates: list[dict[str, Any]]) -> None:
         await asyncio.sleep(0.01)  # the database's round trip
         if failing:
             raise OSError("the database is away")
-        batches.append([u.update_id for u in updates])
+        batches.append([u["update_id"] for u in updates])
 
     arrivals = Arrivals(store)
-    await asyncio.gather(*(arrivals.store(_update(c, c)) for c in range(1, 51)))
+    await asyncio.gather(*(arrivals.store(_payload(c, c)) for c in range(1, 51)))
     assert sorted(i for batch in batches for i in batch) == list(range(1, 51))
     assert len(batches) <= 2  # not fifty commits: those that came while one was stored wait for it
     failing = True
     results = await asyncio.gather(
-        *(arrivals.store(_update(c, c)) for c in range(51, 54)), return_exceptions=True
+        *(arrivals.store(_payload(c, c)) for c in range(51, 54)), return_exceptions=True
     )
     assert all(isinstance(r, OSError) for r in results)

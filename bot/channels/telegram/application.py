@@ -19,7 +19,7 @@ from telegram.request import BaseRequest
 
 from bot.channels import StartFailed
 from bot.channels.telegram import CHANNEL
-from bot.channels.telegram.ordering import ChatOrder, Stored
+from bot.channels.telegram.ordering import ChatOrder, Delivery, Payload, Stored, chat_of
 from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.translate import (
@@ -34,7 +34,7 @@ from bot.channels.telegram.translate import (
 )
 from bot.channels.telegram.webhook import Webhook
 from bot.core.engine import Core, Unavailable, apology
-from bot.core.types import Aside, Incoming, Result, result_of
+from bot.core.types import Aside, Result, result_of
 from bot.i18n import _
 from bot.metrics import ANSWER_SECONDS
 from bot.settings import Settings
@@ -77,7 +77,7 @@ class UpdateHandler:
         """Runs blocking core work off the event loop, on the core's thread."""
         return await asyncio.get_running_loop().run_in_executor(self.worker, function)
 
-    async def queue(self, application: Application, chat_id: str, update: Update | None) -> None:
+    async def queue(self, application: Application, chat_id: str, update: Payload | None) -> None:
         """Tells the Application that a chat has stored deliveries: one marker per chat while it
         waits for its turn (the drain takes them all), carrying the updates that came."""
         waiting = self.waiting.get(chat_id)
@@ -94,13 +94,12 @@ class UpdateHandler:
             del self.waiting[stored.chat_id]  # what comes from now on needs a marker of its own
         bot = context.bot
         assert isinstance(bot, ReplyBot)  # build_application's
-        read = {update.update_id: update for update in stored.updates}  # not decoded again
-        decode = partial(_decode, bot, read)
+        decode = partial(incoming_from, bot_username=bot.username)
         files = TelegramFiles(bot, asyncio.get_running_loop())
         take = partial(self.core.handle_next, CHANNEL, stored.chat_id, decode, files=files)
         try:
             for update in stored.updates:  # documents downloaded before the turn
-                document = document_of(update.message)
+                document = document_of(update.get("message"))
                 if document is None:
                     continue
                 if self.core.admit_file(CHANNEL, stored.chat_id, document).taken:
@@ -113,43 +112,41 @@ class UpdateHandler:
                     return
                 if handled is None:  # an earlier marker's drain took them already
                     return
-                update = read.pop(handled.payload.get("update_id"), None)
-                update = update or Update.de_json(handled.payload, bot)
-                await self._after(bot, update, handled.result, handled.inbox_id, context)
+                await self._after(bot, handled.payload, handled.result, handled.inbox_id, context)
                 ANSWER_SECONDS.labels(CHANNEL).observe(time.monotonic() - stored.arrived)
                 if not handled.more or not handled.result.handled:
                     return
         finally:
             files.discard()
 
-    async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_update(self, update: Delivery, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answers an update fed to the Application directly (benchmarks), not from the inbox."""
         bot = context.bot
         assert isinstance(bot, ReplyBot)
-        incoming = incoming_from(update, bot.username)
+        incoming = incoming_from(update.payload, bot.username)
         result = Result()
         if incoming is not None:
             files = TelegramFiles(bot, asyncio.get_running_loop())
             result = await self._in_worker(partial(self.core.handle, incoming, files=files))
-        await self._after(bot, update, result, None, context)
+        await self._after(bot, update.payload, result, None, context)
 
     async def _after(
         self,
         bot: ReplyBot,
-        update: Update,
+        update: Payload,
         result: Result,
         inbox_id: int | None,
         context: ContextTypes.DEFAULT_TYPE,
     ) -> None:
         """Telegram's part once the core answered: the press acknowledged, the answer sent,
         the board's notices pushed, long work started."""
-        member = update.my_chat_member
-        if member is not None and member.new_chat_member.status == "kicked":
-            await self._unreachable(str(member.chat.id))
+        member = update.get("my_chat_member") or {}
+        if (member.get("new_chat_member") or {}).get("status") == "kicked":
+            await self._unreachable(chat_of(update))
             await self._answered(inbox_id)
             return
-        chat_id = _chat_of(update)
-        if update.callback_query is not None:
+        chat_id = chat_of(update)
+        if "callback_query" in update:
             try:
                 await mark_chosen(bot, update)
             except TelegramError as error:  # e.g. a press answered after downtime: too old
@@ -162,7 +159,7 @@ class UpdateHandler:
                 self._aside(bot, chat_id, aside, result.language), update=update
             )
 
-    async def _apologise(self, bot: ReplyBot, updates: list[Update]) -> None:
+    async def _apologise(self, bot: ReplyBot, updates: list[Payload]) -> None:
         """The database is away: the person hears so, once; the deliveries wait in the inbox."""
         for update in updates[-1:]:
             incoming = incoming_from(update, bot.username)
@@ -270,7 +267,7 @@ def build_application(
     order = ChatOrder(settings.concurrent_chats)  # other chats go on while one chat waits
     application = Application.builder().bot(bot).concurrent_updates(order).build()
     application.add_handler(TypeHandler(Stored, handler.handle_stored))
-    application.add_handler(TypeHandler(Update, handler.handle_update))
+    application.add_handler(TypeHandler(Delivery, handler.handle_update))
     application.add_error_handler(_log_error)
     return application
 
@@ -319,7 +316,7 @@ class TelegramChannel:
                 raise ValueError("a Telegram webhook needs the web front (THIDUA_WEB_PORT)")
             secret = settings.telegram_webhook_secret
             assert secret is not None  # a token is set
-            self.webhook = Webhook(secret, self.application.bot, self.store)
+            self.webhook = Webhook(secret, self.store)
             web.add("POST", "/" + settings.webhook_path.strip("/"), self.webhook.receive)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -404,17 +401,18 @@ class TelegramChannel:
             except Exception as error:  # the database still away: next time
                 log.warning("could not look back at the inbox: %r", error)
 
-    async def store(self, updates: list[Update]) -> None:
-        """Stores deliveries in the inbox, then queues their chats; raises when the database
-        cannot take them (the delivery is then not acknowledged, and comes again)."""
+    async def store(self, updates: list[Payload]) -> None:
+        """Stores deliveries in the inbox as Telegram sent them, then queues their chats;
+        raises when the database cannot take them (the delivery is then not acknowledged, and
+        comes again)."""
         core = self.handler.core
-        by_key = {str(u.update_id): u for u in updates}
-        items = [(_chat_of(u), key, u.to_dict()) for key, u in by_key.items()]
+        by_key = {str(u["update_id"]): u for u in updates}
+        items = [(chat_of(u), key, u) for key, u in by_key.items()]
         receive = partial(core.receive, CHANNEL, items)
         fresh = await asyncio.get_running_loop().run_in_executor(self.handler.worker, receive)
         for key in fresh:  # one delivered again and stored before is not queued again
             update = by_key[key]
-            await self.handler.queue(self.application, _chat_of(update), update)
+            await self.handler.queue(self.application, chat_of(update), update)
 
     async def _poll(self) -> None:
         """Long polling that stores each batch in the inbox before confirming it to Telegram
@@ -423,14 +421,12 @@ class TelegramChannel:
         offset: int | None = None
         pause = 1.0
         bot = self.application.bot
+        assert isinstance(bot, ReplyBot)
         while True:
             try:
-                updates = await bot.get_updates(
-                    offset=offset, timeout=self.settings.poll_timeout,
-                    allowed_updates=Update.ALL_TYPES,
-                )  # fmt: skip
+                updates = await bot.get_update_payloads(offset, self.settings.poll_timeout)
                 if updates:
-                    await self.store(list(updates))
+                    await self.store(updates)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Telegram, the network or the database: try again
@@ -440,7 +436,7 @@ class TelegramChannel:
                 continue
             pause = 1.0
             if updates:
-                offset = updates[-1].update_id + 1  # confirmed with the next call: stored by now
+                offset = updates[-1]["update_id"] + 1  # confirmed with the next call: stored by now
 
     def _polling_error(self, error: Exception) -> None:
         """A failed getUpdates or store (the network, Telegram, the database): one line."""
@@ -465,23 +461,6 @@ class TelegramChannel:
         if isinstance(bot, ReplyBot):
             await bot.close_connections()
         await self.sender.close()
-
-
-def _chat_of(update: Update) -> str:
-    """The chat an update belongs to, as the inbox keys it ("" for updates of no chat)."""
-    chat = update.effective_chat
-    return str(chat.id) if chat is not None else ""
-
-
-def _decode(
-    bot: ReplyBot, read: dict[object, Update], payload: dict[str, object]
-) -> Incoming | None:
-    """A stored update as the core's input (None: nothing a person aimed at us); the update
-    (decoded once, when it arrived, if it came to this process) is kept in ``read`` for what
-    the channel does after the core."""
-    update = read.get(payload.get("update_id")) or Update.de_json(payload, bot)
-    read[update.update_id] = update
-    return incoming_from(update, bot.username)
 
 
 def configure(

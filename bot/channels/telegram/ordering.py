@@ -8,8 +8,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+Payload = dict[str, Any]  # an update as Telegram sent it (its JSON), as the inbox keeps it
 
 WAITING_LIMIT = 100_000  # updates PTB lets into the processor; the real bound is ``limit``
 
@@ -18,20 +19,46 @@ WAITING_LIMIT = 100_000  # updates PTB lets into the processor; the real bound i
 class Stored:
     """A chat has deliveries in the inbox: queued instead of the updates themselves, so that
     its handler takes them from the inbox in order of arrival. ``updates`` are those that came
-    while it waited (one marker per chat is enough): not decoded again, their documents fetched
-    ahead, and apologised to if the database is away."""
+    while it waited (one marker per chat is enough): their documents fetched ahead, and
+    apologised to if the database is away."""
 
     chat_id: str
-    updates: list[Update] = field(default_factory=list)
+    updates: list[Payload] = field(default_factory=list)
     arrived: float = field(default_factory=time.monotonic)  # when the first of them came
 
 
+@dataclass(eq=False)
+class Delivery:
+    """One update handed to the Application directly, not through the inbox (benchmarks)."""
+
+    payload: Payload
+
+
+def chat_of(update: Payload) -> str:
+    """The chat an update belongs to, as PTB's ``effective_chat`` finds it: the chat of the
+    message a button was under, else of whatever the update carries ("" for none, e.g. an
+    inline query)."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        return _id_of((query.get("message") or {}).get("chat"))
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("chat"), dict):
+            return _id_of(value["chat"])
+    return ""
+
+
+def _id_of(chat: object) -> str:
+    """A chat's id as the inbox keys it ("" for a chat without one)."""
+    return str(chat["id"]) if isinstance(chat, dict) and "id" in chat else ""
+
+
 def chat_key(update: object) -> str | None:
-    """The chat an update or a Stored marker belongs to, if any."""
+    """The chat a Stored marker or a Delivery belongs to, if any."""
     if isinstance(update, Stored):
         return update.chat_id or None
-    chat = update.effective_chat if isinstance(update, Update) else None
-    return str(chat.id) if chat is not None else None
+    if isinstance(update, Delivery):
+        return chat_of(update.payload) or None
+    return None
 
 
 class ChatOrder(BaseUpdateProcessor):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from telegram import Update
+from telegram.error import NetworkError
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
@@ -11,6 +14,8 @@ from telegram.request._requestparameter import RequestParameter
 from bot.channels.telegram.pacing import ChatPacer
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.settings import Settings
+
+POLL_READ_MARGIN = 5.0  # seconds of reading allowed beyond a long poll's own timeout
 
 
 class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_args)
@@ -31,6 +36,15 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
         for request in self.connections:
             await request.shutdown()
 
+    async def get_update_payloads(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
+        """getUpdates (long polling ``timeout`` seconds), the updates as Telegram sent them:
+        they are stored so, and read without PTB's objects."""
+        data = {"offset": offset, "timeout": timeout, "allowed_updates": Update.ALL_TYPES}
+        updates = await self._post("getUpdates", data, read_timeout=POLL_READ_MARGIN + timeout)
+        if not isinstance(updates, list) or not all(_is_update(u) for u in updates):
+            raise NetworkError(f"getUpdates answered something else than updates: {updates!r:.200}")
+        return updates
+
     async def send_text(
         self, chat_id: int | str, text: str, reply_markup: dict[str, object] | None = None
     ) -> None:
@@ -38,6 +52,10 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
         await self._discarding(
             "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": reply_markup}
         )
+
+    async def answer_press(self, query_id: str) -> None:
+        """answerCallbackQuery: the button's spinner stops."""
+        await self._discarding("answerCallbackQuery", {"callback_query_id": query_id})
 
     async def edit_text(self, chat_id: int | str, message_id: int, text: str) -> None:
         """editMessageText (its buttons removed), the answer discarded."""
@@ -79,6 +97,11 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
             callback=call, args=(), kwargs={}, endpoint=endpoint, data=data,
             rate_limit_args=None,
         )  # fmt: skip
+
+
+def _is_update(update: object) -> bool:
+    """An update as the Bot API documents it: an object with its integer id."""
+    return isinstance(update, dict) and isinstance(update.get("update_id"), int)
 
 
 def reply_bot(

@@ -8,13 +8,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from telegram import Bot, Update
 
+from bot.channels.telegram.ordering import Payload
 from bot.channels.telegram.translate import stats
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
-Store = Callable[[list[Update]], Awaitable[None]]  # stores deliveries, raises if it cannot
+Store = Callable[[list[Payload]], Awaitable[None]]  # stores deliveries, raises if it cannot
 
 
 class Arrivals:
@@ -24,10 +24,10 @@ class Arrivals:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._waiting: list[tuple[Update, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[Payload, asyncio.Future[None]]] = []
         self._storing: asyncio.Task[None] | None = None
 
-    async def store(self, update: Update) -> None:
+    async def store(self, update: Payload) -> None:
         """Returns once the update is stored; raises what storing its batch raised."""
         stored = asyncio.get_running_loop().create_future()
         self._waiting.append((update, stored))
@@ -54,9 +54,8 @@ class Webhook:
     """Telegram's webhook on the web front: the secret checked in constant time, the update
     stored in the inbox, then 200; anything that cannot be stored gets 503 and comes again."""
 
-    def __init__(self, secret: str, bot: Bot, store: Store) -> None:
+    def __init__(self, secret: str, store: Store) -> None:
         self.secret = secret.encode()
-        self.bot = bot
         self.arrivals = Arrivals(store)
 
     async def receive(self, request: web.Request) -> web.Response:
@@ -66,10 +65,9 @@ class Webhook:
             stats["webhook_refused"] += 1
             return web.Response(status=403)
         try:
-            payload = await request.json()
-            if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            update = await request.json()
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
                 raise ValueError("not an update")
-            update = Update.de_json(payload, self.bot)
         except web.HTTPException:
             raise
         except Exception as error:
@@ -78,6 +76,6 @@ class Webhook:
         try:
             await self.arrivals.store(update)
         except Exception as error:  # the database away: Telegram delivers it again later
-            log.warning("webhook: update %s not stored: %r", update.update_id, error)
+            log.warning("webhook: update %s not stored: %r", update["update_id"], error)
             return web.Response(status=503)
         return web.Response(status=200)
