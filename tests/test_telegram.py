@@ -200,6 +200,76 @@ async def test_blocked_contacts_are_marked_unreachable(
     assert not link.reachable and stats["blocked"] == blocked + 1
 
 
+async def test_a_contact_who_blocks_the_bot_is_marked_unreachable_from_the_update_alone(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """Telegram says so with a my_chat_member update (status "kicked"): read from its JSON, the
+    link is marked unreachable at once, and nothing is sent to the chat."""
+    codes = _codes(db)
+    await _onboard(fake, codes["contact"])
+    sent = len(fake.calls_to("sendMessage"))
+    user = {"id": CHAT, "is_bot": False, "first_name": "An"}
+    member = {"user": fake.bot_user, "status": "member"}
+    fake.push_update({
+        "my_chat_member": {
+            "chat": {"id": CHAT, "type": "private", "first_name": "An"},
+            "from": user,
+            "date": 1,
+            "old_chat_member": member,
+            "new_chat_member": {**member, "status": "kicked", "until_date": 0},
+        }
+    })  # fmt: skip
+    for _ in range(100):
+        with session_for(db) as session:
+            link = session.exec(select(ChatLink)).one()
+        if not link.reachable:
+            break
+        await asyncio.sleep(0.05)
+    assert not link.reachable
+    await _say(fake, "/help", "/menu", chat=CHAT + 1)  # later updates go on
+    assert len([c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == CHAT]) == len(
+        [c for c in fake.calls_to("sendMessage")[:sent] if c.params["chat_id"] == CHAT]
+    )
+
+
+async def test_a_button_under_a_group_message_is_skipped(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    skipped = stats["callback_outside_private_chat"]
+    press = fake.callback_update(-100777, "menu", message_id=3)
+    press["callback_query"]["message"]["chat"] = {"id": -100777, "type": "group", "title": "Nhóm"}
+    fake.push_update(press)
+    await _say(fake, "/help", "/menu")  # the update after it is answered
+    assert stats["callback_outside_private_chat"] == skipped + 1
+    assert not [c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == -100777]
+
+
+def test_the_chat_of_an_update_is_the_one_ptb_finds(fake: FakeTelegram) -> None:
+    """Updates are read from their JSON: the inbox's chat is the one PTB's effective_chat gives,
+    for every kind the fake sends; an update of no chat (an inline query) has none."""
+    from telegram import Update
+
+    from bot.channels.telegram.ordering import chat_of
+
+    updates = [
+        fake.message_update(CHAT, "/menu"),
+        fake.group_message_update(-500, "/start"),
+        fake.edited_message_update(CHAT, 1, "sửa"),
+        fake.callback_update(CHAT, "menu", message_id=2),
+        fake.sticker_update(CHAT),
+        fake.photo_update(CHAT),
+        fake.voice_update(CHAT),
+    ]
+    for update in updates:
+        fake.push_update(update)  # numbers it
+        chat = Update.de_json(update, None).effective_chat
+        assert chat is not None and chat_of(update) == str(chat.id)
+    inline = {"update_id": 99, "inline_query": {"id": "1", "from": {"id": 1, "is_bot": False,
+              "first_name": "A"}, "query": "x", "offset": ""}}  # fmt: skip
+    assert Update.de_json(inline, None).effective_chat is None and chat_of(inline) == ""
+    assert chat_of({"update_id": 100, "message": {"chat": {}}}) == ""  # malformed: no chat
+
+
 async def test_documents_travel_both_ways(fake: FakeTelegram, db: Engine, polling: Any) -> None:
     codes = _codes(db)
     await _onboard(fake, codes["admin"])
