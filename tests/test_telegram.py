@@ -182,6 +182,17 @@ async def test_bad_input_over_telegram_never_stops_the_loop(
     assert fake.server_errors == []
 
 
+async def _link_once_unreachable(db: Engine, seconds: float = 5.0) -> ChatLink:
+    """The only chat link, once marked unreachable (or as it is after ``seconds``)."""
+    for _ in range(int(seconds / 0.05)):
+        with session_for(db) as session:
+            link = session.exec(select(ChatLink)).one()
+        if not link.reachable:
+            break
+        await asyncio.sleep(0.05)
+    return link
+
+
 async def test_blocked_contacts_are_marked_unreachable(
     fake: FakeTelegram, db: Engine, polling: Any
 ) -> None:
@@ -191,13 +202,8 @@ async def test_blocked_contacts_are_marked_unreachable(
     blocked = stats["blocked"]
     fake.push_update(fake.message_update(CHAT, "/menu"))
     await fake.await_for("sendMessage", lambda c: c.status == 403)
-    for _ in range(50):
-        with session_for(db) as session:
-            link = session.exec(select(ChatLink)).one()
-        if not link.reachable:
-            break
-        await asyncio.sleep(0.05)
-    assert not link.reachable and stats["blocked"] == blocked + 1
+    assert not (await _link_once_unreachable(db)).reachable
+    assert stats["blocked"] == blocked + 1
 
 
 async def test_a_contact_who_blocks_the_bot_is_marked_unreachable_from_the_update_alone(
@@ -219,13 +225,7 @@ async def test_a_contact_who_blocks_the_bot_is_marked_unreachable_from_the_updat
             "new_chat_member": {**member, "status": "kicked", "until_date": 0},
         }
     })  # fmt: skip
-    for _ in range(100):
-        with session_for(db) as session:
-            link = session.exec(select(ChatLink)).one()
-        if not link.reachable:
-            break
-        await asyncio.sleep(0.05)
-    assert not link.reachable
+    assert not (await _link_once_unreachable(db)).reachable
     await _say(fake, "/help", "/menu", chat=CHAT + 1)  # later updates go on
     assert len([c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == CHAT]) == len(
         [c for c in fake.calls_to("sendMessage")[:sent] if c.params["chat_id"] == CHAT]
