@@ -123,3 +123,18 @@ def make_core(
     values: dict[str, object] = {"data_dir": tmp_path / "data", "board_contact": "0222 3 888 888"}
     values.update(settings)
     return build_core(Settings(**values), engine, clock)  # type: ignore[arg-type]
+
+
+def board_contact_stranger(
+    core: Core, codes: dict[str, str]
+) -> tuple[FakeChat, FakeChat, FakeChat]:
+    """Chats b1 and c1 linked with the seeded board's and contact's codes, and s1 linked to no
+    one: who may and who may not, side by side."""
+    chats = []
+    for chat_id, role in (("b1", "board"), ("c1", "contact"), ("s1", None)):
+        chat = FakeChat(core, chat_id)
+        if role:
+            chat.command(f"/start {codes[role]}")
+            chat.press("Đồng ý")
+        chats.append(chat)
+    return chats[0], chats[1], chats[2]

@@ -15,7 +15,7 @@ from storage.engine import session_for
 from storage.models import AuditEvent, Delivery, Role
 from tests.conftest import NOW
 from tests.factories import ports_for, seed_world
-from tests.fake_channel import FakeChat, make_core
+from tests.fake_channel import FakeChat, board_contact_stranger, make_core
 from tests.test_reminders import FakeSender
 
 
@@ -31,15 +31,7 @@ def _setup(engine: Engine, tmp_path: Path) -> tuple[FakeChat, FakeChat, FakeChat
             phone="0912345678",
         )  # fmt: skip
         session.commit()
-    core = make_core(engine, tmp_path, lambda: NOW)
-    chats = []
-    for chat_id, role in (("b1", "board"), ("c1", "contact"), ("s1", None)):
-        chat = FakeChat(core, chat_id)
-        if role:
-            chat.command(f"/start {codes[role]}")
-            chat.press("Đồng ý")
-        chats.append(chat)
-    return chats[0], chats[1], chats[2]
+    return board_contact_stranger(make_core(engine, tmp_path, lambda: NOW), codes)
 
 
 def _admin(engine: Engine, board: FakeChat, chat_id: str) -> FakeChat:

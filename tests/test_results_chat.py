@@ -15,7 +15,7 @@ from storage.models import AuditEvent, AwardResult, Delivery, Enterprise, Nomine
 from storage.registrations import NomineeInput
 from tests.conftest import NOW
 from tests.factories import seed_world, submit_registration
-from tests.fake_channel import FakeChat, make_core
+from tests.fake_channel import FakeChat, board_contact_stranger, make_core
 
 P, C = NomineeKind.INDIVIDUAL, NomineeKind.COLLECTIVE
 
@@ -34,15 +34,7 @@ def _setup(engine: Engine, tmp_path: Path) -> tuple[FakeChat, FakeChat, FakeChat
             now=NOW,
         )  # fmt: skip
         session.commit()
-    core = make_core(engine, tmp_path, lambda: NOW)
-    chats = []
-    for chat_id, role in (("b1", "board"), ("c1", "contact"), ("s1", None)):
-        chat = FakeChat(core, chat_id)
-        if role:
-            chat.command(f"/start {codes[role]}")
-            chat.press("Đồng ý")
-        chats.append(chat)
-    return chats[0], chats[1], chats[2]
+    return board_contact_stranger(make_core(engine, tmp_path, lambda: NOW), codes)
 
 
 def test_the_board_sends_the_filled_workbook_and_the_contact_is_told(

@@ -27,6 +27,12 @@ class Stored:
     arrived: float = field(default_factory=time.monotonic)  # when the first of them came
 
 
+def is_update(update: object) -> bool:
+    """An update as the Bot API documents it: an object with its integer id (what getUpdates
+    and the webhook are checked for before anything is stored)."""
+    return isinstance(update, dict) and isinstance(update.get("update_id"), int)
+
+
 @dataclass(eq=False)
 class Delivery:
     """One update handed to the Application directly, not through the inbox (benchmarks)."""

@@ -11,6 +11,7 @@ from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
+from bot.channels.telegram.ordering import is_update
 from bot.channels.telegram.pacing import ChatPacer
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.settings import Settings
@@ -41,7 +42,7 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
         they are stored so, and read without PTB's objects."""
         data = {"offset": offset, "timeout": timeout, "allowed_updates": Update.ALL_TYPES}
         updates = await self._post("getUpdates", data, read_timeout=POLL_READ_MARGIN + timeout)
-        if not isinstance(updates, list) or not all(_is_update(u) for u in updates):
+        if not isinstance(updates, list) or not all(is_update(u) for u in updates):
             raise NetworkError(f"getUpdates answered something else than updates: {updates!r:.200}")
         return updates
 
@@ -97,11 +98,6 @@ class ReplyBot(ExtBot[int]):  # int: ChatPacer's per-call retries (rate_limit_ar
             callback=call, args=(), kwargs={}, endpoint=endpoint, data=data,
             rate_limit_args=None,
         )  # fmt: skip
-
-
-def _is_update(update: object) -> bool:
-    """An update as the Bot API documents it: an object with its integer id."""
-    return isinstance(update, dict) and isinstance(update.get("update_id"), int)
 
 
 def reply_bot(

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.telegram.ordering import Payload
+from bot.channels.telegram.ordering import Payload, is_update
 from bot.channels.telegram.translate import stats
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Webhook:
             return web.Response(status=403)
         try:
             update = await request.json()
-            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            if not is_update(update):
                 raise ValueError("not an update")
         except web.HTTPException:
             raise
