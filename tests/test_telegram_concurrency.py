@@ -146,7 +146,7 @@ async def test_a_chat_named_by_number_or_by_text_is_one_chat() -> None:
 
 async def test_webhook_deliveries_arriving_at_once_share_a_commit() -> None:
     """Under a surge one transaction stores many webhook calls; a failure reaches each of them."""
-    from bot.channels.telegram.webhook import Arrivals
+    from bot.channels.arrivals import Arrivals
 
     batches: list[list[int]] = []
     failing = False

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram.ext import BaseUpdateProcessor
 
-Payload = dict[str, Any]  # an update as Telegram sent it (its JSON), as the inbox keeps it
+from bot.channels.arrivals import Payload
 
 WAITING_LIMIT = 100_000  # updates PTB lets into the processor; the real bound is ``limit``
 

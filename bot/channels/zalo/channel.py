@@ -20,6 +20,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels import StartFailed
+from bot.channels.arrivals import Arrivals
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.api import ZaloApi, ZaloError
 from bot.channels.zalo.sender import ZaloSender
@@ -85,6 +86,7 @@ class ZaloChannel:
         self.finished: set[int] = set()  # inbox rows answered, not yet recorded as such
         self._finisher: asyncio.Task[None] | None = None
         self.secret = (settings.zalo_webhook_secret or "").encode()
+        self.arrivals = Arrivals(self.store)  # webhook calls arriving at once share a commit
         if settings.zalo_webhook:
             if web is None:
                 raise ValueError("the Zalo webhook needs the web front (THIDUA_WEB_PORT)")
@@ -244,7 +246,7 @@ class ZaloChannel:
             log.info("Zalo webhook: an event without a message was ignored")
             return web.Response(status=200)
         try:
-            await self.store([event])
+            await self.arrivals.store(event)  # with the others arriving meanwhile
         except Exception as error:
             log.warning("Zalo webhook: not stored: %r", error)
             return web.Response(status=503)  # delivered again later
@@ -305,6 +307,8 @@ class ZaloChannel:
                     task.add_done_callback(self.asides.discard)
                 if not handled.result.handled:
                     return
+                if not handled.more and chat_id not in self.again:
+                    return  # none left: no turn taken only to find so
         except Exception:
             log.exception("the Zalo chat %s could not be handled", chat_id)
         finally:
