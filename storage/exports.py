@@ -7,6 +7,7 @@ catalogue. Only each enterprise's newest *submitted* version is included; every 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -66,14 +67,17 @@ def _newest(rows: list[tuple[int, int, int]]) -> dict[int, int]:
     return {enterprise_id: row_id for enterprise_id, (_v, row_id) in best.items()}
 
 
-def latest_registrations(session: Session, campaign: Campaign) -> dict[int, int]:
-    """Each enterprise's newest submitted registration."""
-    rows = session.exec(
-        select(Registration.enterprise_id, Registration.id, Registration.version).where(
-            Registration.campaign_id == campaign.id,
-            Registration.status == SubmissionStatus.SUBMITTED,
-        )
-    ).all()
+def latest_registrations(
+    session: Session, campaign: Campaign, enterprise_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """Each enterprise's newest submitted registration (only these enterprises', if given)."""
+    query = select(Registration.enterprise_id, Registration.id, Registration.version).where(
+        Registration.campaign_id == campaign.id,
+        Registration.status == SubmissionStatus.SUBMITTED,
+    )
+    if enterprise_ids is not None:
+        query = query.where(col(Registration.enterprise_id).in_(set(enterprise_ids)))
+    rows = session.exec(query).all()
     return _newest([(e, i or 0, v) for e, i, v in rows])
 
 

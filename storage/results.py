@@ -77,10 +77,7 @@ def proposals(
     """Every proposal of the campaign in the official order: enterprises by zone and name, each
     with its individuals (Vietnamese order) then its collectives (as entered); a row with a
     title and a form is two proposals."""
-    latest = exports.latest_registrations(session, campaign)
-    if enterprise_ids is not None:
-        wanted = set(enterprise_ids)
-        latest = {e: r for e, r in latest.items() if e in wanted}
+    latest = exports.latest_registrations(session, campaign, enterprise_ids)
     references = dict(
         session.exec(
             select(Registration.id, Registration.reference).where(

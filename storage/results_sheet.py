@@ -79,10 +79,11 @@ def export_results(
     """Writes the campaign's proposals (one enterprise's, those one level decides, if given)
     with their results so far (empty where none); returns how many proposals."""
     names = {t.code: t.name for t in catalogue.catalogue(campaign.regime)}
-    found = results.proposals(session, campaign, None if enterprise_id is None else [enterprise_id])
+    only = None if enterprise_id is None else [enterprise_id]
+    found = results.proposals(session, campaign, only)
     if conferrer is not None:
         found = [p for p in found if p.conferrer == conferrer]
-    known = results.recorded(session, campaign)
+    known = results.recorded(session, campaign, only)
     book = Workbook(write_only=True)
     with whole_workbook(book, path):
         sheet = book.create_sheet(SHEET)
