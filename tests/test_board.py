@@ -235,6 +235,29 @@ def test_a_list_is_prepared_aside_and_asked_again_while_it_runs(
     assert "Đang lập danh sách" in press().replies[0].text  # finished: it may be asked again
 
 
+def test_the_dossier_is_two_pieces_of_work_and_not_started_twice(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The tờ trình and its list follow as two pieces; asked again while they run, the board is
+    told so and nothing more starts."""
+    from bot.core.types import Incoming, Kind
+
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    board.command("/lists")
+    core, token = board.core, board.token("Hồ sơ trình cấp trên: dự thảo tờ trình và danh sách")
+
+    def press() -> Result:
+        return core.handle(Incoming("fake", "b1", Kind.CHOICE, choice=token, language_code="vi"))
+
+    first = press()
+    assert [a.key for a in first.aside] == ["dossier", "dossier-list"]
+    second = press()
+    assert "vẫn đang được lập" in second.replies[0].text and second.aside == []
+    for aside in first.aside:
+        core.run_aside("fake", "b1", aside, first.language)
+    assert [a.key for a in press().aside] == ["dossier", "dossier-list"]  # done: asked again
+
+
 def test_a_move_that_closes_a_milestone_asks_first_and_far_days_are_refused(
     engine: Engine, tmp_path: Path
 ) -> None:

@@ -122,13 +122,14 @@ class Ctx:
             return
         self.result.replies.append(Reply(text, tokens, file, typed))
 
-    def aside(self, key: str, work: Callable[[Session], Reply], started: str) -> None:
-        """Hands long work over (an export): says it started, and the result follows when done.
-        While the chat's earlier work of the same key runs, says so and starts nothing."""
+    def aside(self, key: str, work: Callable[[Session], Reply], started: str, *more: Aside) -> None:
+        """Hands long work over (an export): says it started, and the result follows when done
+        (``more``: further pieces of the same request, each sent when ready). While the chat's
+        earlier work of the same key runs, says so and starts nothing."""
         if key in self.busy:
             self.say(_("This is still being prepared. It will be sent here when it is ready."))
             return
-        self.result.aside.append(Aside(key, work))
+        self.result.aside.extend((Aside(key, work), *more))
         self.say(started)
 
     def end_update(self) -> None:

@@ -270,11 +270,8 @@ def _dossier(ctx: Ctx, campaign: Campaign) -> None:
         db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
         action="export.dossier", now=ctx.now, target=f"campaign:{year}",
     )  # fmt: skip
-    if "dossier" in ctx.busy:
-        ctx.aside("dossier", build, "")  # says it is still being prepared
-        return
-    ctx.aside("dossier", build, _("Preparing the tờ trình and its list; they will be sent here."))
-    ctx.result.aside.append(Aside("dossier-list", attach))
+    started = _("Preparing the tờ trình and its list; they will be sent here.")
+    ctx.aside("dossier", build, started, Aside("dossier-list", attach))
 
 
 def write_dossier(
