@@ -79,6 +79,11 @@ class Ctx:
         """The linked person's role, or None for a stranger."""
         return self.contact.role if self.contact else None
 
+    @property
+    def actor(self) -> str:
+        """Who acts, as the audit log and the records name them."""
+        return f"contact:{self.contact.id if self.contact else '?'}"
+
     def is_role(self, *roles: Role) -> bool:
         """Whether the linked person holds one of ``roles``."""
         return self.contact is not None and self.contact.role in roles

@@ -19,10 +19,6 @@ from storage.registry import RegistryError
 SET_CONFIRM = "adm.set_confirm"
 
 
-def _actor(ctx: Ctx) -> str:
-    return f"contact:{ctx.contact.id if ctx.contact else '?'}"
-
-
 def invite(ctx: Ctx) -> None:
     """/invite <tax code> for an enterprise contact, /invite board, /invite admin."""
     if refuse(ctx, Role.ADMIN):
@@ -49,11 +45,11 @@ def invite(ctx: Ctx) -> None:
             ctx.say(render(error.code, error.params))
             return
     issued = invitations.create_invitation(
-        session=ctx.session, role=role, created_by=_actor(ctx), now=ctx.now,
+        session=ctx.session, role=role, created_by=ctx.actor, now=ctx.now,
         valid_for=timedelta(days=ctx.settings.invite_days), enterprise=enterprise,
     )  # fmt: skip
     audit.record(
-        db=ctx.session, actor=_actor(ctx), action="invite.create", now=ctx.now,
+        db=ctx.session, actor=ctx.actor, action="invite.create", now=ctx.now,
         target=f"invitation:{issued.invitation.id}",
         details={"role": role.value, "enterprise": enterprise.tax_code if enterprise else None},
     )  # fmt: skip
@@ -176,7 +172,7 @@ def _apply_set(ctx: Ctx, found: Campaign, kind: MilestoneKind, cutoff: datetime)
         return
     audit.record(
         db=ctx.session,
-        actor=_actor(ctx),
+        actor=ctx.actor,
         action="campaign.set",
         now=ctx.now,
         target=f"campaign:{found.year}",
@@ -232,10 +228,10 @@ def _extend(ctx: Ctx, found: Campaign, words: list[str]) -> None:
     cutoff = campaigns.local_midnight(day + timedelta(days=1), ctx.settings.tz)
     registrations.extend(
         session=ctx.session, campaign=found, enterprise=enterprise, kind=kind, until=cutoff,
-        granted_by=_actor(ctx), now=ctx.now,
+        granted_by=ctx.actor, now=ctx.now,
     )  # fmt: skip
     audit.record(
-        db=ctx.session, actor=_actor(ctx), action="campaign.extend", now=ctx.now,
+        db=ctx.session, actor=ctx.actor, action="campaign.extend", now=ctx.now,
         target=enterprise.tax_code, details={"milestone": kind.value, "until": cutoff.isoformat()},
     )  # fmt: skip
     ctx.say(

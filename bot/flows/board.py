@@ -145,7 +145,7 @@ def _remind(ctx: Ctx) -> None:
             now=ctx.now,
         )  # fmt: skip
     audit.record(
-        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=ctx.actor,
         action="reminders.manual", now=ctx.now, target=f"milestone:{stone.id}",
         details={"queued": queued},
     )  # fmt: skip
@@ -233,7 +233,7 @@ def handle_lists(ctx: Ctx) -> None:
         return Reply(text, file=OutFile(path, f"bao-cao-tong-ket-{year}.zip"))
 
     audit.record(
-        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=ctx.actor,
         action=f"export.{kind}", now=ctx.now, target=f"campaign:{year}",
     )  # fmt: skip
     ctx.aside("lists", build, _("Preparing the list; it will be sent here when it is ready."))
@@ -267,7 +267,7 @@ def _dossier(ctx: Ctx, campaign: Campaign) -> None:
         )
 
     audit.record(
-        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=ctx.actor,
         action="export.dossier", now=ctx.now, target=f"campaign:{year}",
     )  # fmt: skip
     started = _("Preparing the tờ trình and its list; they will be sent here.")

@@ -137,7 +137,7 @@ def handle_confirm(ctx: Ctx) -> None:
         )
     audit.record(
         db=ctx.session,
-        actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        actor=ctx.actor,
         action="broadcast",
         now=ctx.now,
         target=audience,

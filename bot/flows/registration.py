@@ -339,7 +339,7 @@ def _already_text(ctx: Ctx, done: Registration) -> str:
 def _receipt(ctx: Ctx, where: Scope, done: Registration) -> None:
     """Tells the contact the receipt, and the board the news with the campaign's progress."""
     audit.record(
-        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=ctx.actor,
         action="registration.submit" if done.version == 1 else "registration.resubmit",
         now=ctx.now, target=str(done.reference),
         details={"version": done.version, "enterprise": where.enterprise.tax_code},

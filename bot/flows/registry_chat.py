@@ -45,7 +45,7 @@ def export(ctx: Ctx) -> None:
 
     audit.record(
         db=ctx.session,
-        actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        actor=ctx.actor,
         action="export.registry",
         now=ctx.now,
     )
@@ -155,7 +155,7 @@ def handle_confirm(ctx: Ctx) -> None:
         kept.unlink(missing_ok=True)
     audit.record(
         db=ctx.session,
-        actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        actor=ctx.actor,
         action="enterprises.import",
         now=ctx.now,
         target=str(ctx.data("name", "")),

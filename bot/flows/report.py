@@ -560,7 +560,7 @@ def handle_review(ctx: Ctx) -> None:
 def _receipt(ctx: Ctx, where: Where, done: Report, previous: Report | None) -> None:
     """The receipt for the contact; the key figures and the signed document for the board."""
     audit.record(
-        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=ctx.actor,
         action=f"{where.kind}.submit" if previous is None else f"{where.kind}.resubmit",
         now=ctx.now, target=str(done.reference),
         details={"version": done.version, "enterprise": where.enterprise.tax_code},

@@ -20,7 +20,6 @@ from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet,
 from bot.flows.registry_chat import export_path
 from bot.flows.results_decisions import (
     OWN_EXCEPT,
-    actor,
     campaign_or_menu,
     for_the_board,
     prompt_except,
@@ -156,7 +155,7 @@ def handle_file(ctx: Ctx) -> None:
     shutil.move(path, kept)
     try:
         preview = import_results(
-            session=ctx.session, campaign=campaign, path=kept, actor=actor(ctx), now=ctx.now,
+            session=ctx.session, campaign=campaign, path=kept, actor=ctx.actor, now=ctx.now,
             dry_run=True, max_bytes=ctx.settings.import_max_mb * 1024 * 1024,
             enterprise_id=sheet.enterprise_id, conferrer=sheet.conferrer,
         )  # fmt: skip
@@ -212,7 +211,7 @@ def handle_confirm(ctx: Ctx) -> None:
         return
     try:
         report = import_results(
-            session=ctx.session, campaign=campaign, path=kept, actor=actor(ctx), now=ctx.now,
+            session=ctx.session, campaign=campaign, path=kept, actor=ctx.actor, now=ctx.now,
             max_bytes=ctx.settings.import_max_mb * 1024 * 1024,
             enterprise_id=sheet.enterprise_id, conferrer=sheet.conferrer,
         )  # fmt: skip
@@ -226,7 +225,7 @@ def handle_confirm(ctx: Ctx) -> None:
     touched = report.touched if sheet.enterprise_id is None else set()  # a contact knows
     told = results.notify(ctx.session, campaign, touched, ctx.now)
     audit.record(
-        db=ctx.session, actor=actor(ctx), action="results.import", now=ctx.now,
+        db=ctx.session, actor=ctx.actor, action="results.import", now=ctx.now,
         target=f"campaign:{campaign.year}", details={o.value: report.count(o) for o in Outcome},
     )  # fmt: skip
     ctx.goto(MAIN_MENU)

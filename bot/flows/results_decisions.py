@@ -38,11 +38,6 @@ def campaign_or_menu(ctx: Ctx) -> Campaign | None:
     return campaign
 
 
-def actor(ctx: Ctx) -> str:
-    """Who acts, as the audit and the results record it."""
-    return f"contact:{ctx.contact.id if ctx.contact else '?'}"
-
-
 def for_the_board(ctx: Ctx) -> bool:
     """Whether the board is entering an enterprise's results (else a contact its own)."""
     return ctx.data("enterprise") is not None
@@ -355,11 +350,11 @@ def handle_own_confirm(ctx: Ctx) -> None:
             item.conferrer if upward else Conferrer.ENTERPRISE,
         )  # fmt: skip
         results.record(
-            ctx.session, campaign, item, decision, actor=actor(ctx), now=ctx.now, known=known
+            ctx.session, campaign, item, decision, actor=ctx.actor, now=ctx.now, known=known
         )
     ctx.flush()  # the page below reads them back
     audit.record(
-        db=ctx.session, actor=actor(ctx), action="results.upward" if upward else "results.own",
+        db=ctx.session, actor=ctx.actor, action="results.upward" if upward else "results.own",
         now=ctx.now, target=enterprise.tax_code,
         details={"decision": number, "refused": len(refused)},
     )  # fmt: skip

@@ -185,7 +185,7 @@ def _decide(ctx: Ctx, state: ReviewState, comment: str | None) -> None:
         now=ctx.now,
     )
     audit.record(
-        db=ctx.session, actor=f"contact:{ctx.contact.id if ctx.contact else '?'}",
+        db=ctx.session, actor=ctx.actor,
         action="review", now=ctx.now, target=str(row.reference),
         details={"state": state.value, "comment": comment},
     )  # fmt: skip
