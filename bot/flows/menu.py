@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -348,6 +349,25 @@ def receive_spreadsheet(ctx: Ctx) -> Path | None:
     except FileTooLarge as too_large:
         ctx.say(render("file_too_large", {"size": too_large.size or limit + 1, "limit": limit}))
         return None
+
+
+def keep_upload(ctx: Ctx, path: Path, name: str) -> Path:
+    """Moves a received file to uploads/``name`` (the step's name for it, never the sender's)
+    until the step's answer; the same content kept already is kept once."""
+    folder = ctx.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if target.exists():
+        path.unlink()
+    else:
+        shutil.move(path, target)
+    return target
+
+
+def held_upload(ctx: Ctx) -> Path | None:
+    """The file the step kept (named in its data), if still there; nothing outside uploads/."""
+    kept = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
+    return kept if kept.is_file() and kept.parent.name == "uploads" else None
 
 
 flow = Flow(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 from bot.core.context import Ctx
 from bot.core.flow import Step
 from bot.core.routing import SHEET, reprompt
 from bot.core.types import OutFile
-from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet
+from bot.flows.menu import (
+    file_by_link,
+    held_upload,
+    hint_and_reprompt,
+    keep_upload,
+    receive_spreadsheet,
+)
 from bot.flows.registration_common import OVERVIEW, REVIEW, draft, scope
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
@@ -79,7 +82,7 @@ def handle_upload(ctx: Ctx) -> None:
     if path is None:
         return
     limit = ctx.settings.import_max_mb * 1024 * 1024
-    stored = _keep_upload(ctx, path)
+    stored = keep_upload(ctx, path, f"{files.digest(path)}.xlsx")  # content-addressed
     try:
         reading = read_form(stored, regime=where.campaign.regime, max_bytes=limit)
     except TableFileError as error:
@@ -127,18 +130,6 @@ def handle_upload(ctx: Ctx) -> None:
     )
 
 
-def _keep_upload(ctx: Ctx, path: Path) -> Path:
-    """Moves a download to uploads/<sha256>.xlsx: content-addressed, never the sender's name."""
-    folder = ctx.settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{files.digest(path)}.xlsx"
-    if target.exists():
-        path.unlink()
-    else:
-        shutil.move(path, target)
-    return target
-
-
 def prompt_uploaded(ctx: Ctx) -> None:
     """Asks again whether to use the uploaded list."""
     ctx.say(
@@ -157,8 +148,8 @@ def handle_uploaded(ctx: Ctx) -> None:
     if ctx.choice != "apply" or where is None:
         hint_and_reprompt(ctx)
         return
-    stored = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
-    if not stored.is_file() or stored.parent.name != "uploads":
+    stored = held_upload(ctx)
+    if stored is None:
         ctx.say(_("The file is no longer available. Please send it again."))
         ctx.goto(UPLOAD)
         prompt_upload(ctx)

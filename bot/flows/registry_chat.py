@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -13,7 +12,14 @@ from bot.core.context import Ctx
 from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import SHEET
 from bot.core.types import OutFile, Reply
-from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet, show_menu
+from bot.flows.menu import (
+    file_by_link,
+    held_upload,
+    hint_and_reprompt,
+    keep_upload,
+    receive_spreadsheet,
+    show_menu,
+)
 from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
@@ -95,9 +101,7 @@ def handle_import(ctx: Ctx) -> None:
     file = ctx.incoming.file
     assert file is not None
     limit = ctx.settings.import_max_mb * 1024 * 1024
-    kept = ctx.settings.data_dir / "uploads" / f"registry-{files.digest(path)}{_suffix(file.name)}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(path, kept)
+    kept = keep_upload(ctx, path, f"registry-{files.digest(path)}{_suffix(file.name)}")
     try:
         preview = import_enterprises(
             session=ctx.session, path=kept, now=ctx.now, max_bytes=limit, dry_run=True,
@@ -128,9 +132,10 @@ def handle_confirm(ctx: Ctx) -> None:
     """Applies the previewed file on "yes", in this update's transaction."""
     if refuse(ctx, Role.ADMIN):
         return
-    kept = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
+    kept = held_upload(ctx)
     if ctx.choice == "no":
-        kept.unlink(missing_ok=True)
+        if kept is not None:
+            kept.unlink()
         ctx.goto(MAIN_MENU)
         ctx.say(_("Nothing was imported."))
         show_menu(ctx)
@@ -138,7 +143,7 @@ def handle_confirm(ctx: Ctx) -> None:
     if ctx.choice != "apply":
         hint_and_reprompt(ctx)
         return
-    if not kept.is_file() or kept.parent.name != "uploads":
+    if kept is None:
         ctx.goto(IMPORT)
         ctx.say(_("The file is no longer available. Please send it again."))
         prompt_import(ctx)

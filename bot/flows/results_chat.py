@@ -3,7 +3,6 @@ contact, its own) and looks up past awards; one enterprise's page is results_dec
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,14 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import SHEET
 from bot.core.types import Kind, OutFile, Reply
 from bot.flows import results_decisions
-from bot.flows.menu import file_by_link, hint_and_reprompt, receive_spreadsheet, show_menu
+from bot.flows.menu import (
+    file_by_link,
+    held_upload,
+    hint_and_reprompt,
+    keep_upload,
+    receive_spreadsheet,
+    show_menu,
+)
 from bot.flows.registry_chat import export_path
 from bot.flows.results_decisions import (
     OWN_EXCEPT,
@@ -149,10 +155,8 @@ def handle_file(ctx: Ctx) -> None:
     path = receive_spreadsheet(ctx)
     if path is None:
         return
-    uploads = ctx.settings.data_dir / "uploads"  # the chat in the name: another's "no" spares it
-    kept = uploads / f"results-{ctx.conv.id}-{files.digest(path)}.xlsx"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(path, kept)
+    # the chat in the name: another's "no" spares it
+    kept = keep_upload(ctx, path, f"results-{ctx.conv.id}-{files.digest(path)}.xlsx")
     try:
         preview = import_results(
             session=ctx.session, campaign=campaign, path=kept, actor=ctx.actor, now=ctx.now,
@@ -191,9 +195,10 @@ def handle_confirm(ctx: Ctx) -> None:
     sheet = _sheet(ctx)
     if sheet is None:
         return
-    kept = ctx.settings.data_dir / "uploads" / str(ctx.data("file", ""))
+    kept = held_upload(ctx)
     if ctx.choice == "no":
-        kept.unlink(missing_ok=True)
+        if kept is not None:
+            kept.unlink()
         ctx.goto(MAIN_MENU)
         ctx.say(_("Nothing was recorded."))
         show_menu(ctx)
@@ -204,7 +209,7 @@ def handle_confirm(ctx: Ctx) -> None:
     campaign = campaign_or_menu(ctx)
     if campaign is None:
         return
-    if not kept.is_file() or kept.parent.name != "uploads":
+    if kept is None:
         ctx.goto(FILE)
         ctx.say(_("The file is no longer available. Please send it again."))
         prompt_file(ctx)
