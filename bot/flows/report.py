@@ -599,19 +599,24 @@ def _receipt(ctx: Ctx, where: Where, done: Report, previous: Report | None) -> N
         *[f"• {label(f)}: {value_text(f, done.figures.get(f.key))}" for f in shown],
         _("%(done)s/%(total)s enterprises have sent it.") % {"done": reported, "total": expected},
     ]
-    signed = next(
-        (d for d in reports.documents(session=ctx.session, report=done) if d.signed), None
-    )
-    attachment = None
-    if signed is not None:
-        stored = ctx.session.get(StoredFile, signed.file_id)
-        if stored is not None and stored.removed_at is None:
-            attachment = OutFile(  # sent from our copy, under a name of ours, not the sender's
-                files.path_of(stored, ctx.settings.data_dir / "files"),
-                f"{done.reference}-{where.enterprise.tax_code}-bao-cao-da-ky.{stored.content_type}",
-            )
+    attachment = signed_copy(ctx, done, where.enterprise.tax_code)
     ctx.result.board.append(Reply("\n".join(notice), file=attachment))
     show_menu(ctx)
+
+
+def signed_copy(ctx: Ctx, report: Report, tax_code: str) -> OutFile | None:
+    """A report's signed document, sent from our copy under a name of ours (not the sender's);
+    None when there is none, or it was removed."""
+    signed = next(
+        (d for d in reports.documents(session=ctx.session, report=report) if d.signed), None
+    )
+    stored = ctx.session.get(StoredFile, signed.file_id) if signed else None
+    if stored is None or stored.removed_at is not None:
+        return None
+    return OutFile(
+        files.path_of(stored, ctx.settings.data_dir / "files"),
+        f"{report.reference}-{tax_code}-bao-cao-da-ky.{stored.content_type}",
+    )
 
 
 flow = Flow(

@@ -11,9 +11,10 @@ from bot.core.context import Ctx
 from bot.core.types import OutFile
 from bot.flows.registration import attestation_words, warning_text
 from bot.flows.registration_common import row_text, rule_warnings
+from bot.flows.report import signed_copy
 from bot.i18n import _
 from bot.texts.report import label, value_text
-from storage import files, registrations, reports
+from storage import registrations
 from storage.models import (
     Campaign,
     Enterprise,
@@ -21,7 +22,6 @@ from storage.models import (
     Nominee,
     Registration,
     Report,
-    StoredFile,
 )
 from storage.report_figures import against_registration, figures_for
 from storage.text import tone_key
@@ -177,13 +177,6 @@ def _against_registration(ctx: Ctx, row: Report) -> list[str]:
 
 
 def _signed(ctx: Ctx, row: Report) -> OutFile | None:
-    """The signed document, from our copy, under a name of ours."""
-    signed = next((d for d in reports.documents(session=ctx.session, report=row) if d.signed), None)
-    stored = ctx.session.get(StoredFile, signed.file_id) if signed else None
+    """The signed document of a report under review."""
     enterprise = ctx.session.get(Enterprise, row.enterprise_id)
-    if stored is None or stored.removed_at is not None or enterprise is None:
-        return None
-    return OutFile(
-        files.path_of(stored, ctx.settings.data_dir / "files"),
-        f"{row.reference}-{enterprise.tax_code}-bao-cao-da-ky.{stored.content_type}",
-    )
+    return None if enterprise is None else signed_copy(ctx, row, enterprise.tax_code)
