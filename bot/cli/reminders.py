@@ -15,6 +15,9 @@ from storage import outbox
 from storage.models import Delivery
 from storage.outbox import Target
 
+NOWHERE = Target("-", "-")  # where the board's digests are planned when no board chat is set
+BOARD_KINDS = ("digest", "closing")
+
 
 @click.group("reminders")
 def reminders() -> None:
@@ -39,7 +42,11 @@ def reminders_plan(app: App, at: str | None) -> None:
     board = app.settings.board
     render = Renderer(app.settings, lambda: now)
     with app.session() as session:
-        rows = planner.plan(session=session, now=now, tz=app.settings.tz, board=board)
+        # without a board chat its digests are planned to nowhere, counted and not shown: the
+        # operator hears what is skipped rather than not at all
+        planned = planner.plan(session=session, now=now, tz=app.settings.tz, board=board or NOWHERE)
+        rows = [r for r in planned if board is not None or r["kind"] not in BOARD_KINDS]
+        skipped = len(planned) - len(rows)
         built = [Delivery(**row) for row in rows]  # type: ignore[arg-type]
         for row, message in zip(rows, render(session, built), strict=True):
             if message is None:
@@ -48,15 +55,6 @@ def reminders_plan(app: App, at: str | None) -> None:
             step = "" if row["step"] is None else f" {row['step']}"
             click.echo(f"[{row['kind']}{step}] {row['channel']}:{row['chat_id']} — {first}")
         session.rollback()
-        skipped = 0
-        if board is None:  # would the board have had a digest? said, not silently dropped
-            nowhere = Target("-", "-")
-            skipped = sum(
-                1
-                for row in planner.plan(session=session, now=now, tz=app.settings.tz, board=nowhere)
-                if row["kind"] in ("digest", "closing")
-            )
-            session.rollback()
     click.echo(_("%(n)s messages would be sent. Nothing was saved.") % {"n": len(rows)})
     if skipped:
         click.echo(
