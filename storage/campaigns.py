@@ -89,6 +89,7 @@ def create_campaign(
 def create_from(
     *, session: Session, year: int, previous: int, now: datetime, tz: ZoneInfo,
     cutoffs: dict[MilestoneKind, datetime | None] | None = None, regime: Regime | None = None,
+    board_name: str | None = None,
 ) -> Campaign:  # fmt: skip
     """Next year from this one: the previous campaign's milestones on the same local days
     (29/2 becomes 28/2), with their reminder plan, and its board name; what is given here wins.
@@ -105,7 +106,7 @@ def create_from(
         ).astimezone(UTC)
     shifted.update(cutoffs or {})
     campaign = create_campaign(
-        session=session, year=year, board_name=before.board_name, now=now, tz=tz,
+        session=session, year=year, board_name=board_name or before.board_name, now=now, tz=tz,
         cutoffs=shifted, regime=regime,
     )  # fmt: skip
     for stone in milestones(session=session, campaign=campaign):

@@ -50,6 +50,10 @@ def test_next_years_campaign_takes_this_years_days_and_reminder_plan(session: Se
     assert all(s.reminder_days == [10, 3, 1] and s.send_time == "07:45" for s in stones.values())
     assert after.board_name == "Ban Quản lý các KCN tỉnh Bắc Ninh"
     assert session.exec(select(Milestone).where(Milestone.campaign_id == before.id)).all()
+    renamed = campaigns.create_from(
+        session=session, year=2030, previous=2029, now=NOW, tz=TZ, board_name="Ban mới"
+    )
+    assert renamed.board_name == "Ban mới"  # a name given wins over last year's
 
 
 def test_campaign_create_from_says_what_it_kept(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -124,10 +124,8 @@ def campaign_create(
             created = campaigns.create_from(
                 session=session, year=year, previous=previous, now=app.now(),
                 tz=app.settings.tz, cutoffs=cutoffs, regime=Regime(regime) if regime else None,
+                board_name=board_name,
             )  # fmt: skip
-            if board_name:
-                created.board_name = board_name
-                session.add(created)
         else:
             created = campaigns.create_campaign(
                 session=session,
@@ -264,8 +262,7 @@ def campaign_set(
         kind = MilestoneKind(milestone)
         campaigns.check_order(session=session, campaign=found, kind=kind, cutoff=cutoff)
         closed = campaigns.closed_by_move(
-            session=session, campaign=found, kind=MilestoneKind(milestone), cutoff=cutoff,
-            now=app.now(),
+            session=session, campaign=found, kind=kind, cutoff=cutoff, now=app.now(),
         )  # fmt: skip
         if closed and not yes:
             click.confirm(
@@ -273,9 +270,7 @@ def campaign_set(
                   " Move it anyway?") % {"name": milestone_name(milestone).lower(), "n": closed},
                 abort=True,
             )  # fmt: skip
-        campaigns.set_deadline(
-            session=session, campaign=found, kind=MilestoneKind(milestone), cutoff=cutoff
-        )
+        campaigns.set_deadline(session=session, campaign=found, kind=kind, cutoff=cutoff)
         audit.record(
             db=session,
             actor=app.actor,
