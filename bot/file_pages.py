@@ -147,18 +147,13 @@ class FilePages:
 
     async def _upload_link(self, token: str) -> tuple[file_links.Link | None, web.Response | None]:
         """The upload link, or the page saying why it cannot be used now."""
-        link = await asyncio.to_thread(self._find, token, "upload")
+        link, state = await asyncio.to_thread(self._upload_state, token)
         if link is None:
             return None, _page(_("Link not found"), _(ASK_AGAIN), status=404)
         if link.used_at is not None:
-            return None, _page(
-                _("This link was already used"), _("Ask the chat for a new link."), status=410
-            )
+            return None, _page(_(USED), _(ASK_AGAIN), status=410)
         if link.expires_at <= self.clock():
-            return None, _page(
-                _("This link has expired"), _("Ask the chat for a new link."), status=410
-            )
-        state = await asyncio.to_thread(self._state, link.channel, link.chat_id)
+            return None, _page(_(EXPIRED), _(ASK_AGAIN), status=410)
         if state != (link.step, link.version):
             return None, _page(
                 _("The chat has moved on"),
@@ -187,10 +182,16 @@ class FilePages:
         with self.engine.begin() as conn:
             file_links.release(conn, link_id)
 
-    def _state(self, channel: str, chat_id: str) -> tuple[str | None, int | None]:
+    def _upload_state(
+        self, token: str
+    ) -> tuple[file_links.Link | None, tuple[str | None, int | None]]:
+        """The upload link and where its chat stands now, read on one connection."""
         with self.engine.connect() as conn:
-            found = conversations.state_of(conn=conn, channel=channel, chat_id=chat_id)
-        return found
+            link = file_links.find(conn, token, "upload")
+            if link is None:
+                return None, (None, None)
+            state = conversations.state_of(conn=conn, channel=link.channel, chat_id=link.chat_id)
+            return link, state
 
 
 def _shown_name(sent: str) -> str:

@@ -386,7 +386,8 @@ class ZaloChannel:
         engine, now = self.core.engine, self.core.clock()
         if at_start:
             await asyncio.to_thread(inbox.prune, engine, now)
-            swept = files.sweep_scratch(self.pages.folder, now, UPLOAD_LEFT)
+            sweep = partial(files.sweep_scratch, self.pages.folder, now, UPLOAD_LEFT)
+            swept = await asyncio.to_thread(sweep)
             if swept:
                 log.info("deleted %s uploads no step took", swept)
         await self.flush_finished()
