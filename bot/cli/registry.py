@@ -176,10 +176,12 @@ def contacts_list(app: App, tax_code: str | None) -> None:
         )
         people = registry.list_contacts(session=session, enterprise=enterprise)
         linked_ids = links.linked_contact_ids(session=session)
-        names = {
-            e.id: f"{e.name} ({e.tax_code})"
-            for e, _zone in registry.list_enterprises(session=session)
-        }
+        firms = (
+            [enterprise]
+            if enterprise
+            else [e for e, _zone in registry.list_enterprises(session=session)]
+        )
+        names = {e.id: f"{e.name} ({e.tax_code})" for e in firms}
     for person in people:
         phone = display_phone(person.phone) if person.phone else "—"
         linked = _("linked") if person.id in linked_ids else _("not linked")
@@ -348,9 +350,9 @@ def _invite_all_unlinked(app: App, sheet: Path, days: int | None) -> None:
         for contact in registry.list_contacts(session=session):  # one query, not one a firm
             if contact.role == Role.CONTACT:
                 contacts_of.setdefault(contact.enterprise_id, []).append(contact)
-        for enterprise, zone in registry.list_enterprises(session=session):
+        for enterprise, zone in registry.list_enterprises(session=session, active_only=True):
             people = contacts_of.get(enterprise.id, [])
-            if not enterprise.active or any(p.id in linked for p in people):
+            if any(p.id in linked for p in people):
                 continue
             invited: list[Contact | None] = list(people) or [None]
             for person in invited:
