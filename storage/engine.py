@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,22 @@ def begin_update(conn: Connection) -> None:
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def trial(session: Session, *, keep: bool) -> Iterator[None]:
+    """Work inside a savepoint: undone if it raises, and undone anyway unless ``keep`` (a dry
+    run), so a refused or previewed file leaves the caller's transaction as it was."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if keep:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
 
 
 def session_for(engine: Engine) -> Session:

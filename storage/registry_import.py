@@ -12,11 +12,12 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from storage.engine import trial
 from storage.headers import HEADER_SCAN_ROWS, cell, find_header, header_field
 from storage.identifiers import IdentifierError, parse_phone, parse_tax_code
 from storage.models import Contact, Enterprise, IndustrialZone, Role
 from storage.registry import zone_display, zone_key
-from storage.tabular import Row, TableFileError, read_sheets
+from storage.tabular import Row, TableFileError, is_blank, read_sheets
 from storage.text import nfc, search_key, tone_key
 
 # Folded header spellings seen in boards' files; the longest match wins.
@@ -209,19 +210,11 @@ def import_enterprises(
             continue
         header_row, columns = found
         report = ImportReport(sheet=sheet, header_row=header_row, columns=columns)
-        savepoint = session.begin_nested()  # a refused file undoes only its own rows
-        try:
+        with trial(session, keep=not dry_run):  # a refused file undoes only its own rows
             _apply_rows(session, report, rows, now, create_zones=create_zones, max_rows=max_rows)
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if dry_run:
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-            if commit:
-                session.commit()
-            report.saved = True
+        if not dry_run and commit:
+            session.commit()
+        report.saved = not dry_run
         return report
     raise TableFileError("file_no_header", scanned=HEADER_SCAN_ROWS)
 
@@ -241,7 +234,7 @@ def _apply_rows(
     for number, row in enumerate(rows, start=report.header_row + 1):
         if number - report.header_row > max_rows:
             raise TableFileError("file_too_many_rows", limit=max_rows)
-        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+        if is_blank(row):
             continue
         tax_cell = _raw(row, report.columns, "tax_code")
         if isinstance(tax_cell, str) and not any(ch.isdigit() for ch in tax_cell):

@@ -14,13 +14,14 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from storage import catalogue, exports, results
+from storage.engine import trial
 from storage.headers import HEADER_SCAN_ROWS, cell, find_header
 from storage.identifiers import IdentifierError, parse_tax_code
 from storage.models import AwardResult, Campaign, Conferrer, NomineeKind
 from storage.registry_import import Outcome as RowOutcome
 from storage.registry_import import Problem
 from storage.results import Decision, Outcome, Proposal
-from storage.tabular import Row, TableFileError, read_sheets
+from storage.tabular import Row, TableFileError, is_blank, read_sheets
 from storage.text import clip, nfc, parse_day, search_key, tone_key
 from storage.xlsx import header_row, number_cell, safe_row, set_widths, text_cell, whole_workbook
 
@@ -170,18 +171,10 @@ def import_results(
         if written is not None and written != campaign.year:
             raise TableFileError("results_other_year", year=written, campaign=campaign.year)
         report = ResultsReport(sheet=sheet, header_row=header)
-        savepoint = session.begin_nested()
-        try:
+        with trial(session, keep=not dry_run):
             _apply(session, campaign, report, rows, columns, actor, now, enterprise_id, conferrer)
             session.flush()
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if dry_run:
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-            report.saved = True
+        report.saved = not dry_run
         return report
     raise TableFileError("file_no_header", scanned=HEADER_SCAN_ROWS)
 
@@ -226,7 +219,7 @@ def _apply(
     known = results.recorded(session, campaign, wanted)
     seen: dict[tuple[int, str, str, str], int] = {}
     for number, row in enumerate(rows, start=report.header_row + 1):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        if is_blank(row):
             continue
         name = nfc(str(cell(row, columns, "name") or ""))
         if not name and cell(row, columns, "recognised") in (None, ""):

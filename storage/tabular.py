@@ -63,6 +63,11 @@ FORM_LIMITS = Limits(
 )  # fmt: skip
 
 
+def is_blank(row: Row) -> bool:
+    """A row with nothing in it (empty or spaces only): skipped by every import."""
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
 class TableFileError(ValueError):
     """A whole file is refused; ``code`` and ``params`` feed the user's message."""
 
