@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from bot.core.context import Ctx
@@ -19,7 +20,7 @@ from bot.texts.results import standing_lines
 from storage import audit, campaigns, catalogue, registry, results
 from storage.identifiers import IdentifierError, parse_tax_code
 from storage.models import AwardResult, Campaign, Conferrer, Enterprise, Role
-from storage.results import Decision, Proposal
+from storage.results import Decision, Key, Proposal
 from storage.text import nfc, parse_day
 
 OWN_NUMBER, OWN_DAY = "results.own_number", "results.own_day"
@@ -209,11 +210,15 @@ def handle_day(ctx: Ctx) -> None:
     prompt_except(ctx)
 
 
-def _own_items(ctx: Ctx, campaign: Campaign, enterprise: Enterprise) -> list[Proposal]:
-    """What this decision covers: the director's titles, or (the board) the province's."""
+def _own_items(
+    ctx: Ctx, campaign: Campaign, enterprise: Enterprise, known: Mapping[Key, object] | None = None
+) -> list[Proposal]:
+    """What this decision covers: the director's titles, or (the board) the province's; given
+    the results recorded for the enterprise (``known``), they are not read again."""
     assert enterprise.id is not None
     level = Conferrer.PROVINCE if for_the_board(ctx) else Conferrer.ENTERPRISE
-    known = results.recorded(ctx.session, campaign, [enterprise.id])
+    if known is None:
+        known = results.recorded(ctx.session, campaign, [enterprise.id])
     return [  # still awaiting a decision: an earlier decision's rows keep theirs
         p
         for p in results.proposals(ctx.session, campaign, [enterprise.id])
@@ -332,7 +337,8 @@ def handle_own_confirm(ctx: Ctx) -> None:
         return
     campaign, enterprise = own
     upward = for_the_board(ctx)
-    items = _own_items(ctx, campaign, enterprise)
+    known = results.recorded(ctx.session, campaign, [enterprise.id or 0])
+    items = _own_items(ctx, campaign, enterprise, known)
     if not items or _digest(items) != ctx.data("items"):  # changed meanwhile: ask again
         ctx.say(_("Your list changed in the meantime; please check the rows again."))
         ctx.goto(OWN_EXCEPT, number=ctx.data("number"), day=ctx.data("day"),
@@ -342,7 +348,6 @@ def handle_own_confirm(ctx: Ctx) -> None:
     listed = ctx.data("refused", [])
     refused = {int(n) for n in listed} if isinstance(listed, list) else set()
     number, day = str(ctx.data("number")), date.fromisoformat(str(ctx.data("day")))
-    known = results.recorded(ctx.session, campaign, [enterprise.id or 0])
     for n, item in enumerate(items, 1):
         recognised = n not in refused
         decision = Decision(
