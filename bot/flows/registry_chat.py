@@ -23,7 +23,13 @@ from bot.flows.menu import (
 from bot.flows.roles import ADMINS, refuse
 from bot.i18n import _, fmt_number
 from bot.texts.problems import render
-from bot.texts.registry import export_registry, row_line, unknown_zones, zones_line
+from bot.texts.registry import (
+    export_registry,
+    held_by_zone,
+    row_line,
+    unknown_zones,
+    zones_line,
+)
 from storage import audit, files
 from storage.models import Role
 from storage.registry_import import ImportReport, Outcome, import_enterprises
@@ -183,8 +189,7 @@ def _import_summary(report: ImportReport, *, preview: bool = False) -> str:
     rejected = [
         r
         for r in report.rows
-        if r.outcome == Outcome.REJECTED
-        and not (unknown and [p.code for p in r.problems] == ["zone_unknown"])
+        if r.outcome == Outcome.REJECTED and not (unknown and held_by_zone(r))
     ]  # rows held back only by a missing zone are said once, below
     finished = _(
         "Import finished: %(created)s created, %(updated)s updated, %(unchanged)s"

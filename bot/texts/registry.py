@@ -52,7 +52,7 @@ def report_lines(report: ImportReport) -> Iterator[str]:
     }
     unknown = unknown_zones(report)
     for result in report.rows:
-        if unknown and [p.code for p in result.problems] == ["zone_unknown"]:
+        if unknown and held_by_zone(result):
             continue  # said once, below, for every row it holds back
         yield row_line(result)
     if unknown:
@@ -83,6 +83,11 @@ def unknown_zones(report: ImportReport) -> dict[str, int]:
                 zone = str(problem.params.get("zone", ""))
                 found[zone] = found.get(zone, 0) + 1
     return found
+
+
+def held_by_zone(result: RowResult) -> bool:
+    """A row held back only by a zone the list lacks (said once for all such rows)."""
+    return [p.code for p in result.problems] == ["zone_unknown"]
 
 
 def zones_line(unknown: dict[str, int]) -> str:
