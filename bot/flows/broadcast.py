@@ -61,13 +61,13 @@ def prompt_audience(ctx: Ctx) -> None:
     ctx.say(_("Who should get it?"), choices)
 
 
-def _targets(ctx: Ctx, audience: str) -> list[links.Recipient]:
-    """Every reachable chat of the audience: all contacts, or those of enterprises still owing."""
+def _targets(ctx: Ctx, audience: str, meant: set[int] | None = None) -> list[links.Recipient]:
+    """Every reachable chat of the audience: all contacts, or those of enterprises still owing
+    (``meant``, when the caller has them already)."""
     if not audience.startswith("m:"):
         return links.reachable_chats(session=ctx.session)
-    stone = ctx.session.get(Milestone, int(audience[2:]))
-    owing = [e.id for e in progress(ctx.session, stone).owing if e.id] if stone else []
-    return links.reachable_chats(session=ctx.session, enterprise_ids=owing)
+    owing = _audience(ctx, audience) if meant is None else meant
+    return links.reachable_chats(session=ctx.session, enterprise_ids=list(owing))
 
 
 def handle_audience(ctx: Ctx) -> None:
@@ -77,8 +77,8 @@ def handle_audience(ctx: Ctx) -> None:
     if ctx.choice != "all" and not ctx.choice.startswith("m:"):
         hint_and_reprompt(ctx)
         return
-    targets = _targets(ctx, ctx.choice)
     meant = _audience(ctx, ctx.choice)
+    targets = _targets(ctx, ctx.choice, meant)
     unreached = len(meant - {t.enterprise_id for t in targets})
     ctx.goto(
         CONFIRM, text=ctx.data("text"), audience=ctx.choice, count=len(targets),
@@ -92,9 +92,8 @@ def _audience(ctx: Ctx, audience: str) -> set[int]:
     if audience.startswith("m:"):
         stone = ctx.session.get(Milestone, int(audience[2:]))
         return {e.id for e in progress(ctx.session, stone).owing if e.id} if stone else set()
-    return {
-        e.id for e, _zone in registry.list_enterprises(session=ctx.session) if e.id and e.active
-    }
+    active = registry.list_enterprises(session=ctx.session, active_only=True)
+    return {e.id for e, _zone in active if e.id}
 
 
 def prompt_confirm(ctx: Ctx) -> None:
