@@ -12,7 +12,7 @@ from bot.flows.registration_common import COLLECTIVES, INDIVIDUALS, OVERVIEW, dr
 from bot.i18n import _
 from bot.texts.problems import render
 from storage import registrations
-from storage.models import Nominee, NomineeKind
+from storage.models import Nominee, NomineeKind, Registration
 from storage.registration_sheet import CATEGORY_NAMES, GENDER_NAMES
 from storage.registrations import SubmissionError
 
@@ -44,8 +44,9 @@ def start_details(ctx: Ctx, kind: NomineeKind) -> None:
     reprompt(ctx)
 
 
-def _current(ctx: Ctx) -> Nominee | None:
-    """The row being asked about (the queue's first); None when the queue is done."""
+def _current(ctx: Ctx) -> tuple[Registration, Nominee] | None:
+    """The draft and the row being asked about (the queue's first); None when the queue is
+    done."""
     where = scope(ctx)
     queue = ctx.data("queue", [])
     if where is None or not isinstance(queue, list):
@@ -53,10 +54,24 @@ def _current(ctx: Ctx) -> Nominee | None:
     target = draft(ctx, where)
     while queue:
         row = ctx.session.get(Nominee, queue[0])
-        if row is not None and row.registration_id == target.id:
-            return row
+        if row is not None and row.id is not None and row.registration_id == target.id:
+            return target, row
         queue.pop(0)  # removed meanwhile
     return None
+
+
+def _answering(ctx: Ctx, back: str) -> tuple[Registration, Nominee] | None:
+    """The draft and row an answer is for; None when it was dealt with here: the queue done
+    (the next question), or "stop" (back to the list)."""
+    current = _current(ctx)
+    if current is None:
+        _next(ctx)
+        return None
+    if ctx.choice == "stop":
+        ctx.goto(back)
+        reprompt(ctx)
+        return None
+    return current
 
 
 def _next(ctx: Ctx, *, field: str | None = None) -> None:
@@ -75,10 +90,11 @@ def _next(ctx: Ctx, *, field: str | None = None) -> None:
 
 def prompt_person(ctx: Ctx) -> None:
     """Asks one person's category, then gender."""
-    row = _current(ctx)
-    if row is None:
+    current = _current(ctx)
+    if current is None:
         _next(ctx)
         return
+    row = current[1]
     who = row.name + (f" ({row.position})" if row.position else "")
     left = len(ctx.data("queue", []))  # type: ignore[arg-type]
     if ctx.data("field") == "gender":
@@ -94,23 +110,19 @@ def prompt_person(ctx: Ctx) -> None:
 
 def handle_person(ctx: Ctx) -> None:
     """Saves the answer; a skipped one stays empty."""
-    row = _current(ctx)
-    where = scope(ctx)
-    if row is None or where is None or row.id is None:
-        _next(ctx)
+    current = _answering(ctx, INDIVIDUALS)
+    if current is None:
         return
+    target, row = current
+    assert row.id is not None  # a stored row (_current)
     gender = ctx.data("field") == "gender"
     allowed = tuple(GENDER_NAMES if gender else CATEGORY_NAMES)
-    if ctx.choice == "stop":
-        ctx.goto(INDIVIDUALS)
-        reprompt(ctx)
-        return
     if ctx.choice not in (*allowed, "skip"):
         hint_and_reprompt(ctx)
         return
     if ctx.choice != "skip":
         registrations.set_details(
-            session=ctx.session, draft=draft(ctx, where), nominee_id=row.id, now=ctx.now,
+            session=ctx.session, draft=target, nominee_id=row.id, now=ctx.now,
             contact_id=ctx.contact.id if ctx.contact else None,
             **{"gender" if gender else "category": ctx.choice},
         )  # fmt: skip
@@ -119,10 +131,11 @@ def handle_person(ctx: Ctx) -> None:
 
 def prompt_group(ctx: Ctx) -> None:
     """Asks one collective's headcount."""
-    row = _current(ctx)
-    if row is None:
+    current = _current(ctx)
+    if current is None:
         _next(ctx)
         return
+    row = current[1]
     ctx.say(
         _("%(name)s — how many people does it have? (optional: for the share of them registered"
           " Lao động tiên tiến; type a number)") % {"name": row.name},
@@ -132,22 +145,18 @@ def prompt_group(ctx: Ctx) -> None:
 
 def handle_group(ctx: Ctx) -> None:
     """Saves a headcount, or explains why it is not one."""
-    row = _current(ctx)
-    where = scope(ctx)
-    if row is None or where is None or row.id is None:
-        _next(ctx)
+    current = _answering(ctx, COLLECTIVES)
+    if current is None:
         return
-    if ctx.choice == "stop":
-        ctx.goto(COLLECTIVES)
-        reprompt(ctx)
-        return
+    target, row = current
+    assert row.id is not None  # a stored row (_current)
     if ctx.choice != "skip":
         if ctx.incoming.kind != Kind.TEXT:
             hint_and_reprompt(ctx)
             return
         try:
             registrations.set_details(
-                session=ctx.session, draft=draft(ctx, where), nominee_id=row.id, now=ctx.now,
+                session=ctx.session, draft=target, nominee_id=row.id, now=ctx.now,
                 contact_id=ctx.contact.id if ctx.contact else None, members=ctx.incoming.text,
             )  # fmt: skip
         except SubmissionError as error:
