@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -18,6 +17,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.channels import StartFailed
+from bot.channels.answered import Answered, look_back, recover
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.ordering import ChatOrder, Delivery, Payload, Stored, chat_of
 from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
@@ -34,19 +34,14 @@ from bot.channels.telegram.translate import (
 )
 from bot.channels.telegram.webhook import Webhook
 from bot.core.engine import Core, Unavailable, apology
-from bot.core.types import Aside, Result, result_of
+from bot.core.types import Aside, Result
 from bot.i18n import _
 from bot.metrics import ANSWER_SECONDS
 from bot.settings import Settings
 from bot.web import WebFront
 from scheduler.dispatcher import Port
-from storage import inbox
 
 log = logging.getLogger(__name__)
-FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
-RETRY_FINISH = 5.0  # seconds: again, when the database was away
-GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
-ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
 WEBHOOK_CONNECTIONS = 40  # Telegram's default: deliveries it makes at once
 T = TypeVar("T")
 
@@ -68,10 +63,8 @@ class UpdateHandler:
         self.worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="thidua-core")
         # Long work (exports) on threads of its own: it never takes a core thread or a chat's turn.
         self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
-        self.finished: list[int] = []  # inbox rows answered, not yet recorded
         self.waiting: dict[str, Stored] = {}  # chat -> its marker queued, not yet begun
-        self.sending: set[int] = set()  # inbox rows whose answer is going out now
-        self._finisher: asyncio.Task[None] | None = None
+        self.answered = Answered(core, self.worker)  # rows answered, recorded soon after
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
         """Runs blocking core work off the event loop, on the core's thread."""
@@ -143,7 +136,7 @@ class UpdateHandler:
         member = update.get("my_chat_member") or {}
         if (member.get("new_chat_member") or {}).get("status") == "kicked":
             await self._unreachable(chat_of(update))
-            await self._answered(inbox_id)
+            self.answered.done(inbox_id)
             return
         chat_id = chat_of(update)
         if "callback_query" in update:
@@ -172,67 +165,28 @@ class UpdateHandler:
         """Sends an answer; once it went out (or the chat blocked us) its inbox row is finished.
         A network failure leaves it to be sent again later; a file gone from the disk cannot
         be sent again, and is let go."""
-        if inbox_id is not None:
-            self.sending.add(inbox_id)
-        try:
-            for reply in result.replies:
-                await send_reply(bot, chat_id, reply)
-            if result.menu_role is not None:
-                await set_chat_commands(
-                    bot,
-                    chat_id=int(chat_id),
-                    role=result.menu_role,
-                    chosen_language=result.chosen_language,
-                )
-        except Forbidden:
-            await self._unreachable(chat_id)
-        except TelegramError as error:  # the data is saved; the board must still hear of it
-            stats["reply_failed"] += 1
-            log.error("could not answer chat %s: %r", chat_id, error)
-            return
-        except OSError as error:  # a file of the answer was deleted meanwhile
-            stats["reply_failed"] += 1
-            log.error("could not answer chat %s, a file is missing: %r", chat_id, error)
-        finally:
-            if inbox_id is not None:
-                self.sending.discard(inbox_id)
+        with self.answered.going_out(inbox_id):
+            try:
+                for reply in result.replies:
+                    await send_reply(bot, chat_id, reply)
+                if result.menu_role is not None:
+                    await set_chat_commands(
+                        bot,
+                        chat_id=int(chat_id),
+                        role=result.menu_role,
+                        chosen_language=result.chosen_language,
+                    )
+            except Forbidden:
+                await self._unreachable(chat_id)
+            except TelegramError as error:  # the data is saved; the board must still hear of it
+                stats["reply_failed"] += 1
+                log.error("could not answer chat %s: %r", chat_id, error)
+                return
+            except OSError as error:  # a file of the answer was deleted meanwhile
+                stats["reply_failed"] += 1
+                log.error("could not answer chat %s, a file is missing: %r", chat_id, error)
         if result.handled:  # else the apology went out, and the delivery waits to be handled
-            await self._answered(inbox_id)
-
-    async def _answered(self, inbox_id: int | None) -> None:
-        """Nothing is left to do for this delivery: recorded with others within FINISH_EVERY
-        (a crash in between sends that answer again at the next start, never loses it)."""
-        if inbox_id is None:
-            return
-        self.finished.append(inbox_id)
-        if self._finisher is None or self._finisher.done():
-            self._finisher = asyncio.create_task(self._finish_soon())
-
-    async def _finish_soon(self, delay: float = FINISH_EVERY) -> None:
-        """Writes the finished rows gathered meanwhile, in one statement."""
-        await asyncio.sleep(delay)
-        if not await self.flush_finished():  # the database away: kept, and tried again
-            self._finisher = asyncio.create_task(self._finish_soon(RETRY_FINISH))
-
-    async def flush_finished(self) -> bool:
-        """Writes every finished row now (also at stop); False, the rows kept for the next
-        time, if the database is away (the look-back does not send them meanwhile)."""
-        ids, self.finished = self.finished, []
-        if not ids:
-            return True
-        done = partial(self.core.finish, ids)
-        try:
-            await asyncio.get_running_loop().run_in_executor(self.worker, done)
-        except Exception as error:
-            log.warning("could not record %s answers as sent: %r", len(ids), error)
-            self.finished[:0] = ids
-            return False
-        return True
-
-    def in_hand(self) -> set[int]:
-        """Inbox rows whose answer is going out or went out, not yet recorded: not for the
-        look-back to send."""
-        return self.sending | set(self.finished)
+            self.answered.done(inbox_id)
 
     async def _aside(self, bot: ReplyBot, chat_id: str, aside: Aside, language: str) -> None:
         """Runs a step's long work on the aside threads, then sends its result to the chat."""
@@ -363,43 +317,20 @@ class TelegramChannel:
                 allowed_updates=Update.ALL_TYPES,
                 max_connections=WEBHOOK_CONNECTIONS,
             )
-        self._tasks.append(asyncio.create_task(self._look_back(), name="telegram-inbox"))
+        looking = look_back(CHANNEL, self._recover)
+        self._tasks.append(asyncio.create_task(looking, name="telegram-inbox"))
 
     async def _recover(self, *, at_start: bool = False) -> None:
-        """What a crash (or the database away) left: chats with deliveries stored but not
-        handled are handled (the chat's turn makes that safe beside other workers); answers
-        handled but not sent go out: at the start on SQLite all from before it, otherwise
-        those older than ANSWER_GRACE (another worker may be sending the younger), never this
-        process's own in hand."""
-        engine, bot = self.handler.core.engine, self.application.bot
+        """What a crash (or the database away) left (``answered.recover``): kept answers sent,
+        chats with deliveries not handled queued."""
+        bot = self.application.bot
         assert isinstance(bot, ReplyBot)
-        now = self.handler.core.clock()
-        if at_start:
-            await asyncio.to_thread(inbox.prune, engine, now)
-        alone = at_start and engine.dialect.name == "sqlite"
-        done_before = now + GRACE if alone else now - ANSWER_GRACE  # alone: all from before
-        claim = partial(
-            inbox.claim_unanswered, engine, CHANNEL, done_before, now, self.handler.in_hand()
-        )
-        for row_id, chat_id, answer in await asyncio.to_thread(claim):
-            try:
-                await self.handler.answer(bot, chat_id, result_of(answer), row_id)
-            except Exception:  # one answer that cannot be sent holds no other
-                log.exception("could not send the kept answer of inbox row %s", row_id)
-        received_before = now + GRACE if at_start else now - GRACE
-        undone = await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before)
-        for chat in undone:
-            await self.handler.queue(self.application, chat, None)
-
-    async def _look_back(self) -> None:
-        """Every GRACE, takes up what was left: deliveries the database was away for, answers
-        the network refused, and on PostgreSQL what a worker that died had in hand."""
-        while True:
-            await asyncio.sleep(GRACE.total_seconds())
-            try:
-                await self._recover()
-            except Exception as error:  # the database still away: next time
-                log.warning("could not look back at the inbox: %r", error)
+        handler = self.handler
+        answer = partial(handler.answer, bot)
+        for chat in await recover(
+            CHANNEL, handler.core, handler.answered, answer, at_start=at_start
+        ):
+            await handler.queue(self.application, chat, None)
 
     async def store(self, updates: list[Payload]) -> None:
         """Stores deliveries in the inbox as Telegram sent them, then queues their chats;
@@ -452,7 +383,7 @@ class TelegramChannel:
         self._tasks.clear()
         if application.running:
             await application.stop()
-        await self.handler.flush_finished()
+        await self.handler.answered.close()
 
     async def close(self) -> None:
         """Closes the connections, the outbox's too: after the reminder service has stopped."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels import StartFailed
+from bot.channels.answered import Answered, look_back, recover
 from bot.channels.arrivals import Arrivals
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.api import ZaloApi, ZaloError
@@ -34,22 +35,18 @@ from bot.core.types import (
     Kind,
     OutFile,
     Result,
-    result_of,
 )
 from bot.file_pages import FilePages
 from bot.i18n import _, use_language
 from bot.settings import Settings
 from bot.web import WebFront
 from scheduler.dispatcher import Port
-from storage import file_links, files, inbox, outbox
+from storage import file_links, files, outbox
 from storage.engine import session_for
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header's name)
 BACKOFF_MAX = 60.0  # seconds between polls at most while Zalo fails
-GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
-ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
-FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement this often
 MIN_POLL = 1.0  # seconds a poll takes at least, however fast Zalo answers
 PERMANENT = {400, 404}  # an answer refused for good is not sent again
 UPLOAD_LEFT = timedelta(days=1)  # an upload no step took by then is nobody's
@@ -79,12 +76,10 @@ class ZaloChannel:
             per_chat=settings.reminder_per_chat_seconds,
         )
         self.worker = ThreadPoolExecutor(settings.core_threads, thread_name_prefix="thidua-zalo")
+        self.answered = Answered(core, self.worker)  # rows answered, recorded soon after
         self.running: dict[str, asyncio.Task[None]] = {}  # chat -> its drain
         self.again: set[str] = set()  # chats with deliveries stored while their drain ran
-        self.sending: set[int] = set()  # inbox rows whose answer is going out now
         self.asides: set[asyncio.Task[None]] = set()  # long work running
-        self.finished: set[int] = set()  # inbox rows answered, not yet recorded as such
-        self._finisher: asyncio.Task[None] | None = None
         self.secret = (settings.zalo_webhook_secret or "").encode()
         self.arrivals = Arrivals(self.store)  # webhook calls arriving at once share a commit
         if settings.zalo_webhook:
@@ -133,7 +128,9 @@ class ZaloChannel:
             raise
         if not self.settings.zalo_webhook:
             self._tasks.append(asyncio.create_task(self._poll(), name="zalo-polling"))
-        self._tasks.append(asyncio.create_task(self._look_back(), name="zalo-inbox"))
+        self._tasks.append(
+            asyncio.create_task(look_back(CHANNEL, self._recover), name="zalo-inbox")
+        )
 
     async def stop(self) -> None:
         """Stops receiving, then lets the drains in hand finish (their answers go out)."""
@@ -144,11 +141,11 @@ class ZaloChannel:
         drains = list(self.running.values())
         if drains:
             await asyncio.wait(drains, timeout=30)
-        left = [*self.running.values(), *self.asides, *filter(None, [self._finisher])]
+        left = [*self.running.values(), *self.asides]
         for task in left:  # what did not finish in time: its delivery stays in the inbox
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
-        await self.flush_finished()
+        await self.answered.close()
 
     async def close(self) -> None:
         """Closes the connections."""
@@ -318,45 +315,19 @@ class ZaloChannel:
     async def answer(self, chat_id: str, result: Result, inbox_id: int | None) -> None:
         """Sends the replies as texts; once out, the inbox row is finished (a failure leaves
         it for the look-back to send again)."""
-        if inbox_id is not None:
-            self.sending.add(inbox_id)
-        try:
-            for reply in result.replies:
-                link = await self._download_link(chat_id, reply.file) if reply.file else None
-                for text in texts_of(reply, link):
-                    await self.api.call("sendMessage", chat_id=chat_id, text=text)
-        except ZaloError as error:
-            if error.code not in PERMANENT:  # kept: the look-back sends it again
-                log.error("could not answer Zalo chat %s: %s", chat_id, error)
-                return
-            log.error("Zalo refused the answer to chat %s for good: %s", chat_id, error)
-        finally:
-            if inbox_id is not None:
-                self.sending.discard(inbox_id)
-        if inbox_id is not None and result.handled:
-            self.finished.add(inbox_id)  # recorded with others within FINISH_EVERY
-            if self._finisher is None or self._finisher.done():
-                self._finisher = asyncio.create_task(self._finish_soon())
-
-    async def _finish_soon(self) -> None:
-        """One statement for the answers sent meanwhile, not one per answer."""
-        await asyncio.sleep(FINISH_EVERY)
-        await self.flush_finished()
-
-    async def flush_finished(self) -> None:
-        """Records sent answers; kept (and never sent again meanwhile) while the database is
-        away."""
-        ids = sorted(self.finished)
-        if not ids:
-            return
-        try:
-            await asyncio.get_running_loop().run_in_executor(
-                self.worker, partial(self.core.finish, ids)
-            )
-        except Exception as error:
-            log.warning("could not record %s Zalo answers as sent: %r", len(ids), error)
-            return
-        self.finished.difference_update(ids)
+        with self.answered.going_out(inbox_id):
+            try:
+                for reply in result.replies:
+                    link = await self._download_link(chat_id, reply.file) if reply.file else None
+                    for text in texts_of(reply, link):
+                        await self.api.call("sendMessage", chat_id=chat_id, text=text)
+            except ZaloError as error:
+                if error.code not in PERMANENT:  # kept: the look-back sends it again
+                    log.error("could not answer Zalo chat %s: %s", chat_id, error)
+                    return
+                log.error("Zalo refused the answer to chat %s for good: %s", chat_id, error)
+        if result.handled:
+            self.answered.done(inbox_id)
 
     async def _download_link(self, chat_id: str, file: OutFile) -> str | None:
         """A one-time link to a file the bot sends (None without a public address)."""
@@ -382,36 +353,19 @@ class ZaloChannel:
         await self.answer(chat_id, Result([reply], language=language), None)
 
     async def _recover(self, *, at_start: bool = False) -> None:
-        """Answers kept but not sent go out; chats with deliveries not handled are woken."""
-        engine, now = self.core.engine, self.core.clock()
+        """Leftover uploads swept at start; answers kept but not sent go out, chats with
+        deliveries not handled are woken (``answered.recover``)."""
         if at_start:
-            await asyncio.to_thread(inbox.prune, engine, now)
+            now = self.core.clock()
             sweep = partial(files.sweep_scratch, self.pages.folder, now, UPLOAD_LEFT)
             swept = await asyncio.to_thread(sweep)
             if swept:
                 log.info("deleted %s uploads no step took", swept)
-        await self.flush_finished()
-        alone = at_start and engine.dialect.name == "sqlite"  # else others may be sending
-        done_before = now + GRACE if alone else now - ANSWER_GRACE
-        in_hand = self.sending | self.finished
-        claim = partial(inbox.claim_unanswered, engine, CHANNEL, done_before, now, in_hand)
-        for row_id, chat_id, answer in await asyncio.to_thread(claim):
-            try:
-                await self.answer(chat_id, result_of(answer), row_id)
-            except Exception:  # one answer that cannot be sent holds no other
-                log.exception("could not send the kept answer of Zalo inbox row %s", row_id)
-        received_before = now + GRACE if at_start else now - GRACE
-        for chat in await asyncio.to_thread(inbox.undone_chats, engine, CHANNEL, received_before):
+        await self.answered.flush()
+        for chat in await recover(
+            CHANNEL, self.core, self.answered, self.answer, at_start=at_start
+        ):
             self.wake(chat)
-
-    async def _look_back(self) -> None:
-        """Every GRACE: what the database or the network left undone."""
-        while True:
-            await asyncio.sleep(GRACE.total_seconds())
-            try:
-                await self._recover()
-            except Exception as error:
-                log.warning("could not look back at the Zalo inbox: %r", error)
 
 
 def _backoff(failures: int) -> float:
