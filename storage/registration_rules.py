@@ -104,6 +104,7 @@ EARLIER_YEARS = {
     catalogue.CSTD_TINH.code: (2, "cstd_tinh_history"),  # three in a row, this year the third
     catalogue.BK_TINH.code: (1, "bk_tinh_history"),  # two in a row: one basis of several
 }
+EARLIER_SHORT = {t.code: t.short for t in (catalogue.CSTD_TINH, catalogue.BK_TINH)}
 COUNTS_AS_CSTDCS = {catalogue.CSTDCS.code, catalogue.CSTD_TINH.code}
 
 
@@ -114,20 +115,14 @@ def _earlier_years(
     with no results on record, or records of namesakes, is said, never guessed."""
     found: list[Warning] = []
     for person in people:
-        wanted = next(
-            (
-                EARLIER_YEARS[c]
-                for c in (person.title_code, person.award_code)
-                if c in EARLIER_YEARS
-            ),
-            None,
+        title = next(
+            (c for c in (person.title_code, person.award_code) if c in EARLIER_YEARS), None
         )
-        if wanted is None:
+        if title is None:
             continue
-        back, code = wanted
+        back, code = EARLIER_YEARS[title]
         needed = [year - n for n in range(back, 0, -1)]
-        title = next(c for c in (person.title_code, person.award_code) if c in EARLIER_YEARS)
-        short = catalogue.CSTD_TINH.short if title == catalogue.CSTD_TINH.code else "BK tỉnh"
+        short = EARLIER_SHORT[title]
         unknown = [y for y in needed if y not in history.recorded_years]
         if unknown and person.basis:
             continue  # years not on record, but written with the proposal: the board reads them
