@@ -70,7 +70,8 @@ def create_campaign(
         raise RegistryError("milestones_out_of_order")
     # Awards are decided on the year-end evaluation, so its decree governs the campaign (a
     # 2025 campaign is judged under NĐ 152/2025, though it registered under NĐ 98/2023).
-    evaluated = chosen.get(MilestoneKind.REPORT) or dues[-1]
+    evaluated = evaluation(dict(present))
+    assert evaluated is not None  # the registration's cut-off at least
     campaign = Campaign(
         year=year,
         regime=regime or regime_in_force(evaluated),
@@ -183,6 +184,12 @@ def schedule(*, conn: Connection, enterprise_id: int | None) -> Schedule | None:
         if kind is not None
     }
     return Schedule(rows[0].year, dues)
+
+
+def evaluation(dues: dict[MilestoneKind, datetime]) -> datetime | None:
+    """When the year is evaluated and the awards decided: the year-end report's cut-off, else
+    the last milestone's (None for a campaign without any)."""
+    return dues.get(MilestoneKind.REPORT) or max(dues.values(), default=None)
 
 
 def milestones(*, session: Session, campaign: Campaign) -> list[Milestone]:

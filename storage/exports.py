@@ -18,13 +18,12 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage import catalogue, prizes
+from storage import campaigns, catalogue, prizes
 from storage.catalogue import Subject
 from storage.models import (
     Campaign,
     Enterprise,
     IndustrialZone,
-    Milestone,
     MilestoneKind,
     Nominee,
     NomineeKind,
@@ -270,11 +269,8 @@ def _summary_sheet(
     """Counts and the estimated prize fund per title and subject, at the base salary of the
     decision's day (the year-end report's cut-off), each prize rounded up to 10.000 đ, split
     by who confers and pays."""
-    stones = {m.kind: m.due_at for m in session.exec(
-        select(Milestone).where(Milestone.campaign_id == campaign.id)
-    )}  # fmt: skip
-    # the awards are decided on the year-end evaluation: the report's cut-off, else the last
-    last = stones.get(MilestoneKind.REPORT) or (max(stones.values()) if stones else None)
+    stones = campaigns.milestones(session=session, campaign=campaign)
+    last = campaigns.evaluation({MilestoneKind(m.kind): m.due_at for m in stones})
     decided = last.date() if last else date(campaign.year, 12, 31)
     salary, since = prizes.base_salary(decided, salaries)
     sheet = book.create_sheet("Tổng hợp")
