@@ -39,6 +39,7 @@ from bot.flows import (
     review,
 )
 from bot.settings import Settings
+from bot.settle import settle
 from bot.texts.outbox import Renderer
 from bot.web import WebFront
 from scheduler.dispatcher import Port
@@ -212,6 +213,7 @@ class App:
                 await channel.start()  # one that fails closes what it opened, then raises
                 started.append(channel)
             service.start()
+            settle()
             await stop.wait()
             log.info("stopping")
         finally:

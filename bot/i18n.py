@@ -38,6 +38,17 @@ def translations(language: str) -> Translations:
     return Translations(fp=buffer, domain=DOMAIN)
 
 
+def load_all() -> None:
+    """Reads every catalog and Babel's data for each language now, at the start, so that the
+    first people to write after a restart do not wait for it."""
+    for code in LANGUAGES:
+        translations(code)
+        with use_language(code):
+            fmt_number(1)
+            fmt_day(date(2000, 1, 1))
+            fmt_instant(datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC")), ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
 def language() -> str:
     """The language of the message being answered."""
     return _current.get()

@@ -99,3 +99,20 @@ def test_a_milestone_with_its_year_never_says_nam_nam(kind: MilestoneKind) -> No
     assert title.endswith("năm 2026") and "năm năm" not in title
     with use_language("en"):
         assert milestone_title(kind, 2026).endswith(" for 2026")
+
+
+def test_the_start_loads_both_languages_and_sets_its_objects_aside() -> None:
+    """The first people to write after a restart do not wait for catalogs or Babel's data, and
+    the collector no longer walks what the start built (checked in a fresh interpreter)."""
+    probe = (
+        "import gc, babel.localedata as data\n"
+        "from bot import i18n\n"
+        "from bot.settle import settle\n"
+        "assert i18n.translations.cache_info().currsize == 0\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "settle()\n"
+        "assert i18n.translations.cache_info().currsize == len(i18n.LANGUAGES)\n"
+        "assert {'vi', 'en'} <= set(data._cache), sorted(data._cache)\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=60)
