@@ -28,7 +28,7 @@ CASES = (  # chats, processing, updates per chat
     (200, "polling", 1), (1000, "polling", 1), (200, "webhook", 1), (1000, "webhook", 1),
     (200, "cold", 1), (1000, "cold", 1),
     (200, "polling", 2), (1000, "polling", 2), (200, "webhook", 2), (1000, "webhook", 2),
-    (200, "serial", 2),
+    (200, "serial", 1), (200, "serial", 2),
 )  # fmt: skip
 DELAY = 0.1  # seconds every Bot API call takes
 TOKEN = "123456:SURGE-token"
