@@ -62,6 +62,32 @@ def test_stranger_is_told_how_to_get_a_code(core, world) -> None:  # type: ignor
     assert "chưa được liên kết" in chat.said and "0222 3 888 888" in chat.said
     chat.text("xin chào")
     assert "chưa được liên kết" in chat.said
+    assert chat.said.startswith("Hệ thống chưa hiểu nội dung này.\n")
+    assert "bấm một mục" not in chat.said  # no options it could point to
+    chat.text("1")
+    assert chat.said.startswith("Hệ thống chưa hiểu nội dung này.\n")
+    assert "chưa được liên kết" in chat.said
+
+
+@pytest.mark.parametrize("typed", ["{code}", "{lower}", "{spaced}"])
+def test_a_code_typed_alone_starts_the_linking(core, world, typed: str) -> None:  # type: ignore[no-untyped-def]
+    """Read off paper or passed on by a colleague, the code often comes without /start."""
+    code = str(world["codes"]["contact"])
+    chat = FakeChat(core)
+    chat.text(typed.format(code=code, lower=code.lower(), spaced=code.replace("-", " ")))
+    assert "sẽ được liên kết" in chat.said and "Công ty TNHH Hoà Bình" in chat.said
+    chat.press("Đồng ý")
+    assert "Đã liên kết" in chat.said
+
+
+def test_a_linked_person_typing_a_code_is_not_relinked(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    _link(FakeChat(core, "1"), str(world["codes"]["contact"]))
+    chat = FakeChat(core, "1")
+    chat.text(str(world["codes"]["board"]))
+    assert "sẽ được liên kết" not in chat.said
+    assert "chưa hiểu" in chat.said  # the usual hint, then the menu again
+    with session_for(engine) as session:
+        assert len(session.exec(select(ChatLink)).all()) == 1
 
 
 def test_onboarding_links_the_chat_and_shows_the_menu(core, world, engine: Engine) -> None:  # type: ignore[no-untyped-def]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from bot.core.context import BUTTONS, NUMBERED, TYPED, Ctx
 from bot.core.flow import MAIN_MENU, Step
 from bot.core.types import FileRef, Kind
 from bot.i18n import _
+from storage.invitations import looks_like_code
 from storage.text import search_key
 
 GLOBAL = "g"  # tokens "g:<key>" skip the version check; only the flows' global choices take them
@@ -74,6 +76,11 @@ def _typed_choice(text: str, keys: list[str], labels: object, *, partly: bool = 
 def route(ctx: Ctx) -> None:
     """Dispatches the input to a command, the current step, or the menu."""
     incoming = ctx.incoming
+    if incoming.kind == Kind.TEXT and ctx.contact is None and looks_like_code(incoming.text):
+        # the code typed alone, without /start (read from paper, or the link not opened)
+        incoming = ctx.incoming = replace(
+            incoming, kind=Kind.COMMAND, command="start", args=incoming.text
+        )
     if not _may_stay(ctx):  # unlinked or demoted since: the step closes before anything else
         ctx.goto(MAIN_MENU)
         ctx.say(_("Your access has changed, so the step you were in was closed."))

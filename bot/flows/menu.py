@@ -105,6 +105,9 @@ def handle_home(ctx: Ctx) -> None:
             )
         )
         show_menu(ctx)
+    elif ctx.contact is None and ctx.incoming.kind == Kind.TEXT:  # no options to point to
+        ctx.say(_("I did not understand that."))
+        show_menu(ctx)
     else:
         hint_and_reprompt(ctx)
 
