@@ -105,8 +105,8 @@ def child(base: str, folder: str, with_export: str, per_chat: str) -> None:
     channel = TelegramChannel(settings, core)
 
     async def run() -> dict[str, object]:
+        settle()  # as the service does once built, before it receives anything
         await channel.start()
-        settle()  # as the service does once started
         texts = ("/menu", "/help")[: int(per_chat)]
         export_began = None
         async with httpx.AsyncClient(timeout=60) as client:

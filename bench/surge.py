@@ -124,10 +124,10 @@ def child(base: str, folder: str, chats: str, variant: str, per_chat: str) -> No
     channel = TelegramChannel(settings, build_core(settings, engine), web=web)
 
     async def run() -> dict[str, object]:
+        settle()  # as the service does once built, before it receives anything
         if web is not None:
             await web.start()
         await channel.start()
-        settle()  # as the service does once started
         updates = [
             update(1 + number, 10_000 - WARM + chat, text)
             for number, (chat, text) in enumerate(
@@ -153,7 +153,10 @@ def child(base: str, folder: str, chats: str, variant: str, per_chat: str) -> No
             # (the first statements' compiling, caches filling) is not deadline day's figure
             if not cold:
                 await deliver(client, warm)
+                began = time.monotonic()
                 while int((await client.get(f"{base}/done?n={len(texts)}")).text) < WARM:
+                    if time.monotonic() - began > 60:
+                        raise TimeoutError("the warm-up chats were not answered")
                     await asyncio.sleep(0.05)
                 await asyncio.sleep(0.3)
             cpu = time.process_time()  # this process's CPU, all its threads

@@ -201,6 +201,7 @@ class App:
         web = self.web()
         channels = self.channels(core, kick, web)
         service = self.reminder_service({channel.name: channel.port for channel in channels})
+        settle()  # built, and nothing received yet: no one waits for it
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -213,7 +214,6 @@ class App:
                 await channel.start()  # one that fails closes what it opened, then raises
                 started.append(channel)
             service.start()
-            settle()
             await stop.wait()
             log.info("stopping")
         finally:

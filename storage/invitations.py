@@ -20,8 +20,9 @@ from storage.registry import RegistryError
 from storage.types import UTCDateTime
 
 # Codes are read out by phone and typed on phones: 12 characters from 32 without look-alikes
-# (no 0/O, 1/I), 5 bits each = 60 random bits, shown in groups of four ("K7MW-3QXA-9HDE");
-# case, spaces and hyphens do not matter. A valid Telegram start payload as it is.
+# (no 0/O, 1/I), 5 bits each = 60 random bits (59.95: at least one is a digit), shown in groups
+# of four ("K7MW-3QXA-9HDE"); case, spaces and hyphens do not matter. A valid Telegram start
+# payload as it is.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 
@@ -68,8 +69,12 @@ def looks_like_code(text: str) -> bool:
 
 
 def new_code() -> str:
-    """A fresh code in its grouped form."""
-    return normalise("".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)))
+    """A fresh code in its grouped form, with a digit in it: a code of letters only, typed with
+    spaces, could not be told from a name (``looks_like_code``)."""
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        if any(ch.isdigit() for ch in code):  # 31 codes in 32 the first time
+            return normalise(code)
 
 
 def create_invitation(

@@ -406,3 +406,14 @@ def test_a_delivery_is_taken_in_order_done_once_and_its_answer_claimed_once(
     inbox.mark_answered(engine, [ids["20"], ids["22"]], stale)
     much_later = stale + inbox.CLAIM_LEASE * 2
     assert inbox.claim_unanswered(engine, "telegram", much_later, much_later) == []  # sent
+
+
+def test_every_new_code_can_be_typed_alone_with_spaces() -> None:
+    """A code of letters only, typed with spaces, reads like a name ("THUY DUNG BANG ..."):
+    each code has a digit, so it is always told apart (1 code in 32 had none before)."""
+    for _ in range(2_000):
+        code = invitations.new_code()
+        assert any(ch.isdigit() for ch in code), code
+        assert invitations.looks_like_code(code.replace("-", " ").lower()), code
+        assert invitations.looks_like_code(code.replace("-", "")), code
+    assert not invitations.looks_like_code("THUY DUNG BANG")

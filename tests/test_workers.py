@@ -119,6 +119,11 @@ def _answers(fake: FakeTelegram, chat: int) -> list[str]:
     return found
 
 
+def _sent(fake: FakeTelegram, chat: int) -> list[str]:
+    """The beginnings of the messages a chat was sent, in order."""
+    return [_text(c)[:60] for c in fake.calls_to("sendMessage") if c.params.get("chat_id") == chat]
+
+
 def _schedulers(engine: Engine) -> int:
     """Backends of this database holding the reminder scheduler's advisory lock."""
     with engine.connect() as conn:
@@ -174,8 +179,12 @@ def test_two_workers_share_the_chats_nothing_lost_or_doubled_one_scheduler(
         expected = len(chats) * len(steps)
         fake.wait_for("sendMessage", count=expected, timeout=60)
         time.sleep(0.5)  # anything doubled would be sent by now
-        for number in chats:  # each step answered once (two workers may send out of order)
-            assert sorted(_answers(fake, number)) == sorted(steps), number
+        # each step answered once (two workers may send out of order); what was sent to the
+        # chats that differ, and the workers' logs, if any does
+        wrong = {n: _sent(fake, n) for n in chats if sorted(_answers(fake, n)) != sorted(steps)}
+        if wrong:
+            logs = "\n".join(w.log.read_text()[-4000:] for w in workers)
+            pytest.fail(f"answers differ: {wrong}\nworkers' logs:\n{logs}", pytrace=False)
         assert len(fake.calls_to("sendMessage")) == expected
         with engine.connect() as conn:
             rows = conn.execute(

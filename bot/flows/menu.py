@@ -87,7 +87,7 @@ def not_linked_text(ctx: Ctx) -> str:
     """Tells a stranger how to get started."""
     return _(
         "This chat is not linked to any enterprise yet. To start, ask the board for an"
-        " invitation code, then open the invitation link or type /start followed by the code."
+        " invitation code, then open the invitation link or send the code here."
         "\nContact: %(contact)s"
     ) % {"contact": reach(ctx.settings)}
 
