@@ -324,6 +324,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake._enter_request()
         try:
             body = self._read_body()
+            if fake._take_drop(self.path):  # a network cut: the connection closes unanswered
+                self.close_connection = True
+                return
             status, content_type, payload = fake._route(
                 verb, self.path, self.headers.get("Content-Type", ""), body
             )
@@ -378,6 +381,7 @@ class FakeTelegram:
         self._slow_files = 0.0  # seconds each file download waits (a slow network)
         # method (lower) -> [retry_after, ...]; None lets one call through
         self._rate_limits: dict[str, list[int | None]] = {}
+        self._drops: dict[str, int] = {}  # method -> calls whose connection is cut unanswered
         self._poll_generation = 0
         self._active_requests = 0
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
@@ -922,6 +926,24 @@ class FakeTelegram:
         with self._cond:
             queue = self._rate_limits.setdefault(method.lower(), [])
             queue.extend([None] * after + [retry_after] * times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls to `method` have their connection closed without an answer,
+        as a network cut does; they are not recorded (they never reached Telegram)."""
+        with self._cond:
+            self._drops[method.lower()] = self._drops.get(method.lower(), 0) + times
+
+    def _take_drop(self, raw_path: str) -> bool:
+        """Whether this call is one to cut (counting it off)."""
+        found = _API_PATH_RE.fullmatch(urllib.parse.unquote(urllib.parse.urlsplit(raw_path).path))
+        if found is None:
+            return False
+        method = found.group(2).lower()
+        with self._cond:
+            if self._drops.get(method, 0) <= 0:
+                return False
+            self._drops[method] -= 1
+            return True
 
     # ----------------------------------------------------------------- webhook helpers
 

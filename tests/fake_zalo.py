@@ -25,6 +25,7 @@ class FakeZalo:
         self.calls: list[str] = []
         self.webhook: dict[str, str] = {}
         self.errors: dict[str, list[tuple[int, dict[str, object]]]] = {}  # method -> answers
+        self.cuts: dict[str, int] = {}  # method -> calls whose connection is cut unanswered
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -48,6 +49,11 @@ class FakeZalo:
         """The next call of ``method`` answers this error."""
         body = {"ok": False, "error_code": code, "description": description}
         self.errors.setdefault(method, []).append((status, body))
+
+    def cut(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` have their connection closed unanswered, as a
+        network cut does (not recorded: they never reached Zalo)."""
+        self.cuts[method] = self.cuts.get(method, 0) + times
 
     @staticmethod
     def event(
@@ -95,6 +101,10 @@ class FakeZalo:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
+        if self.cuts.get(method, 0) > 0 and request.transport is not None:
+            self.cuts[method] -= 1
+            request.transport.close()
+            return web.Response(status=500)  # never reaches the caller
         queued = self.errors.get(method)
         if queued:
             status, body = queued.pop(0)

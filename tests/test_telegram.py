@@ -567,6 +567,21 @@ async def test_flood_limits_are_waited_out_and_retried(
     assert asyncio.get_running_loop().time() - started >= 0.9
 
 
+async def test_an_answer_the_network_cut_is_sent_again_within_seconds(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """A connection cut before Telegram answered (a blip on the way, a keep-alive closed at
+    the wrong moment): the answer is tried again at once, not left for the look-back minutes
+    later; a refusal is not (a 400 stays refused)."""
+    fake.drop_next("sendMessage", times=2)
+    started = asyncio.get_running_loop().time()
+    fake.push_update(fake.message_update(CHAT, "/start"))
+    await fake.await_for("sendMessage", lambda c: "Chào mừng" in _text(c), timeout=10)
+    assert asyncio.get_running_loop().time() - started < 8
+    await asyncio.sleep(0.5)
+    assert len([c for c in fake.calls_to("sendMessage") if "Chào mừng" in _text(c)]) == 1
+
+
 async def _form_step(fake: FakeTelegram, menu: Call) -> Call:
     """From the main menu to the step that takes the filled registration form."""
     home = await _press(

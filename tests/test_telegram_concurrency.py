@@ -6,7 +6,8 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.channels.telegram.ordering import ChatOrder, Delivery
 from bot.channels.telegram.pacing import ChatPacer
@@ -125,6 +126,40 @@ async def test_a_flood_refusal_holds_that_chat_only_and_is_retried() -> None:
         assert "c" not in sent and refusals["c"] == 2  # tried three times, then gave up
     else:
         raise AssertionError("a chat refused beyond its retries must raise")
+
+
+@pytest.mark.parametrize(
+    ("failures", "calls", "slept", "raises"),
+    [
+        ([NetworkError("aiohttp.ServerDisconnectedError")], 2, [1.0], False),
+        ([NetworkError("Bad Gateway (502)")] * 2, 3, [1.0, 3.0], False),
+        ([NetworkError("aiohttp.ClientConnectorError")] * 3, 3, [1.0, 3.0], True),
+        ([TimedOut()], 1, [], True),  # Telegram may have taken the message: not sent twice
+        ([BadRequest("Bad Request: message text is empty")], 1, [], True),  # refused, not cut
+    ],
+)
+async def test_a_call_the_network_cut_is_tried_again_soon_and_nothing_else_is(
+    failures: list[Exception], calls: int, slept: list[float], raises: bool
+) -> None:
+    clock = _Clock()
+    pacer = ChatPacer(per_second=100.0, burst=10, clock=clock, sleep=clock.sleep)
+    left = list(failures)
+    made = 0
+
+    async def call() -> dict[str, Any]:
+        nonlocal made
+        made += 1
+        if left:
+            raise left.pop(0)
+        return {"ok": True}
+
+    raised = None
+    try:
+        await pacer.process_request(call, (), {}, "sendMessage", {"chat_id": 7}, None)
+    except NetworkError as error:
+        raised = error
+    assert made == calls and clock.slept == slept
+    assert (raised is failures[-1]) if raises else raised is None
 
 
 async def test_a_chat_named_by_number_or_by_text_is_one_chat() -> None:

@@ -449,6 +449,35 @@ async def test_an_answer_refused_for_good_is_not_sent_again_and_others_are(
         await channel.close()
 
 
+async def test_an_answer_the_network_cut_is_sent_again_within_seconds(
+    engine: Engine, tmp_path: Path, fake: FakeZalo
+) -> None:
+    """As on Telegram: a connection cut before Zalo answered is tried again at once, not left
+    for the look-back minutes later; the answer arrives once, and its row is finished."""
+    from sqlalchemy import text as sql
+
+    clock = Clock(NOW)
+    channel = await _channel(engine, tmp_path, fake, clock)
+    await channel.start()
+    try:
+        fake.cut("sendMessage", times=2)
+        started = asyncio.get_running_loop().time()
+        said = await _say(fake, "/help", "/menu")
+        assert asyncio.get_running_loop().time() - started < 8
+        texts = [text for chat, text in fake.sent if chat == CLERK]
+        assert "/menu" in said and len(texts) == len(set(texts))  # each text once
+        for _attempt in range(100):
+            with engine.connect() as conn:
+                done = conn.execute(sql("SELECT answered_at IS NOT NULL FROM inbox")).scalar()
+            if done:
+                break
+            await asyncio.sleep(0.05)
+        assert done
+    finally:
+        await channel.stop()
+        await channel.close()
+
+
 async def test_a_token_refused_while_polling_stops_it_and_tells_the_board(
     engine: Engine, tmp_path: Path, fake: FakeZalo
 ) -> None:

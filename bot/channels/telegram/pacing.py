@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
+
+from bot.channels.answered import NETWORK_RETRIES
 
 FORGET_AFTER = 60.0  # seconds: a chat quiet for this long is forgotten (its bucket is full again)
 LONGEST_WAIT = 30.0  # seconds of a 429's retry_after still waited out here; longer ones raise
@@ -27,7 +29,8 @@ class _Bucket:
 class ChatPacer(BaseRateLimiter[int]):
     """A short burst per chat, then about ``per_second`` messages a second to it; a flood
     refusal (429) holds that chat for its ``retry_after`` and the call is tried again, up to
-    ``max_retries`` times (the per-call ``rate_limit_args`` may say otherwise)."""
+    ``max_retries`` times (the per-call ``rate_limit_args`` may say otherwise); a call the
+    network cut is tried again after each of ``NETWORK_RETRIES``."""
 
     def __init__(
         self,
@@ -65,6 +68,7 @@ class ChatPacer(BaseRateLimiter[int]):
         chat = _chat_of(data)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0
+        cuts = iter(NETWORK_RETRIES)
         while True:
             if chat is not None:
                 await self._turn(chat)
@@ -76,6 +80,13 @@ class ChatPacer(BaseRateLimiter[int]):
                     raise  # a long flood hold is not slept through with the chat's turn held
                 attempt += 1
                 self._hold(chat, wait)
+            except (BadRequest, TimedOut):  # PTB's kinds of NetworkError that are not cuts
+                raise
+            except NetworkError:  # the connection cut before Telegram answered
+                pause = next(cuts, None)
+                if pause is None:
+                    raise
+                await self.sleep(pause)
 
     async def _turn(self, chat: object) -> None:
         """Takes one message from the chat's bucket, waiting while it is empty or held."""

@@ -10,6 +10,7 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 CALL_TIMEOUT = 15.0  # seconds for a call other than a long poll
+NETWORK = 0  # ZaloError code of a call the network cut (refused, reset, closed unanswered)
 
 
 class ZaloError(Exception):
@@ -58,7 +59,7 @@ class ZaloApi:
         except TimeoutError:
             raise ZaloError(408, "timed out") from None
         except aiohttp.ClientError as error:  # its text may hold the URL: the name only
-            raise ZaloError(0, type(error).__name__) from None
+            raise ZaloError(NETWORK, type(error).__name__) from None
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:

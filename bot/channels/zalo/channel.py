@@ -20,10 +20,10 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels import StartFailed
-from bot.channels.answered import Answered, look_back, recover
+from bot.channels.answered import NETWORK_RETRIES, Answered, look_back, recover
 from bot.channels.arrivals import Arrivals
 from bot.channels.zalo import CHANNEL
-from bot.channels.zalo.api import ZaloApi, ZaloError
+from bot.channels.zalo.api import NETWORK, ZaloApi, ZaloError
 from bot.channels.zalo.sender import ZaloSender
 from bot.channels.zalo.translate import chat_and_key, event_of, incoming_from, texts_of
 from bot.core.engine import Core, Unavailable
@@ -320,7 +320,7 @@ class ZaloChannel:
                 for reply in result.replies:
                     link = await self._download_link(chat_id, reply.file) if reply.file else None
                     for text in texts_of(reply, link):
-                        await self.api.call("sendMessage", chat_id=chat_id, text=text)
+                        await self._send(chat_id, text)
             except ZaloError as error:
                 if error.code not in PERMANENT:  # kept: the look-back sends it again
                     log.error("could not answer Zalo chat %s: %s", chat_id, error)
@@ -328,6 +328,17 @@ class ZaloChannel:
                 log.error("Zalo refused the answer to chat %s for good: %s", chat_id, error)
         if result.handled:
             self.answered.done(inbox_id)
+
+    async def _send(self, chat_id: str, text: str) -> None:
+        """One text of an answer; one the network cut is sent again after NETWORK_RETRIES."""
+        for wait in (*NETWORK_RETRIES, None):
+            try:
+                await self.api.call("sendMessage", chat_id=chat_id, text=text)
+                return
+            except ZaloError as error:
+                if error.code != NETWORK or wait is None:
+                    raise
+            await asyncio.sleep(wait)
 
     async def _download_link(self, chat_id: str, file: OutFile) -> str | None:
         """A one-time link to a file the bot sends (None without a public address)."""
