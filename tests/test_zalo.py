@@ -460,7 +460,8 @@ async def test_an_answer_the_network_cut_is_sent_again_within_seconds(
     channel = await _channel(engine, tmp_path, fake, clock)
     await channel.start()
     try:
-        fake.cut("sendMessage", times=2)
+        fake.cut("sendMessage")
+        fake.fail("sendMessage", 502, 502, "Bad Gateway")
         started = asyncio.get_running_loop().time()
         said = await _say(fake, "/help", "/menu")
         assert asyncio.get_running_loop().time() - started < 8

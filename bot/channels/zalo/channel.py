@@ -330,13 +330,14 @@ class ZaloChannel:
             self.answered.done(inbox_id)
 
     async def _send(self, chat_id: str, text: str) -> None:
-        """One text of an answer; one the network cut is sent again after NETWORK_RETRIES."""
+        """One text of an answer; one the network cut (or a 5xx) is sent again after each of
+        NETWORK_RETRIES."""
         for wait in (*NETWORK_RETRIES, None):
             try:
                 await self.api.call("sendMessage", chat_id=chat_id, text=text)
                 return
             except ZaloError as error:
-                if error.code != NETWORK or wait is None:
+                if not (error.code == NETWORK or error.code >= 500) or wait is None:
                     raise
             await asyncio.sleep(wait)
 
