@@ -324,12 +324,22 @@ class _Handler(BaseHTTPRequestHandler):
         fake._enter_request()
         try:
             body = self._read_body()
-            if fake._take_drop(self.path):  # a network cut: the connection closes unanswered
+            cut = fake._take_drop(self.path)
+            if cut == "before":  # a network cut: the connection closes unanswered
                 self.close_connection = True
                 return
             status, content_type, payload = fake._route(
                 verb, self.path, self.headers.get("Content-Type", ""), body
             )
+            if cut == "during":  # handled, then the answer breaks off halfway
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -381,7 +391,7 @@ class FakeTelegram:
         self._slow_files = 0.0  # seconds each file download waits (a slow network)
         # method (lower) -> [retry_after, ...]; None lets one call through
         self._rate_limits: dict[str, list[int | None]] = {}
-        self._drops: dict[str, int] = {}  # method -> calls whose connection is cut unanswered
+        self._drops: dict[str, list[str]] = {}  # method -> cuts to come: "before", "during"
         self._poll_generation = 0
         self._active_requests = 0
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
@@ -927,23 +937,22 @@ class FakeTelegram:
             queue = self._rate_limits.setdefault(method.lower(), [])
             queue.extend([None] * after + [retry_after] * times)
 
-    def drop_next(self, method: str, times: int = 1) -> None:
-        """The next `times` calls to `method` have their connection closed without an answer,
-        as a network cut does; they are not recorded (they never reached Telegram)."""
+    def drop_next(self, method: str, times: int = 1, *, answered: bool = False) -> None:
+        """The next `times` calls to `method` have their connection cut, as the network does:
+        before Telegram took them (not recorded), or ``answered``: handled and recorded, the
+        answer breaking off halfway."""
         with self._cond:
-            self._drops[method.lower()] = self._drops.get(method.lower(), 0) + times
+            cuts = self._drops.setdefault(method.lower(), [])
+            cuts.extend(["during" if answered else "before"] * times)
 
-    def _take_drop(self, raw_path: str) -> bool:
-        """Whether this call is one to cut (counting it off)."""
+    def _take_drop(self, raw_path: str) -> str | None:
+        """How this call is to be cut, if it is ("before", "during"; counting it off)."""
         found = _API_PATH_RE.fullmatch(urllib.parse.unquote(urllib.parse.urlsplit(raw_path).path))
         if found is None:
-            return False
-        method = found.group(2).lower()
+            return None
         with self._cond:
-            if self._drops.get(method, 0) <= 0:
-                return False
-            self._drops[method] -= 1
-            return True
+            cuts = self._drops.get(found.group(2).lower())
+            return cuts.pop(0) if cuts else None
 
     # ----------------------------------------------------------------- webhook helpers
 

@@ -571,14 +571,26 @@ async def test_an_answer_the_network_cut_is_sent_again_within_seconds(
     fake: FakeTelegram, db: Engine, polling: Any
 ) -> None:
     """A connection cut before Telegram answered (a blip on the way, a keep-alive closed at
-    the wrong moment): the answer is tried again at once, not left for the look-back minutes
-    later; a refusal is not (a 400 stays refused)."""
+    the wrong moment): the answer is tried again within seconds, not left for the look-back
+    minutes later, and arrives once."""
     fake.drop_next("sendMessage", times=2)
     started = asyncio.get_running_loop().time()
     fake.push_update(fake.message_update(CHAT, "/start"))
     await fake.await_for("sendMessage", lambda c: "Chào mừng" in _text(c), timeout=10)
     assert asyncio.get_running_loop().time() - started < 8
     await asyncio.sleep(0.5)
+    assert len([c for c in fake.calls_to("sendMessage") if "Chào mừng" in _text(c)]) == 1
+
+
+async def test_an_answer_cut_after_telegram_took_it_is_not_sent_twice_at_once(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """The answer came back broken off: Telegram had taken the message, so it is not tried
+    again at once (the person would get it twice); it stays for the look-back."""
+    fake.drop_next("sendMessage", answered=True)
+    fake.push_update(fake.message_update(CHAT, "/start"))
+    await fake.await_for("sendMessage", lambda c: "Chào mừng" in _text(c), timeout=10)
+    await asyncio.sleep(5)  # longer than the retries after a cut would take
     assert len([c for c in fake.calls_to("sendMessage") if "Chào mừng" in _text(c)]) == 1
 
 

@@ -11,6 +11,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.channels.telegram.ordering import ChatOrder, Delivery
 from bot.channels.telegram.pacing import ChatPacer
+from bot.channels.telegram.transport import ConnectionCut
 
 
 def _payload(chat: int, number: int) -> dict[str, Any]:
@@ -131,10 +132,12 @@ async def test_a_flood_refusal_holds_that_chat_only_and_is_retried() -> None:
 @pytest.mark.parametrize(
     ("failures", "calls", "slept", "raises"),
     [
-        ([NetworkError("aiohttp.ServerDisconnectedError")], 2, [1.0], False),
-        ([NetworkError("Bad Gateway (502)")] * 2, 3, [1.0, 3.0], False),
-        ([NetworkError("aiohttp.ClientConnectorError")] * 3, 3, [1.0, 3.0], True),
+        ([ConnectionCut("aiohttp.ServerDisconnectedError")], 2, [1.0], False),
+        ([ConnectionCut("aiohttp.ClientConnectorError")] * 2, 3, [1.0, 3.0], False),
+        ([ConnectionCut("aiohttp.ClientOSError")] * 3, 3, [1.0, 3.0], True),  # then it gives up
         ([TimedOut()], 1, [], True),  # Telegram may have taken the message: not sent twice
+        ([NetworkError("the answer (200) was cut: aiohttp.ClientPayloadError")], 1, [], True),
+        ([NetworkError("Bad Gateway")], 1, [], True),  # a 5xx: it may have gone out too
         ([BadRequest("Bad Request: message text is empty")], 1, [], True),  # refused, not cut
     ],
 )
@@ -160,6 +163,20 @@ async def test_a_call_the_network_cut_is_tried_again_soon_and_nothing_else_is(
         raised = error
     assert made == calls and clock.slept == slept
     assert (raised is failures[-1]) if raises else raised is None
+
+
+async def test_a_stopping_pacer_does_not_wait_to_try_a_cut_call_again() -> None:
+    """At stop the answer is kept for the next start rather than holding the stop."""
+    clock = _Clock()
+    pacer = ChatPacer(clock=clock, sleep=clock.sleep)
+    pacer.stopping = True
+
+    async def call() -> dict[str, Any]:
+        raise ConnectionCut("aiohttp.ServerDisconnectedError")
+
+    with pytest.raises(ConnectionCut):
+        await pacer.process_request(call, (), {}, "sendMessage", {"chat_id": 7}, None)
+    assert clock.slept == []
 
 
 async def test_a_chat_named_by_number_or_by_text_is_one_chat() -> None:

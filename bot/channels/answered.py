@@ -21,9 +21,10 @@ FINISH_EVERY = 0.2  # seconds: answered inbox rows are recorded in one statement
 RETRY_FINISH = 5.0  # seconds: again, when the database was away
 GRACE = timedelta(seconds=30)  # a delivery left unhandled this long is taken up again
 ANSWER_GRACE = timedelta(minutes=2)  # an answer left unsent this long is sent again
-# A call the network cut (refused, reset or closed before the platform answered) is tried again
-# after each of these waits, rather than left for the look-back minutes later. A timeout is not:
-# the platform may have taken that message, and the person would get it twice.
+# A call whose connection was refused, reset or closed before the platform answered is tried
+# again after each of these waits, rather than left for the look-back minutes later. A timeout,
+# an answer cut midway or a 5xx is not: the platform may have taken that message, and the
+# person would get it twice.
 NETWORK_RETRIES = (1.0, 3.0)
 Answer = Callable[[str, Result, int], Awaitable[None]]  # chat, kept answer, inbox row
 

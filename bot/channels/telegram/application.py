@@ -20,6 +20,7 @@ from bot.channels import StartFailed
 from bot.channels.answered import Answered, look_back, recover
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.ordering import ChatOrder, Delivery, Payload, Stored, chat_of
+from bot.channels.telegram.pacing import ChatPacer
 from bot.channels.telegram.reply_bot import ReplyBot, reply_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.translate import (
@@ -381,6 +382,9 @@ class TelegramChannel:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        limiter = application.bot.rate_limiter
+        if isinstance(limiter, ChatPacer):  # a cut answer is kept for the next start, not waited on
+            limiter.stopping = True
         if application.running:
             await application.stop()
         await self.handler.answered.close()

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.channels.answered import NETWORK_RETRIES
+from bot.channels.telegram.transport import ConnectionCut
 
 FORGET_AFTER = 60.0  # seconds: a chat quiet for this long is forgotten (its bucket is full again)
 LONGEST_WAIT = 30.0  # seconds of a 429's retry_after still waited out here; longer ones raise
@@ -29,8 +30,9 @@ class _Bucket:
 class ChatPacer(BaseRateLimiter[int]):
     """A short burst per chat, then about ``per_second`` messages a second to it; a flood
     refusal (429) holds that chat for its ``retry_after`` and the call is tried again, up to
-    ``max_retries`` times (the per-call ``rate_limit_args`` may say otherwise); a call the
-    network cut is tried again after each of ``NETWORK_RETRIES``."""
+    ``max_retries`` times (the per-call ``rate_limit_args`` may say otherwise); a call whose
+    connection was cut before Telegram answered is tried again after each of
+    ``NETWORK_RETRIES``, unless the channel is stopping."""
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class ChatPacer(BaseRateLimiter[int]):
         self.clock = clock
         self.sleep = sleep
         self._chats: dict[object, _Bucket] = {}
+        self.stopping = False  # set at stop: a cut call fails at once, kept for the next start
         self._swept = clock()
 
     async def initialize(self) -> None:
@@ -80,10 +83,8 @@ class ChatPacer(BaseRateLimiter[int]):
                     raise  # a long flood hold is not slept through with the chat's turn held
                 attempt += 1
                 self._hold(chat, wait)
-            except (BadRequest, TimedOut):  # PTB's kinds of NetworkError that are not cuts
-                raise
-            except NetworkError:  # the connection cut before Telegram answered
-                pause = next(cuts, None)
+            except ConnectionCut:  # before Telegram answered: nothing can arrive twice
+                pause = None if self.stopping else next(cuts, None)
                 if pause is None:
                     raise
                 await self.sleep(pause)

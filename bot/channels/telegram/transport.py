@@ -23,6 +23,11 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one pe
 MEDIA_WRITE_TIMEOUT = 20.0  # seconds: an upload of a workbook or a chart
 
 
+class ConnectionCut(NetworkError):
+    """The connection was refused, reset or closed before Telegram answered: unlike a timeout
+    or an answer cut midway, the call can be made again without sending a message twice."""
+
+
 class AiohttpRequest(BaseRequest):
     """One pooled aiohttp session per bot; opened in the running loop by ``initialize``."""
 
@@ -100,9 +105,17 @@ class AiohttpRequest(BaseRequest):
                 proxy=proxy,
                 proxy_auth=auth,
             ) as response:
-                return response.status, await response.read()
+                status = response.status
+                try:
+                    return status, await response.read()
+                except (TimeoutError, aiohttp.ClientError) as error:  # Telegram had answered
+                    raise NetworkError(
+                        f"the answer ({status}) was cut: aiohttp.{type(error).__name__}"
+                    ) from error
         except TimeoutError as error:
             raise TimedOut from error
+        except aiohttp.ClientConnectionError as error:
+            raise ConnectionCut(f"aiohttp.{type(error).__name__}: {error}") from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 

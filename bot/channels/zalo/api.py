@@ -10,12 +10,13 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 CALL_TIMEOUT = 15.0  # seconds for a call other than a long poll
-NETWORK = 0  # ZaloError code of a call the network cut (refused, reset, closed unanswered)
+NETWORK = 0  # ZaloError code of a network failure once the call may have reached Zalo
+CUT = 1  # ZaloError code of a connection refused, reset or closed before Zalo answered
 
 
 class ZaloError(Exception):
-    """A refused or failed call: ``code`` is Zalo's error code (or the HTTP status; 0 when
-    the network failed). Its text never holds the URL, which holds the token."""
+    """A refused or failed call: ``code`` is Zalo's error code (or the HTTP status; NETWORK or
+    CUT when the network failed). Its text never holds the URL, which holds the token."""
 
     def __init__(self, code: int, description: str = "") -> None:
         super().__init__(f"Zalo error {code}: {description}")
@@ -54,11 +55,16 @@ class ZaloApi:
                 json={k: v for k, v in params.items() if v is not None},
                 timeout=aiohttp.ClientTimeout(total=wait),
             ) as response:
-                raw = await response.read()
                 status = response.status
+                try:
+                    raw = await response.read()
+                except (TimeoutError, aiohttp.ClientError) as error:  # Zalo had answered
+                    raise ZaloError(NETWORK, type(error).__name__) from None
         except TimeoutError:
             raise ZaloError(408, "timed out") from None
-        except aiohttp.ClientError as error:  # its text may hold the URL: the name only
+        except aiohttp.ClientConnectionError as error:  # its text may hold the URL: the name only
+            raise ZaloError(CUT, type(error).__name__) from None
+        except aiohttp.ClientError as error:
             raise ZaloError(NETWORK, type(error).__name__) from None
         try:
             body = json.loads(raw) if raw else {}

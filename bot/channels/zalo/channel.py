@@ -23,7 +23,7 @@ from bot.channels import StartFailed
 from bot.channels.answered import NETWORK_RETRIES, Answered, look_back, recover
 from bot.channels.arrivals import Arrivals
 from bot.channels.zalo import CHANNEL
-from bot.channels.zalo.api import NETWORK, ZaloApi, ZaloError
+from bot.channels.zalo.api import CUT, ZaloApi, ZaloError
 from bot.channels.zalo.sender import ZaloSender
 from bot.channels.zalo.translate import chat_and_key, event_of, incoming_from, texts_of
 from bot.core.engine import Core, Unavailable
@@ -330,14 +330,14 @@ class ZaloChannel:
             self.answered.done(inbox_id)
 
     async def _send(self, chat_id: str, text: str) -> None:
-        """One text of an answer; one the network cut (or a 5xx) is sent again after each of
-        NETWORK_RETRIES."""
+        """One text of an answer; one whose connection was cut before Zalo answered is sent
+        again after each of NETWORK_RETRIES."""
         for wait in (*NETWORK_RETRIES, None):
             try:
                 await self.api.call("sendMessage", chat_id=chat_id, text=text)
                 return
             except ZaloError as error:
-                if not (error.code == NETWORK or error.code >= 500) or wait is None:
+                if error.code != CUT or wait is None:
                     raise
             await asyncio.sleep(wait)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.zalo.api import ZaloApi, ZaloError
+from bot.channels.zalo.api import CUT, NETWORK, ZaloApi, ZaloError
 from bot.channels.zalo.translate import split
 from bot.i18n import _, use_language
 from scheduler.dispatcher import Outcome, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
-RETRY_AFTER = {429: 30.0, 403: 10.0, 408: 5.0, 0: 10.0}  # no retry_after is published
+RETRY_AFTER = {429: 30.0, 403: 10.0, 408: 5.0, NETWORK: 10.0, CUT: 10.0}  # none is published
 
 
 class ZaloSender:
