@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_telegram import FakeTelegram
+from tests.processes import child_env
 from tests.reminder_world import FIRST_CHAT, build
 
 REMINDERS = 1000
@@ -27,8 +27,7 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 def _run(fake: FakeTelegram, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-    env.update(
+    env = child_env(
         THIDUA_DATA_DIR=str(data_dir), THIDUA_TELEGRAM_TOKEN=fake.token,
         THIDUA_TELEGRAM_API_URL=fake.base_url, THIDUA_TELEGRAM_FILE_URL=fake.file_url,
     )  # fmt: skip

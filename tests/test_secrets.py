@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.logs import RedactingStream
+from tests.processes import child_env
 
 TOKEN = "987654:AAH-very-secret-token"
 
@@ -45,6 +46,7 @@ def refusing_api() -> Iterator[str]:
 def _run(tmp_path: Path, api: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        "PYTHONPATH": child_env()["PYTHONPATH"],
         "THIDUA_TELEGRAM_TOKEN": TOKEN,
         "THIDUA_TELEGRAM_API_URL": f"{api}/bot",
         "THIDUA_TELEGRAM_FILE_URL": f"{api}/file/bot",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from storage.models import Role
 from storage.types import utcnow
 from tests.conftest import NOW
 from tests.fake_telegram import Call, FakeTelegram
+from tests.processes import child_env
 
 CHAT = 7007
 
@@ -33,8 +33,7 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 def _start(fake: FakeTelegram, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-    env.update(
+    env = child_env(
         THIDUA_DATA_DIR=str(data_dir),
         THIDUA_TELEGRAM_TOKEN=fake.token,
         THIDUA_TELEGRAM_API_URL=fake.base_url,

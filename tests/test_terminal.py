@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from storage.registrations import NomineeInput
 from tests.conftest import NOW
 from tests.factories import registry_rows, seed_world, write_xlsx
 from tests.fake_channel import FakeChat, make_core
+from tests.processes import child_env
 
 
 def _invite(engine: Engine, role: Role = Role.CONTACT) -> str:
@@ -91,8 +91,7 @@ def test_admin_sends_and_receives_files_by_path(engine: Engine, tmp_path: Path) 
 
 
 def test_readme_run_command_opens_the_demo_chat(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-    env["THIDUA_DATA_DIR"] = str(tmp_path / "state")
+    env = child_env(THIDUA_DATA_DIR=str(tmp_path / "state"))
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
         cwd=tmp_path,

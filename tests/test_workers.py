@@ -4,7 +4,6 @@ proxy: chats interleaved over two workers, and a worker killed between receiving
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from storage.migrate import upgrade
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.factories import free_port
 from tests.fake_telegram import Call, FakeTelegram
+from tests.processes import child_env
 
 SECRET = "workers-s3cret"
 # What each command answers an unlinked chat begins with: the order of answers shows the order
@@ -57,8 +57,7 @@ class Worker:
         self.port = free_port()
         self.log = folder / f"worker-{self.port}.log"
         folder.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-        env.update(
+        env = child_env(
             THIDUA_DATA_DIR=str(folder), THIDUA_DATABASE_URL=url,
             THIDUA_TELEGRAM_TOKEN=fake.token, THIDUA_TELEGRAM_API_URL=fake.base_url,
             THIDUA_TELEGRAM_FILE_URL=fake.file_url, THIDUA_WEB_PORT=str(self.port),

@@ -29,6 +29,7 @@ from tests.conftest import NOW
 from tests.factories import Clock, pdf_bytes, seed_world
 from tests.fake_channel import FakeChat, make_core
 from tests.fake_zalo import TOKEN, FakeZalo
+from tests.processes import child_env
 
 CLERK = "7c5e1a9f0b3d4e21"  # Zalo's ids are hex strings
 
@@ -317,7 +318,6 @@ async def test_one_thidua_run_serves_telegram_and_zalo_together(
     tmp_path: Path, fake: FakeZalo
 ) -> None:
     import asyncio
-    import os
     import signal
     import subprocess
     import sys
@@ -347,8 +347,7 @@ async def test_one_thidua_run_serves_telegram_and_zalo_together(
     engine.dispose()
     log = tmp_path / "bot.log"
     with FakeTelegram() as telegram:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-        env.update(
+        env = child_env(
             THIDUA_DATA_DIR=str(data_dir), THIDUA_POLL_TIMEOUT="1",
             THIDUA_TELEGRAM_TOKEN=telegram.token, THIDUA_TELEGRAM_API_URL=telegram.base_url,
             THIDUA_TELEGRAM_FILE_URL=telegram.file_url,
