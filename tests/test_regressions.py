@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import socket
 import threading
@@ -394,9 +395,16 @@ def test_a_delivery_whose_chat_never_opens_is_let_go_after_a_few_attempts(
     assert all(r is not None and r.inbox_id == first for r in results)
     handled = [r.result.handled for r in results if r is not None]
     assert handled == [False] * (MAX_ATTEMPTS - 1) + [True]  # let go at the last attempt
-    assert all(
-        "Dữ liệu đã lưu trước đó không bị mất" in r.result.replies[0].text for r in results if r
-    )
+    said = [r.result.replies[0].text for r in results if r is not None]
+    # kept: handled once it can be, so not to be sent again (it would be read twice) ...
+    assert all("không cần gửi lại" in text for text in said[:-1])
+    # ... until it is let go: then the person is asked to send it again
+    assert "Dữ liệu đã lưu trước đó không bị mất" in said[-1] and "không cần" not in said[-1]
+    with engine.connect() as conn:  # the answer kept with the row, should a crash come, too
+        kept = conn.execute(text("SELECT answer FROM inbox WHERE id = :i"), {"i": first})
+        answer = kept.scalar_one()
+    answer = json.loads(answer) if isinstance(answer, str) else answer  # SQLite: the JSON text
+    assert "Dữ liệu đã lưu trước đó không bị mất" in answer["replies"][0]["text"]
     after = core.handle_next("fake", "s", decode)  # the chat is no longer held behind it
     assert after is not None and after.inbox_id != first and after.result.handled
     assert after.result.replies[0].text.startswith("Tài khoản chat này chưa được liên kết")

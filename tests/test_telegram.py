@@ -417,6 +417,28 @@ async def test_a_webhook_delivery_the_database_cannot_take_is_refused_then_answe
     await fake.await_for("sendMessage", lambda c: "Các lệnh:" in _text(c))
 
 
+async def test_a_message_kept_while_its_chat_cannot_be_opened_is_answered_later_once(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """The database refuses the chat for a moment: the person hears the message was kept and
+    need not be sent again (sent twice, it would be read twice); it is answered once the
+    database takes it, before what came after it."""
+    with db.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER away BEFORE INSERT ON conversation BEGIN SELECT RAISE(ABORT, 'away');"
+            " END"
+        )
+    fake.push_update(fake.message_update(CHAT, "/help"))
+    sorry = await fake.await_for("sendMessage", lambda c: "không cần gửi lại" in _text(c))
+    assert not [c for c in fake.calls_to("sendMessage") if "Các lệnh:" in _text(c)]
+    with db.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER away")
+    fake.push_update(fake.message_update(CHAT, "/lang"))
+    await fake.await_for("sendMessage", lambda c: "chọn ngôn ngữ" in _text(c))
+    answers = [_text(c) for c in fake.calls_to("sendMessage") if c.at > sorry[-1].at]
+    assert [a.split(":")[0] for a in answers] == ["Các lệnh", "Anh/Chị chọn ngôn ngữ"]
+
+
 async def test_a_chat_with_a_slow_network_does_not_hold_another(
     fake: FakeTelegram, db: Engine, polling: Any
 ) -> None:

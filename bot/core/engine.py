@@ -120,7 +120,8 @@ class Core:
             conn.rollback()
             inbox.lock_chat(conn, incoming.channel, incoming.chat_id)
             attempts = inbox.count_attempt(conn, incoming.inbox_id)
-            gave_up = attempts >= MAX_ATTEMPTS and self._done(conn, incoming, apologised, now)
+            let_go = replace(_apologising(incoming, kept=False), handled=True)  # to send again
+            gave_up = attempts >= MAX_ATTEMPTS and self._done(conn, incoming, let_go, now)
             conn.commit()
         except Exception:  # the database still away: it stays undone, tried again later
             log.exception("could not count an attempt at inbox row %s", incoming.inbox_id)
@@ -132,7 +133,7 @@ class Core:
             "gave up inbox row %s of %s:%s after %s attempts",
             incoming.inbox_id, incoming.channel, incoming.chat_id, attempts,
         )  # fmt: skip
-        return replace(apologised, handled=True)
+        return let_go
 
     def _connected(self, incoming: Incoming, files: FilePort | None) -> Result:
         """Connects, then answers; a connection that cannot be made is answered with the apology."""
@@ -344,12 +345,30 @@ def _normalised(incoming: Incoming) -> Incoming:
     )
 
 
-def apology(incoming: Incoming) -> Result:
-    """The apology, in the sender's app language, when the chat could not even be opened."""
+def apology(incoming: Incoming, *, kept: bool | None = None) -> Result:
+    """The apology, in the sender's app language, when the chat could not even be opened. A
+    delivery ``kept`` in the inbox (by default: one that came from it) is handled once the
+    database is back, so the person is asked not to send it again: sent twice, it would be
+    read twice (the second "5" as the answer to the next question)."""
     UPDATES.labels(incoming.channel, "apology").inc()
+    return _apologising(incoming, kept=incoming.inbox_id is not None if kept is None else kept)
+
+
+def _apologising(incoming: Incoming, *, kept: bool) -> Result:
     language = pick_language(incoming.language_code)
     with use_language(language):
-        return Result([_failure_reply()], language=language, handled=False)
+        reply = _kept_reply() if kept else _failure_reply()
+        return Result([reply], language=language, handled=False)
+
+
+def _kept_reply() -> Reply:
+    """The apology for a message the inbox keeps, to be answered once the database is back."""
+    return Reply(
+        _(
+            "Sorry, the system is briefly interrupted. Your message has been kept and will be"
+            " answered as soon as the system is back; there is no need to send it again."
+        )
+    )
 
 
 def _failure_reply() -> Reply:

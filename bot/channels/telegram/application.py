@@ -158,7 +158,7 @@ class UpdateHandler:
         for update in updates[-1:]:
             incoming = incoming_from(update, bot.username)
             if incoming is not None:
-                await self.answer(bot, incoming.chat_id, apology(incoming), None)
+                await self.answer(bot, incoming.chat_id, apology(incoming, kept=True), None)
 
     async def answer(
         self, bot: ReplyBot, chat_id: str, result: Result, inbox_id: int | None
