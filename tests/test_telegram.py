@@ -433,10 +433,31 @@ async def test_a_message_kept_while_its_chat_cannot_be_opened_is_answered_later_
     assert not [c for c in fake.calls_to("sendMessage") if "Các lệnh:" in _text(c)]
     with db.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER away")
+    # taken up again within seconds, with nothing more sent (the look-back comes after 30 s)
+    await fake.await_for("sendMessage", lambda c: "Các lệnh:" in _text(c), timeout=10)
     fake.push_update(fake.message_update(CHAT, "/lang"))
     await fake.await_for("sendMessage", lambda c: "chọn ngôn ngữ" in _text(c))
     answers = [_text(c) for c in fake.calls_to("sendMessage") if c.at > sorry[-1].at]
     assert [a.split(":")[0] for a in answers] == ["Các lệnh", "Anh/Chị chọn ngôn ngữ"]
+
+
+async def test_a_chat_the_database_keeps_refusing_is_retried_once_then_left_to_the_look_back(
+    fake: FakeTelegram, db: Engine, polling: Any
+) -> None:
+    """A refusal that lasts: one quick retry (its attempt counted, the apology not said
+    again), then no storm of them."""
+    with db.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER away BEFORE INSERT ON conversation BEGIN SELECT RAISE(ABORT, 'away');"
+            " END"
+        )
+    fake.push_update(fake.message_update(CHAT, "/help"))
+    await fake.await_for("sendMessage", lambda c: "không cần gửi lại" in _text(c))
+    await asyncio.sleep(12)  # the quick retry (after 5 s) and room for more, were there any
+    with db.connect() as conn:
+        attempts = conn.exec_driver_sql("SELECT attempts FROM inbox").scalar_one()
+    assert attempts == 2  # the first and the quick retry; the look-back does the rest
+    assert len([c for c in fake.calls_to("sendMessage") if "không cần" in _text(c)]) == 1
 
 
 async def test_a_chat_with_a_slow_network_does_not_hold_another(

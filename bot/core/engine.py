@@ -113,8 +113,9 @@ class Core:
     def _failed_to_open(
         self, conn: Connection, incoming: Incoming, apologised: Result, now: datetime
     ) -> Result:
-        """Counts the attempt; after MAX_ATTEMPTS the delivery is let go, answered with the
-        apology, so that it no longer holds its chat (nor apologises at every look-back)."""
+        """Counts the attempt; the apology goes with the first only, and after MAX_ATTEMPTS
+        the delivery is let go, answered with the plain apology, so that it no longer holds its
+        chat."""
         assert incoming.inbox_id is not None
         try:
             conn.rollback()
@@ -127,8 +128,8 @@ class Core:
             log.exception("could not count an attempt at inbox row %s", incoming.inbox_id)
             conn.rollback()
             return apologised
-        if not gave_up:
-            return apologised
+        if not gave_up:  # the person heard it was kept at the first attempt: not again
+            return apologised if attempts == 1 else replace(apologised, replies=[])
         log.error(
             "gave up inbox row %s of %s:%s after %s attempts",
             incoming.inbox_id, incoming.channel, incoming.chat_id, attempts,

@@ -44,6 +44,7 @@ from scheduler.dispatcher import Port
 
 log = logging.getLogger(__name__)
 WEBHOOK_CONNECTIONS = 40  # Telegram's default: deliveries it makes at once
+AGAIN = 5.0  # seconds: a kept delivery the database refused is taken up again this soon, once
 T = TypeVar("T")
 
 
@@ -65,6 +66,8 @@ class UpdateHandler:
         # Long work (exports) on threads of its own: it never takes a core thread or a chat's turn.
         self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thidua-aside")
         self.waiting: dict[str, Stored] = {}  # chat -> its marker queued, not yet begun
+        self.again: dict[str, asyncio.TimerHandle] = {}  # chat -> its kept deliveries' retry
+        self.retried: set[str] = set()  # chats retried once since their last handled delivery
         self.answered = Answered(core, self.worker)  # rows answered, recorded soon after
 
     async def _in_worker(self, function: Callable[[], T]) -> T:
@@ -103,12 +106,17 @@ class UpdateHandler:
                     handled = await self._in_worker(take)
                 except Unavailable:  # stored: handled once the database is back
                     await self._apologise(bot, stored.updates)
+                    self._again_soon(context.application, stored.chat_id)
                     return
                 if handled is None:  # an earlier marker's drain took them already
                     return
                 await self._after(bot, handled.payload, handled.result, handled.inbox_id, context)
                 ANSWER_SECONDS.labels(CHANNEL).observe(time.monotonic() - stored.arrived)
-                if not handled.more or not handled.result.handled:
+                if not handled.result.handled:  # kept, with the apology: tried again soon
+                    self._again_soon(context.application, stored.chat_id)
+                    return
+                self.retried.discard(stored.chat_id)
+                if not handled.more:
                     return
         finally:
             files.discard()
@@ -152,6 +160,27 @@ class UpdateHandler:
             context.application.create_task(
                 self._aside(bot, chat_id, aside, result.language), update=update
             )
+
+    def _again_soon(self, application: Application, chat_id: str) -> None:
+        """The database refused a kept delivery: its chat is taken up again in AGAIN seconds,
+        once (a blip is answered within seconds), then only by the look-back."""
+        if chat_id in self.retried or chat_id in self.again:
+            return
+        self.retried.add(chat_id)
+        self.again[chat_id] = asyncio.get_running_loop().call_later(
+            AGAIN, lambda: self._take_up(application, chat_id)
+        )
+
+    def _take_up(self, application: Application, chat_id: str) -> None:
+        del self.again[chat_id]
+        if application.running:
+            application.create_task(self.queue(application, chat_id, None))
+
+    def cancel_retries(self) -> None:
+        """At stop: what is kept waits for the next start's look-back."""
+        for timer in self.again.values():
+            timer.cancel()
+        self.again.clear()
 
     async def _apologise(self, bot: ReplyBot, updates: list[Payload]) -> None:
         """The database is away: the person hears so, once; the deliveries wait in the inbox."""
@@ -385,6 +414,7 @@ class TelegramChannel:
         limiter = application.bot.rate_limiter
         if isinstance(limiter, ChatPacer):  # a cut answer is kept for the next start, not waited on
             limiter.stopping = True
+        self.handler.cancel_retries()
         if application.running:
             await application.stop()
         await self.handler.answered.close()
