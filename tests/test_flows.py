@@ -359,6 +359,25 @@ def test_registry_export_and_import_in_chat(core, world, engine: Engine) -> None
         assert len(session.exec(select(Enterprise)).all()) == 4
 
 
+def test_a_declined_registry_file_changes_and_keeps_nothing(  # type: ignore[no-untyped-def]
+    core, world, engine: Engine, tmp_path: Path
+) -> None:
+    admin = FakeChat(core, "a")
+    _link(admin, world["codes"]["admin"])
+    admin.command("/import")
+    path = tmp_path / "upload.xlsx"
+    write_xlsx(path, registry_rows(2, zones=("KCN Quế Võ",)))
+    admin.send_file(path.read_bytes(), "ds.xlsx")
+    assert "Tệp sẽ tạo mới 2" in admin.said
+    admin.text("có lẽ")  # neither button: asked again
+    assert "chưa hiểu" in admin.said
+    admin.press("Không, không thay đổi gì")
+    assert admin.said.startswith("Chưa nhập gì.")
+    assert list((Path(admin.core.settings.data_dir) / "uploads").iterdir()) == []
+    with session_for(engine) as session:
+        assert len(session.exec(select(Enterprise)).all()) == 1
+
+
 def test_consecutive_texts_travel_as_one_message(tmp_path: Path) -> None:
     from bot.core.types import Incoming, Kind, OutFile
     from storage.conversations import ChatState

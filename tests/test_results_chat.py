@@ -37,6 +37,30 @@ def _setup(engine: Engine, tmp_path: Path) -> tuple[FakeChat, FakeChat, FakeChat
     return board_contact_stranger(make_core(engine, tmp_path, lambda: NOW), codes)
 
 
+def test_a_previewed_results_file_declined_records_and_keeps_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    board, _contact, _stranger = _setup(engine, tmp_path)
+    board.command("/results")
+    sent = board.sent_file
+    assert sent is not None
+    book = openpyxl.load_workbook(sent.path)
+    sheet = book.active
+    assert sheet is not None
+    for row in sheet.iter_rows(min_row=6):
+        if row[5].value == "Lê Thị An" and row[7].value == "Lao động tiên tiến":
+            row[9].value, row[11].value, row[12].value = "Có", "5/QĐ-HB", "20/12/2026"
+    filled = tmp_path / "filled.xlsx"
+    book.save(filled)
+    board.send_file(filled.read_bytes(), "ket qua.xlsx")
+    assert "Nếu nhập tệp này (chưa lưu gì)" in board.said
+    board.press("Không, không thay đổi gì")
+    assert board.said.startswith("Chưa ghi kết quả nào.")
+    assert list((tmp_path / "data" / "uploads").iterdir()) == []
+    with session_for(engine) as session:
+        assert session.exec(select(AwardResult)).all() == []
+
+
 def test_the_board_sends_the_filled_workbook_and_the_contact_is_told(
     engine: Engine, tmp_path: Path
 ) -> None:
