@@ -373,6 +373,23 @@ def held_upload(ctx: Ctx) -> Path | None:
     return kept if kept.is_file() and kept.parent.name == "uploads" else None
 
 
+def confirm_upload(ctx: Ctx, declined: str) -> bool:
+    """Reads the answer to "record this kept file?": on "no" the file goes, ``declined`` is
+    said and the menu shown; anything but "apply" is asked again; True only to go on."""
+    if ctx.choice == "no":
+        kept = held_upload(ctx)
+        if kept is not None:
+            kept.unlink()
+        ctx.goto(MAIN_MENU)
+        ctx.say(declined)
+        show_menu(ctx)
+        return False
+    if ctx.choice != "apply":
+        hint_and_reprompt(ctx)
+        return False
+    return True
+
+
 flow = Flow(
     "menu",
     steps=(Step(MAIN_MENU, prompt=show_menu, handle=handle_home),),

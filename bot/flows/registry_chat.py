@@ -13,9 +13,9 @@ from bot.core.flow import MAIN_MENU, Flow, Step
 from bot.core.routing import SHEET
 from bot.core.types import OutFile, Reply
 from bot.flows.menu import (
+    confirm_upload,
     file_by_link,
     held_upload,
-    hint_and_reprompt,
     keep_upload,
     receive_spreadsheet,
     show_menu,
@@ -136,19 +136,9 @@ def prompt_confirm(ctx: Ctx) -> None:
 
 def handle_confirm(ctx: Ctx) -> None:
     """Applies the previewed file on "yes", in this update's transaction."""
-    if refuse(ctx, Role.ADMIN):
+    if refuse(ctx, Role.ADMIN) or not confirm_upload(ctx, _("Nothing was imported.")):
         return
     kept = held_upload(ctx)
-    if ctx.choice == "no":
-        if kept is not None:
-            kept.unlink()
-        ctx.goto(MAIN_MENU)
-        ctx.say(_("Nothing was imported."))
-        show_menu(ctx)
-        return
-    if ctx.choice != "apply":
-        hint_and_reprompt(ctx)
-        return
     if kept is None:
         ctx.goto(IMPORT)
         ctx.say(_("The file is no longer available. Please send it again."))

@@ -16,6 +16,7 @@ from bot.core.routing import SHEET
 from bot.core.types import Kind, OutFile, Reply
 from bot.flows import results_decisions
 from bot.flows.menu import (
+    confirm_upload,
     file_by_link,
     held_upload,
     hint_and_reprompt,
@@ -193,22 +194,12 @@ def prompt_confirm(ctx: Ctx) -> None:
 def handle_confirm(ctx: Ctx) -> None:
     """Records the previewed file; the board's tells the enterprises whose results changed."""
     sheet = _sheet(ctx)
-    if sheet is None:
-        return
-    kept = held_upload(ctx)
-    if ctx.choice == "no":
-        if kept is not None:
-            kept.unlink()
-        ctx.goto(MAIN_MENU)
-        ctx.say(_("Nothing was recorded."))
-        show_menu(ctx)
-        return
-    if ctx.choice != "apply":
-        hint_and_reprompt(ctx)
+    if sheet is None or not confirm_upload(ctx, _("Nothing was recorded.")):
         return
     campaign = campaign_or_menu(ctx)
     if campaign is None:
         return
+    kept = held_upload(ctx)
     if kept is None:
         ctx.goto(FILE)
         ctx.say(_("The file is no longer available. Please send it again."))

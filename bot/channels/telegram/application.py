@@ -164,7 +164,7 @@ class UpdateHandler:
     def _again_soon(self, application: Application, chat_id: str) -> None:
         """The database refused a kept delivery: its chat is taken up again in AGAIN seconds,
         once (a blip is answered within seconds), then only by the look-back."""
-        if chat_id in self.retried or chat_id in self.again:
+        if chat_id in self.retried:  # a retry is due, or was made: the look-back's now
             return
         self.retried.add(chat_id)
         self.again[chat_id] = asyncio.get_running_loop().call_later(
